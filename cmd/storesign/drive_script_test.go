@@ -1,0 +1,7 @@
+package main
+
+import "github.com/rogpeppe/go-internal/testscript"
+
+func driveScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+}

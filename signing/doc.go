@@ -1,0 +1,17 @@
+// Package signing holds what every signer in storesign shares: an [Identity]
+// (a certificate chain and the [crypto.Signer] for its leaf), loaded from the
+// containers publishers keep their keys in, and the password syntax of
+// apksigner.
+//
+// Start with [LoadKeystore] for Android keystores (JKS or PKCS#12, detected
+// from the bytes), [LoadPKCS12] for an Apple .p12, or [LoadKeyAndCertificate]
+// for a PKCS#8 key and an X.509 certificate in DER or PEM. Passwords are
+// given as [ReadPassword] specs: "pass:secret", "env:VAR" or "file:PATH".
+//
+// RSA and ECDSA (P-256, P-384, P-521) keys sign. DSA keys load, so that old
+// signatures can be verified, but are refused for signing with
+// [ErrUnsupportedKey].
+//
+// No function here logs, and no error message contains a password or key
+// material.
+package signing
