@@ -110,6 +110,9 @@ func loadPKCS12(data []byte, password, alias string) (*Identity, error) {
 }
 
 func loadJKS(data []byte, opts KeystoreOptions) (*Identity, error) {
+	if err := checkJKS(data); err != nil {
+		return nil, fmt.Errorf("signing: not a valid JKS keystore: %v", err)
+	}
 	ks := keystore.New()
 	if err := ks.Load(bytes.NewReader(data), []byte(opts.StorePassword)); err != nil {
 		if strings.Contains(err.Error(), "digest") || strings.Contains(err.Error(), "password") {
