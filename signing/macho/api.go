@@ -1,0 +1,219 @@
+package macho
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/storesign/storesign/signing"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotMachO is returned for input that is not a Mach-O binary, thin or fat.
+	ErrNotMachO = errors.New("macho: not a Mach-O binary")
+	// ErrEncrypted is returned for a binary whose code is FairPlay-encrypted
+	// (cryptid != 0): it came from the App Store and cannot be re-signed.
+	ErrEncrypted = errors.New("macho: the binary is FairPlay-encrypted (cryptid 1): re-sign the unencrypted build, not one downloaded from the App Store")
+	// ErrNoRoom is returned when an unsigned binary has no room after its
+	// load commands for LC_CODE_SIGNATURE: relink it with
+	// -headerpad_max_install_names or sign it once with codesign.
+	ErrNoRoom = errors.New("macho: no room in the header for LC_CODE_SIGNATURE (relink with -Wl,-headerpad_max_install_names)")
+	// ErrTruncated is returned when a structure runs past the end of the
+	// input or of its container.
+	ErrTruncated = errors.New("macho: truncated or inconsistent binary")
+	// ErrNotSigned is returned by Verify for a binary without a code signature.
+	ErrNotSigned = errors.New("macho: the binary is not signed")
+	// ErrIncompleteChain is returned by Sign when the identity's chain does
+	// not contain the leaf's issuer (the Apple WWDR intermediate) and the
+	// leaf is not self-signed: resolve it first with [ResolveChain].
+	ErrIncompleteChain = errors.New("macho: the signing certificate's issuer (the Apple WWDR intermediate) is missing: pass it with the chain option or let storesign fetch it")
+	// ErrBadSignature is returned by Verify when a hash, a blob or the CMS
+	// signature does not match; the error wrapping it says which.
+	ErrBadSignature = errors.New("macho: the code signature is invalid")
+)
+
+// SignOptions tune [Sign]. Identity is required; every other zero value is
+// what codesign does by default.
+type SignOptions struct {
+	// Identity signs. Its Chain (or Chain below, when set) must contain the
+	// leaf's issuer unless the leaf is self-signed; every certificate of
+	// the chain is embedded, leaf first, as codesign embeds leaf, WWDR
+	// intermediate and Apple Root CA.
+	Identity *signing.Identity
+	// Chain, when not nil, replaces Identity.Chain: the certificates above
+	// the leaf, nearest first, as [ResolveChain] returns them.
+	Chain []*x509.Certificate
+	// Identifier is the code signing identifier: the bundle ID for a
+	// bundle's main executable, the bundle ID of a framework, or the file's
+	// base name without extension for a loose dylib, as codesign does.
+	// Required.
+	Identifier string
+	// TeamID is put in the CodeDirectory; "" takes the leaf's subject OU.
+	TeamID string
+	// Entitlements is the XML plist of entitlements; nil writes no
+	// entitlement blobs (as codesign does for frameworks and dylibs).
+	Entitlements []byte
+	// InfoPlist is the raw Info.plist of the bundle (special slot 1); nil: none.
+	InfoPlist []byte
+	// CodeResources is the raw _CodeSignature/CodeResources (special slot
+	// 3); nil: none.
+	CodeResources []byte
+	// Requirements is a compiled requirement set blob (magic 0xfade0c01)
+	// used as is; nil builds the default designated requirement
+	// (see [DesignatedRequirement]).
+	Requirements []byte
+	// MainExecutable sets CS_EXECSEG_MAIN_BINARY: true for the main
+	// executable of an app or app extension.
+	MainExecutable bool
+	// Now is the signing time put in the CMS signature; nil: time.Now.
+	Now func() time.Time
+	// Log receives debug messages; nil discards them.
+	Log *slog.Logger
+}
+
+// CDHash is the code directory hash of one architecture slice.
+type CDHash struct {
+	// Arch names the slice as lipo does: arm64, arm64e, armv7, x86_64...
+	Arch string
+	// SHA1 is the SHA-1 of the SHA-1 CodeDirectory; nil when the slice
+	// has only a SHA-256 one.
+	SHA1 []byte
+	// SHA256 is the full SHA-256 of the SHA-256 CodeDirectory.
+	SHA256 []byte
+	// Primary is the 20-byte cdhash of the slice's first CodeDirectory
+	// (SHA1 when present, else SHA256 truncated), the value codesign puts
+	// in the cdhashes attribute and in a parent's CodeResources.
+	Primary []byte
+}
+
+// SHA256Truncated returns the SHA-256 cdhash truncated to 20 bytes.
+func (h CDHash) SHA256Truncated() []byte {
+	if len(h.SHA256) < 20 {
+		return nil
+	}
+	return h.SHA256[:20]
+}
+
+// SignResult describes what [Sign] wrote.
+type SignResult struct {
+	// CDHashes holds one entry per architecture slice, in file order.
+	CDHashes []CDHash
+	// DesignatedRequirement is the designated requirement in text form,
+	// as codesign -d -r- prints it.
+	DesignatedRequirement string
+	// DesignatedRequirementBlob is the compiled designated requirement
+	// (magic 0xfade0c00).
+	DesignatedRequirementBlob []byte
+	// Size is the number of bytes written to dst.
+	Size int64
+}
+
+// VerifyOptions tune [Verify].
+type VerifyOptions struct {
+	// InfoPlist and CodeResources, when not nil, are checked against
+	// special slots 1 and 3. When nil, those slots are not checked.
+	InfoPlist, CodeResources []byte
+	// Roots, when not nil, must contain the root the signing certificate
+	// chains to (through the embedded certificates). nil: the chain is
+	// not checked, only the signature by the embedded leaf.
+	Roots *x509.CertPool
+	// Now is the time for the chain check; nil: the signing time, or
+	// time.Now without one.
+	Now func() time.Time
+}
+
+// Info describes a verified binary.
+type Info struct {
+	Slices []SliceInfo
+}
+
+// SliceInfo describes the signature of one architecture slice.
+type SliceInfo struct {
+	Arch         string
+	Offset, Size int64 // of the slice in the file
+	Identifier   string
+	TeamID       string
+	CDHash       CDHash
+	// HashTypes lists the CodeDirectories' hash types, primary first:
+	// "sha1", "sha256".
+	HashTypes    []string
+	Version      uint32 // of the primary CodeDirectory, e.g. 0x20400
+	Flags        uint32 // CodeDirectory flags
+	PageSize     int
+	CodeLimit    int64
+	ExecSegBase  uint64
+	ExecSegLimit uint64
+	ExecSegFlags uint64
+	// SpecialSlots is the number of special slots of the primary
+	// CodeDirectory.
+	SpecialSlots int
+	// Entitlements is the XML entitlements blob's payload; nil when none.
+	Entitlements []byte
+	// EntitlementsDER is the DER entitlements blob's payload; nil when none.
+	EntitlementsDER []byte
+	// Requirements is the requirement set in text form, one line per
+	// requirement: "designated => identifier ...".
+	Requirements string
+	// Authority lists the common names of the embedded certificates from
+	// the leaf up, as codesign -dvvv prints them.
+	Authority []string
+	// SigningTime is the CMS signing-time attribute; zero when absent.
+	SigningTime time.Time
+	// Platform is the LC_BUILD_VERSION platform (2 for iOS), or the one
+	// implied by an LC_VERSION_MIN_* command; 0 when unknown.
+	Platform uint32
+	// MinOS is the minimum OS version, "11.0"; "" when unknown.
+	MinOS string
+}
+
+// Sign writes a signed copy of the Mach-O binary (thin or fat) read from
+// src, of size bytes, to dst. It replaces an existing signature, or adds
+// LC_CODE_SIGNATURE when there is room after the load commands. See the
+// package documentation for how src is read and the memory used.
+func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts SignOptions) (*SignResult, error) {
+	return sign(ctx, src, size, dst, opts)
+}
+
+// Verify recomputes every page hash and special slot of the signed binary
+// read from r, checks the CMS signature over the first CodeDirectory and
+// its cdhashes attributes, and describes what it found.
+func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*Info, error) {
+	return verify(ctx, r, size, opts)
+}
+
+// IsMachO reports whether head, the first bytes of a file (at least 4),
+// starts like a thin or fat Mach-O binary. Java class files share the fat
+// magic; they are told apart by the architecture count.
+func IsMachO(head []byte) bool {
+	return isMachO(head)
+}
+
+// IsEncrypted reports whether any slice of the binary has a FairPlay
+// encryption load command with cryptid != 0.
+func IsEncrypted(r io.ReaderAt, size int64) (bool, error) {
+	f, err := parseFile(r, size)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range f.slices {
+		if s.cryptID != 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// DesignatedRequirement returns the designated requirement codesign makes
+// for identifier signed by leaf, in text form and compiled (magic
+// 0xfade0c00):
+//
+//	identifier "<id>" and anchor apple generic and certificate leaf[subject.CN] = "<CN>" and certificate 1[field.1.2.840.113635.100.6.2.1] /* exists */
+//
+// For a self-signed leaf it is `identifier "<id>" and certificate root = H"<sha1>"`.
+func DesignatedRequirement(identifier string, leaf *x509.Certificate) (text string, blob []byte) {
+	return designatedRequirement(identifier, leaf)
+}

@@ -1,0 +1,38 @@
+// Package macho signs and verifies the code signature of Mach-O binaries,
+// thin or fat (universal), as Apple's codesign does for iOS apps.
+//
+// Start with [Sign], which writes a signed copy of a binary, and [Verify],
+// which recomputes and checks every hash and the CMS signature of a signed
+// binary. [ResolveChain] finds the Apple WWDR intermediate certificate a
+// signing identity needs (from the identity, a caller-given file or the
+// leaf's Authority Information Access URL, cached on disk); call it once
+// per app and pass the result to every [Sign].
+//
+// The signature written is the one codesign writes for App Store
+// distribution: an embedded signature super blob (LC_CODE_SIGNATURE at the
+// end of __LINKEDIT) holding a CodeDirectory of version 0x20400 with
+// exec-segment fields and 4 KiB page hashes (SHA-256; plus a SHA-1
+// CodeDirectory as the primary when the binary's minimum iOS version is
+// below 11), a requirement set with the designated requirement, the
+// entitlements as XML and in Apple's DER form, and a detached CMS
+// SignedData over the first CodeDirectory carrying the cdhashes attributes
+// (OIDs 1.2.840.113635.100.9.1 and .2). The formats are Apple's (cs_blobs.h,
+// requirement.h, libsecurity_codesigning); they were learned from zsign and
+// rcodesign, and the code is our own.
+//
+// # Access pattern and memory
+//
+// [Sign] reads src in two passes: first the fat header and each slice's
+// Mach-O header and load commands (small reads at increasing offsets),
+// then every byte it keeps once, sequentially from offset 0 to the end of
+// the last slice, in chunks of at most 1 MiB. It never reads the old
+// signature and never seeks back within the second pass, so src may be a
+// re-openable decompressor that restarts when an offset lower than the
+// previous one is asked for. Output is written sequentially to dst, in
+// order, as it is read; the signature of each slice is appended after its
+// code. Memory is a few MiB of buffers plus 32+20 bytes of page hash per
+// 4 KiB page (about 1.3 MiB for a 100 MiB slice), whatever the binary size.
+// Page hashes are computed in parallel on every core.
+//
+// [Verify] reads r at random offsets.
+package macho
