@@ -1,0 +1,231 @@
+package actions
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	githubactions "github.com/sethvargo/go-githubactions"
+)
+
+// Options says where an [Action] reads its environment and writes its
+// workflow commands. The zero value uses the process's.
+type Options struct {
+	// Stdout receives workflow commands (::add-mask::, ::error::) and the
+	// log. Nil means os.Stdout.
+	Stdout io.Writer
+	// Getenv reads the environment: INPUT_*, GITHUB_OUTPUT,
+	// GITHUB_STEP_SUMMARY, RUNNER_TEMP. Nil means os.Getenv.
+	Getenv func(string) string
+}
+
+// Action is one step of a storesign action. It is not safe for concurrent
+// use.
+type Action struct {
+	gh     *githubactions.Action
+	w      io.Writer
+	getenv func(string) string
+	masked map[string]bool
+}
+
+// New returns an Action over the environment and output opts name.
+func New(opts Options) *Action {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	return &Action{
+		gh:     githubactions.New(githubactions.WithWriter(opts.Stdout), githubactions.WithGetenv(opts.Getenv)),
+		w:      opts.Stdout,
+		getenv: opts.Getenv,
+		masked: map[string]bool{},
+	}
+}
+
+// EnvName is the environment variable an action.yml maps input name to:
+// "p12-password" is INPUT_P12_PASSWORD.
+func EnvName(input string) string {
+	return "INPUT_" + strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToUpper(input))
+}
+
+// Getenv reads a variable of the step's environment.
+func (a *Action) Getenv(name string) string { return a.getenv(name) }
+
+// Input returns the value of a plain input, trimmed of surrounding space,
+// or "" when it is unset. Do not use it for secrets: see [Action.SecretInput].
+func (a *Action) Input(name string) string {
+	return strings.TrimSpace(a.getenv(EnvName(name)))
+}
+
+// SecretInput masks and returns a secret input such as a password. The
+// whole value and each of its lines are masked before it is returned. A
+// trailing line break, which copying a secret into GitHub often adds, is
+// dropped; other spaces are kept, since they may be part of a password.
+func (a *Action) SecretInput(name string) string {
+	v := a.getenv(EnvName(name))
+	a.Mask(v)
+	return strings.TrimRight(v, "\r\n")
+}
+
+// Base64Input masks a base64-encoded secret input and returns its decoded
+// bytes; nil when the input is empty. It accepts standard and URL-safe
+// alphabets, with or without padding, wrapped or not. When the value is not
+// base64 the error is an [*InputError] naming the input.
+func (a *Action) Base64Input(name string) ([]byte, error) {
+	v := a.getenv(EnvName(name))
+	a.Mask(v)
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	b, err := decodeBase64(v)
+	if err != nil {
+		return nil, &InputError{Input: name, Msg: "is not base64: encode the file with `base64 -w0 FILE` (on a Mac: `base64 -i FILE`) and paste the output into the secret", Err: err}
+	}
+	a.maskDecoded(b)
+	return b, nil
+}
+
+// Base64ListInput is [Action.Base64Input] for an input holding several
+// files, one base64 value per line (base64 -w0), or wrapped blocks
+// separated by blank lines. Each is masked and decoded.
+func (a *Action) Base64ListInput(name string) ([][]byte, error) {
+	v := a.getenv(EnvName(name))
+	a.Mask(v)
+	var out [][]byte
+	for i, blob := range splitBase64List(v) {
+		b, err := decodeBase64(blob)
+		if err != nil {
+			return nil, &InputError{Input: name, Msg: fmt.Sprintf("value %d is not base64: put one `base64 -w0 FILE` output per line", i+1), Err: err}
+		}
+		a.maskDecoded(b)
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// Mask tells the runner to hide values in the log from now on: each value
+// whole, each of its lines, and each line trimmed of surrounding space.
+// Empty values are skipped; a value is masked once.
+func (a *Action) Mask(values ...string) {
+	for _, v := range values {
+		cands := []string{strings.TrimRight(v, "\r\n")}
+		for _, line := range lines(v) {
+			cands = append(cands, line, strings.TrimSpace(line))
+		}
+		for _, c := range cands {
+			// A value with a line break cannot be one mask: the runner
+			// reads one line per command. Its lines are masked instead.
+			if strings.TrimSpace(c) == "" || strings.ContainsAny(c, "\r\n") || a.masked[c] {
+				continue
+			}
+			a.masked[c] = true
+			a.gh.AddMask(c)
+		}
+	}
+}
+
+// lines splits s at every line break: \n, \r\n, and a lone \r, which a
+// log viewer shows as one too.
+func lines(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' })
+}
+
+// maskDecoded masks the forms a decoded secret may be printed in: its
+// canonical base64 (which differs from the input when that was wrapped or
+// URL-safe), and the text itself when the secret is text (a PEM key, a
+// JSON key file), each line of it.
+func (a *Action) maskDecoded(b []byte) {
+	a.Mask(base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b))
+	if utf8.Valid(b) {
+		a.Mask(string(b))
+	}
+}
+
+// Redact replaces every masked value in s with "***", longest first, for
+// text printed outside the runner's own masking (local runs, files).
+func (a *Action) Redact(s string) string {
+	keys := make([]string, 0, len(a.masked))
+	for k := range a.masked {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	for _, k := range keys {
+		s = strings.ReplaceAll(s, k, "***")
+	}
+	return s
+}
+
+// SetOutput sets a step output. Outside a runner (GITHUB_OUTPUT unset) it
+// prints "output name=value" instead of panicking as the toolkit would.
+func (a *Action) SetOutput(name, value string) {
+	if a.getenv("GITHUB_OUTPUT") == "" {
+		a.Infof("output %s=%s", name, a.Redact(value))
+		return
+	}
+	a.gh.SetOutput(name, value)
+}
+
+// AddSummary appends Markdown to the step summary. Outside a runner
+// (GITHUB_STEP_SUMMARY unset) it prints the Markdown to the log.
+func (a *Action) AddSummary(markdown string) {
+	markdown = a.Redact(markdown)
+	if a.getenv("GITHUB_STEP_SUMMARY") == "" {
+		a.Infof("%s", markdown)
+		return
+	}
+	a.gh.AddStepSummary(markdown)
+}
+
+// Infof prints a line to the log.
+func (a *Action) Infof(format string, args ...any) {
+	fmt.Fprintln(a.w, a.Redact(fmt.Sprintf(format, args...)))
+}
+
+// Group starts a collapsed section of the log; end it with [Action.EndGroup].
+func (a *Action) Group(title string) { a.gh.Group(a.Redact(title)) }
+
+// EndGroup ends the section [Action.Group] started.
+func (a *Action) EndGroup() { a.gh.EndGroup() }
+
+// Notice writes a notice annotation.
+func (a *Action) Notice(title, msg string) {
+	a.gh.WithFieldsMap(map[string]string{"title": a.Redact(title)}).Noticef("%s", a.Redact(msg))
+}
+
+// Warning writes a warning annotation.
+func (a *Action) Warning(title, msg string) {
+	a.gh.WithFieldsMap(map[string]string{"title": a.Redact(title)}).Warningf("%s", a.Redact(msg))
+}
+
+// Error writes an error annotation.
+func (a *Action) Error(title, msg string) {
+	a.gh.WithFieldsMap(map[string]string{"title": a.Redact(title)}).Errorf("%s", a.Redact(msg))
+}
+
+// Fail writes the error annotation for err: titled with the input to fix
+// for an [*InputError], with the step's name otherwise. The caller then
+// exits non-zero.
+func (a *Action) Fail(step string, err error) {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		a.Error(ie.Title(), ie.Error())
+		return
+	}
+	a.Error(step+" failed", err.Error())
+}
+
+// TempDir is the runner's temp folder (RUNNER_TEMP), emptied after each
+// job; os.TempDir() outside a runner.
+func (a *Action) TempDir() string {
+	if d := a.getenv("RUNNER_TEMP"); d != "" {
+		return d
+	}
+	return os.TempDir()
+}

@@ -1,0 +1,25 @@
+// Package actions is the GitHub Actions glue of storesign: it reads the
+// inputs a composite action maps through env:, masks every secret and every
+// value derived from one before anything else is printed, sets step outputs,
+// writes annotations a planner can act on, and renders the Markdown step
+// summary of a signing run.
+//
+// Start with [New], then [Action.SecretInput] or [Action.Base64Input] for
+// each secret (which masks it), [Action.Input] for the rest, and
+// [Action.Fail] for errors: an [*InputError] becomes an annotation titled
+// with the input to fix. [Report] is what a run found and did; its
+// [Report.Markdown] is the step summary table.
+//
+// The package is built on github.com/sethvargo/go-githubactions, whose file
+// commands panic when GITHUB_OUTPUT or GITHUB_STEP_SUMMARY are unset: Action
+// guards them, so the same commands run outside a runner (the values are
+// then printed to the log instead, secrets masked).
+//
+// Composite actions do not receive INPUT_* variables by themselves; each
+// action.yml maps its inputs into the environment, named as the runner
+// would name them with dashes turned into underscores: input "p12-password"
+// is read from INPUT_P12_PASSWORD.
+//
+// Only this package and cmd/storesign import the Actions toolkit; the
+// signing and drive libraries know nothing of it.
+package actions

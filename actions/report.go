@@ -1,0 +1,123 @@
+package actions
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Report is what a signing run found and did: the step summary's content.
+// Its JSON form is kept between steps (re-sign, then upload) so the last
+// step can write the whole table with the Drive link.
+type Report struct {
+	App        string    `json:"app,omitempty"`      // the app's display name
+	Platform   string    `json:"platform,omitempty"` // "iOS", "Android (APK)", "Android (App Bundle)"
+	BundleID   string    `json:"bundleId,omitempty"` // bundle ID (iOS) or package name (Android)
+	Version    string    `json:"version,omitempty"`  // CFBundleShortVersionString, versionName
+	Build      string    `json:"build,omitempty"`    // CFBundleVersion, versionCode
+	Signer     string    `json:"signer,omitempty"`   // the signing certificate's subject
+	CertSHA256 string    `json:"certSha256,omitempty"`
+	Profiles   []Profile `json:"profiles,omitempty"` // iOS: the profile embedded in each bundle
+	Schemes    []string  `json:"schemes,omitempty"`  // Android: "v1", "v2", "v3"; "JAR" for bundles
+	Verified   string    `json:"verified,omitempty"` // the verification result, in words
+	Input      string    `json:"input,omitempty"`    // the file that was signed
+	Output     string    `json:"output,omitempty"`   // the signed file's name
+	Size       int64     `json:"size,omitempty"`
+	SHA256     string    `json:"sha256,omitempty"`
+	DriveLink  string    `json:"driveLink,omitempty"`
+}
+
+// Profile is a provisioning profile as the summary shows it.
+type Profile struct {
+	Name     string    `json:"name"`
+	BundleID string    `json:"bundleId,omitempty"`
+	Expires  time.Time `json:"expires"`
+}
+
+// Markdown renders the report as the step summary: a heading and a
+// two-column table, rows left out when empty.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	title := "Signed build"
+	if r.App != "" {
+		title = "Signed " + r.App
+	}
+	fmt.Fprintf(&b, "### %s\n\n| | |\n|---|---|\n", cell(title))
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
+		}
+	}
+	code := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return "`" + strings.ReplaceAll(cell(v), "`", "'") + "`"
+	}
+	row("App", cell(r.App))
+	row("Platform", cell(r.Platform))
+	id := "Bundle ID"
+	if strings.HasPrefix(r.Platform, "Android") {
+		id = "Package"
+	}
+	row(id, code(r.BundleID))
+	vb := r.Version
+	if r.Build != "" {
+		if vb != "" {
+			vb += " "
+		}
+		vb += "(" + r.Build + ")"
+	}
+	row("Version (build)", cell(vb))
+	row("Signed by", cell(r.Signer))
+	row("Certificate SHA-256", code(r.CertSHA256))
+	for _, p := range r.Profiles {
+		v := cell(p.Name)
+		if !p.Expires.IsZero() {
+			v += fmt.Sprintf(", expires %s", p.Expires.UTC().Format("2006-01-02"))
+		}
+		if p.BundleID != "" && p.BundleID != r.BundleID {
+			v += " (" + code(p.BundleID) + ")"
+		}
+		row("Profile", v)
+	}
+	row("Signature schemes", cell(strings.Join(r.Schemes, ", ")))
+	row("Verification", cell(r.Verified))
+	row("Input", cell(r.Input))
+	row("Output", cell(r.Output))
+	if r.Size > 0 {
+		row("Size", fmt.Sprintf("%s (%d bytes)", humanSize(r.Size), r.Size))
+	}
+	row("SHA-256", code(r.SHA256))
+	if r.DriveLink != "" {
+		row("Google Drive", fmt.Sprintf("[%s](%s)", cell(linkText(r)), strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C").Replace(r.DriveLink)))
+	}
+	return b.String()
+}
+
+func linkText(r *Report) string {
+	if r.Output != "" {
+		return r.Output
+	}
+	return "open"
+}
+
+// cell makes a value safe inside a Markdown table cell: no line breaks, no
+// column separators, no HTML.
+func cell(s string) string {
+	return strings.NewReplacer(
+		"\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`,
+	).Replace(s)
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
