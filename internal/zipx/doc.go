@@ -1,0 +1,26 @@
+// Package zipx reads and rewrites zip archives at the level of raw
+// records, as APK and IPA signers need: it reports where every local file
+// header and its data sit in the file, and writes entries back byte for
+// byte (optionally moved, with apksig-style alignment padding) without
+// inflating or deflating them.
+//
+// Start with [Read], which parses the End of Central Directory record
+// (zip64 included), the central directory, and gives an [Archive] whose
+// [Entry] values carry the raw central directory record and the offset of
+// the local header. [Entry.Local] reads the local header to find the data.
+// [Writer] writes local records and collects central directory records,
+// then [Writer.Close] (or [Writer.CentralDirectory]) emits them.
+//
+// [AlignExtra] builds the local-header extra field that aligns an entry's
+// data the way apksig and zipalign do: it drops old alignment fields
+// (id 0xd935 and zero padding) and appends a 0xd935 field
+// {uint16 alignment, zero padding}.
+//
+// [Deflate] compresses exactly as zlib 1.2.x does at a given level (raw
+// deflate, default window and memory settings), so that small files a
+// signer writes (JAR manifests and signatures) come out byte-identical to
+// Java's java.util.zip.Deflater.
+//
+// Format reference: PKWARE APPNOTE.TXT 6.3; apksig's ZipUtils,
+// LocalFileRecord and CentralDirectoryRecord for the APK conventions.
+package zipx
