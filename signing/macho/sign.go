@@ -1,0 +1,494 @@
+package macho
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+const chunkSize = 1 << 20 // bytes read, written and hashed at a time
+
+// signParams is what every slice of one binary shares.
+type signParams struct {
+	opts         SignOptions
+	certs        []*x509.Certificate
+	teamID       string
+	requirements []byte
+	entBlob      []byte // nil when no entitlements
+	entDERBlob   []byte
+	allowUnsign  bool
+	now          time.Time
+	log          *slog.Logger
+}
+
+// slicePlan is how one slice is rewritten.
+type slicePlan struct {
+	s         *slice
+	header    []byte // patched mach header and load commands
+	codeLimit int64  // offset of the signature in the slice: the bytes hashed
+	sigSize   int64  // bytes reserved for the signature
+	hashTypes []uint8
+	nPages    int
+	outOffset int64
+}
+
+func (p *slicePlan) outSize() int64 { return p.codeLimit + p.sigSize }
+
+func sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts SignOptions) (*SignResult, error) {
+	params, err := newSignParams(opts)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFile(src, size)
+	if err != nil {
+		return nil, err
+	}
+	var plans []*slicePlan
+	for _, s := range f.slices {
+		if s.cryptID != 0 {
+			return nil, ErrEncrypted
+		}
+		p, err := params.plan(s)
+		if err != nil {
+			if f.fat {
+				return nil, fmt.Errorf("architecture %s: %w", s.arch(), err)
+			}
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+
+	cw := &countWriter{w: dst}
+	if f.fat {
+		hdr := fatHeader(plans)
+		if _, err := cw.Write(hdr); err != nil {
+			return nil, fmt.Errorf("writing: %w", err)
+		}
+	}
+	res := &SignResult{}
+	res.DesignatedRequirement, res.DesignatedRequirementBlob = designatedFromSet(params.requirements)
+	for _, p := range plans {
+		if pad := p.outOffset - cw.n; pad > 0 {
+			if err := writeZeros(cw, pad); err != nil {
+				return nil, fmt.Errorf("writing: %w", err)
+			}
+		}
+		h, err := params.signSlice(ctx, src, cw, p)
+		if err != nil {
+			if f.fat {
+				return nil, fmt.Errorf("architecture %s: %w", p.s.arch(), err)
+			}
+			return nil, err
+		}
+		res.CDHashes = append(res.CDHashes, h)
+	}
+	res.Size = cw.n
+	return res, nil
+}
+
+func newSignParams(opts SignOptions) (*signParams, error) {
+	id := opts.Identity
+	if id == nil || id.Certificate == nil {
+		return nil, errors.New("macho: no signing identity")
+	}
+	if id.Signer == nil {
+		return nil, errors.New("macho: the signing identity has no private key")
+	}
+	if opts.Identifier == "" {
+		return nil, errors.New("macho: no code signing identifier")
+	}
+	if strings.IndexByte(opts.Identifier, 0) >= 0 || strings.IndexByte(opts.TeamID, 0) >= 0 {
+		return nil, errors.New("macho: identifier or team ID contains a NUL byte")
+	}
+	p := &signParams{opts: opts, log: opts.Log}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	chain := opts.Chain
+	if chain == nil {
+		chain = id.Chain
+	}
+	leaf := id.Certificate
+	p.certs = []*x509.Certificate{leaf}
+	for _, c := range chain {
+		if c != nil && !c.Equal(leaf) {
+			p.certs = append(p.certs, c)
+		}
+	}
+	if !isSelfSigned(leaf) && issuerOf(leaf, p.certs[1:]) == nil {
+		return nil, ErrIncompleteChain
+	}
+	p.teamID = opts.TeamID
+	if p.teamID == "" && len(leaf.Subject.OrganizationalUnit) > 0 {
+		p.teamID = leaf.Subject.OrganizationalUnit[0]
+	}
+	if opts.Requirements != nil {
+		if _, err := decompileRequirementSet(opts.Requirements); err != nil {
+			return nil, fmt.Errorf("macho: the requirements given: %w", err)
+		}
+		p.requirements = opts.Requirements
+	} else {
+		_, dr := designatedRequirement(opts.Identifier, leaf)
+		p.requirements = requirementSet(dr)
+	}
+	if opts.Entitlements != nil {
+		ents, err := parseEntitlements(opts.Entitlements)
+		if err != nil {
+			return nil, fmt.Errorf("macho: %w", err)
+		}
+		der, err := entitlementsDER(ents)
+		if err != nil {
+			return nil, fmt.Errorf("macho: %w", err)
+		}
+		p.entBlob = blob(magicEntitlements, opts.Entitlements)
+		p.entDERBlob = blob(magicEntitlementsDER, der)
+		if v, ok := ents["get-task-allow"].(bool); ok && v {
+			p.allowUnsign = true
+		}
+	}
+	p.now = time.Now()
+	if opts.Now != nil {
+		p.now = opts.Now()
+	}
+	return p, nil
+}
+
+// issuerOf returns the certificate in pool that signed cert.
+func issuerOf(cert *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
+	for _, c := range pool {
+		if string(c.RawSubject) == string(cert.RawIssuer) && cert.CheckSignatureFrom(c) == nil {
+			return c
+		}
+	}
+	return nil
+}
+
+func designatedFromSet(set []byte) (string, []byte) {
+	be := binary.BigEndian
+	if len(set) < 12 {
+		return "", nil
+	}
+	n := int(be.Uint32(set[8:]))
+	for i := 0; i < n && 20+8*i <= len(set); i++ {
+		if be.Uint32(set[12+8*i:]) != requirementDesignated {
+			continue
+		}
+		off := be.Uint32(set[16+8*i:])
+		if uint64(off)+8 > uint64(len(set)) {
+			return "", nil
+		}
+		l := be.Uint32(set[off+4:])
+		if uint64(off)+uint64(l) > uint64(len(set)) {
+			return "", nil
+		}
+		b := set[off : off+l]
+		text, err := decompileRequirement(b)
+		if err != nil {
+			return "", nil
+		}
+		return text, append([]byte(nil), b...)
+	}
+	return "", nil
+}
+
+func alignUp(v, a int64) int64 { return (v + a - 1) &^ (a - 1) }
+
+// specialSlots returns the special slot contents to hash, slot 1 first.
+func (p *signParams) specialSlots() [][]byte {
+	slots := [][]byte{p.opts.InfoPlist, p.requirements, p.opts.CodeResources, nil, p.entBlob, nil, p.entDERBlob}
+	n := len(slots)
+	for n > 0 && slots[n-1] == nil {
+		n--
+	}
+	return slots[:n]
+}
+
+// plan decides the layout of a signed slice.
+func (p *signParams) plan(s *slice) (*slicePlan, error) {
+	le := binary.LittleEndian
+	pl := &slicePlan{s: s}
+	link := s.linkedit
+	linkEnd := int64(link.fileOff + link.fileLen)
+	var sigOff int64
+	if s.sigCmd >= 0 {
+		sigOff = alignUp(int64(s.sigOff), 16)
+		if int64(s.sigOff) < int64(link.fileOff) {
+			return nil, fmt.Errorf("%w: the code signature is not in __LINKEDIT", ErrTruncated)
+		}
+	} else {
+		if linkEnd != s.size {
+			return nil, fmt.Errorf("%w: __LINKEDIT ends at %d but the image has %d bytes", ErrTruncated, linkEnd, s.size)
+		}
+		sigOff = alignUp(linkEnd, 16)
+	}
+	pl.codeLimit = sigOff
+	pl.nPages = int((sigOff + pageSize - 1) / pageSize)
+	pl.hashTypes = []uint8{hashTypeSHA256}
+	if s.needsSHA1() {
+		pl.hashTypes = []uint8{hashTypeSHA1, hashTypeSHA256}
+	}
+
+	// Reserve the signature: exact sizes for everything but the CMS
+	// signature value, which is bounded by the key.
+	special := p.specialSlots()
+	total := int64(12)
+	count := 0
+	for _, b := range [][]byte{p.requirements, p.entBlob, p.entDERBlob} {
+		if b != nil {
+			total += 8 + int64(len(b))
+			count++
+		}
+	}
+	in := cmsInput{certs: p.certs, time: p.now}
+	for _, t := range pl.hashTypes {
+		n := cdSize(p.opts.Identifier, p.teamID, len(special), pl.nPages, t)
+		total += 8 + int64(n)
+		in.cds = append(in.cds, make([]byte, n))
+		in.cdTypes = append(in.cdTypes, t)
+	}
+	in.primaryCD = in.cds[0]
+	cms, err := buildCMS(in, true)
+	if err != nil {
+		return nil, err
+	}
+	total += 8 + 8 + int64(len(cms))
+	pl.sigSize = alignUp(total, 16)
+
+	// Patch the header.
+	h := append([]byte(nil), s.header...)
+	cmd := s.sigCmd
+	if cmd < 0 {
+		end := len(h)
+		if int64(end)+codeSignatureCmdSize > s.firstSectionData {
+			return nil, ErrNoRoom
+		}
+		h = append(h, make([]byte, codeSignatureCmdSize)...)
+		le.PutUint32(h[end:], lcCodeSignature)
+		le.PutUint32(h[end+4:], codeSignatureCmdSize)
+		le.PutUint32(h[16:], s.ncmds+1)
+		le.PutUint32(h[20:], s.sizeofcmds+codeSignatureCmdSize)
+		cmd = end
+	}
+	if sigOff+pl.sigSize > 0xffffffff {
+		return nil, fmt.Errorf("%w: the image is too large to sign", ErrTruncated)
+	}
+	le.PutUint32(h[cmd+8:], uint32(sigOff))
+	le.PutUint32(h[cmd+12:], uint32(pl.sigSize))
+	newLen := uint64(sigOff + pl.sigSize - int64(link.fileOff))
+	vm := link.vmSize
+	if need := uint64(alignUp(int64(newLen), int64(s.pageAlign()))); need > vm {
+		vm = need
+	}
+	c := link.cmdOff
+	if s.is64 {
+		le.PutUint64(h[c+32:], vm)
+		le.PutUint64(h[c+48:], newLen)
+	} else {
+		if vm > 0xffffffff {
+			return nil, fmt.Errorf("%w: __LINKEDIT too large", ErrTruncated)
+		}
+		le.PutUint32(h[c+28:], uint32(vm))
+		le.PutUint32(h[c+36:], uint32(newLen))
+	}
+	pl.header = h
+	return pl, nil
+}
+
+func fatHeader(plans []*slicePlan) []byte {
+	be := binary.BigEndian
+	hdr := make([]byte, 8+20*len(plans))
+	be.PutUint32(hdr, fatMagic)
+	be.PutUint32(hdr[4:], uint32(len(plans)))
+	off := int64(len(hdr))
+	for i, p := range plans {
+		a := p.s.fatAlign()
+		off = alignUp(off, 1<<a)
+		p.outOffset = off
+		e := hdr[8+20*i:]
+		be.PutUint32(e, uint32(p.s.cpuType))
+		be.PutUint32(e[4:], uint32(p.s.cpuSubtype))
+		be.PutUint32(e[8:], uint32(off))
+		be.PutUint32(e[12:], uint32(p.outSize()))
+		be.PutUint32(e[16:], a)
+		off += p.outSize()
+	}
+	return hdr
+}
+
+// signSlice streams the slice's code to w while hashing its pages, then
+// writes the signature.
+func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePlan) (CDHash, error) {
+	s := pl.s
+	pages, err := streamPages(ctx, src, w, pl)
+	if err != nil {
+		return CDHash{}, err
+	}
+	special := p.specialSlots()
+	var cds [][]byte
+	var blobs []slotBlob
+	res := CDHash{Arch: s.arch()}
+	execFlags := uint64(0)
+	if p.opts.MainExecutable {
+		execFlags |= execSegMainBin
+		if p.allowUnsign {
+			execFlags |= execSegAllowUns
+		}
+	}
+	for i, t := range pl.hashTypes {
+		cd := &codeDirectory{
+			hashType:     t,
+			identifier:   p.opts.Identifier,
+			teamID:       p.teamID,
+			codeLimit:    pl.codeLimit,
+			pages:        pages[i],
+			execSegBase:  s.text.fileOff,
+			execSegLimit: s.text.fileLen,
+			execSegFlags: execFlags,
+		}
+		for _, sp := range special {
+			if sp == nil {
+				cd.special = append(cd.special, nil)
+			} else {
+				cd.special = append(cd.special, sum(t, sp))
+			}
+		}
+		b := cd.marshal()
+		cds = append(cds, b)
+		h := sum(t, b)
+		if t == hashTypeSHA1 {
+			res.SHA1 = h
+		} else {
+			res.SHA256 = h
+		}
+		if i == 0 {
+			res.Primary = h[:20]
+		}
+	}
+	blobs = append(blobs, slotBlob{slotCodeDirectory, cds[0]}, slotBlob{slotRequirements, p.requirements})
+	if p.entBlob != nil {
+		blobs = append(blobs, slotBlob{slotEntitlements, p.entBlob}, slotBlob{slotEntitlementsDER, p.entDERBlob})
+	}
+	for i := 1; i < len(cds); i++ {
+		blobs = append(blobs, slotBlob{uint32(slotAlternateCD + i - 1), cds[i]})
+	}
+	cms, err := buildCMS(cmsInput{primaryCD: cds[0], cds: cds, cdTypes: pl.hashTypes, certs: p.certs, signer: p.opts.Identity.Signer, time: p.now}, false)
+	if err != nil {
+		return CDHash{}, err
+	}
+	blobs = append(blobs, slotBlob{slotSignature, blob(magicBlobWrapper, cms)})
+	sb := superBlob(blobs)
+	if int64(len(sb)) > pl.sigSize {
+		return CDHash{}, fmt.Errorf("macho: internal error: signature of %d bytes exceeds the %d reserved", len(sb), pl.sigSize)
+	}
+	if _, err := w.Write(sb); err != nil {
+		return CDHash{}, fmt.Errorf("writing: %w", err)
+	}
+	if err := writeZeros(w, pl.sigSize-int64(len(sb))); err != nil {
+		return CDHash{}, fmt.Errorf("writing: %w", err)
+	}
+	p.log.Debug("signed Mach-O slice", "arch", res.Arch, "identifier", p.opts.Identifier, "pages", pl.nPages, "cdhash", fmt.Sprintf("%x", res.Primary))
+	return res, nil
+}
+
+// streamPages copies the slice's first codeLimit bytes to w, with the
+// patched header, and returns the page hashes for each hash type.
+func streamPages(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePlan) ([][]byte, error) {
+	return hashPages(ctx, src, pl.s.offset, pl.s.size, pl.codeLimit, pl.header, w, pl.hashTypes, pageShift)
+}
+
+// hashPages reads limit bytes of the image at base (of size bytes; zeros
+// past its end), overlays header at its start, copies them to w when not
+// nil, and returns the hashes of each 1<<shift-byte page for each hash
+// type. Reads and writes are sequential; hashing runs on every core.
+func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, header []byte, w io.Writer, types []uint8, shift uint8) ([][]byte, error) {
+	psize := 1 << shift
+	nPages := int((limit + int64(psize) - 1) / int64(psize))
+	out := make([][]byte, len(types))
+	for i, t := range types {
+		out[i] = make([]byte, nPages*hashSize(t))
+	}
+	chunk := int64(max(chunkSize, psize))
+	workers := runtime.GOMAXPROCS(0)
+	bufs := make(chan []byte, workers+1)
+	for i := 0; i < cap(bufs); i++ {
+		bufs <- nil
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for off := int64(0); off < limit; off += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := min(chunk, limit-off)
+		buf := <-bufs
+		if buf == nil {
+			buf = make([]byte, chunk)
+		}
+		buf = buf[:n]
+		avail := min(n, max(0, size-off))
+		if avail > 0 {
+			if m, err := src.ReadAt(buf[:avail], base+off); int64(m) < avail {
+				bufs <- buf
+				if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return nil, ErrTruncated
+				}
+				return nil, fmt.Errorf("reading: %w", err)
+			}
+		}
+		clear(buf[avail:])
+		if off < int64(len(header)) {
+			copy(buf, header[off:])
+		}
+		if w != nil {
+			if _, err := w.Write(buf); err != nil {
+				bufs <- buf
+				return nil, fmt.Errorf("writing: %w", err)
+			}
+		}
+		wg.Add(1)
+		go func(buf []byte, first int) {
+			defer wg.Done()
+			for i := 0; i*psize < len(buf); i++ {
+				page := buf[i*psize : min(len(buf), (i+1)*psize)]
+				for j, t := range types {
+					hs := hashSize(t)
+					copy(out[j][(first+i)*hs:], sum(t, page))
+				}
+			}
+			bufs <- buf
+		}(buf, int(off/int64(psize)))
+	}
+	wg.Wait()
+	return out, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func writeZeros(w io.Writer, n int64) error {
+	zeros := make([]byte, min(n, 4096))
+	for n > 0 {
+		k := min(n, int64(len(zeros)))
+		if _, err := w.Write(zeros[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package macho
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"io"
+	"time"
+
+	"go.mozilla.org/pkcs7"
+	"howett.net/plist"
+)
+
+// maxSigRead bounds the code signature Verify reads into memory.
+const maxSigRead = 64 << 20
+
+func verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*Info, error) {
+	f, err := parseFile(r, size)
+	if err != nil {
+		return nil, err
+	}
+	info := &Info{}
+	for _, s := range f.slices {
+		si, err := verifySlice(ctx, r, s, opts)
+		if err != nil {
+			if f.fat {
+				return nil, fmt.Errorf("architecture %s: %w", s.arch(), err)
+			}
+			return nil, err
+		}
+		info.Slices = append(info.Slices, *si)
+	}
+	return info, nil
+}
+
+func badf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadSignature}, args...)...)
+}
+
+func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOptions) (*SliceInfo, error) {
+	si := &SliceInfo{Arch: s.arch(), Offset: s.offset, Size: s.size, Platform: s.platform}
+	if s.hasVersion {
+		si.MinOS = versionString(s.minOS)
+	}
+	if s.sigCmd < 0 {
+		return nil, ErrNotSigned
+	}
+	if s.sigSize > maxSigRead {
+		return nil, badf("code signature of %d bytes", s.sigSize)
+	}
+	sig, err := readAt(r, s.offset+int64(s.sigOff), int(s.sigSize))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := parseSuperBlob(sig)
+	if err != nil {
+		return nil, err
+	}
+	var cds []*parsedCD
+	var reqs, ent, entDER, cms []byte
+	for _, b := range blobs {
+		switch {
+		case b.slot == slotCodeDirectory || b.slot >= slotAlternateCD && b.slot < slotAlternateCD+5:
+			cd, err := parseCodeDirectory(b.data)
+			if err != nil {
+				return nil, err
+			}
+			if b.slot == slotCodeDirectory {
+				cds = append([]*parsedCD{cd}, cds...)
+			} else {
+				cds = append(cds, cd)
+			}
+		case b.slot == slotRequirements:
+			reqs = b.data
+		case b.slot == slotEntitlements:
+			ent = b.data
+		case b.slot == slotEntitlementsDER:
+			entDER = b.data
+		case b.slot == slotSignature:
+			cms = b.data
+		}
+	}
+	if len(cds) == 0 || cds[0].raw == nil {
+		return nil, badf("no CodeDirectory")
+	}
+	primary := cds[0]
+	si.Identifier = primary.identifier
+	si.TeamID = primary.teamID
+	si.Version = primary.version
+	si.Flags = primary.flags
+	si.PageSize = 1 << primary.pageShift
+	si.CodeLimit = primary.codeLimit
+	si.ExecSegBase, si.ExecSegLimit, si.ExecSegFlags = primary.execSegBase, primary.execSegLimit, primary.execSegFlags
+	si.SpecialSlots = primary.nSpecial
+	si.CDHash.Arch = si.Arch
+
+	// Page hashes.
+	for _, cd := range cds {
+		si.HashTypes = append(si.HashTypes, hashName(cd.hashType))
+		h := sum(cd.hashType, cd.raw)
+		switch cd.hashType {
+		case hashTypeSHA1:
+			si.CDHash.SHA1 = h
+		case hashTypeSHA256:
+			si.CDHash.SHA256 = h
+		}
+		if cd == primary {
+			si.CDHash.Primary = h[:20]
+		}
+		if cd.identifier != primary.identifier || cd.codeLimit != primary.codeLimit {
+			return nil, badf("the CodeDirectories disagree on the identifier or code limit")
+		}
+		if cd.codeLimit > int64(s.sigOff) {
+			return nil, badf("code limit %d runs into the signature at %d", cd.codeLimit, s.sigOff)
+		}
+		shift := cd.pageShift
+		if shift == 0 {
+			return nil, badf("CodeDirectory without pages")
+		}
+		want := int((cd.codeLimit + 1<<shift - 1) >> shift)
+		if cd.nCode != want {
+			return nil, badf("%s CodeDirectory has %d page hashes for %d bytes", hashName(cd.hashType), cd.nCode, cd.codeLimit)
+		}
+	}
+	// Hash every page once per distinct (hash type, page size).
+	for _, cd := range cds {
+		pages, err := hashPages(ctx, r, s.offset, s.size, cd.codeLimit, nil, nil, []uint8{cd.hashType}, cd.pageShift)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < cd.nCode; i++ {
+			if !bytes.Equal(pages[0][i*cd.hashSize:(i+1)*cd.hashSize], cd.pageHash(i)) {
+				return nil, badf("page %d (offset %d) does not match its %s hash", i, int64(i)<<cd.pageShift, hashName(cd.hashType))
+			}
+		}
+		// Special slots.
+		checks := []struct {
+			slot int
+			data []byte
+			must bool
+			name string
+		}{
+			{slotInfo, opts.InfoPlist, opts.InfoPlist != nil, "Info.plist"},
+			{slotRequirements, reqs, true, "requirements"},
+			{slotResources, opts.CodeResources, opts.CodeResources != nil, "CodeResources"},
+			{slotEntitlements, ent, true, "entitlements"},
+			{slotEntitlementsDER, entDER, true, "DER entitlements"},
+		}
+		for _, c := range checks {
+			if !c.must {
+				continue
+			}
+			got := cd.specialHash(c.slot)
+			if c.data == nil {
+				if got != nil && !allZero(got) {
+					return nil, badf("special slot %d (%s) is hashed but the blob is missing", c.slot, c.name)
+				}
+				continue
+			}
+			if got == nil {
+				return nil, badf("%s is present but not in the CodeDirectory's special slots", c.name)
+			}
+			if !bytes.Equal(got, sum(cd.hashType, c.data)) {
+				return nil, badf("%s does not match special slot %d", c.name, c.slot)
+			}
+		}
+	}
+	if reqs != nil {
+		if si.Requirements, err = decompileRequirementSet(reqs); err != nil {
+			return nil, err
+		}
+	}
+	if ent != nil {
+		si.Entitlements = ent[8:]
+	}
+	if entDER != nil {
+		si.EntitlementsDER = entDER[8:]
+	}
+
+	// CMS.
+	if cms == nil || len(cms) <= 8 {
+		return nil, badf("no CMS signature (ad-hoc signed)")
+	}
+	p7, err := pkcs7.Parse(cms[8:])
+	if err != nil {
+		return nil, badf("parsing the CMS signature: %v", err)
+	}
+	p7.Content = primary.raw
+	if len(p7.Signers) != 1 {
+		return nil, badf("the CMS signature has %d signers", len(p7.Signers))
+	}
+	var st time.Time
+	if err := p7.UnmarshalSignedAttribute(oidSigningTime, &st); err == nil {
+		si.SigningTime = st
+	}
+	if opts.Roots != nil {
+		now := si.SigningTime
+		if opts.Now != nil {
+			now = opts.Now()
+		} else if now.IsZero() {
+			now = time.Now()
+		}
+		err = p7.VerifyWithChainAtTime(opts.Roots, now)
+	} else {
+		err = p7.Verify()
+	}
+	if err != nil {
+		return nil, badf("checking the CMS signature: %v", err)
+	}
+	if err := checkCDHashAttributes(p7, cds); err != nil {
+		return nil, err
+	}
+	si.Authority = authority(p7)
+	return si, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkCDHashAttributes checks Apple's two cdhashes attributes against
+// the CodeDirectories.
+func checkCDHashAttributes(p7 *pkcs7.PKCS7, cds []*parsedCD) error {
+	var plistData []byte
+	if err := p7.UnmarshalSignedAttribute(oidCDHashesPlist, &plistData); err != nil {
+		return badf("no cdhashes plist attribute: %v", err)
+	}
+	var pl struct {
+		CDHashes [][]byte `plist:"cdhashes"`
+	}
+	if _, err := plist.Unmarshal(plistData, &pl); err != nil {
+		return badf("parsing the cdhashes plist attribute: %v", err)
+	}
+	if len(pl.CDHashes) != len(cds) {
+		return badf("the cdhashes attribute lists %d hashes for %d CodeDirectories", len(pl.CDHashes), len(cds))
+	}
+	for i, cd := range cds {
+		h := sum(cd.hashType, cd.raw)[:20]
+		if !bytes.Equal(pl.CDHashes[i], h) {
+			return badf("cdhashes attribute entry %d does not match the %s CodeDirectory", i, hashName(cd.hashType))
+		}
+	}
+	// 1.2.840.113635.100.9.2 is optional for old signatures.
+	for _, a := range p7.Signers[0].AuthenticatedAttributes {
+		if !a.Type.Equal(oidCDHashes) {
+			continue
+		}
+		rest := a.Value.Bytes
+		got := map[string][]byte{}
+		for len(rest) > 0 {
+			var v struct {
+				Alg    asn1.ObjectIdentifier
+				Digest []byte
+			}
+			var err error
+			if rest, err = asn1.Unmarshal(rest, &v); err != nil {
+				return badf("parsing the cdhashes attribute: %v", err)
+			}
+			got[v.Alg.String()] = v.Digest
+		}
+		for _, cd := range cds {
+			oid := oidSHA256
+			if cd.hashType == hashTypeSHA1 {
+				oid = oidSHA1
+			}
+			if d, ok := got[oid.String()]; !ok || !bytes.Equal(d, sum(cd.hashType, cd.raw)) {
+				return badf("the cdhashes attribute does not match the %s CodeDirectory", hashName(cd.hashType))
+			}
+		}
+	}
+	return nil
+}
+
+// authority lists the common names of the certificates from the signer up.
+func authority(p7 *pkcs7.PKCS7) []string {
+	leaf := p7.GetOnlySigner()
+	if leaf == nil {
+		return nil
+	}
+	var out []string
+	seen := map[*x509.Certificate]bool{}
+	for c := leaf; c != nil && !seen[c] && len(out) < 10; {
+		seen[c] = true
+		out = append(out, c.Subject.CommonName)
+		if isSelfSigned(c) {
+			break
+		}
+		c = issuerOf(c, p7.Certificates)
+	}
+	return out
+}
