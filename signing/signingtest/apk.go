@@ -263,4 +263,3 @@ func Bundle(opts APKOptions) []byte {
 	}
 	return buf.Bytes()
 }
-
