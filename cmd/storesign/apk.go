@@ -1,10 +1,12 @@
 package main
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
+// runAPK dispatches `storesign apk sign|verify`. The sign side lives in
+// apk_sign.go, the verify side in apk_verify.go.
 func runAPK(ctx context.Context, e *env, args []string) error {
-	return errors.New("apk: not implemented yet")
+	return subcommand(ctx, e, "apk", args, map[string]func(context.Context, *env, []string) error{
+		"sign":   apkSignCmd,
+		"verify": apkVerifyCmd,
+	})
 }
