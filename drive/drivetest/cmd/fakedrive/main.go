@@ -1,0 +1,139 @@
+// Command fakedrive serves a fake Google Drive (package drivetest) for
+// workflows and manual runs:
+//
+//	go run ./drive/drivetest/cmd/fakedrive -addr 127.0.0.1:8089 -seed DIR
+//
+// It prints the base URL to give storesign (STORESIGN_DRIVE_ENDPOINT) and
+// the ID of a folder holding DIR's files, plus an empty "out" folder for
+// uploads, then serves until interrupted. Uploads are also written to
+// -save DIR when given.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/storesign/storesign/drive/drivetest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakedrive:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("fakedrive", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8089", "listen address (loopback)")
+	seed := fs.String("seed", "", "serve this directory's files as a folder")
+	save := fs.String("save", "", "copy each upload into this directory")
+	folder := fs.String("folder", "", "ID of the seeded folder (default: derived from its name)")
+	rate := fs.Float64("fault-rate", 0, "share of requests to fault (0..1)")
+	faultSeed := fs.Uint64("fault-seed", 1, "seed of the fault sequence")
+	noQuota := fs.Bool("no-quota", false, "behave like a service account without storage quota")
+	verbose := fs.Bool("v", false, "log every request on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts := drivetest.Options{NoQuota: *noQuota, Faults: drivetest.Faults{Rate: *rate, Seed: *faultSeed}}
+	if *verbose {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if *save != "" {
+		opts.OnUpload = func(f drivetest.File, folders []string, content string) {
+			dst := filepath.Join(append(append([]string{*save}, folders...), f.Name)...)
+			err := os.MkdirAll(filepath.Dir(dst), 0o755)
+			if err == nil {
+				err = copyFile(dst, content)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "fakedrive: saving upload:", err)
+			}
+		}
+	}
+	s, err := drivetest.New(opts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	name := "fakedrive"
+	if *seed != "" {
+		name = filepath.Base(filepath.Clean(*seed))
+	}
+	in, err := s.AddFolder(*folder, "", name)
+	if err != nil {
+		return err
+	}
+	if *seed != "" {
+		ents, err := os.ReadDir(*seed)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			f, err := os.Open(filepath.Join(*seed, e.Name()))
+			if err != nil {
+				return err
+			}
+			_, err = s.AddFile(in, e.Name(), f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	out, err := s.AddFolder("", "", "out")
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "url=%s\nfolder=%s\nout=%s\n", base, in, out)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
