@@ -196,6 +196,7 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 		si.SigningTime = st
 	}
 	if opts.Roots != nil {
+		acceptAppleExtensions(p7.Certificates)
 		now := si.SigningTime
 		if opts.Now != nil {
 			now = opts.Now()
@@ -214,6 +215,25 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	}
 	si.Authority = authority(p7)
 	return si, nil
+}
+
+// appleCriticalExtensions are the extensions Apple marks critical in its
+// code signing certificates (iPhone/Apple Development and Distribution,
+// Developer ID...): codesign's policy understands them, crypto/x509 does
+// not, so they are taken off the certificates' unhandled lists.
+var appleCriticalExtensions = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1}
+
+func acceptAppleExtensions(certs []*x509.Certificate) {
+	for _, c := range certs {
+		kept := c.UnhandledCriticalExtensions[:0]
+		for _, oid := range c.UnhandledCriticalExtensions {
+			if len(oid) == len(appleCriticalExtensions)+1 && oid[:len(appleCriticalExtensions)].Equal(appleCriticalExtensions) {
+				continue
+			}
+			kept = append(kept, oid)
+		}
+		c.UnhandledCriticalExtensions = kept
+	}
 }
 
 func allZero(b []byte) bool {
