@@ -50,6 +50,7 @@ const (
 	sectionGBZerofill    = 0xc
 	sectionTLVZerofill   = 0x12
 	codeSignatureCmdSize = 16
+	linkeditSlack        = 4096 // bytes __LINKEDIT may claim past the end of the image
 )
 
 // file is the structure of a thin or fat binary, as far as signing needs it.
@@ -353,7 +354,14 @@ func (s *slice) parseSegment(c []byte, at int, is64 bool, hdrEnd int64) (*segmen
 		nsects = le.Uint32(c[48:])
 		secOff, secSize = 56, 68
 	}
-	if seg.fileOff > uint64(s.size) || seg.fileLen > uint64(s.size)-seg.fileOff {
+	// ld rounds __LINKEDIT's file size up to 8 or 16 bytes past the
+	// string table that ends the file; codesign treats the missing bytes
+	// as zeros, and so does Sign.
+	slack := uint64(0)
+	if cString(c[8:24]) == "__LINKEDIT" {
+		slack = linkeditSlack
+	}
+	if seg.fileOff > uint64(s.size) || seg.fileLen > uint64(s.size)-seg.fileOff+slack {
 		return nil, fmt.Errorf("%w: segment %s at %d (%d bytes) outside the %d-byte image", ErrTruncated, cString(c[8:24]), seg.fileOff, seg.fileLen, s.size)
 	}
 	if uint64(nsects) > uint64(len(c)-secOff)/uint64(secSize) {

@@ -224,7 +224,7 @@ func (p *signParams) plan(s *slice) (*slicePlan, error) {
 			return nil, fmt.Errorf("%w: the code signature is not in __LINKEDIT", ErrTruncated)
 		}
 	} else {
-		if linkEnd != s.size {
+		if linkEnd < s.size || linkEnd > s.size+linkeditSlack {
 			return nil, fmt.Errorf("%w: __LINKEDIT ends at %d but the image has %d bytes", ErrTruncated, linkEnd, s.size)
 		}
 		sigOff = alignUp(linkEnd, 16)

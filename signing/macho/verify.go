@@ -250,7 +250,12 @@ func allZero(b []byte) bool {
 func checkCDHashAttributes(p7 *pkcs7.PKCS7, cds []*parsedCD) error {
 	var plistData []byte
 	if err := p7.UnmarshalSignedAttribute(oidCDHashesPlist, &plistData); err != nil {
-		return badf("no cdhashes plist attribute: %v", err)
+		// Signatures made before iOS 11 carry one CodeDirectory and no
+		// cdhashes attributes: the message digest covers it alone.
+		if len(cds) == 1 && !hasAttribute(p7, oidCDHashes) {
+			return nil
+		}
+		return badf("no cdhashes plist attribute for %d CodeDirectories: %v", len(cds), err)
 	}
 	var pl struct {
 		CDHashes [][]byte `plist:"cdhashes"`
@@ -296,6 +301,15 @@ func checkCDHashAttributes(p7 *pkcs7.PKCS7, cds []*parsedCD) error {
 		}
 	}
 	return nil
+}
+
+func hasAttribute(p7 *pkcs7.PKCS7, oid asn1.ObjectIdentifier) bool {
+	for _, a := range p7.Signers[0].AuthenticatedAttributes {
+		if a.Type.Equal(oid) {
+			return true
+		}
+	}
+	return false
 }
 
 // authority lists the common names of the certificates from the signer up.

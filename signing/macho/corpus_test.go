@@ -1,0 +1,114 @@
+package macho_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"path"
+	"strings"
+	"testing"
+
+	gomacho "github.com/blacktop/go-macho"
+
+	"github.com/storesign/storesign/internal/testenv"
+	"github.com/storesign/storesign/signing/macho"
+)
+
+// ipaFiles returns the files of a corpus IPA by name.
+func ipaFiles(t *testing.T, name string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(testenv.Corpus(t, "ios", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	m := map[string][]byte{}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[f.Name] = b
+	}
+	return m
+}
+
+// TestVerifyXcodeSigned verifies the binaries of a real IPA signed by
+// Xcode in 2016 (fat armv7+arm64, SHA-1 CodeDirectories, no cdhashes
+// attributes yet).
+func TestVerifyXcodeSigned(t *testing.T) {
+	files := ipaFiles(t, "isign-Test.ipa")
+	const app = "Payload/isignTestApp.app/"
+	n := 0
+	for name, b := range files {
+		if !macho.IsMachO(b) {
+			continue
+		}
+		n++
+		t.Run(path.Base(name), func(t *testing.T) {
+			opts := macho.VerifyOptions{}
+			if name == app+"isignTestApp" {
+				opts.InfoPlist = files[app+"Info.plist"]
+				opts.CodeResources = files[app+"_CodeSignature/CodeResources"]
+			}
+			info, err := macho.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			for _, s := range info.Slices {
+				t.Logf("%s: %s team %q %v cdhash %x authority %q", s.Arch, s.Identifier, s.TeamID, s.HashTypes, s.CDHash.Primary, s.Authority)
+				if s.Identifier == "" || len(s.Authority) == 0 || !strings.HasPrefix(s.Authority[0], "iPhone Developer") {
+					t.Errorf("%s: %+v", s.Arch, s)
+				}
+			}
+		})
+	}
+	if n != 9 {
+		t.Errorf("found %d Mach-O files, want 9", n)
+	}
+}
+
+// TestSignXcodeBuilt signs the real binaries Xcode built (unsigned thin
+// arm64 and fat armv7+arm64; and signed by Xcode) and checks them
+// independently.
+func TestSignXcodeBuilt(t *testing.T) {
+	for _, tt := range []struct{ ipa, app string }{
+		{"isign-Test-unsigned-thin.ipa", "Payload/Test.app/"},
+		{"isign-Test-unsigned-fat.ipa", "Payload/Test.app/"},
+		{"isign-Test.ipa", "Payload/isignTestApp.app/"},
+	} {
+		t.Run(tt.ipa, func(t *testing.T) {
+			files := ipaFiles(t, tt.ipa)
+			in := files[tt.app+"isignTestApp"]
+			if in == nil {
+				t.Fatal("no main executable")
+			}
+			out, res := signBytes(t, in, macho.SignOptions{
+				Entitlements:   testEntitlements,
+				InfoPlist:      files[tt.app+"Info.plist"],
+				MainExecutable: true,
+			})
+			types := []string{"sha1", "sha256"} // minimum iOS 9
+			checkIndependently(t, out, expect{identifier: testIdentifier, teamID: testTeam, hashTypes: types, execSegFlags: 1,
+				info: files[tt.app+"Info.plist"], entitlements: testEntitlements, derEntitlements: true})
+			verifyBytes(t, out, macho.VerifyOptions{InfoPlist: files[tt.app+"Info.plist"]})
+			var arches []string
+			for _, h := range res.CDHashes {
+				arches = append(arches, h.Arch)
+			}
+			t.Logf("arches %v, %d -> %d bytes", arches, len(in), len(out))
+			if _, err := gomacho.NewFile(bytes.NewReader(out)); err != nil && len(arches) == 1 {
+				t.Error(err)
+			}
+		})
+	}
+}
