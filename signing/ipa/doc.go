@@ -1,0 +1,68 @@
+// Package ipa re-signs iOS app archives (.ipa) for App Store, Ad Hoc or
+// Enterprise distribution, and verifies them, on any OS and without
+// extracting them.
+//
+// Start with [Resign] (or [ResignFile]), which reads an IPA through an
+// io.ReaderAt and writes the re-signed IPA to an io.Writer, and [Verify] /
+// [Inspect], which check an IPA the way the device does and report what
+// `codesign -dvvv` shows for each bundle.
+//
+// # What Resign does
+//
+// It walks Payload/<name>.app and signs the code innermost first: loose
+// Mach-O files (Frameworks/*.dylib), frameworks (each with its own
+// CodeResources), PlugIns/*.appex, Extensions/*, Watch/*.app with their
+// extensions, AppClips/*.app, and the app last, so that each parent seals
+// its nested code by cdhash and designated requirement. Each app and
+// extension gets the provisioning profile of Options.Profiles that best
+// matches its (new) bundle ID (an exact application identifier beats a
+// wildcard, a longer wildcard a shorter one); embedded.mobileprovision is
+// replaced. A bundle without a matching profile is an error naming its
+// bundle ID and the profiles tried. Frameworks and dylibs carry no
+// profile and no entitlements, as with Xcode.
+//
+// Info.plist edits keep the file's form (binary or XML): Options.BundleID
+// replaces the app's ID and, by prefix, the IDs of nested bundles and the
+// references to them (WKCompanionAppBundleIdentifier,
+// WKAppBundleIdentifier, NSExtension attributes); ShortVersion and
+// BundleVersion are set on the app and its extensions (App Store Connect
+// requires them to agree); DisplayName on the app only.
+//
+// _CodeSignature/CodeResources is written as Xcode's codesign writes it
+// for iOS: "files" (SHA-1, v1 rules), "files2" (SHA-1 and SHA-256, v2
+// rules), nested code sealed by cdhash and requirement, symlinks as
+// symlinks, "rules" and "rules2".
+//
+// # Entitlements policy
+//
+// Unless Options.Entitlements is given (it then replaces the main app's
+// entitlements as is, except that get-task-allow is removed for a
+// non-development profile), each app and extension is signed with its
+// profile's entitlements fitted to the bundle:
+//
+//   - application-identifier is <AppIDPrefix>.<bundle ID>, also when the
+//     profile is a wildcard; com.apple.developer.team-identifier is the
+//     profile's team;
+//   - keychain-access-groups: a wildcard group (TEAM.*) becomes the
+//     bundle's own group <AppIDPrefix>.<bundle ID>; explicit groups are
+//     kept; so are app groups (com.apple.security.application-groups),
+//     which a profile lists explicitly;
+//   - get-task-allow is true only with a Development profile, and never
+//     present for App Store, Ad Hoc or Enterprise;
+//   - an iCloud environment given as a list becomes Production (or
+//     Development with a Development profile);
+//   - any other wildcard value ("*", "TEAM.*") is dropped, since a signed
+//     entitlement must be concrete.
+//
+// # Streaming
+//
+// Entries that do not change are copied raw (compressed bytes, modes,
+// times, symlinks and zip64 kept); only Info.plists that change, profiles,
+// CodeResources and Mach-O files are rewritten. Files are hashed for
+// CodeResources in parallel on every core while the output is written in
+// order; binaries are signed as they are inflated. Memory stays bounded
+// whatever the size of the archive; nothing is written to disk.
+//
+// The formats are Apple's (codesign, Technical Note TN2206 and TN3125);
+// they were learned from zsign and rcodesign; the code is our own.
+package ipa

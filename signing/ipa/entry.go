@@ -1,0 +1,150 @@
+package ipa
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// smallEntry is the size up to which an entry is inflated into memory when
+// random access is needed; larger deflated entries are read through a
+// re-openable decompressor instead.
+const smallEntry = 16 << 20
+
+// entryReaderAt gives random access to the uncompressed content of a zip
+// entry without holding it in memory: stored entries are read in place;
+// deflated ones through a decompressor that is restarted when an offset
+// lower than the current one is asked for (macho.Sign reads its input in
+// two forward passes). The first headSize bytes are kept, since load
+// commands are read several times.
+type entryReaderAt struct {
+	f    *zip.File
+	src  io.ReaderAt
+	size int64
+
+	mu   sync.Mutex
+	rc   io.ReadCloser
+	pos  int64
+	head []byte
+	data int64 // data offset for stored entries; -1 otherwise
+}
+
+const headSize = 256 << 10
+
+// openEntry returns random access to f's content and a closer.
+func openEntry(src io.ReaderAt, f *zip.File) (io.ReaderAt, int64, func(), error) {
+	size := int64(f.UncompressedSize64)
+	if f.Method == zip.Store {
+		off, err := f.DataOffset()
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return io.NewSectionReader(src, off, size), size, func() {}, nil
+	}
+	if size <= smallEntry {
+		b, err := readAll(f, smallEntry)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return bytes.NewReader(b), int64(len(b)), func() {}, nil
+	}
+	r := &entryReaderAt{f: f, src: src, size: size, data: -1}
+	return r, size, r.close, nil
+}
+
+func (r *entryReaderAt) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rc != nil {
+		r.rc.Close()
+		r.rc = nil
+	}
+}
+
+func (r *entryReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if off < 0 {
+		return 0, fmt.Errorf("ipa: negative offset")
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := 0
+	if r.head == nil {
+		if err := r.reopen(); err != nil {
+			return 0, err
+		}
+		h := make([]byte, min(int64(headSize), r.size))
+		if _, err := io.ReadFull(r.rc, h); err != nil {
+			return 0, fmt.Errorf("reading %s: %w", r.f.Name, err)
+		}
+		r.head, r.pos = h, int64(len(h))
+	}
+	if off < int64(len(r.head)) {
+		n = copy(p, r.head[off:])
+		if n == len(p) {
+			return n, nil
+		}
+		off += int64(n)
+	}
+	if off < r.pos || r.rc == nil {
+		if err := r.reopen(); err != nil {
+			return n, err
+		}
+	}
+	if off > r.pos {
+		if _, err := io.CopyN(io.Discard, r.rc, off-r.pos); err != nil {
+			return n, fmt.Errorf("reading %s: %w", r.f.Name, err)
+		}
+		r.pos = off
+	}
+	want := p[n:]
+	if rem := r.size - off; int64(len(want)) > rem {
+		want = want[:rem]
+	}
+	m, err := io.ReadFull(r.rc, want)
+	r.pos += int64(m)
+	n += m
+	if err != nil {
+		return n, fmt.Errorf("reading %s: %w", r.f.Name, err)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r *entryReaderAt) reopen() error {
+	if r.rc != nil {
+		r.rc.Close()
+	}
+	rc, err := r.f.Open()
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", r.f.Name, err)
+	}
+	r.rc, r.pos = rc, 0
+	return nil
+}
+
+// readAll reads a whole entry, refusing more than limit bytes.
+func readAll(f *zip.File, limit int64) ([]byte, error) {
+	if f.UncompressedSize64 > uint64(limit) {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", f.Name, f.UncompressedSize64, limit)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", f.Name, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.Name, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than the %d bytes allowed", f.Name, limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,170 @@
+package ipa
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/provision"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotIPA is returned for input that is not a zip holding exactly
+	// one Payload/*.app bundle.
+	ErrNotIPA = errors.New("ipa: not an iOS app archive (want a zip with Payload/<name>.app)")
+	// ErrUnsafePath is returned for entry names that are absolute or
+	// climb out of the archive with "..".
+	ErrUnsafePath = errors.New("ipa: unsafe entry name in the archive")
+	// ErrAbsurdSize is returned for entries claiming sizes no real app has
+	// (or compressing implausibly well: a zip bomb).
+	ErrAbsurdSize = errors.New("ipa: implausible entry size in the archive")
+	// ErrBadPlist is returned for an Info.plist that does not decode.
+	ErrBadPlist = errors.New("ipa: malformed Info.plist")
+	// ErrCertificateExpired is returned when the signing certificate is
+	// expired or not yet valid.
+	ErrCertificateExpired = errors.New("ipa: the signing certificate is not valid now")
+	// ErrTeamMismatch is returned when a profile's team is not the team of
+	// the signing certificate.
+	ErrTeamMismatch = errors.New("ipa: the profile belongs to another team than the signing certificate")
+	// ErrInvalid is returned by Verify for an app whose signature, resource
+	// seal or profile does not check out; the wrapping error says which.
+	ErrInvalid = errors.New("ipa: the app's signature is invalid")
+)
+
+// Options tune [Resign]. Identity and Profiles are required; every other
+// zero value leaves the app as it is.
+type Options struct {
+	// Identity signs every binary. Its chain should hold the Apple WWDR
+	// intermediate (see Chain).
+	Identity *signing.Identity
+	// Chain, when not nil, replaces Identity.Chain (see macho.ResolveChain).
+	Chain []*x509.Certificate
+	// Profiles are the provisioning profiles to choose from: each app and
+	// extension gets the best match for its (new) bundle ID.
+	Profiles []*provision.Profile
+	// BundleID replaces the app's bundle ID; nested bundles whose IDs start
+	// with the old one get the new prefix, as do the references to them.
+	BundleID string
+	// ShortVersion and BundleVersion set CFBundleShortVersionString and
+	// CFBundleVersion of the app and its extensions.
+	ShortVersion, BundleVersion string
+	// DisplayName sets the app's CFBundleDisplayName.
+	DisplayName string
+	// Entitlements, when not nil, is an XML plist used as is for the main
+	// app instead of the entitlements derived from its profile.
+	Entitlements []byte
+	// DropWatch removes the Watch app; DropPlugins removes the app's
+	// extensions (PlugIns/ and Extensions/).
+	DropWatch, DropPlugins bool
+	// AllowExpiredUnsafe signs even with an expired certificate or
+	// profile. The result will not install; for tests and forensics only.
+	AllowExpiredUnsafe bool
+	// Now is the signing time; nil: time.Now.
+	Now func() time.Time
+	// Log receives progress; nil discards it.
+	Log *slog.Logger
+
+	// sign replaces macho.Sign (tests).
+	sign signFunc
+}
+
+type signFunc func(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts macho.SignOptions) (*macho.SignResult, error)
+
+// Report describes a re-signed or verified app.
+type Report struct {
+	Name     string         `json:"name"` // CFBundleDisplayName, else CFBundleName
+	BundleID string         `json:"bundle_id"`
+	Version  string         `json:"version"` // CFBundleShortVersionString
+	Build    string         `json:"build"`   // CFBundleVersion
+	Bundles  []BundleReport `json:"bundles"`
+	// Warnings are problems that do not stop signing (e.g. a development
+	// profile used for what looks like a store build).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// BundleReport describes one signed bundle or loose binary.
+type BundleReport struct {
+	Path     string `json:"path"` // inside the archive
+	Kind     string `json:"kind"` // app, appex, framework, dylib
+	BundleID string `json:"bundle_id,omitempty"`
+	// Identifier and TeamID are the code signature's.
+	Identifier string         `json:"identifier"`
+	TeamID     string         `json:"team_id"`
+	CDHashes   []string       `json:"cdhashes"` // hex, one per architecture
+	Archs      []string       `json:"archs,omitempty"`
+	Authority  []string       `json:"authority,omitempty"`
+	Profile    *ProfileReport `json:"profile,omitempty"`
+	// Requirement is the designated requirement, as codesign -d -r- prints it.
+	Requirement string `json:"requirement,omitempty"`
+	// SigningTime is the CMS signing time (Verify and Inspect only).
+	SigningTime *time.Time `json:"signing_time,omitempty"`
+	// CertificateExpires is the signing certificate's expiry, when known.
+	CertificateExpires *time.Time `json:"certificate_expires,omitempty"`
+	// Entitlements is the XML plist signed into the main executable.
+	Entitlements string `json:"entitlements,omitempty"`
+	// Problems lists what Inspect found wrong with this bundle.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// ProfileReport summarises an embedded provisioning profile.
+type ProfileReport struct {
+	Name    string    `json:"name"`
+	UUID    string    `json:"uuid"`
+	TeamID  string    `json:"team_id"`
+	AppID   string    `json:"application_identifier"`
+	Kind    string    `json:"kind"`
+	Expires time.Time `json:"expires"`
+}
+
+func profileReport(p *provision.Profile) *ProfileReport {
+	return &ProfileReport{Name: p.Name, UUID: p.UUID, TeamID: p.TeamID, AppID: p.ApplicationIdentifier, Kind: p.Kind.String(), Expires: p.ExpirationDate}
+}
+
+// ResignFile re-signs the IPA at in into out. The output is written to a
+// temporary file beside out, verified with [Verify], and renamed into
+// place only when it checks out; in is never modified.
+func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, error) {
+	src, err := os.Open(in)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return nil, err
+	}
+	dst, err := atomicfile.Create(out, in)
+	if err != nil {
+		return nil, err
+	}
+	defer dst.Abort()
+	rep, err := Resign(ctx, src, fi.Size(), dst, opts)
+	if err != nil {
+		return nil, err
+	}
+	size, err := dst.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log}
+	if opts.AllowExpiredUnsafe {
+		vopts.AllowExpired = true
+	}
+	if _, err := Verify(ctx, dst.File, size, vopts); err != nil {
+		// A bug of ours, not of the input: say so plainly.
+		return nil, fmt.Errorf("checking the re-signed app before writing %s: %w", out, err)
+	}
+	if err := dst.Commit(); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}

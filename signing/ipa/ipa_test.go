@@ -1,0 +1,226 @@
+package ipa
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"howett.net/plist"
+
+	"github.com/storesign/storesign/signing/provision"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+// fixture is the signing material of the tests.
+type fixture struct {
+	apple    *signingtest.Apple
+	profiles []*provision.Profile
+}
+
+func newFixture(t testing.TB, profiles ...signingtest.ProfileOptions) *fixture {
+	t.Helper()
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	if len(profiles) == 0 {
+		profiles = []signingtest.ProfileOptions{
+			{Name: "Example App Store", AppID: "com.example.app"},
+			{Name: "Example wildcard", AppID: "com.example.*"},
+		}
+	}
+	f := &fixture{apple: apple}
+	for _, po := range profiles {
+		p, err := provision.Parse(apple.Profile(po))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.profiles = append(f.profiles, p)
+	}
+	return f
+}
+
+func (f *fixture) opts() Options {
+	return Options{
+		Identity: f.apple.Identity,
+		Profiles: f.profiles,
+		Now:      func() time.Time { return signingtest.Epoch.Add(24 * time.Hour) },
+	}
+}
+
+func (f *fixture) vopts() VerifyOptions {
+	return VerifyOptions{Roots: f.apple.Root.Pool(), Now: func() time.Time { return signingtest.Epoch.Add(48 * time.Hour) }}
+}
+
+func resign(t testing.TB, in []byte, opts Options) ([]byte, *Report) {
+	t.Helper()
+	var out bytes.Buffer
+	rep, err := Resign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
+	if err != nil {
+		t.Fatalf("Resign: %v", err)
+	}
+	return out.Bytes(), rep
+}
+
+func zipFiles(t testing.TB, b []byte) map[string]*zip.File {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]*zip.File{}
+	for _, f := range zr.File {
+		m[f.Name] = f
+	}
+	return m
+}
+
+func readZip(t testing.TB, f *zip.File) []byte {
+	t.Helper()
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestResignRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	in := signingtest.IPA(signingtest.IPAOptions{})
+	out, rep := resign(t, in, f.opts())
+	vr, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts())
+	if err != nil {
+		for _, b := range vr.Bundles {
+			t.Logf("%s: %v", b.Path, b.Problems)
+		}
+		t.Fatalf("Verify: %v", err)
+	}
+	wantPaths := []string{
+		"Payload/Example.app/Frameworks/Kit.framework",
+		"Payload/Example.app/PlugIns/Share.appex",
+		"Payload/Example.app/Watch/ExampleWatch.app/PlugIns/ExampleWatch Extension.appex",
+		"Payload/Example.app/Watch/ExampleWatch.app",
+		"Payload/Example.app/Frameworks/libswiftCore.dylib",
+		"Payload/Example.app",
+	}
+	var got []string
+	for _, b := range rep.Bundles {
+		got = append(got, b.Path)
+	}
+	if strings.Join(got, "\n") != strings.Join(wantPaths, "\n") {
+		t.Errorf("signed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantPaths, "\n"))
+	}
+	if len(vr.Bundles) != len(rep.Bundles) {
+		t.Errorf("Verify saw %d bundles, Resign signed %d", len(vr.Bundles), len(rep.Bundles))
+	}
+	for i := range min(len(vr.Bundles), len(rep.Bundles)) {
+		if a, b := strings.Join(vr.Bundles[i].CDHashes, ","), strings.Join(rep.Bundles[i].CDHashes, ","); a != b {
+			t.Errorf("%s: verify cdhashes %s, resign %s", rep.Bundles[i].Path, a, b)
+		}
+	}
+	// Deterministic.
+	out2, _ := resign(t, in, f.opts())
+	if !bytes.Equal(out, out2) {
+		t.Error("two runs differ")
+	}
+	zf := zipFiles(t, out)
+	for name, f := range zipFiles(t, in) {
+		g, ok := zf[name]
+		if !ok {
+			if !strings.HasSuffix(name, "_CodeSignature/") {
+				t.Errorf("%s dropped", name)
+			}
+			continue
+		}
+		if g.Mode() != f.Mode() {
+			t.Errorf("%s: mode %v, want %v", name, g.Mode(), f.Mode())
+		}
+	}
+	if got := string(readZip(t, zf["Payload/Example.app/data/current.json"])); got != "config.json" {
+		t.Errorf("symlink target %q", got)
+	}
+}
+
+func TestResignBundleID(t *testing.T) {
+	f := newFixture(t, signingtest.ProfileOptions{Name: "Store", AppID: "org.pub.*"})
+	in := signingtest.IPA(signingtest.IPAOptions{})
+	opts := f.opts()
+	opts.BundleID = "org.pub.game"
+	opts.ShortVersion = "2.1"
+	opts.BundleVersion = "42"
+	opts.DisplayName = "Game"
+	out, rep := resign(t, in, opts)
+	if rep.BundleID != "org.pub.game" || rep.Version != "2.1" || rep.Build != "42" || rep.Name != "Game" {
+		t.Errorf("report %+v", rep)
+	}
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+	zf := zipFiles(t, out)
+	check := func(name string, wantFormat int, want map[string]string) {
+		t.Helper()
+		raw := readZip(t, zf[name])
+		var m map[string]any
+		format, err := plist.Unmarshal(raw, &m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if format != wantFormat {
+			t.Errorf("%s: format %d, want %d", name, format, wantFormat)
+		}
+		for k, v := range want {
+			var got any = m
+			for _, p := range strings.Split(k, ".") {
+				got = got.(map[string]any)[p]
+			}
+			if got != v {
+				t.Errorf("%s: %s = %v, want %s", name, k, got, v)
+			}
+		}
+	}
+	app := "Payload/Example.app/"
+	check(app+"Info.plist", plist.BinaryFormat, map[string]string{"CFBundleIdentifier": "org.pub.game", "CFBundleShortVersionString": "2.1", "CFBundleVersion": "42", "CFBundleDisplayName": "Game"})
+	check(app+"PlugIns/Share.appex/Info.plist", plist.XMLFormat, map[string]string{"CFBundleIdentifier": "org.pub.game.share", "CFBundleVersion": "42"})
+	check(app+"Watch/ExampleWatch.app/Info.plist", plist.BinaryFormat, map[string]string{"CFBundleIdentifier": "org.pub.game.watchkitapp", "WKCompanionAppBundleIdentifier": "org.pub.game"})
+	check(app+"Watch/ExampleWatch.app/PlugIns/ExampleWatch Extension.appex/Info.plist", plist.XMLFormat, map[string]string{
+		"CFBundleIdentifier": "org.pub.game.watchkitapp.watchkitextension", "NSExtension.NSExtensionAttributes.WKAppBundleIdentifier": "org.pub.game.watchkitapp"})
+	check(app+"Frameworks/Kit.framework/Info.plist", plist.XMLFormat, map[string]string{"CFBundleIdentifier": "com.example.Kit", "CFBundleVersion": "1"})
+}
+
+func TestResignMissingProfile(t *testing.T) {
+	f := newFixture(t, signingtest.ProfileOptions{Name: "Only app", AppID: "com.example.app"})
+	in := signingtest.IPA(signingtest.IPAOptions{})
+	var out bytes.Buffer
+	_, err := Resign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, f.opts())
+	var npe *provision.NoProfileError
+	if !errors.As(err, &npe) {
+		t.Fatalf("err = %v, want a NoProfileError", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("%d bytes written", out.Len())
+	}
+	t.Log(err)
+}
+
+func TestResignDrop(t *testing.T) {
+	f := newFixture(t, signingtest.ProfileOptions{Name: "Only app", AppID: "com.example.app"})
+	in := signingtest.IPA(signingtest.IPAOptions{})
+	opts := f.opts()
+	opts.DropWatch, opts.DropPlugins = true, true
+	out, _ := resign(t, in, opts)
+	for name := range zipFiles(t, out) {
+		if strings.Contains(name, "/Watch/") || strings.Contains(name, "/PlugIns/") {
+			t.Errorf("%s kept", name)
+		}
+	}
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,710 @@
+package ipa
+
+import (
+	"archive/zip"
+	"compress/flate"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"howett.net/plist"
+
+	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/provision"
+)
+
+// signPlan is what Resign decided for one bundle before writing.
+type signPlan struct {
+	newID    string
+	info     []byte // final Info.plist
+	changed  bool   // info differs from the input
+	profile  *provision.Profile
+	ents     []byte
+	report   *BundleReport
+	resource []resource
+}
+
+// resigner holds the state of one Resign call.
+type resigner struct {
+	opts  Options
+	now   time.Time
+	log   *slog.Logger
+	sign  signFunc
+	a     *archive
+	team  string
+	plans map[*bundle]*signPlan
+	rep   *Report
+
+	zw      *zip.Writer
+	written []writtenFile
+	hashed  map[*entry]chan struct{}
+	seals   map[string]nestedSeal // by zip path of a signed bundle or loose binary
+}
+
+type writtenFile struct {
+	name    string
+	sum     fileSum
+	symlink bool
+	target  string
+}
+
+// Resign re-signs the IPA read from src (size bytes) and writes the result
+// to dst. See the package documentation for what changes.
+func Resign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*Report, error) {
+	r := &resigner{opts: opts, log: opts.Log, sign: opts.sign, plans: map[*bundle]*signPlan{}, seals: map[string]nestedSeal{}}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.sign == nil {
+		r.sign = macho.Sign
+	}
+	r.now = time.Now()
+	if opts.Now != nil {
+		r.now = opts.Now()
+	}
+	if err := r.checkIdentity(); err != nil {
+		return nil, err
+	}
+	a, err := scan(src, size)
+	if err != nil {
+		return nil, err
+	}
+	r.a = a
+	r.drop()
+	if err := r.plan(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.write(ctx, dst); err != nil {
+		return nil, err
+	}
+	return r.rep, nil
+}
+
+func (r *resigner) checkIdentity() error {
+	id := r.opts.Identity
+	if id == nil || id.Signer == nil || id.Certificate == nil {
+		return errors.New("ipa: no signing identity with a private key")
+	}
+	if len(r.opts.Profiles) == 0 {
+		return errors.New("ipa: no provisioning profile: pass the App Store profile of the app (and of each extension)")
+	}
+	c := id.Certificate
+	if !r.opts.AllowExpiredUnsafe {
+		if r.now.After(c.NotAfter) {
+			return fmt.Errorf("%w: %q expired on %s: renew it in the Apple Developer portal", ErrCertificateExpired, c.Subject.CommonName, c.NotAfter.UTC().Format(time.DateOnly))
+		}
+		if r.now.Before(c.NotBefore) {
+			return fmt.Errorf("%w: %q is not valid before %s: check the clock", ErrCertificateExpired, c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339))
+		}
+	}
+	if ou := c.Subject.OrganizationalUnit; len(ou) > 0 {
+		r.team = ou[0]
+	}
+	return nil
+}
+
+// drop marks what DropWatch and DropPlugins remove.
+func (r *resigner) drop() {
+	app := r.a.app
+	var prefixes []string
+	if r.opts.DropWatch {
+		prefixes = append(prefixes, app.dir+"/Watch", app.dir+"/com.apple.WatchPlaceholder")
+	}
+	if r.opts.DropPlugins {
+		prefixes = append(prefixes, app.dir+"/PlugIns", app.dir+"/Extensions")
+	}
+	if len(prefixes) == 0 {
+		return
+	}
+	under := func(name string) bool {
+		for _, p := range prefixes {
+			if name == p || strings.HasPrefix(name, p+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range r.a.entries {
+		if under(e.name) {
+			e.dropped = true
+		}
+	}
+	r.a.bundles = slices.DeleteFunc(r.a.bundles, func(b *bundle) bool { return under(b.dir) })
+	for _, b := range r.a.bundles {
+		b.children = slices.DeleteFunc(b.children, func(c *bundle) bool { return under(c.dir) })
+	}
+}
+
+// renameID applies the --bundle-id prefix rewrite to id.
+func (r *resigner) renameID(id string) string {
+	old, nu := r.a.app.bundleID, r.opts.BundleID
+	if nu == "" || nu == old {
+		return id
+	}
+	if id == old {
+		return nu
+	}
+	if strings.HasPrefix(id, old+".") {
+		return nu + id[len(old):]
+	}
+	return id
+}
+
+// plan decides every bundle's ID, Info.plist, profile and entitlements, and
+// checks everything that can be checked before writing a byte.
+func (r *resigner) plan(ctx context.Context) error {
+	app := r.a.app
+	if r.opts.Entitlements != nil {
+		if err := checkEntitlements(r.opts.Entitlements); err != nil {
+			return err
+		}
+	}
+	rep := &Report{}
+	r.rep = rep
+	for _, b := range r.a.bundles {
+		p := &signPlan{}
+		r.plans[b] = p
+		info := b.info
+		changed := false
+		set := func(m map[string]any, k string, v string) {
+			if v == "" {
+				return
+			}
+			if old, ok := m[k].(string); ok && old == v {
+				return
+			}
+			m[k] = v
+			changed = true
+		}
+		if b.kind != kindFramework {
+			set(info, "CFBundleIdentifier", r.renameID(b.bundleID))
+			if s, ok := info["WKCompanionAppBundleIdentifier"].(string); ok {
+				set(info, "WKCompanionAppBundleIdentifier", r.renameID(s))
+			}
+			if s, ok := info["WKAppBundleIdentifier"].(string); ok {
+				set(info, "WKAppBundleIdentifier", r.renameID(s))
+			}
+			if ext, ok := info["NSExtension"].(map[string]any); ok {
+				if attrs, ok := ext["NSExtensionAttributes"].(map[string]any); ok {
+					if s, ok := attrs["WKAppBundleIdentifier"].(string); ok {
+						set(attrs, "WKAppBundleIdentifier", r.renameID(s))
+					}
+				}
+			}
+			set(info, "CFBundleShortVersionString", r.opts.ShortVersion)
+			set(info, "CFBundleVersion", r.opts.BundleVersion)
+		}
+		if b == app {
+			set(info, "CFBundleDisplayName", r.opts.DisplayName)
+		}
+		p.newID, _ = info["CFBundleIdentifier"].(string)
+		p.info, p.changed = b.infoRaw, changed
+		if changed {
+			out, err := plist.MarshalIndent(info, b.infoFormat, "\t")
+			if err != nil {
+				return fmt.Errorf("encoding %s: %w", b.infoEntry.name, err)
+			}
+			if b.infoFormat == plist.XMLFormat {
+				out = append(out, '\n')
+			}
+			p.info = out
+		}
+		br := &BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: p.newID, Identifier: p.newID, TeamID: r.team}
+		p.report = br
+		if enc, err := r.encrypted(b.exeEntry); err != nil {
+			return err
+		} else if enc {
+			return fmt.Errorf("%s: %w", b.exeEntry.name, macho.ErrEncrypted)
+		}
+		if b.kind == kindFramework {
+			continue
+		}
+		prof, err := provision.Match(r.opts.Profiles, p.newID)
+		if err != nil {
+			return err
+		}
+		if err := r.checkProfile(prof, p.newID); err != nil {
+			return err
+		}
+		p.profile = prof
+		br.Profile = profileReport(prof)
+		if b == app && r.opts.Entitlements != nil {
+			ents, warn, err := overrideEntitlements(r.opts.Entitlements, prof)
+			if err != nil {
+				return err
+			}
+			if warn != "" {
+				rep.Warnings = append(rep.Warnings, warn)
+			}
+			p.ents = ents
+		} else {
+			ents, err := entitlementsFor(prof, p.newID)
+			if err != nil {
+				return err
+			}
+			p.ents = ents
+		}
+		br.Entitlements = string(p.ents)
+		if prof.Kind == provision.Development {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is signed with the development profile %q (%s): the build cannot be uploaded to the App Store", p.newID, prof.Name, prof.UUID))
+		}
+	}
+	ap := r.plans[app]
+	rep.BundleID = ap.newID
+	var info map[string]any
+	plist.Unmarshal(ap.info, &info)
+	rep.Name, _ = info["CFBundleDisplayName"].(string)
+	if rep.Name == "" {
+		rep.Name, _ = info["CFBundleName"].(string)
+	}
+	rep.Version, _ = info["CFBundleShortVersionString"].(string)
+	rep.Build, _ = info["CFBundleVersion"].(string)
+	return nil
+}
+
+func (r *resigner) checkProfile(p *provision.Profile, bundleID string) error {
+	if !r.opts.AllowExpiredUnsafe {
+		if err := p.CheckValid(r.now); err != nil {
+			return err
+		}
+	}
+	if err := p.CheckCertificate(r.opts.Identity.Certificate); err != nil {
+		return err
+	}
+	if r.team != "" && p.TeamID != "" && p.TeamID != r.team {
+		return fmt.Errorf("%w: profile %q (%s) for %s is team %s, the certificate %q is team %s", ErrTeamMismatch, p.Name, p.UUID, bundleID, p.TeamID, r.opts.Identity.Certificate.Subject.CommonName, r.team)
+	}
+	return nil
+}
+
+func (r *resigner) encrypted(e *entry) (bool, error) {
+	ra, size, done, err := openEntry(r.a.src, e.f)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	head := make([]byte, 8)
+	if n, _ := ra.ReadAt(head, 0); n < 4 || !macho.IsMachO(head) {
+		return false, fmt.Errorf("%s: %w", e.name, macho.ErrNotMachO)
+	}
+	enc, err := macho.IsEncrypted(ra, size)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", e.name, err)
+	}
+	return enc, nil
+}
+
+// replaced reports whether e is rewritten from scratch by the bundle that
+// holds it (signature files, the profile, Info.plist, executables).
+func (r *resigner) replaced(e *entry) bool {
+	b := e.bundle
+	if b == nil {
+		return false
+	}
+	rel := strings.TrimPrefix(e.name, b.dir+"/")
+	if rel == "_CodeSignature" || strings.HasPrefix(rel, "_CodeSignature/") {
+		return true
+	}
+	return e == b.exeEntry || e == b.infoEntry || (rel == "embedded.mobileprovision" && b.kind != kindFramework)
+}
+
+// hashAll hashes, in parallel, every file of the app that is copied as is,
+// and finds the Mach-O files among them. Each entry's channel is closed
+// when its result is ready.
+func (r *resigner) hashAll(ctx context.Context) (wait func() error) {
+	var todo []*entry
+	r.hashed = map[*entry]chan struct{}{}
+	for _, e := range r.a.entries {
+		if e.bundle == nil || e.dropped || e.dir || r.replaced(e) {
+			continue
+		}
+		todo = append(todo, e)
+		r.hashed[e] = make(chan struct{})
+	}
+	return hashEntries(ctx, todo, r.hashed, true)
+}
+
+// hashEntries computes SHA-1 and SHA-256 of each entry's content on every
+// core; detect asks to flag Mach-O files instead of hashing them. Each
+// entry's channel in done is closed when its result is ready (or when ctx
+// is done). The returned function waits for the workers and returns the
+// first error.
+func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct{}, detect bool) func() error {
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		next  = make(chan *entry)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+	}
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 256<<10)
+			for e := range next {
+				if ctx.Err() == nil {
+					if err := hashEntry(e, buf, detect); err != nil {
+						e.hashErr = err
+						fail(err)
+					}
+				}
+				close(done[e])
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for _, e := range todo {
+			next <- e
+		}
+	}()
+	return func() error {
+		wg.Wait()
+		if first == nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return first
+	}
+}
+
+func hashEntry(e *entry, buf []byte, detect bool) error {
+	rc, err := e.f.Open()
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", e.name, err)
+	}
+	defer rc.Close()
+	if e.symlink {
+		b, err := io.ReadAll(io.LimitReader(rc, 4096))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", e.name, err)
+		}
+		e.target = string(b)
+		return nil
+	}
+	h1, h2 := sha1.New(), sha256.New()
+	first := true
+	for {
+		n, err := io.ReadFull(rc, buf)
+		if n > 0 {
+			if first && detect && n >= 4 && macho.IsMachO(buf[:n]) && !strings.Contains(e.name, ".dSYM/") {
+				e.isMachO = true
+				return nil
+			}
+			first = false
+			h1.Write(buf[:n])
+			h2.Write(buf[:n])
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", e.name, err)
+		}
+	}
+	e.sum = fileSum{h1.Sum(nil), h2.Sum(nil)}
+	return nil
+}
+
+func (r *resigner) write(ctx context.Context, dst io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wait := r.hashAll(ctx)
+	err := r.writeEntries(ctx, dst)
+	if err != nil {
+		cancel()
+	}
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
+	zw := zip.NewWriter(dst)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	r.zw = zw
+	app := r.a.app
+	firstApp := len(r.a.entries)
+	for _, e := range r.a.entries {
+		if e.bundle != nil || e.name == app.dir {
+			firstApp = min(firstApp, e.index)
+		}
+	}
+	// Entries before the app (Payload/, ...), then the bundles innermost
+	// first, then the rest (SwiftSupport/, Symbols/, metadata).
+	for _, e := range r.a.entries[:firstApp] {
+		if e.bundle == nil && !e.dropped {
+			if err := r.copyRaw(e); err != nil {
+				return err
+			}
+		}
+	}
+	if e := r.a.byName[app.dir]; e != nil && e.index >= firstApp {
+		if err := r.copyRaw(e); err != nil {
+			return err
+		}
+	}
+	for _, b := range r.a.bundles {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.writeBundle(ctx, b); err != nil {
+			return err
+		}
+	}
+	for _, e := range r.a.entries[firstApp:] {
+		if e.bundle == nil && !e.dropped && e.name != app.dir {
+			if err := r.copyRaw(e); err != nil {
+				return err
+			}
+		}
+	}
+	return zw.Close()
+}
+
+func (r *resigner) copyRaw(e *entry) error {
+	hdr := e.f.FileHeader
+	w, err := r.zw.CreateRaw(&hdr)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", e.name, err)
+	}
+	rc, err := e.f.OpenRaw()
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", e.name, err)
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		return fmt.Errorf("copying %s: %w", e.name, err)
+	}
+	return nil
+}
+
+// header returns a header for a rewritten entry, keeping the original's
+// mode and time when there is one.
+func (r *resigner) header(name string, like *entry, mode uint32) *zip.FileHeader {
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+	if like != nil {
+		h.Modified = like.f.Modified
+		h.CreatorVersion = like.f.CreatorVersion
+		h.ExternalAttrs = like.f.ExternalAttrs
+		if like.f.Mode() == 0 {
+			h.SetMode(0o644)
+		}
+	} else {
+		h.Modified = r.now.UTC().Truncate(time.Second)
+		h.CreatorVersion = 3 << 8
+		h.ExternalAttrs = mode << 16
+	}
+	return h
+}
+
+func (r *resigner) writeNew(name string, like *entry, data []byte) error {
+	w, err := r.zw.CreateHeader(r.header(name, like, 0o100644))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	s1, s2 := sha1.Sum(data), sha256.Sum256(data)
+	r.written = append(r.written, writtenFile{name: name, sum: fileSum{s1[:], s2[:]}})
+	return nil
+}
+
+func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
+	p := r.plans[b]
+	own := slices.Clone(b.own)
+	slices.SortFunc(own, func(x, y *entry) int { return x.index - y.index })
+	for _, e := range own {
+		if e.dropped {
+			continue
+		}
+		switch {
+		case e == b.infoEntry:
+			if !p.changed {
+				if err := r.copyRaw(e); err != nil {
+					return err
+				}
+				s1, s2 := sha1.Sum(p.info), sha256.Sum256(p.info)
+				r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{s1[:], s2[:]}})
+			} else if err := r.writeNew(e.name, e, p.info); err != nil {
+				return err
+			}
+		case r.replaced(e):
+			// written below, or removed
+		case e.dir:
+			if err := r.copyRaw(e); err != nil {
+				return err
+			}
+		default:
+			<-r.hashed[e]
+			if e.isMachO {
+				if err := r.signLoose(ctx, b, e); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := r.copyRaw(e); err != nil {
+				return err
+			}
+			if e.hashErr != nil {
+				return e.hashErr
+			}
+			if e.sum.sha1 == nil && !e.symlink {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				panic("ipa: internal error: " + e.name + " was not hashed")
+			}
+			r.written = append(r.written, writtenFile{name: e.name, sum: e.sum, symlink: e.symlink, target: e.target})
+		}
+	}
+	if p.profile != nil {
+		if err := r.writeNew(b.path("embedded.mobileprovision"), r.a.byName[b.path("embedded.mobileprovision")], p.profile.Raw); err != nil {
+			return err
+		}
+	}
+	cr := buildCodeResources(r.resources(b))
+	if err := r.writeNew(b.path("_CodeSignature/CodeResources"), r.a.byName[b.path("_CodeSignature/CodeResources")], cr); err != nil {
+		return err
+	}
+	res2, err := r.signBinary(ctx, b.exeEntry, macho.SignOptions{
+		Identifier:     p.newID,
+		Entitlements:   p.ents,
+		InfoPlist:      p.info,
+		CodeResources:  cr,
+		MainExecutable: b.kind != kindFramework,
+	})
+	if err != nil {
+		return err
+	}
+	fillReport(p.report, res2)
+	r.seals[b.dir] = sealOf(res2)
+	r.rep.Bundles = append(r.rep.Bundles, *p.report)
+	r.log.Info("signed", "bundle", b.dir, "id", p.newID)
+	return nil
+}
+
+// resources lists what b's CodeResources seals: every file written for
+// the bundle but its main executable and its own signature; files of
+// nested bundles only in the v1 list, the nested bundles themselves and
+// loose Mach-O files by cdhash in files2.
+func (r *resigner) resources(b *bundle) []resource {
+	var res []resource
+	for _, w := range r.written {
+		if !strings.HasPrefix(w.name, b.dir+"/") {
+			continue
+		}
+		rel := w.name[len(b.dir)+1:]
+		if rel == b.exe || strings.HasPrefix(rel, "_CodeSignature/") {
+			continue
+		}
+		inChild := false
+		for _, c := range b.children {
+			if strings.HasPrefix(w.name, c.dir+"/") {
+				inChild = true
+				break
+			}
+		}
+		rs := resource{rel: rel, sum: w.sum, symlink: w.symlink, target: w.target, only1: inChild}
+		if !inChild {
+			if s, ok := r.seals[w.name]; ok {
+				rs.nested = &s
+			}
+		}
+		res = append(res, rs)
+	}
+	for _, c := range b.children {
+		s := r.seals[c.dir]
+		res = append(res, resource{rel: c.dir[len(b.dir)+1:], nested: &s, only2: true})
+	}
+	return res
+}
+
+// sealOf returns how a parent's CodeResources seals the code signed as res.
+func sealOf(res *macho.SignResult) nestedSeal {
+	return nestedSeal{cdhash: primaryCDHash(res.CDHashes), requirement: res.DesignatedRequirement}
+}
+
+// primaryCDHash picks the cdhash a parent seals for a (possibly fat)
+// binary: the arm64 slice's when there is one, else the first slice's.
+func primaryCDHash(hs []macho.CDHash) []byte {
+	for _, h := range hs {
+		if h.Arch == "arm64" {
+			return h.Primary
+		}
+	}
+	if len(hs) == 0 {
+		return nil
+	}
+	return hs[0].Primary
+}
+
+func fillReport(br *BundleReport, res *macho.SignResult) {
+	br.Requirement = res.DesignatedRequirement
+	for _, h := range res.CDHashes {
+		br.CDHashes = append(br.CDHashes, hex.EncodeToString(h.Primary))
+		br.Archs = append(br.Archs, h.Arch)
+	}
+}
+
+func (r *resigner) signLoose(ctx context.Context, b *bundle, e *entry) error {
+	base := path.Base(e.name)
+	id := strings.TrimSuffix(base, path.Ext(base))
+	res, err := r.signBinary(ctx, e, macho.SignOptions{Identifier: id})
+	if err != nil {
+		return err
+	}
+	br := BundleReport{Path: e.name, Kind: "dylib", Identifier: id, TeamID: r.team}
+	fillReport(&br, res)
+	r.seals[e.name] = sealOf(res)
+	r.rep.Bundles = append(r.rep.Bundles, br)
+	return nil
+}
+
+// signBinary signs entry e's Mach-O into a new zip entry of the same name,
+// hashing what it writes for the parent's CodeResources.
+func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOptions) (*macho.SignResult, error) {
+	ra, size, done, err := openEntry(r.a.src, e.f)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	so.Identity = r.opts.Identity
+	so.Chain = r.opts.Chain
+	so.TeamID = r.team
+	so.Log = r.log
+	now := r.now
+	so.Now = func() time.Time { return now }
+	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", e.name, err)
+	}
+	h1, h2 := sha1.New(), sha256.New()
+	res, err := r.sign(ctx, ra, size, io.MultiWriter(w, h1, h2), so)
+	if err != nil {
+		return nil, fmt.Errorf("signing %s: %w", e.name, err)
+	}
+	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{h1.Sum(nil), h2.Sum(nil)}})
+	return res, nil
+}

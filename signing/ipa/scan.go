@@ -1,0 +1,269 @@
+package ipa
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"howett.net/plist"
+)
+
+// Limits on what an IPA may claim, so that a hostile archive fails early
+// with a clear message instead of exhausting memory or disk.
+const (
+	maxEntries   = 1 << 20
+	maxEntrySize = 16 << 30 // per entry, uncompressed
+	maxRatio     = 1000     // uncompressed/compressed, above 1 MiB
+	maxPlistSize = 8 << 20
+)
+
+type bundleKind int
+
+const (
+	kindApp bundleKind = iota
+	kindAppex
+	kindFramework
+)
+
+func (k bundleKind) String() string {
+	return [...]string{"app", "appex", "framework"}[k]
+}
+
+// entry is one zip entry of the input.
+type entry struct {
+	f       *zip.File
+	index   int
+	name    string // as in the zip, without a trailing slash for folders
+	dir     bool
+	symlink bool
+	bundle  *bundle // innermost bundle holding it; nil outside the app
+	dropped bool
+
+	// Filled by the hashing pass.
+	isMachO bool
+	hashErr error
+	target  string // symlink target
+	sum     fileSum
+}
+
+// fileSum is what CodeResources records for a file.
+type fileSum struct {
+	sha1, sha256 []byte
+}
+
+// bundle is one code bundle: the app, an extension, a framework.
+type bundle struct {
+	dir      string // zip path, no trailing slash
+	rel      string // relative to the app's folder; "" for the app
+	kind     bundleKind
+	parent   *bundle
+	children []*bundle
+	depth    int
+
+	info       map[string]any
+	infoFormat int
+	infoRaw    []byte
+	infoEntry  *entry
+	exe        string // CFBundleExecutable
+	exeEntry   *entry
+	bundleID   string // as found
+	own        []*entry
+}
+
+func (b *bundle) path(name string) string { return b.dir + "/" + name }
+
+// archive is a scanned IPA.
+type archive struct {
+	zr      *zip.Reader
+	src     io.ReaderAt
+	entries []*entry
+	byName  map[string]*entry
+	app     *bundle
+	bundles []*bundle // innermost first (post-order)
+}
+
+// scan reads the central directory of an IPA, checks its names and sizes
+// and finds the app and its nested bundles.
+func scan(src io.ReaderAt, size int64) (*archive, error) {
+	zr, err := zip.NewReader(src, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fmt.Errorf("%w: %v", ErrNotIPA, err)
+	}
+	if len(zr.File) > maxEntries {
+		return nil, fmt.Errorf("%w: %d entries is absurd", ErrNotIPA, len(zr.File))
+	}
+	a := &archive{zr: zr, src: src, byName: make(map[string]*entry, len(zr.File))}
+	var appDirs []string
+	for i, f := range zr.File {
+		name := f.Name
+		if err := checkName(name); err != nil {
+			return nil, err
+		}
+		if f.UncompressedSize64 > maxEntrySize {
+			return nil, fmt.Errorf("%w: %s claims %d bytes", ErrAbsurdSize, name, f.UncompressedSize64)
+		}
+		if f.UncompressedSize64 > 1<<20 && f.UncompressedSize64/max(f.CompressedSize64, 1) > maxRatio {
+			return nil, fmt.Errorf("%w: %s inflates %d bytes to %d", ErrAbsurdSize, name, f.CompressedSize64, f.UncompressedSize64)
+		}
+		mode := f.Mode()
+		e := &entry{f: f, index: i, name: strings.TrimSuffix(name, "/"), dir: strings.HasSuffix(name, "/") || mode.IsDir(), symlink: mode&fs.ModeSymlink != 0}
+		if _, dup := a.byName[e.name]; dup {
+			return nil, fmt.Errorf("%w: %s appears twice", ErrNotIPA, e.name)
+		}
+		a.entries = append(a.entries, e)
+		a.byName[e.name] = e
+		parts := strings.Split(e.name, "/")
+		if len(parts) >= 2 && parts[0] == "Payload" && strings.HasSuffix(parts[1], ".app") {
+			d := parts[0] + "/" + parts[1]
+			if !slices.Contains(appDirs, d) {
+				appDirs = append(appDirs, d)
+			}
+		}
+	}
+	switch len(appDirs) {
+	case 0:
+		return nil, fmt.Errorf("%w: no Payload/*.app folder", ErrNotIPA)
+	case 1:
+	default:
+		return nil, fmt.Errorf("%w: several apps in Payload/ (%s)", ErrNotIPA, strings.Join(appDirs, ", "))
+	}
+	appDir := appDirs[0]
+
+	// Candidate bundle folders: any folder named *.app, *.appex or
+	// *.framework inside the app (nested at any depth), with an Info.plist.
+	dirs := map[string]bool{appDir: true}
+	for _, e := range a.entries {
+		if !strings.HasPrefix(e.name, appDir+"/") {
+			continue
+		}
+		p := e.name
+		for p != appDir && p != "." {
+			if isBundleName(path.Base(p)) && !strings.Contains(p, ".dSYM/") {
+				dirs[p] = true
+			}
+			p = path.Dir(p)
+		}
+	}
+	var list []*bundle
+	for d := range dirs {
+		b := &bundle{dir: d, rel: strings.TrimPrefix(strings.TrimPrefix(d, appDir), "/"), depth: strings.Count(d, "/")}
+		switch {
+		case strings.HasSuffix(d, ".appex"):
+			b.kind = kindAppex
+		case strings.HasSuffix(d, ".framework"):
+			b.kind = kindFramework
+		default:
+			b.kind = kindApp
+		}
+		ok, err := a.loadInfo(b)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if d == appDir && b.info == nil {
+				return nil, fmt.Errorf("%w: %s has no Info.plist", ErrNotIPA, appDir)
+			}
+			if d == appDir {
+				return nil, fmt.Errorf("%w: %s: the main executable %q named by CFBundleExecutable is missing", ErrNotIPA, appDir, b.exe)
+			}
+			continue // not a bundle with code: its files are resources
+		}
+		list = append(list, b)
+	}
+	// Parents: the longest other bundle dir that is a prefix.
+	slices.SortFunc(list, func(x, y *bundle) int { return strings.Compare(x.dir, y.dir) })
+	byDir := map[string]*bundle{}
+	for _, b := range list {
+		byDir[b.dir] = b
+	}
+	for _, b := range list {
+		for p := path.Dir(b.dir); p != "." && p != "/"; p = path.Dir(p) {
+			if pb, ok := byDir[p]; ok {
+				b.parent = pb
+				pb.children = append(pb.children, b)
+				break
+			}
+		}
+	}
+	a.app = byDir[appDir]
+	for _, e := range a.entries {
+		for p := e.name; p != "." && p != "/"; p = path.Dir(p) {
+			if b, ok := byDir[p]; ok && p != e.name {
+				e.bundle = b
+				b.own = append(b.own, e)
+				break
+			}
+		}
+	}
+	for _, b := range list {
+		if b.exe != "" {
+			b.exeEntry = a.byName[b.path(b.exe)]
+		}
+		if b.exeEntry == nil || b.exeEntry.dir {
+			return nil, fmt.Errorf("%w: %s: the main executable %q named by CFBundleExecutable is missing", ErrNotIPA, b.dir, b.exe)
+		}
+	}
+	var post func(b *bundle)
+	post = func(b *bundle) {
+		for _, c := range b.children {
+			post(c)
+		}
+		a.bundles = append(a.bundles, b)
+	}
+	post(a.app)
+	return a, nil
+}
+
+func isBundleName(base string) bool {
+	return strings.HasSuffix(base, ".app") || strings.HasSuffix(base, ".appex") || strings.HasSuffix(base, ".framework")
+}
+
+// loadInfo reads b's Info.plist. It reports false for a folder that is
+// not a code bundle (no Info.plist, or no CFBundleExecutable for a
+// framework or a watch placeholder).
+func (a *archive) loadInfo(b *bundle) (bool, error) {
+	e := a.byName[b.path("Info.plist")]
+	if e == nil || e.dir {
+		return false, nil
+	}
+	raw, err := readAll(e.f, maxPlistSize)
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrNotIPA, err)
+	}
+	info := map[string]any{}
+	format, err := plist.Unmarshal(raw, &info)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s: %v", ErrBadPlist, e.name, err)
+	}
+	b.info, b.infoFormat, b.infoRaw, b.infoEntry = info, format, raw, e
+	b.exe, _ = info["CFBundleExecutable"].(string)
+	b.bundleID, _ = info["CFBundleIdentifier"].(string)
+	if b.exe == "" || a.byName[b.path(b.exe)] == nil {
+		return false, nil
+	}
+	if strings.Contains(b.exe, "/") || b.exe == ".." {
+		return false, fmt.Errorf("%w: %s: CFBundleExecutable %q is not a file name", ErrNotIPA, b.dir, b.exe)
+	}
+	if b.bundleID == "" {
+		return false, fmt.Errorf("%w: %s has no CFBundleIdentifier", ErrNotIPA, e.name)
+	}
+	return true, nil
+}
+
+// checkName refuses entry names that would escape the extraction folder.
+func checkName(name string) error {
+	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || strings.Contains(name, "\x00") {
+		return fmt.Errorf("%w: %q", ErrUnsafePath, name)
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
+		if part == ".." || part == "." || part == "" {
+			return fmt.Errorf("%w: %q", ErrUnsafePath, name)
+		}
+	}
+	return nil
+}

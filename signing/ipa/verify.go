@@ -1,0 +1,449 @@
+package ipa
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"howett.net/plist"
+
+	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/provision"
+)
+
+// VerifyOptions tune [Verify] and [Inspect]. The zero value checks every
+// signature, seal and profile at the current time, without checking the
+// certificate chain against a root.
+type VerifyOptions struct {
+	// Roots, when not nil, must hold the root each signature's chain ends
+	// in (Apple Root CA for a real app).
+	Roots *x509.CertPool
+	// AllowExpired accepts expired profiles and certificates.
+	AllowExpired bool
+	// Now is the time expiry is checked at; nil: time.Now.
+	Now func() time.Time
+	// Log receives progress; nil discards it.
+	Log *slog.Logger
+}
+
+// Verify checks every bundle and loose binary of the IPA read from src:
+// its code signature (every page hash, special slot and the CMS
+// signature), its CodeResources seal (recomputed from the archive), its
+// embedded provisioning profile (bundle ID, team, certificate, expiry) and
+// its entitlements. It returns the report of what it found, and an error
+// wrapping [ErrInvalid] naming the first problem when anything is wrong.
+func Verify(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOptions) (*Report, error) {
+	rep, err := Inspect(ctx, src, size, opts)
+	if err != nil {
+		return rep, err
+	}
+	for _, b := range rep.Bundles {
+		if len(b.Problems) > 0 {
+			return rep, fmt.Errorf("%w: %s: %s", ErrInvalid, b.Path, b.Problems[0])
+		}
+	}
+	return rep, nil
+}
+
+// VerifyFile runs [Verify] on the IPA at name.
+func VerifyFile(ctx context.Context, name string, opts VerifyOptions) (*Report, error) {
+	return withFile(name, func(f *os.File, size int64) (*Report, error) { return Verify(ctx, f, size, opts) })
+}
+
+// InspectFile runs [Inspect] on the IPA at name.
+func InspectFile(ctx context.Context, name string, opts VerifyOptions) (*Report, error) {
+	return withFile(name, func(f *os.File, size int64) (*Report, error) { return Inspect(ctx, f, size, opts) })
+}
+
+func withFile(name string, fn func(*os.File, int64) (*Report, error)) (*Report, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return fn(f, fi.Size())
+}
+
+// Inspect describes the IPA read from src as [Verify] does, but records
+// what is wrong in each bundle's Problems instead of failing. It fails
+// only for input that is not an IPA.
+func Inspect(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOptions) (*Report, error) {
+	a, err := scan(src, size)
+	if err != nil {
+		return nil, err
+	}
+	v := &verifier{a: a, opts: opts, seals: map[string]nestedSeal{}, now: time.Now()}
+	if opts.Now != nil {
+		v.now = opts.Now()
+	}
+	v.log = opts.Log
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
+	}
+	return v.run(ctx)
+}
+
+type verifier struct {
+	a     *archive
+	opts  VerifyOptions
+	now   time.Time
+	log   *slog.Logger
+	seals map[string]nestedSeal
+	rep   *Report
+}
+
+func (v *verifier) run(ctx context.Context) (*Report, error) {
+	a := v.a
+	rep := &Report{BundleID: a.app.bundleID}
+	v.rep = rep
+	info := a.app.info
+	rep.Name, _ = info["CFBundleDisplayName"].(string)
+	if rep.Name == "" {
+		rep.Name, _ = info["CFBundleName"].(string)
+	}
+	rep.Version, _ = info["CFBundleShortVersionString"].(string)
+	rep.Build, _ = info["CFBundleVersion"].(string)
+
+	// Hash every file of the app but the bundles' executables, in
+	// parallel; Mach-O files are flagged instead and verified below.
+	exes := map[*entry]bool{}
+	for _, b := range a.bundles {
+		exes[b.exeEntry] = true
+	}
+	var todo []*entry
+	done := map[*entry]chan struct{}{}
+	for _, e := range a.entries {
+		if e.bundle == nil || e.dir || exes[e] {
+			continue
+		}
+		todo = append(todo, e)
+		done[e] = make(chan struct{})
+	}
+	if err := hashEntries(ctx, todo, done, true)(); err != nil {
+		return nil, err
+	}
+	for _, b := range a.bundles {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v.bundle(ctx, b)
+	}
+	return rep, nil
+}
+
+func (v *verifier) bundle(ctx context.Context, b *bundle) {
+	br := BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: b.bundleID}
+	problem := func(format string, args ...any) {
+		br.Problems = append(br.Problems, fmt.Sprintf(format, args...))
+	}
+	// Loose Mach-O files of this bundle first, as they were signed.
+	for _, e := range b.own {
+		if e.isMachO && e != b.exeEntry {
+			v.loose(ctx, e)
+		}
+	}
+	crEntry := v.a.byName[b.path("_CodeSignature/CodeResources")]
+	var cr []byte
+	if crEntry == nil {
+		problem("not signed: _CodeSignature/CodeResources is missing")
+	} else if raw, err := readAll(crEntry.f, maxPlistSize); err != nil {
+		problem("%v", err)
+	} else {
+		cr = raw
+	}
+	mi, err := v.verifyBinary(ctx, b.exeEntry, macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: cr})
+	if err != nil {
+		problem("%s: %v", b.exe, err)
+	} else {
+		fillInfo(&br, mi)
+		v.seals[b.dir] = sealOfInfo(mi)
+	}
+	if cr != nil {
+		for _, p := range v.checkSeal(b, cr) {
+			problem("%s", p)
+		}
+	}
+	if b.kind != kindFramework {
+		v.checkProfile(b, &br, mi)
+	}
+	v.rep.Bundles = append(v.rep.Bundles, br)
+}
+
+func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOptions) (*macho.Info, error) {
+	ra, size, done, err := openEntry(v.a.src, e.f)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	mo.Roots = v.opts.Roots
+	if v.opts.Now != nil || !v.opts.AllowExpired {
+		now := v.now
+		if !v.opts.AllowExpired {
+			mo.Now = func() time.Time { return now }
+		}
+	}
+	return macho.Verify(ctx, ra, size, mo)
+}
+
+func (v *verifier) loose(ctx context.Context, e *entry) {
+	br := BundleReport{Path: e.name, Kind: "dylib"}
+	mi, err := v.verifyBinary(ctx, e, macho.VerifyOptions{})
+	if err != nil {
+		br.Problems = append(br.Problems, err.Error())
+	} else {
+		fillInfo(&br, mi)
+		v.seals[e.name] = sealOfInfo(mi)
+	}
+	v.rep.Bundles = append(v.rep.Bundles, br)
+}
+
+func fillInfo(br *BundleReport, mi *macho.Info) {
+	for i, s := range mi.Slices {
+		if i == 0 {
+			br.Identifier, br.TeamID, br.Authority = s.Identifier, s.TeamID, s.Authority
+			br.Entitlements = string(s.Entitlements)
+			br.Requirement = strings.TrimPrefix(designated(s.Requirements), "designated => ")
+			if !s.SigningTime.IsZero() {
+				t := s.SigningTime
+				br.SigningTime = &t
+			}
+		}
+		br.CDHashes = append(br.CDHashes, hex.EncodeToString(s.CDHash.Primary))
+		br.Archs = append(br.Archs, s.Arch)
+	}
+}
+
+func designated(reqs string) string {
+	for _, l := range strings.Split(reqs, "\n") {
+		if strings.HasPrefix(l, "designated => ") {
+			return l
+		}
+	}
+	return ""
+}
+
+func sealOfInfo(mi *macho.Info) nestedSeal {
+	var hs []macho.CDHash
+	for _, s := range mi.Slices {
+		h := s.CDHash
+		h.Arch = s.Arch
+		hs = append(hs, h)
+	}
+	req := ""
+	if len(mi.Slices) > 0 {
+		req = strings.TrimPrefix(designated(mi.Slices[0].Requirements), "designated => ")
+	}
+	return nestedSeal{cdhash: primaryCDHash(hs), requirement: req}
+}
+
+// checkSeal recomputes b's CodeResources files2 from the archive and
+// returns what differs.
+func (v *verifier) checkSeal(b *bundle, raw []byte) []string {
+	var cr codeResources
+	if _, err := plist.Unmarshal(raw, &cr); err != nil {
+		return []string{fmt.Sprintf("_CodeSignature/CodeResources: %v", err)}
+	}
+	if cr.Files2 == nil {
+		return []string{"_CodeSignature/CodeResources has no files2 (a signature older than iOS 9 accepts)"}
+	}
+	rules2 := iosRules2()
+	var problems []string
+	seen := map[string]bool{}
+	var children []string
+	for _, c := range b.children {
+		children = append(children, c.dir+"/")
+	}
+	inChild := func(name string) bool {
+		return slices.ContainsFunc(children, func(p string) bool { return strings.HasPrefix(name, p) })
+	}
+	check := func(rel string, fn func(v any) string) {
+		m, ok := match(rules2, rel)
+		if !ok || m.omit {
+			return
+		}
+		val, ok := cr.Files2[rel]
+		seen[rel] = true
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s is not sealed by _CodeSignature/CodeResources", rel))
+			return
+		}
+		if p := fn(val); p != "" {
+			problems = append(problems, fmt.Sprintf("%s: %s", rel, p))
+		}
+	}
+	checkNested := func(s nestedSeal, known bool) func(v any) string {
+		return func(val any) string {
+			d, _ := val.(map[string]any)
+			h, _ := d["cdhash"].([]byte)
+			if h == nil {
+				return "nested code is sealed by file hash instead of cdhash"
+			}
+			if !known {
+				return "" // its own signature is reported broken
+			}
+			if !bytes.Equal(h, s.cdhash) {
+				return "the nested code's cdhash does not match its seal (modified after signing)"
+			}
+			return ""
+		}
+	}
+	for _, e := range v.a.entries {
+		if e.dropped || e.dir || !strings.HasPrefix(e.name, b.dir+"/") || inChild(e.name) {
+			continue
+		}
+		rel := e.name[len(b.dir)+1:]
+		if rel == b.exe || rel == "_CodeSignature" || strings.HasPrefix(rel, "_CodeSignature/") {
+			continue
+		}
+		switch {
+		case e.isMachO:
+			s, ok := v.seals[e.name]
+			check(rel, func(val any) string {
+				d, _ := val.(map[string]any)
+				if _, isNested := d["cdhash"]; isNested {
+					return checkNested(s, ok)(val)
+				}
+				// Older codesign sealed loose dylibs by hash: accept that.
+				return "" // its own signature is checked
+			})
+		case e.symlink:
+			check(rel, func(val any) string {
+				_, _, target, _, err := files2Entry(val)
+				if err != nil {
+					return err.Error()
+				}
+				if target != e.target {
+					return fmt.Sprintf("symlink to %q, sealed as %q", e.target, target)
+				}
+				return ""
+			})
+		default:
+			sum := e.sum
+			if e == b.infoEntry {
+				continue // omitted by rules2; sealed in the code directory
+			}
+			check(rel, func(val any) string {
+				h1, h2, _, _, err := files2Entry(val)
+				if err != nil {
+					return err.Error()
+				}
+				if h2 != nil && !bytes.Equal(h2, sum.sha256) || h2 == nil && !bytes.Equal(h1, sum.sha1) {
+					return "modified after signing (hash does not match the seal)"
+				}
+				return ""
+			})
+		}
+	}
+	for _, c := range b.children {
+		rel := c.dir[len(b.dir)+1:]
+		s, ok := v.seals[c.dir]
+		check(rel, checkNested(s, ok))
+	}
+	var missing []string
+	for rel, val := range cr.Files2 {
+		if seen[rel] || inChild(b.dir+"/"+rel) && !slices.Contains(children, b.dir+"/"+rel+"/") {
+			continue
+		}
+		if d, ok := val.(map[string]any); ok {
+			if opt, _ := d["optional"].(bool); opt {
+				continue
+			}
+		}
+		missing = append(missing, rel)
+	}
+	slices.Sort(missing)
+	for _, rel := range missing {
+		problems = append(problems, fmt.Sprintf("%s is sealed by _CodeSignature/CodeResources but missing", rel))
+	}
+	return problems
+}
+
+// checkProfile checks b's embedded profile against its signature.
+func (v *verifier) checkProfile(b *bundle, br *BundleReport, mi *macho.Info) {
+	problem := func(format string, args ...any) {
+		br.Problems = append(br.Problems, fmt.Sprintf(format, args...))
+	}
+	e := v.a.byName[b.path("embedded.mobileprovision")]
+	if e == nil {
+		problem("no embedded.mobileprovision: the app will not install")
+		return
+	}
+	raw, err := readAll(e.f, maxPlistSize)
+	if err != nil {
+		problem("%v", err)
+		return
+	}
+	p, err := provision.Parse(raw)
+	if err != nil {
+		problem("embedded.mobileprovision: %v", err)
+		return
+	}
+	br.Profile = profileReport(p)
+	if p.Score(b.bundleID) == 0 {
+		problem("embedded.mobileprovision %q is for %s, not %s", p.Name, p.ApplicationIdentifier, b.bundleID)
+	}
+	if !v.opts.AllowExpired {
+		if err := p.CheckValid(v.now); err != nil {
+			problem("embedded.mobileprovision: %v", err)
+		}
+	}
+	if mi == nil || len(mi.Slices) == 0 {
+		return
+	}
+	s := mi.Slices[0]
+	if s.TeamID != "" && p.TeamID != "" && s.TeamID != p.TeamID {
+		problem("signed by team %s but the profile is team %s", s.TeamID, p.TeamID)
+	}
+	if len(s.Authority) > 0 {
+		var leaf *x509.Certificate
+		for _, c := range p.DeveloperCertificates {
+			if c.Subject.CommonName == s.Authority[0] {
+				leaf = c
+				break
+			}
+		}
+		if leaf == nil {
+			problem("the signing certificate %q is not in the embedded profile %q", s.Authority[0], p.Name)
+		} else {
+			exp := leaf.NotAfter
+			br.CertificateExpires = &exp
+			if !v.opts.AllowExpired && (v.now.After(leaf.NotAfter) || v.now.Before(leaf.NotBefore)) {
+				problem("the signing certificate %q is valid from %s to %s only", s.Authority[0], leaf.NotBefore.UTC().Format(time.DateOnly), leaf.NotAfter.UTC().Format(time.DateOnly))
+			}
+		}
+	}
+	var ents map[string]any
+	if len(s.Entitlements) == 0 {
+		problem("no entitlements signed into %s", b.exe)
+		return
+	}
+	if _, err := plist.Unmarshal(s.Entitlements, &ents); err != nil {
+		problem("entitlements: %v", err)
+		return
+	}
+	want := p.AppIDPrefix + "." + b.bundleID
+	if got, _ := ents["application-identifier"].(string); got != want {
+		problem("entitlement application-identifier is %q, want %q", got, want)
+	}
+	if gta, _ := ents["get-task-allow"].(bool); gta && p.Kind != provision.Development {
+		problem("get-task-allow is set with the %s profile %q: App Store and Ad Hoc builds must not allow debugging", p.Kind, p.Name)
+	}
+	for _, k := range slices.Sorted(maps.Keys(ents)) {
+		if _, ok := p.Entitlements[k]; !ok && k != "application-identifier" && k != "com.apple.developer.team-identifier" {
+			problem("entitlement %s is not granted by the profile %q", k, p.Name)
+		}
+	}
+}
