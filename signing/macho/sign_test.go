@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/pem"
@@ -573,5 +574,30 @@ func TestSignAllowUnsigned(t *testing.T) {
 		if got := info.Slices[0].ExecSegFlags; got != tt.want {
 			t.Errorf("get-task-allow entitlements %v, main %v: exec seg flags %#x, want %#x", tt.ents != nil, tt.main, got, tt.want)
 		}
+	}
+}
+
+// TestSignSelfSigned signs with a self-signed identity, as the corpus's
+// "Apple Distribution"-style p12 from rcodesign's tests: the designated
+// requirement pins the certificate by hash.
+func TestSignSelfSigned(t *testing.T) {
+	id := signingtest.SelfSigned("Apple Distribution: Self (ZZZZZ99999)", nil)
+	in := signingtest.IOSMachO(t, "arm64", "15.0")
+	out, res := signBytes(t, in, macho.SignOptions{Identity: id})
+	sum := sha1.Sum(id.Certificate.Raw)
+	want := `identifier "com.example.app" and certificate root = H"` + hexs(sum[:]) + `"`
+	if res.DesignatedRequirement != want {
+		t.Errorf("designated requirement %q, want %q", res.DesignatedRequirement, want)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(id.Certificate)
+	info := verifyBytes(t, out, macho.VerifyOptions{Roots: roots})
+	if s := info.Slices[0]; s.TeamID != "" || len(s.Authority) != 1 {
+		t.Errorf("team %q authority %q", s.TeamID, s.Authority)
+	}
+	// Against another root it fails.
+	_, err := macho.Verify(context.Background(), bytes.NewReader(out), int64(len(out)), macho.VerifyOptions{Roots: testApple().Root.Pool()})
+	if !errors.Is(err, macho.ErrBadSignature) {
+		t.Errorf("verifying against the wrong root: %v", err)
 	}
 }
