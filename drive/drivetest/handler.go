@@ -106,6 +106,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.opts.Log.Debug("drivetest", "method", req.Method, "path", req.URL.Path, "query", req.URL.RawQuery,
 			"status", rec.req.Status, "fault", string(fault), "in", body.n, "out", rec.out)
 	}()
+	if s.opts.Token != "" && req.Header.Get("Authorization") != "Bearer "+s.opts.Token {
+		rec.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
+		apiError(rec, 401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.")
+		return
+	}
 	switch fault {
 	case Fault500:
 		apiError(rec, 500, "backendError", "Internal Error (injected)")

@@ -47,6 +47,9 @@ type Options struct {
 	// file's metadata, its folder path from the top-level folder (e.g.
 	// ["sub", "dir"]) and the path of its content on disk.
 	OnUpload func(f File, folders []string, content string)
+	// Token, if set, is the OAuth access token the server wants: requests
+	// without "Authorization: Bearer <Token>" get 401.
+	Token string
 	// Log receives one line per request at debug level (nil discards).
 	Log *slog.Logger
 }
@@ -60,6 +63,9 @@ type Faults struct {
 	Seed  uint64  // the fault sequence is deterministic for a seed
 	// Delay is how long FaultSlow waits before replying (default 50ms).
 	Delay time.Duration
+	// Script, if set, gives the faults of the first requests in order
+	// (FaultNone for a request served normally); Rate applies after it.
+	Script []Fault
 }
 
 // Fault is a kind of injected failure.
@@ -130,6 +136,7 @@ type Server struct {
 	reqs     []Request
 	rng      *rand.Rand
 	faults   Faults
+	scripted int
 	seq      int
 }
 
@@ -179,6 +186,7 @@ func (s *Server) SetFaults(f Faults) {
 		f.Delay = 50 * time.Millisecond
 	}
 	s.faults = f
+	s.scripted = 0
 	s.rng = rand.New(rand.NewPCG(f.Seed, 0x5eed))
 }
 
@@ -331,6 +339,29 @@ func (s *Server) RequireResourceKey(id, key string) error {
 	return s.edit(id, func(e *entry) { e.ResourceKey = key })
 }
 
+// Corrupt flips a byte in the middle of a file's content without updating
+// its checksums, as a storage fault would.
+func (s *Server) Corrupt(id string) error {
+	s.mu.Lock()
+	e := s.files[id]
+	s.mu.Unlock()
+	if e == nil || e.content == "" || e.Size == 0 {
+		return fmt.Errorf("drivetest: no content for %s", id)
+	}
+	f, err := os.OpenFile(e.content, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, e.Size/2); err != nil {
+		return err
+	}
+	b[0] ^= 0xff
+	_, err = f.WriteAt(b, e.Size/2)
+	return err
+}
+
 // Get returns a file's metadata.
 func (s *Server) Get(id string) (File, bool) {
 	s.mu.Lock()
@@ -396,6 +427,10 @@ func (s *Server) pickFault() (Fault, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.faults
+	if s.scripted < len(f.Script) {
+		s.scripted++
+		return f.Script[s.scripted-1], s.rng.Int64()
+	}
 	if f.Rate <= 0 || s.rng.Float64() >= f.Rate {
 		return FaultNone, 0
 	}

@@ -1,0 +1,46 @@
+// Package drive moves builds to and from Google Drive (the v3 API, through
+// google.golang.org/api/drive/v3) in a way that survives real networks:
+// every call is retried after rate limits, server errors and dropped
+// connections; downloads resume with Range requests and are checked
+// against Drive's size, MD5 and SHA-256; uploads use the resumable
+// protocol and are checked against the local file.
+//
+// Start with [New], then:
+//
+//   - [Client.Stat] resolves a file ID or any Drive link ([ParseRef]),
+//     following shortcuts;
+//   - [Client.Find] picks one file in a folder by exact name or glob,
+//     optionally the newest, and lists the candidates when it is ambiguous;
+//   - [Client.Download] / [Client.DownloadFile] fetch its bytes;
+//   - [Client.Upload] / [Client.UploadFile] put a file in a folder (or a
+//     sub-path of it, created as needed), as a new revision with Replace,
+//     and skip the transfer when an identical file is already there;
+//   - [Client.List] lists a folder.
+//
+// Shared drives work everywhere (supportsAllDrives,
+// includeItemsFromAllDrives, corpora=drive).
+//
+// # Credentials
+//
+// Without options, New uses Application Default Credentials: the file
+// GOOGLE_APPLICATION_CREDENTIALS names (google-github-actions/auth writes
+// one for Workload Identity Federation), gcloud's, or the metadata server.
+// [WithCredentialsFile] and [WithCredentialsJSON] take a service account
+// key or an external_account file; [WithSubject] adds domain-wide
+// delegation. Tokens refresh by themselves, so a transfer may last hours.
+// A service account has no storage quota of its own: upload into a shared
+// drive it is a member of, or act as a user through delegation.
+//
+// # Errors
+//
+// Failures are *[Error] values whose message says what to do; they wrap
+// the sentinels [ErrNotFound], [ErrPermission], [ErrNoQuota], [ErrAuth],
+// [ErrGoogleDoc], [ErrChecksum] and others for errors.Is. An ambiguous
+// Find is an *[AmbiguousError].
+//
+// # Testing
+//
+// Package drive/drivetest is a fake Drive server; point a client at it
+// with [WithEndpoint] or the STORESIGN_DRIVE_ENDPOINT environment
+// variable.
+package drive

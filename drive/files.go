@@ -1,0 +1,247 @@
+package drive
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	drive "google.golang.org/api/drive/v3"
+	"google.golang.org/api/googleapi"
+)
+
+// Drive MIME types that matter here.
+const (
+	FolderMimeType   = "application/vnd.google-apps.folder"
+	ShortcutMimeType = "application/vnd.google-apps.shortcut"
+	googleAppsPrefix = "application/vnd.google-apps."
+)
+
+const fileFields = "id,name,mimeType,size,md5Checksum,sha256Checksum,modifiedTime,parents,driveId,webViewLink,resourceKey,trashed,shortcutDetails(targetId,targetMimeType,targetResourceKey)"
+
+// File is a Drive file's metadata.
+type File struct {
+	ID           string
+	Name         string
+	MimeType     string
+	Size         int64
+	MD5          string // hex; empty for Google Docs types and folders
+	SHA256       string // hex; empty when Drive does not give it
+	ModifiedTime time.Time
+	Parents      []string
+	DriveID      string // the shared drive holding it, if any
+	WebViewLink  string
+	ResourceKey  string
+	Trashed      bool
+	// ShortcutTarget is the target's ID when the file is a shortcut.
+	ShortcutTarget string
+}
+
+// IsFolder reports whether f is a folder.
+func (f *File) IsFolder() bool { return f.MimeType == FolderMimeType }
+
+// IsGoogleDoc reports whether f is a Google Docs editors file (or another
+// application/vnd.google-apps.* type), which has no bytes to download.
+func (f *File) IsGoogleDoc() bool {
+	return strings.HasPrefix(f.MimeType, googleAppsPrefix) && !f.IsFolder() && f.MimeType != ShortcutMimeType
+}
+
+func fromAPI(df *drive.File) *File {
+	f := &File{
+		ID: df.Id, Name: df.Name, MimeType: df.MimeType, Size: df.Size,
+		MD5: df.Md5Checksum, SHA256: df.Sha256Checksum, Parents: df.Parents,
+		DriveID: df.DriveId, WebViewLink: df.WebViewLink, ResourceKey: df.ResourceKey,
+		Trashed: df.Trashed,
+	}
+	if t, err := time.Parse(time.RFC3339Nano, df.ModifiedTime); err == nil {
+		f.ModifiedTime = t
+	}
+	if df.ShortcutDetails != nil {
+		f.ShortcutTarget = df.ShortcutDetails.TargetId
+	}
+	return f
+}
+
+// Stat returns the metadata of the file or folder ref names (an ID or a
+// link, see [ParseRef]). A shortcut is followed to its target.
+func (c *Client) Stat(ctx context.Context, ref string) (*File, error) {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	return c.stat(ctx, r)
+}
+
+func (c *Client) stat(ctx context.Context, r Ref) (*File, error) {
+	for hops := 0; ; hops++ {
+		var df *drive.File
+		err := c.call(ctx, "looking up "+r.ID, r.ID, func() error {
+			call := c.svc.Files.Get(r.ID).SupportsAllDrives(true).Fields(fileFields).Context(ctx)
+			if r.ResourceKey != "" {
+				call.Header().Set("X-Goog-Drive-Resource-Keys", r.ID+"/"+r.ResourceKey)
+			}
+			var err error
+			df, err = call.Do()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		f := fromAPI(df)
+		if f.MimeType != ShortcutMimeType {
+			return f, nil
+		}
+		if hops == 4 || df.ShortcutDetails == nil {
+			return nil, &Error{Op: "looking up " + r.ID, Msg: "shortcut " + f.Name + " has no reachable target", Err: ErrNotFound}
+		}
+		c.log.Debug("drive: following shortcut", "name", f.Name, "target", df.ShortcutDetails.TargetId)
+		r = Ref{ID: df.ShortcutDetails.TargetId, ResourceKey: df.ShortcutDetails.TargetResourceKey}
+	}
+}
+
+func (c *Client) folder(ctx context.Context, ref string) (*File, error) {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.stat(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !f.IsFolder() {
+		return nil, &Error{Op: "opening folder " + r.ID, Msg: fmt.Sprintf("%s (%s) is a file, not a folder: give the folder's ID or link", f.Name, f.ID), Err: ErrNotFolder}
+	}
+	f.ResourceKey = r.ResourceKey
+	return f, nil
+}
+
+// quote escapes s for a Drive query string literal.
+func quote(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, `'`, `\'`)
+	return "'" + s + "'"
+}
+
+// list returns the untrashed items of folder matching the extra query.
+func (c *Client) list(ctx context.Context, folder *File, extra string) ([]*File, error) {
+	q := fmt.Sprintf("%s in parents and trashed = false", quote(folder.ID))
+	if extra != "" {
+		q += " and " + extra
+	}
+	var out []*File
+	token := ""
+	for {
+		var fl *drive.FileList
+		err := c.call(ctx, "listing folder "+folder.ID, folder.ID, func() error {
+			call := c.svc.Files.List().Q(q).PageSize(1000).SupportsAllDrives(true).IncludeItemsFromAllDrives(true).
+				Fields(googleapi.Field("nextPageToken,incompleteSearch,files(" + fileFields + ")")).Context(ctx)
+			if folder.DriveID != "" {
+				call.Corpora("drive").DriveId(folder.DriveID)
+			}
+			if token != "" {
+				call.PageToken(token)
+			}
+			if folder.ResourceKey != "" {
+				call.Header().Set("X-Goog-Drive-Resource-Keys", folder.ID+"/"+folder.ResourceKey)
+			}
+			var err error
+			fl, err = call.Do()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, df := range fl.Files {
+			out = append(out, fromAPI(df))
+		}
+		if fl.NextPageToken == "" {
+			break
+		}
+		token = fl.NextPageToken
+	}
+	return out, nil
+}
+
+// List returns the files and folders in a folder, except trashed ones,
+// newest first.
+func (c *Client) List(ctx context.Context, folder string) ([]*File, error) {
+	fo, err := c.folder(ctx, folder)
+	if err != nil {
+		return nil, err
+	}
+	files, err := c.list(ctx, fo, "")
+	if err != nil {
+		return nil, err
+	}
+	sortNewest(files)
+	return files, nil
+}
+
+func sortNewest(files []*File) {
+	slices.SortStableFunc(files, func(a, b *File) int {
+		if c := b.ModifiedTime.Compare(a.ModifiedTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+// FindOptions says which file [Client.Find] picks.
+type FindOptions struct {
+	// Name is an exact file name or a glob (path.Match syntax: *, ?, [a-z]).
+	Name string
+	// Newest picks the most recently modified match instead of failing
+	// with an *AmbiguousError when several files match.
+	Newest bool
+}
+
+// Find returns the one file in folder matching opts.Name, skipping trashed
+// items and folders. A shortcut that matches is followed to its target.
+func (c *Client) Find(ctx context.Context, folder string, opts FindOptions) (*File, error) {
+	if opts.Name == "" {
+		return nil, fmt.Errorf("drive: finding a file: no name given")
+	}
+	if _, err := path.Match(opts.Name, ""); err != nil {
+		return nil, fmt.Errorf("drive: bad name pattern %q: %v", opts.Name, err)
+	}
+	fo, err := c.folder(ctx, folder)
+	if err != nil {
+		return nil, err
+	}
+	extra := "mimeType != " + quote(FolderMimeType)
+	glob := strings.ContainsAny(opts.Name, `*?[`)
+	if !glob {
+		extra += " and name = " + quote(opts.Name)
+	}
+	files, err := c.list(ctx, fo, extra)
+	if err != nil {
+		return nil, err
+	}
+	var match []*File
+	for _, f := range files {
+		if f.IsFolder() {
+			continue
+		}
+		// A name is taken literally when it is not a glob, and a glob
+		// also matches a name equal to it ("Game [final].ipa").
+		if f.Name == opts.Name {
+			match = append(match, f)
+		} else if ok, _ := path.Match(opts.Name, f.Name); ok && glob {
+			match = append(match, f)
+		}
+	}
+	sortNewest(match)
+	switch {
+	case len(match) == 0:
+		return nil, &Error{Op: "finding " + opts.Name, Msg: fmt.Sprintf("no file in folder %s (%s) matches %q: check the name and that the upload finished", fo.Name, fo.ID, opts.Name), Err: ErrNotFound}
+	case len(match) > 1 && !opts.Newest:
+		return nil, &AmbiguousError{Folder: fo.Name, Pattern: opts.Name, Candidates: match}
+	}
+	f := match[0]
+	if f.MimeType == ShortcutMimeType {
+		return c.stat(ctx, Ref{ID: f.ShortcutTarget})
+	}
+	return f, nil
+}
