@@ -1,0 +1,26 @@
+// Package aab signs and verifies Android App Bundles (.aab) the way
+// Google Play expects an upload: a JAR signature, as jarsigner (JDK 17)
+// writes it.
+//
+// Start with [Sign] (or [SignFile]) to sign a bundle with a
+// [signing.Identity], and [Verify] (or [VerifyFile]) to check one. Signing
+// drops every earlier signature (META-INF/MANIFEST.MF digests are
+// recomputed, old .SF, .RSA, .EC, .DSA and SIG-* files are removed) and
+// writes:
+//
+//   - META-INF/MANIFEST.MF with a SHA-256-Digest for every entry;
+//   - META-INF/<ALIAS>.SF, the signature file (alias upper-cased and cut
+//     to 8 characters as jarsigner does);
+//   - META-INF/<ALIAS>.RSA or .EC, a PKCS#7 SignedData block with the
+//     signed attributes jarsigner 17 writes (contentType, signingTime,
+//     CMSAlgorithmProtection, messageDigest) and the digest jarsigner
+//     picks for the key (SHA-256, SHA-384 for RSA over 3072 bits and
+//     P-384, SHA-512 for P-521).
+//
+// Every other entry is copied raw, never re-compressed; entry digests are
+// computed in parallel and memory stays bounded whatever the bundle size.
+//
+// The format is the JAR File Specification's "Signed JAR File" section;
+// the exact bytes follow java.util.jar and jdk.security.jarsigner, as the
+// oracle tests check with jarsigner -verify -strict.
+package aab

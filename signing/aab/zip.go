@@ -1,0 +1,241 @@
+package aab
+
+import (
+	"context"
+	"crypto"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/storesign/storesign/internal/jar"
+	"github.com/storesign/storesign/internal/zipx"
+)
+
+// maxMetaFile bounds the manifest and signature files read into memory.
+const maxMetaFile = 256 << 20
+
+// openBundle reads the archive's central directory and checks that it
+// is an app bundle storesign can rewrite.
+func openBundle(r io.ReaderAt, size int64) (*zipx.Archive, error) {
+	a, err := zipx.Read(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if a.Zip64 {
+		return nil, ErrZip64
+	}
+	var config, manifest bool
+	for _, e := range a.Entries {
+		switch e.Name {
+		case BundleConfigName:
+			config = true
+		case BaseManifestName:
+			manifest = true
+		}
+	}
+	switch {
+	case !config:
+		return nil, fmt.Errorf("%w: it has no %s", ErrNotBundle, BundleConfigName)
+	case !manifest:
+		return nil, fmt.Errorf("%w: it has no %s", ErrNotBundle, BaseManifestName)
+	}
+	return a, nil
+}
+
+// isSigned reports whether an entry is signed: a file that is not part of
+// the JAR signature itself.
+func isSigned(e *zipx.Entry) bool {
+	return !e.IsDir() && !jar.IsSignatureFile(e.Name)
+}
+
+// isMetaInf reports whether jarsigner writes the entry in its first group.
+func isMetaInf(name string) bool { return strings.HasPrefix(name, "META-INF/") }
+
+// digestJob asks for the digests of one entry's uncompressed contents.
+type digestJob struct {
+	entry  *zipx.Entry
+	hashes []crypto.Hash
+}
+
+// digestEntries computes the jobs' digests on up to workers goroutines,
+// reading each entry through its CRC-32 check. It returns the digests in
+// job order, or the error of the first failing job.
+func digestEntries(ctx context.Context, r io.ReaderAt, limit int64, jobs []digestJob, workers int) ([][][]byte, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(jobs))
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([][][]byte, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64<<10)
+			for i := range next {
+				out[i], errs[i] = digestEntry(r, limit, jobs[i], buf)
+				if errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func digestEntry(r io.ReaderAt, limit int64, job digestJob, buf []byte) ([][]byte, error) {
+	rc, err := job.entry.Open(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	ws := make([]io.Writer, len(job.hashes))
+	hs := make([]interface{ Sum([]byte) []byte }, len(job.hashes))
+	for i, h := range job.hashes {
+		d := h.New()
+		ws[i], hs[i] = d, d
+	}
+	var w io.Writer = io.MultiWriter(ws...)
+	if len(ws) == 1 {
+		w = ws[0]
+	}
+	if _, err := io.CopyBuffer(w, rc, buf); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", job.entry.Name, err)
+	}
+	sums := make([][]byte, len(hs))
+	for i, d := range hs {
+		sums[i] = d.Sum(nil)
+	}
+	return sums, nil
+}
+
+// zipWriter writes a new archive: entries copied raw from the source and
+// entries created from bytes, then the central directory.
+type zipWriter struct {
+	w       *zipx.CountingWriter
+	central [][]byte
+	cdSize  int64
+}
+
+// copyRaw copies e's local record and data unchanged, except that a data
+// descriptor is folded into the local header (sizes and CRC-32 from the
+// central directory, flag bit 3 cleared) so that the record needs none.
+func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
+	l, err := e.Local(r, limit)
+	if err != nil {
+		return err
+	}
+	off := z.w.N
+	if off >= 0xffffffff {
+		return ErrZip64
+	}
+	hdr := l.LocalHeaderWithExtra(l.Extra)
+	central := append([]byte(nil), e.Raw...)
+	le := binary.LittleEndian
+	if e.Flags&zipx.FlagDataDescriptor != 0 {
+		flags := e.Flags &^ zipx.FlagDataDescriptor
+		le.PutUint16(hdr[6:], flags)
+		le.PutUint32(hdr[14:], e.CRC32)
+		le.PutUint32(hdr[18:], uint32(e.CompressedSize))
+		le.PutUint32(hdr[22:], uint32(e.UncompressedSize))
+		le.PutUint16(central[8:], flags)
+	}
+	le.PutUint32(central[42:], uint32(off))
+	if _, err := z.w.Write(hdr); err != nil {
+		return err
+	}
+	if err := zipx.CopyRange(z.w, r, l.DataOffset, l.DataSize); err != nil {
+		return fmt.Errorf("copying %s: %w", e.Name, err)
+	}
+	z.central = append(z.central, central)
+	return nil
+}
+
+// create writes a new deflated entry, as java.util.zip does at the
+// default level.
+func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
+	off := z.w.N
+	if off >= 0xffffffff {
+		return ErrZip64
+	}
+	comp := zipx.Deflate(data, 6)
+	dosTime, dosDate := dosDateTime(mod)
+	h := zipx.FileHeader{
+		Name:             name,
+		Method:           zipx.Deflated,
+		ModTime:          dosTime,
+		ModDate:          dosDate,
+		CRC32:            crc32IEEE(data),
+		CompressedSize:   uint32(len(comp)),
+		UncompressedSize: uint32(len(data)),
+	}
+	if _, err := z.w.Write(h.LocalHeader()); err != nil {
+		return err
+	}
+	if _, err := z.w.Write(comp); err != nil {
+		return err
+	}
+	z.central = append(z.central, h.CentralHeader(off))
+	return nil
+}
+
+// close writes the central directory and the end record, keeping the
+// source's archive comment.
+func (z *zipWriter) close(eocd []byte) error {
+	cdOff := z.w.N
+	for _, c := range z.central {
+		if _, err := z.w.Write(c); err != nil {
+			return err
+		}
+	}
+	end, err := zipx.EOCDWith(eocd, len(z.central), z.w.N-cdOff, cdOff)
+	if err != nil {
+		return ErrZip64
+	}
+	le := binary.LittleEndian
+	le.PutUint16(end[4:], 0) // one disk
+	le.PutUint16(end[6:], 0)
+	_, err = z.w.Write(end)
+	return err
+}
+
+// dosDateTime converts t (its wall clock in UTC) to MS-DOS date and time.
+func dosDateTime(t time.Time) (tm, date uint16) {
+	t = t.UTC()
+	if t.Year() < 1980 {
+		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	date = uint16(t.Year()-1980)<<9 | uint16(t.Month())<<5 | uint16(t.Day())
+	tm = uint16(t.Hour())<<11 | uint16(t.Minute())<<5 | uint16(t.Second()/2)
+	return tm, date
+}
+
+func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
