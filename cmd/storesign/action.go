@@ -1,10 +1,850 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/storesign/storesign/actions"
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/provision"
 )
 
+// The action steps, as the composite actions call them:
+//
+//	storesign action secrets   check every input, decode the secrets into
+//	                           0600 files, check that passwords open them
+//	storesign action download  fetch the build from Google Drive
+//	storesign action resign    sign or re-sign, verify, summarize
+//	storesign action upload    upload the signed build to Google Drive
+//
+// Inputs come from INPUT_* variables (see actions.EnvName). STORESIGN_ACTION
+// names the action running the step (release, resign-ipa, resign-apk,
+// drive-download, drive-upload), which decides what is required.
+// STORESIGN_SECRETS_DIR is the folder the secrets step made.
 func runAction(ctx context.Context, e *env, args []string) error {
-	return errors.New("action: not implemented yet")
+	return subcommand(ctx, e, "action", args, map[string]func(context.Context, *env, []string) error{
+		"secrets":  actionCommand("secrets", "Checking the inputs", (*actionStep).secrets),
+		"download": actionCommand("download", "Downloading from Google Drive", (*actionStep).download),
+		"resign":   actionCommand("resign", "Signing", (*actionStep).resign),
+		"upload":   actionCommand("upload", "Uploading to Google Drive", (*actionStep).upload),
+	})
+}
+
+// The actions, by STORESIGN_ACTION.
+const (
+	actRelease       = "release"
+	actResignIPA     = "resign-ipa"
+	actResignAPK     = "resign-apk"
+	actDriveDownload = "drive-download"
+	actDriveUpload   = "drive-upload"
+)
+
+// Names of the files in the secrets folder.
+const (
+	secretP12         = "identity.p12"
+	secretKeystore    = "keystore"
+	secretCredentials = "credentials.json"
+	secretProfile     = "profile-%d.mobileprovision"
+	reportFile        = "report.json"
+)
+
+// actionStep is one run of a step.
+type actionStep struct {
+	a      *actions.Action
+	e      *env
+	action string
+	name   string
+	now    func() time.Time
+}
+
+func actionCommand(name, title string, f func(*actionStep, context.Context) error) func(context.Context, *env, []string) error {
+	return func(ctx context.Context, e *env, args []string) error {
+		fs := newFlagSet(e, "action "+name, "storesign action "+name+"\n\nRun by the storesign GitHub Actions; reads its inputs from INPUT_* variables.")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("action %s: unexpected argument %q", name, fs.Arg(0))
+		}
+		a := actions.New(actions.Options{Stdout: e.stdout})
+		st := &actionStep{a: a, e: e, name: name, now: time.Now, action: os.Getenv("STORESIGN_ACTION")}
+		if st.action == "" {
+			st.action = actRelease
+		}
+		// Mask every secret before anything else is printed, even if the
+		// action's mask step was skipped.
+		st.maskSecrets()
+		switch st.action {
+		case actRelease, actResignIPA, actResignAPK, actDriveDownload, actDriveUpload:
+		default:
+			return usagef("action %s: unknown STORESIGN_ACTION %q", name, st.action)
+		}
+		if err := f(st, ctx); err != nil {
+			a.Fail(title, err)
+			return errors.New(oneLine(a.Redact(title + ": " + err.Error())))
+		}
+		return nil
+	}
+}
+
+// maskSecrets masks the inputs that hold secrets.
+func (st *actionStep) maskSecrets() {
+	for _, in := range []string{"p12-base64", "p12-password", "profiles-base64", "keystore-base64", "keystore-password", "key-password", "credentials-json"} {
+		st.a.SecretInput(in)
+	}
+}
+
+// inputErr is a shorthand for an *actions.InputError.
+func inputErr(input, format string, args ...any) error {
+	return &actions.InputError{Input: input, Msg: fmt.Sprintf(format, args...)}
+}
+
+// sourceInput names the input a planner fixes when the build itself is
+// wrong: where it came from.
+func (st *actionStep) sourceInput() string {
+	switch st.action {
+	case actRelease, actDriveDownload:
+		if st.a.Input("drive-file") != "" {
+			return "drive-file"
+		}
+		return "drive-folder"
+	}
+	return "path"
+}
+
+// secretsDir is the folder the secrets step made, checked.
+func (st *actionStep) secretsDir() (string, error) {
+	dir := os.Getenv("STORESIGN_SECRETS_DIR")
+	if dir == "" {
+		return "", errors.New("STORESIGN_SECRETS_DIR is not set: run \"storesign action secrets\" first and pass its dir output")
+	}
+	if !strings.HasPrefix(filepath.Base(dir), actions.SecretsDirPrefix) {
+		return "", fmt.Errorf("STORESIGN_SECRETS_DIR %s is not a storesign secrets folder", dir)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("opening the secrets folder: %w", err)
+	}
+	return dir, nil
+}
+
+// secrets checks every input of the action, decodes the secrets into a new
+// private folder and checks that the passwords open them, so that a typo
+// fails before anything is downloaded. It sets the output dir.
+func (st *actionStep) secrets(ctx context.Context) (err error) {
+	if err := st.checkPlainInputs(); err != nil {
+		return err
+	}
+	dir, err := st.a.NewSecretsDir()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			actions.RemoveSecretsDir(dir)
+		}
+	}()
+	// Set at once, so that the cleanup step finds the folder even if
+	// this step is killed.
+	st.a.SetOutput("dir", dir)
+
+	var summary []string
+	ios, android := st.wants()
+	var id *signing.Identity
+	if ios {
+		id, err = st.decodeP12(dir)
+		if err != nil {
+			return err
+		}
+		n, err := st.decodeProfiles(dir, id)
+		if err != nil {
+			return err
+		}
+		summary = append(summary, fmt.Sprintf("iOS: %q (certificate SHA-256 %s), %d provisioning profile(s)", id.Certificate.Subject.CommonName, signing.CertificateSHA256(id.Certificate), n))
+	}
+	if android {
+		kid, err := st.decodeKeystore(dir)
+		if err != nil {
+			return err
+		}
+		summary = append(summary, fmt.Sprintf("Android: key %q, %q (certificate SHA-256 %s)", kid.Alias, kid.Certificate.Subject.CommonName, signing.CertificateSHA256(kid.Certificate)))
+	}
+	if st.usesDrive() {
+		if err := st.decodeCredentials(dir); err != nil {
+			return err
+		}
+	}
+	summary = append(summary, "The inputs are fine.")
+	for _, s := range summary {
+		st.a.Infof("%s", s)
+	}
+	return nil
+}
+
+// wants says which signing secrets the action needs: both for a release
+// whose platform is auto and which got both sets.
+func (st *actionStep) wants() (ios, android bool) {
+	switch st.action {
+	case actResignIPA:
+		return true, false
+	case actResignAPK:
+		return false, true
+	case actRelease:
+		hasIOS := st.a.Getenv(actions.EnvName("p12-base64")) != "" || st.a.Getenv(actions.EnvName("profiles-base64")) != ""
+		hasAndroid := st.a.Getenv(actions.EnvName("keystore-base64")) != ""
+		switch st.platform() {
+		case "ios":
+			return true, false
+		case "android":
+			return false, true
+		}
+		return hasIOS, hasAndroid
+	}
+	return false, false
+}
+
+func (st *actionStep) platform() string {
+	return strings.ToLower(st.a.Input("platform"))
+}
+
+func (st *actionStep) usesDrive() bool {
+	switch st.action {
+	case actRelease, actDriveDownload, actDriveUpload:
+		return true
+	}
+	return false
+}
+
+var (
+	driveIDRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{10,}$`)
+	bundleIDRE    = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$`)
+	shortVersRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
+	bundleVersRE  = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
+	driveLinkIDRE = regexp.MustCompile(`(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]{10,})`)
+)
+
+// driveID returns the ID in a Drive link or ID, or "".
+func driveID(s string) string {
+	s = strings.TrimSpace(s)
+	if driveIDRE.MatchString(s) {
+		return s
+	}
+	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
+		if m := driveLinkIDRE.FindStringSubmatch(s); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// checkPlainInputs checks the inputs that are not secrets: presence,
+// contradictions, formats, paths.
+func (st *actionStep) checkPlainInputs() error {
+	in := st.a.Input
+	switch st.action {
+	case actRelease, actDriveDownload:
+		file, folder, name := in("drive-file"), in("drive-folder"), in("name")
+		switch {
+		case file != "" && folder != "":
+			return inputErr("drive-file and drive-folder", "are both set: give either one file (drive-file) or a folder to take the newest build from (drive-folder, with name), not both")
+		case file == "" && folder == "":
+			return inputErr("drive-file", "is empty: paste the Google Drive link of the build to sign, or set drive-folder (and name) to take the newest build in a folder")
+		case file != "" && name != "":
+			return inputErr("name", "is set with drive-file: name picks a file in drive-folder; leave it empty when drive-file names the file")
+		case file != "" && driveID(file) == "":
+			return inputErr("drive-file", "is not a Google Drive link or file ID: copy the link from Drive (Share > Copy link)")
+		case folder != "" && driveID(folder) == "":
+			return inputErr("drive-folder", "is not a Google Drive folder link or ID: open the folder in Drive and copy the address bar")
+		}
+		if name != "" {
+			if _, err := filepath.Match(name, ""); err != nil {
+				return inputErr("name", "is not a valid pattern: use * for any text, e.g. MyGame-*.ipa")
+			}
+		}
+	}
+	switch st.action {
+	case actRelease, actDriveUpload:
+		of := in("output-folder")
+		switch {
+		case of == "":
+			return inputErr("output-folder", "is empty: give the Google Drive folder (link or ID) the signed build goes to")
+		case driveID(of) == "":
+			return inputErr("output-folder", "is not a Google Drive folder link or ID: open the folder in Drive and copy the address bar")
+		}
+	}
+	switch st.action {
+	case actResignIPA, actResignAPK, actDriveUpload:
+		p := in("path")
+		if p == "" {
+			verb := "sign"
+			if st.action == actDriveUpload {
+				verb = "upload"
+			}
+			return inputErr("path", "is empty: give the file to %s (e.g. the output of an earlier step)", verb)
+		}
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			return inputErr("path", "names no file: %s does not exist on the runner (is it the output of an earlier step?)", p)
+		}
+	}
+	if st.action == actRelease {
+		switch st.platform() {
+		case "", "auto", "ios", "android":
+		default:
+			return inputErr("platform", "is %q: use auto, ios or android", in("platform"))
+		}
+	}
+	ios, android := st.wants()
+	if st.action == actRelease && !ios && !android {
+		return inputErr("p12-base64 or keystore-base64", "is needed: give p12-base64, p12-password and profiles-base64 to sign iOS apps, or keystore-base64 and keystore-password to sign Android apps")
+	}
+	env := func(name string) string { return st.a.Getenv(actions.EnvName(name)) }
+	if ios {
+		for _, n := range []string{"p12-base64", "profiles-base64"} {
+			if strings.TrimSpace(env(n)) == "" {
+				return inputErr(n, "is empty: iOS signing needs p12-base64 (the distribution certificate), p12-password and profiles-base64 (the App Store profiles); check that the secret exists in this repository or organization")
+			}
+		}
+		for _, c := range []struct {
+			name string
+			re   *regexp.Regexp
+			want string
+		}{
+			{"bundle-id", bundleIDRE, "letters, digits, - and dots, e.g. com.example.game"},
+			{"short-version", shortVersRE, "one to three numbers with dots, e.g. 1.4.0"},
+			{"bundle-version", bundleVersRE, "one to three numbers with dots, e.g. 142"},
+		} {
+			if v := in(c.name); v != "" && !c.re.MatchString(v) {
+				return inputErr(c.name, "is %q: it must be %s", v, c.want)
+			}
+		}
+	}
+	if android && strings.TrimSpace(env("keystore-base64")) == "" {
+		return inputErr("keystore-base64", "is empty: Android signing needs keystore-base64 (the keystore) and keystore-password; check that the secret exists in this repository or organization")
+	}
+	return nil
+}
+
+func (st *actionStep) decodeP12(dir string) (*signing.Identity, error) {
+	data, err := st.a.Base64Input("p12-base64")
+	if err != nil {
+		return nil, err
+	}
+	id, err := signing.LoadPKCS12(data, st.a.SecretInput("p12-password"))
+	switch {
+	case errors.Is(err, signing.ErrWrongPassword):
+		return nil, &actions.InputError{Input: "p12-password", Msg: "does not open p12-base64: give the password the .p12 was exported with", Err: err}
+	case err != nil:
+		return nil, &actions.InputError{Input: "p12-base64", Msg: "is not a .p12 file with a certificate and its private key: in Keychain Access, export the distribution certificate with its key as .p12, then base64 it", Err: err}
+	}
+	if na := id.Certificate.NotAfter; st.now().After(na) {
+		return nil, inputErr("p12-base64", "holds a certificate that expired on %s (%s): make a new distribution certificate", na.Format("2006-01-02"), id.Certificate.Subject.CommonName)
+	}
+	if _, err := actions.WriteSecret(dir, secretP12, data); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+func (st *actionStep) decodeProfiles(dir string, id *signing.Identity) (int, error) {
+	blobs, err := st.a.Base64ListInput("profiles-base64")
+	if err != nil {
+		return 0, err
+	}
+	for i, b := range blobs {
+		p, err := provision.Parse(b)
+		if err != nil {
+			return 0, &actions.InputError{Input: "profiles-base64", Msg: fmt.Sprintf("value %d is not a provisioning profile: base64 each .mobileprovision file from the Apple Developer site, one per line", i+1), Err: err}
+		}
+		if ex := p.ExpirationDate; !ex.IsZero() && st.now().After(ex) {
+			return 0, inputErr("profiles-base64", "value %d, profile %q, expired on %s: renew it on the Apple Developer site", i+1, p.Name, ex.Format("2006-01-02"))
+		}
+		if err := p.CheckCertificate(id.Certificate); err != nil {
+			return 0, inputErr("profiles-base64", "value %d, profile %q, does not include the certificate in p12-base64 (%s): edit the profile on the Apple Developer site to include it, or use the matching .p12", i+1, p.Name, id.Certificate.Subject.CommonName)
+		}
+		st.a.Infof("Profile %d: %q for %s, expires %s", i+1, p.Name, p.ApplicationIdentifier, p.ExpirationDate.Format("2006-01-02"))
+		if _, err := actions.WriteSecret(dir, fmt.Sprintf(secretProfile, i+1), b); err != nil {
+			return 0, err
+		}
+	}
+	return len(blobs), nil
+}
+
+func (st *actionStep) keystoreOptions() signing.KeystoreOptions {
+	opts := signing.KeystoreOptions{StorePassword: st.a.SecretInput("keystore-password"), Alias: st.a.Input("key-alias")}
+	if kp := st.a.SecretInput("key-password"); kp != "" {
+		opts.KeyPassword = &kp
+	}
+	return opts
+}
+
+func (st *actionStep) decodeKeystore(dir string) (*signing.Identity, error) {
+	data, err := st.a.Base64Input("keystore-base64")
+	if err != nil {
+		return nil, err
+	}
+	opts := st.keystoreOptions()
+	id, err := signing.LoadKeystore(data, opts)
+	var ae *signing.AliasError
+	switch {
+	case errors.As(err, &ae):
+		msg := "must name a key of the keystore"
+		if ae.Alias != "" {
+			msg = fmt.Sprintf("is %q, which the keystore does not hold", ae.Alias)
+		}
+		return nil, &actions.InputError{Input: "key-alias", Msg: fmt.Sprintf("%s: its keys are %s", msg, quoteList(ae.Available)), Err: err}
+	case errors.Is(err, signing.ErrWrongPassword):
+		in := "keystore-password"
+		if opts.KeyPassword != nil {
+			in = "keystore-password or key-password"
+		}
+		return nil, &actions.InputError{Input: in, Msg: "does not open keystore-base64: give the password the keystore was made with", Err: err}
+	case err != nil:
+		return nil, &actions.InputError{Input: "keystore-base64", Msg: "is not a keystore (.jks or .p12) with a private key: base64 the keystore file itself", Err: err}
+	}
+	if _, err := actions.WriteSecret(dir, secretKeystore, data); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	if len(q) == 0 {
+		return "none"
+	}
+	return strings.Join(q, ", ")
+}
+
+// decodeCredentials writes credentials-json, given as JSON or as base64
+// JSON, to the secrets folder.
+func (st *actionStep) decodeCredentials(dir string) error {
+	raw := st.a.SecretInput("credentials-json")
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	data := []byte(strings.TrimSpace(raw))
+	if !bytes.HasPrefix(data, []byte("{")) {
+		var err error
+		data, err = st.a.Base64Input("credentials-json")
+		if err != nil {
+			return err
+		}
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil || head.Type == "" {
+		return inputErr("credentials-json", "is not a Google credentials file: paste the service account's JSON key (or leave it empty and use google-github-actions/auth)")
+	}
+	_, err := actions.WriteSecret(dir, secretCredentials, data)
+	return err
+}
+
+// credentialsFile is the decoded credentials-json, or "" for Application
+// Default Credentials.
+func (st *actionStep) credentialsFile(dir string) string {
+	p := filepath.Join(dir, secretCredentials)
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
+// download fetches the build and sets the outputs path, drive-file-id and
+// platform.
+func (st *actionStep) download(ctx context.Context) error {
+	dir, err := st.secretsDir()
+	if err != nil {
+		return err
+	}
+	outDir := filepath.Join(st.a.TempDir(), "storesign-download")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fmt.Errorf("making the download folder: %w", err)
+	}
+	d := newDriveTransfer()
+	res, err := d.get(ctx, driveGet{
+		credentials: st.credentialsFile(dir),
+		file:        st.a.Input("drive-file"),
+		folder:      st.a.Input("drive-folder"),
+		name:        st.a.Input("name"),
+		outDir:      outDir,
+	})
+	if err != nil {
+		return err
+	}
+	kind, err := detectFile(res.path)
+	if err != nil {
+		os.Remove(res.path)
+		return inputErr(st.sourceInput(), "names %s, which is not an iOS app (.ipa), an Android APK or an Android App Bundle (.aab): pick the build the studio delivered", filepath.Base(res.path))
+	}
+	st.a.Infof("Downloaded %s (%s, Drive file %s).", filepath.Base(res.path), kind, res.id)
+	st.a.SetOutput("path", res.path)
+	st.a.SetOutput("drive-file-id", res.id)
+	st.a.SetOutput("platform", kind.Platform())
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func detectFile(path string) (actions.Kind, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	return actions.Detect(f, fi.Size())
+}
+
+// resign signs the build at the path input, verifies it, and sets the
+// outputs signed-path and sha256. The step summary is written, or kept in
+// the secrets folder for the upload step when STORESIGN_SUMMARY=defer.
+func (st *actionStep) resign(ctx context.Context) error {
+	dir, err := st.secretsDir()
+	if err != nil {
+		return err
+	}
+	in := st.a.Input("path")
+	if in == "" {
+		return inputErr("path", "is empty: give the file to sign")
+	}
+	kind, err := detectFile(in)
+	if err != nil {
+		return inputErr(st.sourceInput(), "names %s, which is not an iOS app (.ipa), an Android APK or an Android App Bundle (.aab): pick the build the studio delivered", filepath.Base(in))
+	}
+	// What the secrets step decoded says which platforms can be signed.
+	ios := fileExists(filepath.Join(dir, secretP12))
+	android := fileExists(filepath.Join(dir, secretKeystore))
+	switch {
+	case st.action == actRelease && (st.platform() == "ios" && kind != actions.KindIPA || st.platform() == "android" && kind == actions.KindIPA):
+		return inputErr("platform", "is %s, but %s is %s: set platform to auto, or pick the right build", st.platform(), filepath.Base(in), kind)
+	case kind == actions.KindIPA && !ios:
+		if st.action == actResignAPK {
+			return inputErr("path", "is an iOS app (%s): use the resign-ipa action for it", filepath.Base(in))
+		}
+		return inputErr("p12-base64", "is empty, but %s is an iOS app: give p12-base64, p12-password and profiles-base64", filepath.Base(in))
+	case kind != actions.KindIPA && !android:
+		if st.action == actResignIPA {
+			return inputErr("path", "is an Android build (%s): use the resign-apk action for it", filepath.Base(in))
+		}
+		return inputErr("keystore-base64", "is empty, but %s is an Android build: give keystore-base64 and keystore-password", filepath.Base(in))
+	}
+
+	out := st.a.Input("output-path")
+	if out == "" {
+		outDir := filepath.Join(st.a.TempDir(), "storesign-signed")
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return fmt.Errorf("making the output folder: %w", err)
+		}
+		out = filepath.Join(outDir, filepath.Base(in))
+		if abs, _ := filepath.Abs(in); abs == out {
+			ext := filepath.Ext(out)
+			out = strings.TrimSuffix(out, ext) + "-signed" + ext
+		}
+	}
+
+	rep := &actions.Report{Platform: kind.String(), Input: filepath.Base(in), Output: filepath.Base(out)}
+	var signer *signing.Identity
+	switch kind {
+	case actions.KindIPA:
+		signer, err = st.resignIPA(ctx, dir, in, out, rep)
+	default:
+		signer, err = st.signAndroid(ctx, dir, kind, in, out, rep)
+	}
+	if err != nil {
+		return err
+	}
+	rep.Signer = signer.Certificate.Subject.CommonName
+	if rep.Signer == "" {
+		rep.Signer = signer.Certificate.Subject.String()
+	}
+	rep.CertSHA256 = signing.CertificateSHA256(signer.Certificate)
+
+	sum, size, err := fileSHA256(out)
+	if err != nil {
+		return err
+	}
+	rep.SHA256, rep.Size = sum, size
+	if f, err := os.Open(out); err == nil {
+		if info, err := actions.ReadAppInfo(f, size, kind); err == nil {
+			rep.App, rep.BundleID, rep.Version, rep.Build = info.Name, info.BundleID, info.Version, info.Build
+		}
+		f.Close()
+	}
+	if rep.App == "" {
+		rep.App = strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
+	}
+	st.a.SetOutput("signed-path", out)
+	st.a.SetOutput("sha256", sum)
+	st.a.Infof("Signed %s: %s (%d bytes, SHA-256 %s).", rep.Input, out, size, sum)
+	if os.Getenv("STORESIGN_SUMMARY") == "defer" {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		if _, err := actions.WriteSecret(dir, reportFile, b); err != nil {
+			return err
+		}
+		return nil
+	}
+	st.a.AddSummary(rep.Markdown())
+	return nil
+}
+
+// passEnv puts a password in the environment of this process for the
+// duration of one in-process command, as "env:NAME" expects.
+func passEnv(name, value string) func() {
+	os.Setenv(name, value)
+	return func() { os.Unsetenv(name) }
+}
+
+func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *actions.Report) (*signing.Identity, error) {
+	p12 := filepath.Join(dir, secretP12)
+	data, err := os.ReadFile(p12)
+	if err != nil {
+		return nil, fmt.Errorf("reading the decoded p12-base64 (run the secrets step first): %w", err)
+	}
+	pw := st.a.SecretInput("p12-password")
+	id, err := signing.LoadPKCS12(data, pw)
+	if err != nil {
+		return nil, &actions.InputError{Input: "p12-password", Msg: "does not open p12-base64", Err: err}
+	}
+	args := []string{"ipa", "resign", "--in", in, "--out", out, "--p12", p12, "--p12-pass", "env:STORESIGN_P12_PASS"}
+	profiles, _ := filepath.Glob(filepath.Join(dir, "profile-*.mobileprovision"))
+	for _, p := range profiles {
+		args = append(args, "--profile", p)
+		if pr, err := provision.ReadFile(p); err == nil {
+			rep.Profiles = append(rep.Profiles, actions.Profile{Name: pr.Name, BundleID: pr.BundleIDPattern(), Expires: pr.ExpirationDate})
+		}
+	}
+	for _, f := range []string{"bundle-id", "short-version", "bundle-version", "display-name"} {
+		if v := st.a.Input(f); v != "" {
+			args = append(args, "--"+f, v)
+		}
+	}
+	defer passEnv("STORESIGN_P12_PASS", pw)()
+	if _, err := st.cli(ctx, "Re-signing "+filepath.Base(in), args...); err != nil {
+		return nil, err
+	}
+	vout, err := st.cli(ctx, "Verifying "+filepath.Base(out), "ipa", "verify", out)
+	if err != nil {
+		return nil, err
+	}
+	rep.Verified = "passed (storesign ipa verify)"
+	st.a.Infof("%s", strings.TrimSpace(vout))
+	return id, nil
+}
+
+func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.Kind, in, out string, rep *actions.Report) (*signing.Identity, error) {
+	ks := filepath.Join(dir, secretKeystore)
+	data, err := os.ReadFile(ks)
+	if err != nil {
+		return nil, fmt.Errorf("reading the decoded keystore-base64 (run the secrets step first): %w", err)
+	}
+	opts := st.keystoreOptions()
+	id, err := signing.LoadKeystore(data, opts)
+	if err != nil {
+		return nil, &actions.InputError{Input: "keystore-password", Msg: "does not open keystore-base64", Err: err}
+	}
+	group := "apk"
+	if kind == actions.KindAAB {
+		group = "aab"
+	}
+	args := []string{group, "sign", "--in", in, "--out", out, "--ks", ks, "--ks-pass", "env:STORESIGN_KS_PASS"}
+	defer passEnv("STORESIGN_KS_PASS", opts.StorePassword)()
+	if opts.Alias != "" {
+		args = append(args, "--ks-key-alias", opts.Alias)
+	} else if id.Alias != "" {
+		args = append(args, "--ks-key-alias", id.Alias)
+	}
+	if opts.KeyPassword != nil {
+		args = append(args, "--key-pass", "env:STORESIGN_KEY_PASS")
+		defer passEnv("STORESIGN_KEY_PASS", *opts.KeyPassword)()
+	}
+	if _, err := st.cli(ctx, "Signing "+filepath.Base(in), args...); err != nil {
+		return nil, err
+	}
+	vout, err := st.cli(ctx, "Verifying "+filepath.Base(out), group, "verify", "-v", out)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		vout, err = st.cli(ctx, "Verifying "+filepath.Base(out), group, "verify", out)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.Schemes = schemesOf(vout, kind)
+	rep.Verified = fmt.Sprintf("passed (storesign %s verify)", group)
+	st.a.Infof("%s", strings.TrimSpace(vout))
+	return id, nil
+}
+
+var schemeRE = regexp.MustCompile(`(?m)^Verified using (v[0-9.]+) scheme.*: true`)
+
+// schemesOf reads the schemes from apksigner-style verify output
+// ("Verified using v2 scheme (APK Signature Scheme v2): true").
+func schemesOf(out string, kind actions.Kind) []string {
+	var s []string
+	for _, m := range schemeRE.FindAllStringSubmatch(out, -1) {
+		s = append(s, m[1])
+	}
+	if len(s) == 0 && kind == actions.KindAAB {
+		s = []string{"JAR signature (v1)"}
+	}
+	return s
+}
+
+// errNotAvailable marks a command that this build of storesign does not
+// have yet.
+var errNotAvailable = errors.New("not available yet in this build of storesign")
+
+// cli runs another storesign command in this process, its output kept
+// apart, and returns its standard output. Its errors come back as the
+// command printed them, with secrets masked.
+func (st *actionStep) cli(ctx context.Context, title string, args ...string) (string, error) {
+	st.a.Group(title)
+	defer st.a.EndGroup()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	msg := strings.TrimSpace(st.a.Redact(stderr.String()))
+	if msg != "" {
+		fmt.Fprintln(st.e.stdout, msg)
+	}
+	out := st.a.Redact(stdout.String())
+	if code == 0 {
+		return out, nil
+	}
+	msg = strings.TrimPrefix(lastLine(msg), "storesign: ")
+	if strings.Contains(msg, "not implemented yet") {
+		return out, fmt.Errorf("storesign %s %s is %w", args[0], args[1], errNotAvailable)
+	}
+	if code == 2 {
+		return out, usagef("storesign %s %s: %s", args[0], args[1], msg)
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("storesign %s %s failed", args[0], args[1])
+	}
+	return out, errors.New(msg)
+}
+
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func fileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// upload uploads the path input to the output-folder input and sets the
+// outputs drive-file-id and drive-link. It writes the step summary: the
+// whole report when the re-sign step deferred it, a short table otherwise.
+func (st *actionStep) upload(ctx context.Context) error {
+	dir, err := st.secretsDir()
+	if err != nil {
+		return err
+	}
+	p := st.a.Input("path")
+	if p == "" {
+		return inputErr("path", "is empty: give the file to upload")
+	}
+	sum, size, err := fileSHA256(p)
+	if err != nil {
+		return inputErr("path", "names no file: %s does not exist on the runner", p)
+	}
+	rep := &actions.Report{Output: filepath.Base(p), Size: size, SHA256: sum}
+	if b, err := os.ReadFile(filepath.Join(dir, reportFile)); err == nil {
+		var r actions.Report
+		if json.Unmarshal(b, &r) == nil && r.SHA256 == sum {
+			rep = &r
+		}
+	}
+	name := st.a.Input("name")
+	if st.action == actRelease {
+		name = "" // in the release, name picks the input
+	}
+	res, err := newDriveTransfer().put(ctx, drivePut{
+		credentials: st.credentialsFile(dir),
+		path:        p,
+		folder:      st.a.Input("output-folder"),
+		name:        name,
+	})
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		rep.Output = name
+	}
+	rep.DriveLink = res.link
+	st.a.SetOutput("drive-file-id", res.id)
+	st.a.SetOutput("drive-link", res.link)
+	st.a.Infof("Uploaded %s to Google Drive: %s", rep.Output, res.link)
+	st.a.AddSummary(rep.Markdown())
+	return nil
+}
+
+// driveGet says what to download.
+type driveGet struct {
+	credentials        string // a credentials file, or "" for ADC
+	file, folder, name string // drive-file, or drive-folder and name
+	outDir             string // the downloaded file keeps its Drive name here
+}
+
+type driveGot struct {
+	path, id string
+}
+
+// drivePut says what to upload.
+type drivePut struct {
+	credentials  string
+	path         string
+	folder, name string
+}
+
+type drivePutResult struct {
+	id, link string
+}
+
+// driveTransfer is what the download and upload steps need of package
+// drive.
+type driveTransfer struct{}
+
+func newDriveTransfer() driveTransfer { return driveTransfer{} }
+
+func (driveTransfer) get(ctx context.Context, g driveGet) (driveGot, error) {
+	return driveGot{}, fmt.Errorf("downloading from Google Drive is %w", errNotAvailable)
+}
+
+func (driveTransfer) put(ctx context.Context, p drivePut) (drivePutResult, error) {
+	return drivePutResult{}, fmt.Errorf("uploading to Google Drive is %w", errNotAvailable)
 }
