@@ -230,7 +230,7 @@ func TestSharedDrivesAndQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := svc.Files.List().Q("'"+in+"' in parents").Corpora("drive").DriveId(sd).SupportsAllDrives(true).IncludeItemsFromAllDrives(true).Do()
+	fl, err := svc.Files.List().Q("'" + in + "' in parents").Corpora("drive").DriveId(sd).SupportsAllDrives(true).IncludeItemsFromAllDrives(true).Do()
 	if err != nil || len(fl.Files) != 1 || fl.Files[0].Id != f.Id || fl.Files[0].DriveId != sd {
 		t.Errorf("list in shared drive: %+v %v", fl, err)
 	}
