@@ -1,0 +1,515 @@
+package apk
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+
+	"github.com/storesign/storesign/internal/axml"
+	"github.com/storesign/storesign/internal/zipx"
+)
+
+// Android API levels the verifier's rules depend on.
+const (
+	vSDKJellyBeanMR2 = 18
+	vSDKKitKat       = 19
+	vSDKN            = 24
+	vSDKO            = 26
+	vSDKP            = 28
+	vSDKV31          = 33 // Android 13: APK Signature Scheme v3.1
+)
+
+// vMaxSigners is apksig's limit on the number of v1 and v2 signers.
+const vMaxSigners = 10
+
+// vMaxManifestSize bounds the AndroidManifest.xml read into memory.
+const vMaxManifestSize = 32 << 20
+
+// ErrNotVerified is wrapped by [VerifyResult.Err] when an APK's signatures
+// do not verify.
+var ErrNotVerified = errors.New("apk: APK signature does not verify")
+
+// ErrNoAndroidManifest is returned by [Verify] when the APK has no
+// AndroidManifest.xml to read the minimum SDK version from (and none was
+// given in [VerifyOptions.MinSDK]).
+var ErrNoAndroidManifest = errors.New("apk: missing AndroidManifest.xml")
+
+// VerifyOptions tunes [Verify]. The zero value checks the APK as
+// `apksigner verify` does by default: for every Android version from the
+// APK's minSdkVersion on.
+type VerifyOptions struct {
+	// MinSDK is the lowest Android API level the signatures must verify
+	// on. Zero means the minSdkVersion of AndroidManifest.xml.
+	MinSDK int
+	// MaxSDK is the highest Android API level the signatures must verify
+	// on. Zero means no limit.
+	MaxSDK int
+	// Log receives debug messages; nil discards them.
+	Log *slog.Logger
+}
+
+// VerifyResult is the verdict on an APK's signatures. An APK that is
+// signed wrongly (or not at all) gives a result with Verified false and
+// Errors saying why; [Verify] returns an error only when the APK cannot
+// be read.
+type VerifyResult struct {
+	// Verified reports whether the APK verifies on every Android version
+	// in [MinSDK, MaxSDK].
+	Verified bool
+	// V1, V2, V3 and V31 report which schemes the APK verified with
+	// (JAR signing, APK Signature Scheme v2, v3 and v3.1).
+	V1, V2, V3, V31 bool
+	// MinSDK and MaxSDK are the range the APK was checked for.
+	MinSDK, MaxSDK int
+	// Signers are the signers Android uses on recent versions: those of
+	// v3.1 and v3 when verified with them, else v2's, else v1's.
+	Signers []*VerifySigner
+	// V1Signers ... V31Signers are the signers of each scheme checked.
+	V1Signers, V2Signers, V3Signers, V31Signers []*VerifySigner
+	// Lineage is the signing certificate history (proof of rotation) of
+	// the v3 signers, oldest first; nil without key rotation.
+	Lineage []*x509.Certificate
+	// Errors and Warnings, as apksigner prints them (signer problems are
+	// prefixed with the signer).
+	Errors, Warnings []string
+}
+
+// VerifySigner is one signer of one scheme.
+type VerifySigner struct {
+	// Scheme is "v1", "v2", "v3" or "v3.1".
+	Scheme string
+	// Name is the JAR signer name (e.g. "CERT") for v1; for the other
+	// schemes it is "#" and the signer's 1-based index.
+	Name string
+	// Certificate is the signing certificate; Chain starts with it.
+	Certificate *x509.Certificate
+	Chain       []*x509.Certificate
+	// MinSDK and MaxSDK are the API levels a v3 or v3.1 signer targets.
+	MinSDK, MaxSDK int
+	// DevRelease reports a v3.1 signer that targets a development release.
+	DevRelease bool
+	// Errors and Warnings about this signer.
+	Errors, Warnings []string
+}
+
+// Err returns nil when the APK verified, else an error wrapping
+// [ErrNotVerified] that quotes the first problem.
+func (r *VerifyResult) Err() error {
+	if r.Verified {
+		return nil
+	}
+	if len(r.Errors) == 0 {
+		return ErrNotVerified
+	}
+	if len(r.Errors) == 1 {
+		return fmt.Errorf("%w: %s", ErrNotVerified, r.Errors[0])
+	}
+	return fmt.Errorf("%w: %s (and %d more errors)", ErrNotVerified, r.Errors[0], len(r.Errors)-1)
+}
+
+// VerifyFile verifies the APK at path. See [Verify].
+func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	res, err := Verify(ctx, f, st.Size(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// Verify checks the signatures of the APK in r (size bytes) as apksigner
+// 35 does: JAR signing (v1), APK Signature Scheme v2, v3 and v3.1, with
+// the rules on which schemes Android versions in the range look at,
+// stripping protection, signer limits and agreement between schemes.
+// Content digests are computed in parallel, reading the file in chunks.
+//
+// A result is returned for any readable APK, signed or not; the error is
+// for input that cannot be read as an APK (not a zip, truncated, no
+// AndroidManifest.xml) or a cancelled ctx.
+func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*VerifyResult, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MinSDK < 0 || opts.MaxSDK < 0 {
+		return nil, fmt.Errorf("apk: negative SDK version in options (min %d, max %d)", opts.MinSDK, opts.MaxSDK)
+	}
+	a, err := zipx.Read(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("reading APK: %w", err)
+	}
+	if a.Zip64 {
+		return nil, errors.New("apk: ZIP64 APKs are not supported by Android")
+	}
+	v := &vVerifier{ctx: ctx, r: r, a: a, log: log}
+	return v.run(opts)
+}
+
+// vVerifier carries one verification.
+type vVerifier struct {
+	ctx context.Context
+	r   io.ReaderAt
+	a   *zipx.Archive
+	log *slog.Logger
+
+	manifest *axml.Manifest
+	block    *vSigningBlock
+	blockErr error
+	res      *VerifyResult
+}
+
+func (v *vVerifier) entry(name string) *zipx.Entry {
+	for _, e := range v.a.Entries {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+func (v *vVerifier) androidManifest() (*axml.Manifest, error) {
+	if v.manifest != nil {
+		return v.manifest, nil
+	}
+	e := v.entry("AndroidManifest.xml")
+	if e == nil {
+		return nil, ErrNoAndroidManifest
+	}
+	if e.UncompressedSize > vMaxManifestSize {
+		return nil, fmt.Errorf("apk: AndroidManifest.xml is too large (%d bytes)", e.UncompressedSize)
+	}
+	data, err := v.readEntry(e)
+	if err != nil {
+		return nil, err
+	}
+	m, err := axml.ParseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("parsing AndroidManifest.xml: %w", err)
+	}
+	v.manifest = m
+	return m, nil
+}
+
+func (v *vVerifier) signingBlock() (*vSigningBlock, error) {
+	if v.block == nil && v.blockErr == nil {
+		v.block, v.blockErr = findSigningBlockForVerify(v.r, v.a)
+	}
+	return v.block, v.blockErr
+}
+
+func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
+	maxSDK := opts.MaxSDK
+	if maxSDK == 0 {
+		maxSDK = math.MaxInt32
+	}
+	minSDK := opts.MinSDK
+	if minSDK == 0 {
+		m, err := v.androidManifest()
+		if err != nil {
+			return nil, err
+		}
+		minSDK = m.MinSDKVersion
+		if minSDK > maxSDK {
+			return nil, fmt.Errorf("apk: minSdkVersion from the APK (%d) is above the maximum SDK version checked (%d)", minSDK, maxSDK)
+		}
+	} else if minSDK > maxSDK {
+		return nil, fmt.Errorf("apk: minimum SDK version %d is above maximum %d", minSDK, maxSDK)
+	}
+	res := &VerifyResult{MinSDK: minSDK, MaxSDK: maxSDK}
+	v.res = res
+	v.log.Debug("verifying APK", "minSdk", minSDK, "maxSdk", maxSDK, "entries", len(v.a.Entries))
+
+	supported := vSupportedSchemes(maxSDK)
+	found := map[int]bool{}
+	var v2res, v3res, v31res *vSchemeResult
+
+	if maxSDK >= vSDKN {
+		rotationMinSDK := 0
+		if maxSDK >= vSDKV31 {
+			sr, err := v.verifyScheme(&vSchemeParams{scheme: vSchemeV31, minSDK: max(minSDK, vSDKV31), maxSDK: maxSDK})
+			if err != nil {
+				return nil, err
+			}
+			if sr != nil {
+				found[vSchemeV31] = true
+				v31res = sr
+				rotationMinSDK = math.MaxInt
+				for _, s := range sr.signers {
+					rotationMinSDK = min(rotationMinSDK, s.minSDK)
+				}
+				if len(sr.signers) == 0 {
+					rotationMinSDK = 0
+				}
+				v.mergeScheme(sr)
+				if v.hasErrors() {
+					return v.finish(), nil
+				}
+			}
+		}
+		if maxSDK >= vSDKP {
+			sr, err := v.verifyScheme(&vSchemeParams{scheme: vSchemeV3, minSDK: max(minSDK, vSDKP), maxSDK: maxSDK, rotationMinSDK: rotationMinSDK})
+			if err != nil {
+				return nil, err
+			}
+			if sr != nil {
+				found[vSchemeV3] = true
+				v3res = sr
+				v.mergeScheme(sr)
+			} else if found[vSchemeV31] {
+				res.Errors = append(res.Errors, "APK Signature Scheme v3.1 signature found, but no v3 signature; the v3.1 block must be accompanied by a v3 block")
+			}
+			if v.hasErrors() {
+				return v.finish(), nil
+			}
+		}
+		if minSDK < vSDKP || len(found) == 0 {
+			sr, err := v.verifyScheme(&vSchemeParams{scheme: vSchemeV2, minSDK: max(minSDK, vSDKN), maxSDK: maxSDK, supported: supported, found: found})
+			if err != nil {
+				return nil, err
+			}
+			if sr != nil {
+				found[vSchemeV2] = true
+				v2res = sr
+				v.mergeScheme(sr)
+				if v.hasErrors() {
+					return v.finish(), nil
+				}
+			}
+		}
+	}
+
+	if maxSDK >= vSDKO {
+		m, err := v.androidManifest()
+		if err != nil {
+			return nil, err
+		}
+		if m.TargetSandboxVersion > 1 && len(found) == 0 {
+			res.Errors = append(res.Errors, fmt.Sprintf("Missing APK Signature Scheme v2 signature required for target sandbox version %d", m.TargetSandboxVersion))
+		}
+	}
+
+	if minSDK < vSDKN || len(found) == 0 {
+		if err := v.verifyV1(supported, found, minSDK, maxSDK); err != nil {
+			return nil, err
+		}
+	}
+	if v.hasErrors() {
+		return v.finish(), nil
+	}
+
+	// Signers of v1 and v2 must be the same.
+	if res.V1 && res.V2 {
+		v1c := vCertSet(res.V1Signers)
+		v2c := vCertSet(res.V2Signers)
+		for _, s := range res.V1Signers {
+			if !v2c[string(s.Certificate.Raw)] {
+				s.Errors = append(s.Errors, "Missing APK Signature Scheme v2 signature from this signer")
+				break
+			}
+		}
+		for _, s := range res.V2Signers {
+			if !v1c[string(s.Certificate.Raw)] {
+				s.Errors = append(s.Errors, "Missing JAR signature from this signer")
+				break
+			}
+		}
+	}
+	// The v3 signer must be the v1/v2 signer, or descend from it.
+	if res.V3 && (res.V1 || res.V2) {
+		old := res.V2Signers
+		if res.V1 {
+			old = res.V1Signers
+		}
+		if len(old) != 1 {
+			res.Errors = append(res.Errors, "APK Signature Scheme v3 signer found, but multiple v1 and/or multiple v2 signers found; rotation only supports one signer")
+		}
+		oldCert := old[0].Certificate
+		if v3res.lineage == nil {
+			if len(res.V3Signers) != 1 {
+				res.Errors = append(res.Errors, "Multiple APK Signature Scheme v3 signers found, but no proof-of-rotation")
+			}
+			if !bytes.Equal(oldCert.Raw, res.V3Signers[0].Certificate.Raw) {
+				res.Errors = append(res.Errors, "APK Signature Scheme v3 signer does not match the older v1 and/or v2 signer; the v3 signer must be the same or descend from it through the proof-of-rotation")
+			}
+		} else if v3res.lineage.indexOf(oldCert) != 0 {
+			res.Errors = append(res.Errors, "APK Signature Scheme v3 signer does not match the older v1 and/or v2 signer; the v3 signer must be the same or descend from it through the proof-of-rotation")
+		}
+	}
+	_ = v2res
+	_ = v31res
+	return v.finish(), nil
+}
+
+// vSupportedSchemes returns the APK Signature Schemes (by apksig ID) the
+// Android versions up to maxSDK know, for stripping protection.
+func vSupportedSchemes(maxSDK int) map[int]string {
+	switch {
+	case maxSDK >= vSDKP:
+		return map[int]string{vSchemeV2: "APK Signature Scheme v2", vSchemeV3: "APK Signature Scheme v3"}
+	case maxSDK >= vSDKN:
+		return map[int]string{vSchemeV2: "APK Signature Scheme v2"}
+	}
+	return map[int]string{}
+}
+
+func vCertSet(ss []*VerifySigner) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range ss {
+		if s.Certificate != nil {
+			m[string(s.Certificate.Raw)] = true
+		}
+	}
+	return m
+}
+
+func (v *vVerifier) hasErrors() bool {
+	if len(v.res.Errors) > 0 {
+		return true
+	}
+	for _, l := range [][]*VerifySigner{v.res.V1Signers, v.res.V2Signers, v.res.V3Signers, v.res.V31Signers} {
+		for _, s := range l {
+			if len(s.Errors) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// finish flattens signer issues into the result and decides the verdict.
+func (v *vVerifier) finish() *VerifyResult {
+	res := v.res
+	errs := append([]string(nil), res.Errors...)
+	warns := append([]string(nil), res.Warnings...)
+	for _, l := range [][]*VerifySigner{res.V1Signers, res.V2Signers, res.V3Signers, res.V31Signers} {
+		for _, s := range l {
+			p := vSignerLabel(s)
+			for _, e := range s.Errors {
+				errs = append(errs, p+": "+e)
+			}
+			for _, w := range s.Warnings {
+				warns = append(warns, p+": "+w)
+			}
+		}
+	}
+	res.Errors, res.Warnings = errs, warns
+	if len(errs) > 0 {
+		res.Verified = false
+		return res
+	}
+	res.Verified = res.V1 || res.V2 || res.V3 || res.V31
+	if !res.Verified {
+		res.Errors = append(res.Errors, "APK is not signed")
+	}
+	switch {
+	case res.V3:
+		res.Signers = append(append([]*VerifySigner(nil), res.V31Signers...), res.V3Signers...)
+	case res.V2:
+		res.Signers = res.V2Signers
+	case res.V1:
+		res.Signers = res.V1Signers
+	}
+	return res
+}
+
+func vSignerLabel(s *VerifySigner) string {
+	switch s.Scheme {
+	case "v1":
+		return "JAR signer " + s.Name
+	case "v2":
+		return "APK Signature Scheme v2 signer " + s.Name
+	case "v3":
+		return "APK Signature Scheme v3 signer " + s.Name
+	}
+	return "APK Signature Scheme v3.1 signer " + s.Name
+}
+
+// mergeScheme adds a v2/v3/v3.1 outcome to the result.
+func (v *vVerifier) mergeScheme(sr *vSchemeResult) {
+	res := v.res
+	var out []*VerifySigner
+	for _, s := range sr.signers {
+		vs := &VerifySigner{
+			Scheme:     sr.name,
+			Name:       fmt.Sprintf("#%d", s.index+1),
+			MinSDK:     s.minSDK,
+			MaxSDK:     s.maxSDK,
+			DevRelease: s.devRelease,
+			Errors:     s.errors,
+			Warnings:   s.warnings,
+		}
+		if len(s.certs) > 0 {
+			vs.Certificate = s.certs[0]
+			vs.Chain = s.certs
+		}
+		out = append(out, vs)
+	}
+	for _, e := range sr.errors {
+		res.Errors = append(res.Errors, e)
+	}
+	for _, w := range sr.warnings {
+		res.Warnings = append(res.Warnings, w)
+	}
+	ok := !sr.hasErrors()
+	switch sr.name {
+	case "v2":
+		res.V2Signers, res.V2 = out, ok
+	case "v3":
+		res.V3Signers, res.V3 = out, ok
+		if ok && sr.lineage != nil {
+			res.Lineage = sr.lineage.certs
+		}
+	default:
+		res.V31Signers, res.V31 = out, ok
+	}
+}
+
+// verifyScheme verifies one APK Signature Scheme block. It returns nil
+// (and no error) when the APK has no such block.
+func (v *vVerifier) verifyScheme(p *vSchemeParams) (*vSchemeResult, error) {
+	blk, err := v.signingBlock()
+	if err != nil {
+		if isVNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	id := uint32(vBlockIDV2)
+	switch p.scheme {
+	case vSchemeV3:
+		id = vBlockIDV3
+	case vSchemeV31:
+		id = vBlockIDV31
+	}
+	val, err := blk.find(id)
+	if err != nil {
+		return nil, nil
+	}
+	sr, digestKinds := parseSignersForVerify(val, p)
+	if p.scheme != vSchemeV2 && !sr.hasErrors() {
+		checkV3RangesForVerify(sr, p)
+	}
+	if sr.hasErrors() {
+		return sr, nil
+	}
+	actual, err := v.contentDigests(blk.offset, digestKinds)
+	if err != nil {
+		return nil, err
+	}
+	checkContentDigestsForVerify(sr, actual)
+	return sr, nil
+}
