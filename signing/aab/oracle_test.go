@@ -1,0 +1,220 @@
+package aab
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storesign/storesign/internal/jar"
+	"github.com/storesign/storesign/internal/testenv"
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+const ksPass = "store-secret"
+
+// keystore writes id to dir as a JKS or PKCS#12 keystore for jarsigner
+// and returns its path and type.
+func keystore(t *testing.T, dir string, id *signing.Identity, typ string) string {
+	t.Helper()
+	p := filepath.Join(dir, "upload."+strings.ToLower(typ))
+	var data []byte
+	switch typ {
+	case "JKS":
+		data = signingtest.JKS(id, "upload", ksPass, ksPass)
+	case "PKCS12":
+		data = signingtest.PKCS12(id, ksPass)
+	}
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if len(id.Chain) > 0 {
+		// jarsigner builds the signer's chain to a trusted certificate
+		// entry: add the root as one.
+		root := filepath.Join(dir, "root.pem")
+		os.WriteFile(root, signingtest.CertPEM(id.Chain[len(id.Chain)-1]), 0o644)
+		cmd := exec.Command(testenv.Tool(t, "keytool"), "-importcert", "-noprompt", "-alias", "root", "-file", root,
+			"-keystore", p, "-storetype", typ, "-storepass:env", "KS_PASS")
+		cmd.Env = append(os.Environ(), "KS_PASS="+ksPass)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("keytool -importcert: %v\n%s", err, out)
+		}
+	}
+	return p
+}
+
+// jarsigner runs jarsigner with the keystore password in its
+// environment, never on the command line.
+func jarsigner(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	tool := testenv.Tool(t, "jarsigner")
+	cmd := exec.Command(tool, args...)
+	cmd.Env = append(os.Environ(), "KS_PASS="+ksPass)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// jarsignerVerify runs jarsigner -verify -strict, trusting the keystore's
+// certificates (the test identities are self-signed or from a test CA).
+func jarsignerVerify(t *testing.T, aab, ks, typ string) (string, error) {
+	t.Helper()
+	return jarsigner(t, "-verify", "-strict", "-keystore", ks, "-storetype", typ, "-storepass:env", "KS_PASS", aab)
+}
+
+// TestJarsignerVerifiesOurs: every bundle we sign passes
+// jarsigner -verify -strict, for RSA and EC keys, trusting JKS and PKCS#12
+// keystores made by signingtest.
+func TestJarsignerVerifiesOurs(t *testing.T) {
+	testenv.Tool(t, "jarsigner")
+	in := signingtest.Bundle(signingtest.APKOptions{Assets: 5, NativeABIs: []string{"arm64-v8a", "armeabi-v7a"}})
+	ids := testIdentities()
+	for _, tc := range []struct{ id, ks string }{
+		{"rsa-2048", "JKS"}, {"rsa-2048", "PKCS12"}, {"rsa-4096", "JKS"},
+		{"ec-p256", "JKS"}, {"ec-p256", "PKCS12"}, {"ec-p384", "JKS"}, {"rsa-chain", "JKS"}, {"rsa-chain", "PKCS12"},
+	} {
+		t.Run(tc.id+"/"+tc.ks, func(t *testing.T) {
+			dir := t.TempDir()
+			out, _ := sign(t, in, ids[tc.id], testOptions())
+			p := filepath.Join(dir, "signed.aab")
+			os.WriteFile(p, out, 0o644)
+			msg, err := jarsignerVerify(t, p, keystore(t, dir, ids[tc.id], tc.ks), tc.ks)
+			if err != nil || !strings.Contains(msg, "jar verified.") {
+				t.Fatalf("jarsigner -verify -strict: %v\n%s", err, msg)
+			}
+		})
+	}
+}
+
+// TestJarsignerRejectsTampered: what Verify rejects, jarsigner rejects.
+func TestJarsignerRejectsTampered(t *testing.T) {
+	testenv.Tool(t, "jarsigner")
+	id := testIdentities()["rsa-2048"]
+	signed, _ := sign(t, signingtest.Bundle(signingtest.APKOptions{}), id, testOptions())
+	edit := func(target string, f func([]byte) []byte) []byte {
+		return rewrite(t, signed, func(n string, d []byte) ([]byte, bool) {
+			if n == target {
+				return f(bytes.Clone(d)), true
+			}
+			return d, true
+		}, nil)
+	}
+	dir := t.TempDir()
+	ks := keystore(t, dir, id, "JKS")
+	for name, in := range map[string][]byte{
+		"entry changed": edit("base/dex/classes.dex", func(d []byte) []byte { d[100] ^= 1; return d }),
+		"entry added":   rewrite(t, signed, nil, map[string][]byte{"base/assets/extra.txt": []byte("x")}),
+		"sf changed":    edit("META-INF/UPLOAD.SF", func(d []byte) []byte { return bytes.Replace(d, []byte("SHA-256-Digest: "), []byte("SHA-256-Digest: A"), 1) }),
+		"block changed": edit("META-INF/UPLOAD.RSA", func(d []byte) []byte { d[len(d)-5] ^= 1; return d }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := verify(in); err == nil {
+				t.Error("Verify accepted the tampered bundle")
+			}
+			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".aab")
+			os.WriteFile(p, in, 0o644)
+			if msg, err := jarsignerVerify(t, p, ks, "JKS"); err == nil {
+				t.Errorf("jarsigner -verify -strict accepted the tampered bundle:\n%s", msg)
+			}
+		})
+	}
+}
+
+// TestJarsignerSigned signs a bundle with jarsigner, then checks that
+// Verify accepts it, that our signature files are byte for byte
+// jarsigner's (given its Created-By and signing time), and that the
+// bundle re-signs cleanly with another key.
+func TestJarsignerSigned(t *testing.T) {
+	testenv.Tool(t, "jarsigner")
+	ids := testIdentities()
+	in := signingtest.Bundle(signingtest.APKOptions{Assets: 30})
+	for _, name := range []string{"rsa-2048", "rsa-4096", "ec-p384"} {
+		t.Run(name, func(t *testing.T) {
+			id := ids[name]
+			dir := t.TempDir()
+			inPath := filepath.Join(dir, "in.aab")
+			theirsPath := filepath.Join(dir, "jarsigner.aab")
+			os.WriteFile(inPath, in, 0o644)
+			ks := filepath.Join(dir, "studio.jks")
+			os.WriteFile(ks, signingtest.JKS(id, "my.upload-key", ksPass, ksPass), 0o600)
+			if msg, err := jarsigner(t, "-keystore", ks, "-storepass:env", "KS_PASS", "-signedjar", theirsPath, inPath, "my.upload-key"); err != nil {
+				t.Fatalf("jarsigner: %v\n%s", err, msg)
+			}
+			theirs, err := os.ReadFile(theirsPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := verify(theirs)
+			if err != nil {
+				t.Fatalf("Verify of jarsigner's bundle: %v", err)
+			}
+			s := v.Signers[0]
+			if s.Name != "MY_UPLOA" || !s.Certificate.Equal(id.Certificate) {
+				t.Fatalf("signer %q %s", s.Name, s.Certificate.Subject)
+			}
+			_, theirFiles := entries(t, theirs)
+			ext := jar.BlockExtension(id.KeyAlgorithm())
+
+			// Same inputs as jarsigner: same MANIFEST.MF and .SF bytes, and
+			// for RSA the same signature block.
+			mf, _ := jar.ParseManifest(theirFiles["META-INF/MANIFEST.MF"])
+			createdBy, _ := mf.Main.Get("Created-By")
+			opts := Options{CreatedBy: createdBy, Now: func() time.Time { return s.SigningTime }, SignerName: "my.upload-key"}
+			ours, _ := sign(t, in, id, opts)
+			_, ourFiles := entries(t, ours)
+			for _, f := range []string{"META-INF/MANIFEST.MF", "META-INF/MY_UPLOA.SF", "META-INF/MY_UPLOA." + ext} {
+				if f == "META-INF/MY_UPLOA.EC" {
+					continue // ECDSA signatures are randomized
+				}
+				if !bytes.Equal(ourFiles[f], theirFiles[f]) {
+					t.Errorf("%s differs from jarsigner's:\nours\n%q\njarsigner\n%q", f, ourFiles[f], theirFiles[f])
+				}
+			}
+
+			// Re-sign the studio's bundle with the publisher's key.
+			pub := ids["ec-p256"]
+			if name == "ec-p384" {
+				pub = ids["rsa-2048"]
+			}
+			resigned, _ := sign(t, theirs, pub, testOptions())
+			names, files := entries(t, resigned)
+			for _, n := range names {
+				if strings.HasPrefix(n, "META-INF/MY_UPLOA") {
+					t.Errorf("old signature file %s kept", n)
+				}
+			}
+			for n, d := range theirFiles {
+				if !strings.HasPrefix(n, "META-INF/") && !bytes.Equal(files[n], d) {
+					t.Errorf("%s changed", n)
+				}
+			}
+			if v, err := verify(resigned); err != nil || !v.Signers[0].Certificate.Equal(pub.Certificate) {
+				t.Fatalf("Verify of the re-signed bundle: %v", err)
+			}
+			p := filepath.Join(dir, "resigned.aab")
+			os.WriteFile(p, resigned, 0o644)
+			if msg, err := jarsignerVerify(t, p, keystore(t, dir, pub, "JKS"), "JKS"); err != nil {
+				t.Fatalf("jarsigner -verify -strict of the re-signed bundle: %v\n%s", err, msg)
+			}
+
+			// Tampered after jarsigner signed it: both reject.
+			tampered := rewrite(t, theirs, func(n string, d []byte) ([]byte, bool) {
+				if n == "base/dex/classes.dex" {
+					d = append(bytes.Clone(d), 0)
+				}
+				return d, true
+			}, nil)
+			if _, err := verify(tampered); err == nil {
+				t.Error("Verify accepted jarsigner's bundle after tampering")
+			}
+			tp := filepath.Join(dir, "tampered.aab")
+			os.WriteFile(tp, tampered, 0o644)
+			if msg, err := jarsignerVerify(t, tp, ks, "JKS"); err == nil {
+				t.Errorf("jarsigner accepted the tampered bundle:\n%s", msg)
+			}
+		})
+	}
+}
