@@ -81,10 +81,6 @@ type resource struct {
 	// nested, when set, seals nested code (a bundle or a loose Mach-O) in
 	// files2 by cdhash and designated requirement.
 	nested *nestedSeal
-	// only1 lists the file in files (v1) only: it belongs to a nested
-	// bundle, sealed as a whole in files2. only2 is the reverse, for the
-	// nested bundle folder itself.
-	only1, only2 bool
 }
 
 // nestedSeal is how a parent seals nested code.
@@ -102,10 +98,10 @@ type sealed struct {
 
 func seal(rules1, rules2 []rule, r resource) sealed {
 	var s sealed
-	if m, ok := match(rules1, r.rel); ok && !m.omit && !r.symlink && !r.only2 {
+	if m, ok := match(rules1, r.rel); ok && !m.omit && !r.symlink && r.nested == nil {
 		s.in1, s.opt1 = true, m.optional
 	}
-	if m, ok := match(rules2, r.rel); ok && !m.omit && !r.only1 {
+	if m, ok := match(rules2, r.rel); ok && !m.omit {
 		s.in2, s.opt2 = true, m.optional
 	}
 	return s

@@ -332,15 +332,16 @@ func (r *resigner) hashAll(ctx context.Context) (wait func() error) {
 		todo = append(todo, e)
 		r.hashed[e] = make(chan struct{})
 	}
-	return hashEntries(ctx, todo, r.hashed, true)
+	return hashEntries(ctx, todo, r.hashed, detectSkip)
 }
 
 // hashEntries computes SHA-1 and SHA-256 of each entry's content on every
-// core; detect asks to flag Mach-O files instead of hashing them. Each
+// core. With detectSkip, Mach-O files are flagged instead of hashed; with
+// detectHash they are flagged and hashed. Each
 // entry's channel in done is closed when its result is ready (or when ctx
 // is done). The returned function waits for the workers and returns the
 // first error.
-func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct{}, detect bool) func() error {
+func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct{}, detect detectMode) func() error {
 	var (
 		mu    sync.Mutex
 		first error
@@ -386,7 +387,15 @@ func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct
 	}
 }
 
-func hashEntry(e *entry, buf []byte, detect bool) error {
+type detectMode int
+
+const (
+	detectNone detectMode = iota
+	detectSkip
+	detectHash
+)
+
+func hashEntry(e *entry, buf []byte, detect detectMode) error {
 	rc, err := e.f.Open()
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", e.name, err)
@@ -405,9 +414,11 @@ func hashEntry(e *entry, buf []byte, detect bool) error {
 	for {
 		n, err := io.ReadFull(rc, buf)
 		if n > 0 {
-			if first && detect && n >= 4 && macho.IsMachO(buf[:n]) && !strings.Contains(e.name, ".dSYM/") {
+			if first && detect != detectNone && n >= 8 && macho.IsMachO(buf[:n]) && !strings.Contains(e.name, ".dSYM/") {
 				e.isMachO = true
-				return nil
+				if detect == detectSkip {
+					return nil
+				}
 			}
 			first = false
 			h1.Write(buf[:n])
@@ -606,9 +617,10 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 }
 
 // resources lists what b's CodeResources seals: every file written for
-// the bundle but its main executable and its own signature; files of
-// nested bundles only in the v1 list, the nested bundles themselves and
-// loose Mach-O files by cdhash in files2.
+// the bundle but its main executable and its own signature. Xcode's iOS
+// rules have no "nested" rule, so the files of nested bundles (their
+// executables and CodeResources included) and loose dylibs are sealed by
+// file hash, in files and files2, as Xcode does for iOS.
 func (r *resigner) resources(b *bundle) []resource {
 	var res []resource
 	for _, w := range r.written {
@@ -619,24 +631,7 @@ func (r *resigner) resources(b *bundle) []resource {
 		if rel == b.exe || strings.HasPrefix(rel, "_CodeSignature/") {
 			continue
 		}
-		inChild := false
-		for _, c := range b.children {
-			if strings.HasPrefix(w.name, c.dir+"/") {
-				inChild = true
-				break
-			}
-		}
-		rs := resource{rel: rel, sum: w.sum, symlink: w.symlink, target: w.target, only1: inChild}
-		if !inChild {
-			if s, ok := r.seals[w.name]; ok {
-				rs.nested = &s
-			}
-		}
-		res = append(res, rs)
-	}
-	for _, c := range b.children {
-		s := r.seals[c.dir]
-		res = append(res, resource{rel: c.dir[len(b.dir)+1:], nested: &s, only2: true})
+		res = append(res, resource{rel: rel, sum: w.sum, symlink: w.symlink, target: w.target})
 	}
 	return res
 }

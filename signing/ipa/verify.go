@@ -117,22 +117,18 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 	rep.Version, _ = info["CFBundleShortVersionString"].(string)
 	rep.Build, _ = info["CFBundleVersion"].(string)
 
-	// Hash every file of the app but the bundles' executables, in
-	// parallel; Mach-O files are flagged instead and verified below.
-	exes := map[*entry]bool{}
-	for _, b := range a.bundles {
-		exes[b.exeEntry] = true
-	}
+	// Hash every file of the app but its main executable (which no
+	// CodeResources seals), in parallel, flagging Mach-O files.
 	var todo []*entry
 	done := map[*entry]chan struct{}{}
 	for _, e := range a.entries {
-		if e.bundle == nil || e.dir || exes[e] {
+		if e.bundle == nil || e.dir || e == a.app.exeEntry {
 			continue
 		}
 		todo = append(todo, e)
 		done[e] = make(chan struct{})
 	}
-	if err := hashEntries(ctx, todo, done, true)(); err != nil {
+	if err := hashEntries(ctx, todo, done, detectHash)(); err != nil {
 		return nil, err
 	}
 	for _, b := range a.bundles {
@@ -151,7 +147,7 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 	}
 	// Loose Mach-O files of this bundle first, as they were signed.
 	for _, e := range b.own {
-		if e.isMachO && e != b.exeEntry {
+		if e.isMachO && e != b.exeEntry && !isExeOfChild(b, e) {
 			v.loose(ctx, e)
 		}
 	}
@@ -249,8 +245,19 @@ func sealOfInfo(mi *macho.Info) nestedSeal {
 	return nestedSeal{cdhash: primaryCDHash(hs), requirement: req}
 }
 
+func isExeOfChild(b *bundle, e *entry) bool {
+	for _, c := range b.children {
+		if c.exeEntry == e {
+			return true
+		}
+	}
+	return false
+}
+
 // checkSeal recomputes b's CodeResources files2 from the archive and
-// returns what differs.
+// returns what differs. Nested code is accepted sealed either by file
+// hashes (as Xcode does for iOS) or by cdhash and requirement (as it does
+// for macOS-style "nested" rules).
 func (v *verifier) checkSeal(b *bundle, raw []byte) []string {
 	var cr codeResources
 	if _, err := plist.Unmarshal(raw, &cr); err != nil {
@@ -262,99 +269,78 @@ func (v *verifier) checkSeal(b *bundle, raw []byte) []string {
 	rules2 := iosRules2()
 	var problems []string
 	seen := map[string]bool{}
-	var children []string
-	for _, c := range b.children {
-		children = append(children, c.dir+"/")
-	}
-	inChild := func(name string) bool {
-		return slices.ContainsFunc(children, func(p string) bool { return strings.HasPrefix(name, p) })
-	}
-	check := func(rel string, fn func(v any) string) {
-		m, ok := match(rules2, rel)
-		if !ok || m.omit {
-			return
-		}
-		val, ok := cr.Files2[rel]
-		seen[rel] = true
+	isNested := func(rel string) bool {
+		d, ok := cr.Files2[rel].(map[string]any)
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s is not sealed by _CodeSignature/CodeResources", rel))
-			return
+			return false
 		}
-		if p := fn(val); p != "" {
-			problems = append(problems, fmt.Sprintf("%s: %s", rel, p))
-		}
+		_, ok = d["cdhash"]
+		return ok
 	}
-	checkNested := func(s nestedSeal, known bool) func(v any) string {
-		return func(val any) string {
-			d, _ := val.(map[string]any)
-			h, _ := d["cdhash"].([]byte)
-			if h == nil {
-				return "nested code is sealed by file hash instead of cdhash"
-			}
-			if !known {
-				return "" // its own signature is reported broken
-			}
-			if !bytes.Equal(h, s.cdhash) {
-				return "the nested code's cdhash does not match its seal (modified after signing)"
-			}
-			return ""
+	// Nested bundles sealed as a whole.
+	var whole []string
+	for _, c := range b.children {
+		rel := c.dir[len(b.dir)+1:]
+		if !isNested(rel) {
+			continue
+		}
+		whole = append(whole, c.dir+"/")
+		seen[rel] = true
+		s, ok := v.seals[c.dir]
+		if p := checkNested(cr.Files2[rel], s, ok); p != "" {
+			problems = append(problems, rel+": "+p)
 		}
 	}
 	for _, e := range v.a.entries {
-		if e.dropped || e.dir || !strings.HasPrefix(e.name, b.dir+"/") || inChild(e.name) {
+		if e.dropped || e.dir || !strings.HasPrefix(e.name, b.dir+"/") {
+			continue
+		}
+		if slices.ContainsFunc(whole, func(p string) bool { return strings.HasPrefix(e.name, p) }) {
 			continue
 		}
 		rel := e.name[len(b.dir)+1:]
 		if rel == b.exe || rel == "_CodeSignature" || strings.HasPrefix(rel, "_CodeSignature/") {
 			continue
 		}
-		switch {
-		case e.isMachO:
-			s, ok := v.seals[e.name]
-			check(rel, func(val any) string {
-				d, _ := val.(map[string]any)
-				if _, isNested := d["cdhash"]; isNested {
-					return checkNested(s, ok)(val)
-				}
-				// Older codesign sealed loose dylibs by hash: accept that.
-				return "" // its own signature is checked
-			})
-		case e.symlink:
-			check(rel, func(val any) string {
-				_, _, target, _, err := files2Entry(val)
-				if err != nil {
-					return err.Error()
-				}
-				if target != e.target {
-					return fmt.Sprintf("symlink to %q, sealed as %q", e.target, target)
-				}
-				return ""
-			})
-		default:
-			sum := e.sum
-			if e == b.infoEntry {
-				continue // omitted by rules2; sealed in the code directory
-			}
-			check(rel, func(val any) string {
-				h1, h2, _, _, err := files2Entry(val)
-				if err != nil {
-					return err.Error()
-				}
-				if h2 != nil && !bytes.Equal(h2, sum.sha256) || h2 == nil && !bytes.Equal(h1, sum.sha1) {
-					return "modified after signing (hash does not match the seal)"
-				}
-				return ""
-			})
+		m, ok := match(rules2, rel)
+		if !ok || m.omit {
+			continue
 		}
-	}
-	for _, c := range b.children {
-		rel := c.dir[len(b.dir)+1:]
-		s, ok := v.seals[c.dir]
-		check(rel, checkNested(s, ok))
+		val, ok := cr.Files2[rel]
+		seen[rel] = true
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s is not sealed by _CodeSignature/CodeResources (added after signing)", rel))
+			continue
+		}
+		var p string
+		switch {
+		case e.isMachO && isNested(rel):
+			s, ok := v.seals[e.name]
+			p = checkNested(val, s, ok)
+		case e.symlink:
+			_, _, target, _, err := files2Entry(val)
+			switch {
+			case err != nil:
+				p = err.Error()
+			case target != e.target:
+				p = fmt.Sprintf("symlink to %q, sealed as %q", e.target, target)
+			}
+		default:
+			h1, h2, _, _, err := files2Entry(val)
+			switch {
+			case err != nil:
+				p = err.Error()
+			case h2 != nil && !bytes.Equal(h2, e.sum.sha256), h2 == nil && !bytes.Equal(h1, e.sum.sha1):
+				p = "modified after signing (its hash does not match the seal)"
+			}
+		}
+		if p != "" {
+			problems = append(problems, rel+": "+p)
+		}
 	}
 	var missing []string
 	for rel, val := range cr.Files2 {
-		if seen[rel] || inChild(b.dir+"/"+rel) && !slices.Contains(children, b.dir+"/"+rel+"/") {
+		if seen[rel] {
 			continue
 		}
 		if d, ok := val.(map[string]any); ok {
@@ -369,6 +355,18 @@ func (v *verifier) checkSeal(b *bundle, raw []byte) []string {
 		problems = append(problems, fmt.Sprintf("%s is sealed by _CodeSignature/CodeResources but missing", rel))
 	}
 	return problems
+}
+
+func checkNested(val any, s nestedSeal, known bool) string {
+	d, _ := val.(map[string]any)
+	h, _ := d["cdhash"].([]byte)
+	if !known {
+		return "" // its own signature is reported broken
+	}
+	if !bytes.Equal(h, s.cdhash) {
+		return "the nested code's cdhash does not match its seal (modified after signing)"
+	}
+	return ""
 }
 
 // checkProfile checks b's embedded profile against its signature.
