@@ -192,28 +192,48 @@ func sortNewest(files []*File) {
 type FindOptions struct {
 	// Name is an exact file name or a glob (path.Match syntax: *, ?, [a-z]).
 	Name string
+	// Names are more names or globs: a file matching any of Name and
+	// Names is a candidate ("*.ipa", "*.apk", "*.aab").
+	Names []string
 	// Newest picks the most recently modified match instead of failing
 	// with an *AmbiguousError when several files match.
 	Newest bool
 }
 
 // Find returns the one file in folder matching opts.Name, skipping trashed
-// items and folders. A shortcut that matches is followed to its target.
+// items and folders. A name is taken literally unless it holds *, ? or [;
+// a glob also matches a name equal to it. A shortcut that matches is
+// followed to its target.
 func (c *Client) Find(ctx context.Context, folder string, opts FindOptions) (*File, error) {
-	if opts.Name == "" {
+	var names []string
+	for _, n := range append([]string{opts.Name}, opts.Names...) {
+		if n == "" {
+			continue
+		}
+		if _, err := path.Match(n, ""); err != nil {
+			return nil, fmt.Errorf("drive: bad name pattern %q: %v", n, err)
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
 		return nil, fmt.Errorf("drive: finding a file: no name given")
 	}
-	if _, err := path.Match(opts.Name, ""); err != nil {
-		return nil, fmt.Errorf("drive: bad name pattern %q: %v", opts.Name, err)
-	}
+	pattern := strings.Join(names, " or ")
 	fo, err := c.folder(ctx, folder)
 	if err != nil {
 		return nil, err
 	}
 	extra := "mimeType != " + quote(FolderMimeType)
-	glob := strings.ContainsAny(opts.Name, `*?[`)
-	if !glob {
-		extra += " and name = " + quote(opts.Name)
+	anyGlob := false
+	var exact []string
+	for _, n := range names {
+		if strings.ContainsAny(n, `*?[`) {
+			anyGlob = true
+		}
+		exact = append(exact, "name = "+quote(n))
+	}
+	if !anyGlob {
+		extra += " and (" + strings.Join(exact, " or ") + ")"
 	}
 	files, err := c.list(ctx, fo, extra)
 	if err != nil {
@@ -221,27 +241,36 @@ func (c *Client) Find(ctx context.Context, folder string, opts FindOptions) (*Fi
 	}
 	var match []*File
 	for _, f := range files {
-		if f.IsFolder() {
-			continue
-		}
-		// A name is taken literally when it is not a glob, and a glob
-		// also matches a name equal to it ("Game [final].ipa").
-		if f.Name == opts.Name {
-			match = append(match, f)
-		} else if ok, _ := path.Match(opts.Name, f.Name); ok && glob {
+		if !f.IsFolder() && matchAny(names, f.Name) {
 			match = append(match, f)
 		}
 	}
 	sortNewest(match)
 	switch {
 	case len(match) == 0:
-		return nil, &Error{Op: "finding " + opts.Name, Msg: fmt.Sprintf("no file in folder %s (%s) matches %q: check the name and that the upload finished", fo.Name, fo.ID, opts.Name), Err: ErrNotFound}
+		return nil, &Error{Op: "finding " + pattern, Msg: fmt.Sprintf("no file in folder %s (%s) matches %q: check the name and that the upload finished", fo.Name, fo.ID, pattern), Err: ErrNotFound}
 	case len(match) > 1 && !opts.Newest:
-		return nil, &AmbiguousError{Folder: fo.Name, Pattern: opts.Name, Candidates: match}
+		return nil, &AmbiguousError{Folder: fo.Name, Pattern: pattern, Candidates: match}
 	}
 	f := match[0]
 	if f.MimeType == ShortcutMimeType {
 		return c.stat(ctx, Ref{ID: f.ShortcutTarget})
 	}
 	return f, nil
+}
+
+// matchAny reports whether name equals one of patterns or matches one
+// that is a glob.
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if p == name {
+			return true
+		}
+		if strings.ContainsAny(p, `*?[`) {
+			if ok, _ := path.Match(p, name); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

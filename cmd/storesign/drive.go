@@ -2,9 +2,364 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/storesign/storesign/drive"
 )
 
+// runDrive is "storesign drive get|put|ls".
 func runDrive(ctx context.Context, e *env, args []string) error {
-	return errors.New("drive: not implemented yet")
+	return subcommand(ctx, e, "drive", args, map[string]func(context.Context, *env, []string) error{
+		"get": driveGetCmd,
+		"put": drivePutCmd,
+		"ls":  driveLsCmd,
+	})
+}
+
+// driveFlags are the flags every drive command takes.
+type driveFlags struct {
+	credentials string
+	subject     string
+	quiet       bool
+}
+
+func (d *driveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON); default: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
+	fs.StringVar(&d.subject, "subject", "", "act as this user `email` through domain-wide delegation (service account keys only)")
+	fs.BoolVar(&d.quiet, "quiet", false, "print no progress")
+}
+
+func (d *driveFlags) client(ctx context.Context, scope drive.Scope, chunk int64) (*drive.Client, error) {
+	opts := []drive.Option{drive.WithScope(scope)}
+	if d.credentials != "" {
+		opts = append(opts, drive.WithCredentialsFile(d.credentials))
+	}
+	if d.subject != "" {
+		opts = append(opts, drive.WithSubject(d.subject))
+	}
+	if chunk > 0 {
+		opts = append(opts, drive.WithChunkSize(chunk))
+	}
+	return drive.New(ctx, opts...)
+}
+
+const driveGetUsage = `drive get (--file ID|LINK | --folder ID|LINK --name NAME|GLOB [--name ...] [--newest]) [--out PATH]
+
+Downloads a file from Google Drive, resuming after network failures and
+checking its size and checksums. --out is the file to write, or an
+existing folder to put it in under its Drive name (default: the current
+folder). Prints path=, id=, name=, size=, md5= lines on stdout.
+The STORESIGN_DRIVE_ENDPOINT environment variable points at another
+Drive server (a drivetest fake).`
+
+func driveGetCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "drive get", driveGetUsage)
+	var df driveFlags
+	df.register(fs)
+	file := fs.String("file", "", "the file's Drive `ID or link`")
+	folder := fs.String("folder", "", "a Drive folder `ID or link` to find the file in, with --name")
+	var names stringList
+	fs.Var(&names, "name", "with --folder: the file's exact `name` or a glob (*, ?, [a-z]); repeat for several")
+	newest := fs.Bool("newest", false, "with --folder: take the newest match instead of failing when several match")
+	out := fs.String("out", "", "output `path` (a file, or an existing folder)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("drive get: unexpected argument %q: give the file with --file", fs.Arg(0))
+	}
+	switch {
+	case *file != "" && *folder != "":
+		return usagef("drive get: give --file, or --folder and --name, not both")
+	case *file == "" && *folder == "":
+		return usagef("drive get: give --file ID|LINK, or --folder ID|LINK and --name NAME")
+	case *folder != "" && len(names) == 0:
+		return usagef("drive get: --folder needs --name (a file name or a glob such as '*.ipa')")
+	case *file != "" && (len(names) > 0 || *newest):
+		return usagef("drive get: --name and --newest go with --folder, not --file")
+	}
+	c, err := df.client(ctx, drive.ScopeReadOnly, 0)
+	if err != nil {
+		return err
+	}
+	var f *drive.File
+	if *file != "" {
+		f, err = c.Stat(ctx, *file)
+	} else {
+		f, err = c.Find(ctx, *folder, drive.FindOptions{Names: names, Newest: *newest})
+	}
+	if err != nil {
+		return err
+	}
+	target := *out
+	if target == "" {
+		target = "."
+	}
+	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		name := filepath.Base(filepath.Clean("/" + f.Name))
+		if name == "/" || name == "." || name == ".." {
+			return fmt.Errorf("drive get: the Drive file name %q cannot be a local file name: give --out FILE", f.Name)
+		}
+		target = filepath.Join(target, name)
+	} else if strings.HasSuffix(*out, "/") || strings.HasSuffix(*out, string(filepath.Separator)) {
+		return fmt.Errorf("output folder %s does not exist: create it or choose another --out", *out)
+	}
+	p := newProgress(e.stderr, "downloading "+f.Name, df.quiet)
+	err = c.DownloadFile(ctx, f, target, drive.DownloadOptions{Progress: p.update})
+	p.finish(err == nil)
+	if err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(target)
+	fmt.Fprintf(e.stdout, "path=%s\nid=%s\nname=%s\nsize=%d\nmd5=%s\n", abs, f.ID, f.Name, f.Size, f.MD5)
+	return nil
+}
+
+const drivePutUsage = `drive put --folder ID|LINK [--path SUB/DIR] [--name NAME] [--replace] FILE
+
+Uploads FILE into a Drive folder (or a sub-path of it, created as
+needed) with Drive's resumable protocol, then checks the size and MD5
+Drive stored. An identical file of the same name is not uploaded again;
+a different one is an error unless --replace, which uploads a new
+revision keeping its ID and link. Prints id=, link=, name=, size=, md5=
+and status= (uploaded, replaced or skipped) lines on stdout.`
+
+func drivePutCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "drive put", drivePutUsage)
+	var df driveFlags
+	df.register(fs)
+	folder := fs.String("folder", "", "destination folder `ID or link`")
+	sub := fs.String("path", "", "sub-`path` under --folder, created as needed (e.g. 2026/build-42)")
+	name := fs.String("name", "", "the `name` in Drive (default: the file's name)")
+	replace := fs.Bool("replace", false, "upload a new revision of a different same-named file")
+	chunkMiB := fs.Int("chunk-mib", 16, "resumable upload chunk size in `MiB` (memory use is about one chunk)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() != 1:
+		return usagef("drive put: give exactly one FILE to upload")
+	case *folder == "":
+		return usagef("drive put: --folder ID|LINK is required")
+	case *chunkMiB < 1 || *chunkMiB > 1024:
+		return usagef("drive put: --chunk-mib must be between 1 and 1024")
+	}
+	path := fs.Arg(0)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: no such file to upload", path)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a folder: upload a file", path)
+	}
+	c, err := df.client(ctx, drive.ScopeDrive, int64(*chunkMiB)<<20)
+	if err != nil {
+		return err
+	}
+	label := *name
+	if label == "" {
+		label = filepath.Base(path)
+	}
+	p := newProgress(e.stderr, "uploading "+label, df.quiet)
+	res, err := c.UploadFile(ctx, path, drive.UploadOptions{Folder: *folder, Path: *sub, Name: *name, Replace: *replace, Progress: p.update})
+	p.finish(err == nil && !res.Skipped)
+	if err != nil {
+		return err
+	}
+	status := "uploaded"
+	switch {
+	case res.Skipped:
+		status = "skipped"
+		if !df.quiet {
+			fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", res.File.Name)
+		}
+	case res.Replaced:
+		status = "replaced"
+	}
+	f := res.File
+	fmt.Fprintf(e.stdout, "id=%s\nlink=%s\nname=%s\nsize=%d\nmd5=%s\nstatus=%s\n", f.ID, webLink(f), f.Name, f.Size, f.MD5, status)
+	return nil
+}
+
+// webLink is the file's link, made from its ID when Drive gave none.
+func webLink(f *drive.File) string {
+	if f.WebViewLink != "" {
+		return f.WebViewLink
+	}
+	return "https://drive.google.com/file/d/" + f.ID + "/view"
+}
+
+const driveLsUsage = `drive ls --folder ID|LINK [--json]
+
+Lists a Drive folder, newest first: ID, size, modified time (UTC), name.
+Trashed items are left out; folders end with "/".`
+
+func driveLsCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "drive ls", driveLsUsage)
+	var df driveFlags
+	df.register(fs)
+	folder := fs.String("folder", "", "the folder's `ID or link`")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *folder == "" && fs.NArg() == 1 {
+		*folder = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usagef("drive ls: unexpected argument %q", fs.Arg(0))
+	}
+	if *folder == "" {
+		return usagef("drive ls: --folder ID|LINK is required")
+	}
+	c, err := df.client(ctx, drive.ScopeReadOnly, 0)
+	if err != nil {
+		return err
+	}
+	files, err := c.List(ctx, *folder)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		type item struct {
+			ID       string    `json:"id"`
+			Name     string    `json:"name"`
+			MimeType string    `json:"mimeType"`
+			Size     int64     `json:"size"`
+			MD5      string    `json:"md5,omitempty"`
+			Modified time.Time `json:"modifiedTime"`
+			Link     string    `json:"link,omitempty"`
+		}
+		items := []item{}
+		for _, f := range files {
+			items = append(items, item{f.ID, f.Name, f.MimeType, f.Size, f.MD5, f.ModifiedTime.UTC(), f.WebViewLink})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	for _, f := range files {
+		size, name := fmt.Sprint(f.Size), f.Name
+		switch {
+		case f.IsFolder():
+			size, name = "-", name+"/"
+		case f.MimeType == drive.ShortcutMimeType:
+			size, name = "-", name+" -> "+f.ShortcutTarget
+		case f.IsGoogleDoc():
+			size, name = "-", name+" ("+strings.TrimPrefix(f.MimeType, "application/vnd.google-apps.")+")"
+		}
+		fmt.Fprintf(e.stdout, "%s\t%12s\t%s\t%s\n", f.ID, size, f.ModifiedTime.UTC().Format("2006-01-02 15:04:05"), name)
+	}
+	return nil
+}
+
+// progress prints transfer progress on stderr: a line redrawn in place on
+// a terminal, else a line every few seconds.
+type progress struct {
+	w        io.Writer
+	label    string
+	tty      bool
+	off      bool
+	every    time.Duration
+	mu       sync.Mutex
+	last     time.Time
+	shown    bool
+	p        drive.Progress
+	finished bool
+}
+
+func newProgress(w io.Writer, label string, quiet bool) *progress {
+	p := &progress{w: w, label: label, off: quiet, every: 5 * time.Second, last: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+			p.every = 200 * time.Millisecond
+		}
+	}
+	if v := os.Getenv("STORESIGN_PROGRESS_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			p.every = d
+		}
+	}
+	return p
+}
+
+func (p *progress) update(pr drive.Progress) {
+	if p.off {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.p = pr
+	if time.Since(p.last) < p.every {
+		return
+	}
+	p.last = time.Now()
+	p.print(false)
+}
+
+func (p *progress) print(final bool) {
+	pr := p.p
+	secs := pr.Elapsed.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(pr.Done) / secs / 1e6
+	}
+	var line string
+	if final {
+		line = fmt.Sprintf("%s: %s in %s (%.1f MB/s)", p.label, humanBytes(pr.Total), pr.Elapsed.Round(100*time.Millisecond), rate)
+	} else {
+		pct := 100.0
+		if pr.Total > 0 {
+			pct = float64(pr.Done) * 100 / float64(pr.Total)
+		}
+		eta := "?"
+		if rate > 0 {
+			eta = time.Duration(float64(pr.Total-pr.Done) / (rate * 1e6) * float64(time.Second)).Round(time.Second).String()
+		}
+		line = fmt.Sprintf("%s: %5.1f%% of %s, %.1f MB/s, ETA %s", p.label, pct, humanBytes(pr.Total), rate, eta)
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		if final {
+			fmt.Fprintln(p.w)
+		}
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+	p.shown = true
+}
+
+// finish prints the summary line after a successful transfer, and ends a
+// redrawn line otherwise.
+func (p *progress) finish(ok bool) {
+	if p.off {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ok && p.p.Total > 0 {
+		p.print(true)
+	} else if p.tty && p.shown {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
