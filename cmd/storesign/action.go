@@ -9,14 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/storesign/storesign/actions"
+	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/aab"
+	"github.com/storesign/storesign/signing/ipa"
+	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 )
 
@@ -474,8 +480,7 @@ func (st *actionStep) download(ctx context.Context) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return fmt.Errorf("making the download folder: %w", err)
 	}
-	d := newDriveTransfer()
-	res, err := d.get(ctx, driveGet{
+	res, err := st.driveGet(ctx, driveGet{
 		credentials: st.credentialsFile(dir),
 		file:        st.a.Input("drive-file"),
 		folder:      st.a.Input("drive-folder"),
@@ -618,40 +623,88 @@ func passEnv(name, value string) func() {
 }
 
 func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *actions.Report) (*signing.Identity, error) {
-	p12 := filepath.Join(dir, secretP12)
-	data, err := os.ReadFile(p12)
+	data, err := os.ReadFile(filepath.Join(dir, secretP12))
 	if err != nil {
 		return nil, fmt.Errorf("reading the decoded p12-base64 (run the secrets step first): %w", err)
 	}
-	pw := st.a.SecretInput("p12-password")
-	id, err := signing.LoadPKCS12(data, pw)
+	id, err := signing.LoadPKCS12(data, st.a.SecretInput("p12-password"))
 	if err != nil {
 		return nil, &actions.InputError{Input: "p12-password", Msg: "does not open p12-base64", Err: err}
 	}
-	args := []string{"ipa", "resign", "--in", in, "--out", out, "--p12", p12, "--p12-pass", "env:STORESIGN_P12_PASS"}
-	profiles, _ := filepath.Glob(filepath.Join(dir, "profile-*.mobileprovision"))
-	for _, p := range profiles {
-		args = append(args, "--profile", p)
-		if pr, err := provision.ReadFile(p); err == nil {
-			rep.Profiles = append(rep.Profiles, actions.Profile{Name: pr.Name, BundleID: pr.BundleIDPattern(), Expires: pr.ExpirationDate})
+	files, _ := filepath.Glob(filepath.Join(dir, "profile-*.mobileprovision"))
+	var profiles []*provision.Profile
+	for _, f := range files {
+		p, err := provision.ReadFile(f)
+		if err != nil {
+			return nil, &actions.InputError{Input: "profiles-base64", Msg: "holds a value that is not a provisioning profile", Err: err}
 		}
+		profiles = append(profiles, p)
 	}
-	for _, f := range []string{"bundle-id", "short-version", "bundle-version", "display-name"} {
-		if v := st.a.Input(f); v != "" {
-			args = append(args, "--"+f, v)
-		}
-	}
-	defer passEnv("STORESIGN_P12_PASS", pw)()
-	if _, err := st.cli(ctx, "Re-signing "+filepath.Base(in), args...); err != nil {
-		return nil, err
-	}
-	vout, err := st.cli(ctx, "Verifying "+filepath.Base(out), "ipa", "verify", out)
+	// Embed the Apple WWDR intermediate as codesign does: from the .p12
+	// when it has it, else fetched from the certificate's AIA address.
+	chain, err := macho.ResolveChain(ctx, id.Certificate, macho.ChainOptions{Chain: id.Chain, CacheDir: filepath.Join(st.a.TempDir(), "storesign-certs")})
 	if err != nil {
-		return nil, err
+		st.a.Warning("Certificate chain incomplete", "the Apple WWDR intermediate certificate of p12-base64 could not be found ("+err.Error()+"): signing with the certificates the .p12 holds; export the .p12 with its chain if the App Store rejects the build")
+		chain = nil
 	}
-	rep.Verified = "passed (storesign ipa verify)"
-	st.a.Infof("%s", strings.TrimSpace(vout))
+	opts := ipa.Options{
+		Identity:      id,
+		Chain:         chain,
+		Profiles:      profiles,
+		BundleID:      st.a.Input("bundle-id"),
+		ShortVersion:  st.a.Input("short-version"),
+		BundleVersion: st.a.Input("bundle-version"),
+		DisplayName:   st.a.Input("display-name"),
+		Log:           st.logger(),
+	}
+	st.a.Group("Re-signing " + filepath.Base(in))
+	r, err := ipa.ResignFile(ctx, in, out, opts)
+	st.a.EndGroup()
+	if err != nil {
+		var pe *provision.NoProfileError
+		if errors.As(err, &pe) {
+			return nil, &actions.InputError{Input: "profiles-base64", Msg: "has no profile for " + pe.BundleID + ": add the App Store profile of " + pe.BundleID + " (one base64 value per line)", Err: err}
+		}
+		if errors.Is(err, ipa.ErrTeamMismatch) {
+			return nil, &actions.InputError{Input: "profiles-base64", Msg: "holds a profile of another team than the certificate in p12-base64: use the profiles of the certificate's team", Err: err}
+		}
+		if errors.Is(err, ipa.ErrNotIPA) {
+			return nil, &actions.InputError{Input: st.sourceInput(), Msg: "is not an iOS app archive: " + err.Error(), Err: err}
+		}
+		return nil, fmt.Errorf("re-signing %s: %w", filepath.Base(in), err)
+	}
+	for _, w := range r.Warnings {
+		st.a.Warning("Check the build", w)
+	}
+	v, err := ipa.VerifyFile(ctx, out, ipa.VerifyOptions{Log: st.logger()})
+	if err != nil {
+		os.Remove(out)
+		return nil, fmt.Errorf("verifying the re-signed %s: %w", filepath.Base(out), err)
+	}
+	rep.Verified = fmt.Sprintf("passed: %d bundle(s) and binaries, seals and profiles checked", len(v.Bundles))
+	for _, b := range v.Bundles {
+		if b.Profile != nil {
+			rep.Profiles = append(rep.Profiles, actions.Profile{Name: b.Profile.Name, BundleID: b.BundleID, Expires: b.Profile.Expires})
+		}
+	}
 	return id, nil
+}
+
+// logger sends the library's progress to the log, secrets masked.
+func (st *actionStep) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(redactWriter{st.a, st.e.stdout}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type redactWriter struct {
+	a *actions.Action
+	w io.Writer
+}
+
+func (r redactWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.a.Redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.Kind, in, out string, rep *actions.Report) (*signing.Identity, error) {
@@ -665,11 +718,28 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 	if err != nil {
 		return nil, &actions.InputError{Input: "keystore-password", Msg: "does not open keystore-base64", Err: err}
 	}
-	group := "apk"
 	if kind == actions.KindAAB {
-		group = "aab"
+		st.a.Group("Signing " + filepath.Base(in))
+		_, err := aab.SignFile(ctx, in, out, id, aab.Options{Log: st.logger()})
+		st.a.EndGroup()
+		if err != nil {
+			if errors.Is(err, aab.ErrNotBundle) {
+				return nil, &actions.InputError{Input: st.sourceInput(), Msg: "is not an Android App Bundle: " + err.Error(), Err: err}
+			}
+			return nil, fmt.Errorf("signing %s: %w", filepath.Base(in), err)
+		}
+		res, err := aab.VerifyFile(ctx, out, aab.VerifyOptions{})
+		if err != nil {
+			os.Remove(out)
+			return nil, fmt.Errorf("verifying the signed %s: %w", filepath.Base(out), err)
+		}
+		rep.Schemes = []string{"JAR signature (v1), as Google Play expects for uploads"}
+		rep.Verified = fmt.Sprintf("passed: %d entries signed", res.Entries)
+		return id, nil
 	}
-	args := []string{group, "sign", "--in", in, "--out", out, "--ks", ks, "--ks-pass", "env:STORESIGN_KS_PASS"}
+	// APKs go through "storesign apk sign" in this process until package
+	// signing/apk is available to call directly.
+	args := []string{"apk", "sign", "--in", in, "--out", out, "--ks", ks, "--ks-pass", "env:STORESIGN_KS_PASS"}
 	defer passEnv("STORESIGN_KS_PASS", opts.StorePassword)()
 	if opts.Alias != "" {
 		args = append(args, "--ks-key-alias", opts.Alias)
@@ -683,17 +753,17 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 	if _, err := st.cli(ctx, "Signing "+filepath.Base(in), args...); err != nil {
 		return nil, err
 	}
-	vout, err := st.cli(ctx, "Verifying "+filepath.Base(out), group, "verify", "-v", out)
+	vout, err := st.cli(ctx, "Verifying "+filepath.Base(out), "apk", "verify", "-v", out)
 	var ue *usageError
 	if errors.As(err, &ue) {
-		vout, err = st.cli(ctx, "Verifying "+filepath.Base(out), group, "verify", out)
+		vout, err = st.cli(ctx, "Verifying "+filepath.Base(out), "apk", "verify", out)
 	}
 	if err != nil {
+		os.Remove(out)
 		return nil, err
 	}
-	rep.Schemes = schemesOf(vout, kind)
-	rep.Verified = fmt.Sprintf("passed (storesign %s verify)", group)
-	st.a.Infof("%s", strings.TrimSpace(vout))
+	rep.Schemes = schemesOf(vout)
+	rep.Verified = "passed (storesign apk verify)"
 	return id, nil
 }
 
@@ -701,13 +771,10 @@ var schemeRE = regexp.MustCompile(`(?m)^Verified using (v[0-9.]+) scheme.*: true
 
 // schemesOf reads the schemes from apksigner-style verify output
 // ("Verified using v2 scheme (APK Signature Scheme v2): true").
-func schemesOf(out string, kind actions.Kind) []string {
+func schemesOf(out string) []string {
 	var s []string
 	for _, m := range schemeRE.FindAllStringSubmatch(out, -1) {
 		s = append(s, m[1])
-	}
-	if len(s) == 0 && kind == actions.KindAAB {
-		s = []string{"JAR signature (v1)"}
 	}
 	return s
 }
@@ -793,7 +860,7 @@ func (st *actionStep) upload(ctx context.Context) error {
 	if st.action == actRelease {
 		name = "" // in the release, name picks the input
 	}
-	res, err := newDriveTransfer().put(ctx, drivePut{
+	res, err := st.drivePut(ctx, drivePut{
 		credentials: st.credentialsFile(dir),
 		path:        p,
 		folder:      st.a.Input("output-folder"),
@@ -835,16 +902,112 @@ type drivePutResult struct {
 	id, link string
 }
 
-// driveTransfer is what the download and upload steps need of package
-// drive.
-type driveTransfer struct{}
+// buildExts are the files a folder is searched for when name is empty.
+var buildExts = []string{".ipa", ".apk", ".aab"}
 
-func newDriveTransfer() driveTransfer { return driveTransfer{} }
-
-func (driveTransfer) get(ctx context.Context, g driveGet) (driveGot, error) {
-	return driveGot{}, fmt.Errorf("downloading from Google Drive is %w", errNotAvailable)
+func (st *actionStep) driveClient(ctx context.Context, credentials string) (*drive.Client, error) {
+	opts := []drive.Option{drive.WithLogger(st.logger())}
+	if credentials != "" {
+		opts = append(opts, drive.WithCredentialsFile(credentials))
+	}
+	c, err := drive.New(ctx, opts...)
+	if err != nil {
+		if credentials != "" {
+			return nil, &actions.InputError{Input: "credentials-json", Msg: "cannot be used: " + err.Error(), Err: err}
+		}
+		return nil, err
+	}
+	return c, nil
 }
 
-func (driveTransfer) put(ctx context.Context, p drivePut) (drivePutResult, error) {
-	return drivePutResult{}, fmt.Errorf("uploading to Google Drive is %w", errNotAvailable)
+// driveInputErr names the input to fix for a Drive failure.
+func driveInputErr(input string, err error) error {
+	var ae *drive.AmbiguousError
+	switch {
+	case errors.Is(err, drive.ErrAuth):
+		input = "credentials-json"
+	case errors.As(err, &ae):
+	case errors.Is(err, drive.ErrNotFound), errors.Is(err, drive.ErrPermission), errors.Is(err, drive.ErrBadReference),
+		errors.Is(err, drive.ErrIsFolder), errors.Is(err, drive.ErrNotFolder), errors.Is(err, drive.ErrGoogleDoc), errors.Is(err, drive.ErrNoQuota):
+	default:
+		return err
+	}
+	return &actions.InputError{Input: input, Msg: "does not work: " + strings.TrimPrefix(err.Error(), "drive: "), Err: err}
+}
+
+func (st *actionStep) driveGet(ctx context.Context, g driveGet) (driveGot, error) {
+	c, err := st.driveClient(ctx, g.credentials)
+	if err != nil {
+		return driveGot{}, err
+	}
+	var f *drive.File
+	switch {
+	case g.file != "":
+		f, err = c.Stat(ctx, g.file)
+		if err != nil {
+			return driveGot{}, driveInputErr("drive-file", err)
+		}
+		if f.IsFolder() {
+			return driveGot{}, inputErr("drive-file", "is a folder (%s): put it in drive-folder instead, with name if needed", f.Name)
+		}
+	case g.name != "":
+		f, err = c.Find(ctx, g.folder, drive.FindOptions{Name: g.name, Newest: true})
+		if errors.Is(err, drive.ErrNotFound) {
+			return driveGot{}, &actions.InputError{Input: "name", Msg: "matches no file in drive-folder: " + strings.TrimPrefix(err.Error(), "drive: "), Err: err}
+		}
+		if err != nil {
+			return driveGot{}, driveInputErr("drive-folder", err)
+		}
+	default:
+		files, err := c.List(ctx, g.folder)
+		if err != nil {
+			return driveGot{}, driveInputErr("drive-folder", err)
+		}
+		for _, x := range files { // newest first
+			if !x.IsFolder() && slices.Contains(buildExts, strings.ToLower(filepath.Ext(x.Name))) {
+				f = x
+				break
+			}
+		}
+		if f == nil {
+			return driveGot{}, inputErr("drive-folder", "holds no .ipa, .apk or .aab file: check the folder, or set name to the file to take")
+		}
+		if f.ShortcutTarget != "" {
+			if f, err = c.Stat(ctx, f.ID); err != nil {
+				return driveGot{}, driveInputErr("drive-folder", err)
+			}
+		}
+	}
+	name := filepath.Base(filepath.Clean("/" + f.Name))
+	if name == "/" || name == "." || name == ".." {
+		name = f.ID
+	}
+	target := filepath.Join(g.outDir, name)
+	st.a.Infof("Downloading %s (%d bytes, modified %s) from Google Drive.", f.Name, f.Size, f.ModifiedTime.UTC().Format(time.RFC3339))
+	if err := c.DownloadFile(ctx, f, target, drive.DownloadOptions{}); err != nil {
+		return driveGot{}, fmt.Errorf("downloading %s: %w", f.Name, err)
+	}
+	return driveGot{path: target, id: f.ID}, nil
+}
+
+func (st *actionStep) drivePut(ctx context.Context, p drivePut) (drivePutResult, error) {
+	c, err := st.driveClient(ctx, p.credentials)
+	if err != nil {
+		return drivePutResult{}, err
+	}
+	res, err := c.UploadFile(ctx, p.path, drive.UploadOptions{Folder: p.folder, Name: p.name})
+	if err != nil {
+		if errors.Is(err, drive.ErrExists) {
+			return drivePutResult{}, &actions.InputError{Input: "output-folder", Msg: "already holds a different file named " + filepath.Base(p.path) + ": remove or rename it in Drive, or bump the build number", Err: err}
+		}
+		return drivePutResult{}, driveInputErr("output-folder", err)
+	}
+	if res.Skipped {
+		st.a.Infof("An identical file was already in the folder: kept it.")
+	}
+	link := res.File.WebViewLink
+	if link == "" {
+		link = "https://drive.google.com/file/d/" + res.File.ID + "/view"
+	}
+	return drivePutResult{id: res.File.ID, link: link}, nil
 }

@@ -95,17 +95,7 @@ func cmdGenBuild(ts *testscript.TestScript, neg bool, args []string) {
 	case "aab":
 		data = signingtest.Bundle(signingtest.APKOptions{Package: "com.example.game", VersionName: "2.3.1", VersionCode: 231})
 	case "ipa":
-		data = zipFiles(ts, map[string]string{
-			"Payload/Example.app/Info.plist": `<?xml version="1.0" encoding="UTF-8"?>
-<plist version="1.0"><dict>
-<key>CFBundleIdentifier</key><string>com.example.app</string>
-<key>CFBundleDisplayName</key><string>Example</string>
-<key>CFBundleShortVersionString</key><string>1.4.0</string>
-<key>CFBundleVersion</key><string>142</string>
-<key>CFBundleExecutable</key><string>Example</string>
-</dict></plist>`,
-			"Payload/Example.app/Example": "not a real binary",
-		})
+		data = signingtest.IPA(signingtest.IPAOptions{})
 	case "zip":
 		data = zipFiles(ts, map[string]string{"readme.txt": "hello", "docs/a.pdf": "%PDF"})
 	case "text":

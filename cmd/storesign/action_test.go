@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/storesign/storesign/drive/drivetest"
+	"github.com/storesign/storesign/signing/aab"
+	"github.com/storesign/storesign/signing/ipa"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+// actionRun runs "storesign action STEP" in this process and returns its
+// log and the outputs it set.
+func actionRun(t *testing.T, env map[string]string, step string) (string, map[string]string, error) {
+	t.Helper()
+	tmp := env["RUNNER_TEMP"]
+	out := filepath.Join(tmp, "github-output-"+step)
+	os.Remove(out)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("GITHUB_OUTPUT", out)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"action", step}, &stdout, &stderr)
+	log := stdout.String() + stderr.String()
+	data, _ := os.ReadFile(out)
+	outputs := parseGitHubOutput(string(data))
+	if code != 0 {
+		return log, outputs, errors.New(strings.TrimSpace(stderr.String()))
+	}
+	return log, outputs, nil
+}
+
+// TestActionRelease runs the steps of the root action.yml in order, as the
+// runner would, against a fake Drive: download, re-sign, verify, upload,
+// for an IPA, an app bundle and an APK.
+func TestActionRelease(t *testing.T) {
+	srv, err := drivetest.New(drivetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	in, err := srv.AddFolder("", "", "deliveries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outFolder, err := srv.AddFolder("", "", "signed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	builds := map[string][]byte{
+		"Example-1.4.ipa": signingtest.IPA(signingtest.IPAOptions{}),
+		"game.aab":        signingtest.Bundle(signingtest.APKOptions{Package: "com.example.game", VersionName: "2.3.1", VersionCode: 231}),
+		"game.apk":        signingtest.APK(signingtest.APKOptions{Package: "com.example.game", VersionName: "2.3.1", VersionCode: 231}),
+	}
+	for name, data := range builds {
+		if _, err := srv.AddFile(in, name, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	androidID := signingtest.SelfSigned("action-upload-key", signingtest.RSAKey("action-upload-key", 2048))
+	secrets := map[string]string{
+		"INPUT_P12_BASE64":        base64.StdEncoding.EncodeToString(signingtest.PKCS12(apple.Identity, fixtureP12Password)),
+		"INPUT_P12_PASSWORD":      fixtureP12Password,
+		"INPUT_PROFILES_BASE64":   base64.StdEncoding.EncodeToString(apple.Profile(signingtest.ProfileOptions{})),
+		"INPUT_KEYSTORE_BASE64":   base64.StdEncoding.EncodeToString(signingtest.JKS(androidID, "upload", fixtureKSPassword, fixtureKeyPassword)),
+		"INPUT_KEYSTORE_PASSWORD": fixtureKSPassword,
+		"INPUT_KEY_PASSWORD":      fixtureKeyPassword,
+	}
+
+	for _, tc := range []struct {
+		name, file, bundleID string
+	}{
+		{"ipa", "Example-1.4.ipa", "com.example.app"},
+		{"aab", "game.aab", ""},
+		{"apk", "game.apk", "com.example.game"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			summary := filepath.Join(tmp, "summary.md")
+			env := map[string]string{
+				"RUNNER_TEMP":              tmp,
+				"GITHUB_STEP_SUMMARY":      summary,
+				"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+				"STORESIGN_ACTION":         "release",
+				"INPUT_DRIVE_FOLDER":       "https://drive.google.com/drive/folders/" + in,
+				"INPUT_NAME":               tc.file,
+				"INPUT_OUTPUT_FOLDER":      outFolder,
+				"INPUT_PLATFORM":           "auto",
+				"INPUT_KEY_ALIAS":          "upload",
+			}
+			for k, v := range secrets {
+				env[k] = v
+			}
+			var logs []string
+			step := func(name string, extra map[string]string) map[string]string {
+				t.Helper()
+				for k, v := range extra {
+					env[k] = v
+				}
+				log, outputs, err := actionRun(t, env, name)
+				logs = append(logs, log)
+				if err != nil && strings.Contains(err.Error(), "not available yet") {
+					t.Skipf("action %s: %v", name, err)
+				}
+				if err != nil {
+					t.Fatalf("action %s: %v\n%s", name, err, log)
+				}
+				return outputs
+			}
+			o := step("secrets", nil)
+			dir := o["dir"]
+			if !strings.HasPrefix(dir, tmp) {
+				t.Fatalf("dir = %q", dir)
+			}
+			o = step("download", map[string]string{"STORESIGN_SECRETS_DIR": dir})
+			if o["path"] != filepath.Join(tmp, "storesign-download", tc.file) || o["drive-file-id"] == "" {
+				t.Errorf("download outputs: %v", o)
+			}
+			o = step("resign", map[string]string{"INPUT_PATH": o["path"], "STORESIGN_SUMMARY": "defer"})
+			signed, sum := o["signed-path"], o["sha256"]
+			data, err := os.ReadFile(signed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h := sha256.Sum256(data); hex.EncodeToString(h[:]) != sum {
+				t.Errorf("sha256 output %s is not the signed file's", sum)
+			}
+			if _, err := os.Stat(summary); err == nil {
+				t.Errorf("the deferred summary was written by the resign step")
+			}
+			o = step("upload", map[string]string{"INPUT_PATH": signed})
+			id, link := o["drive-file-id"], o["drive-link"]
+			if id == "" || link == "" {
+				t.Fatalf("upload outputs: %v", o)
+			}
+			f, ok := srv.Get(id)
+			if !ok || f.Name != tc.file || len(f.Parents) != 1 || f.Parents[0] != outFolder || f.SHA256 != sum {
+				t.Errorf("uploaded %+v, want %s in %s with SHA-256 %s", f, tc.file, outFolder, sum)
+			}
+			// What was uploaded verifies.
+			up, err := srv.Open(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer up.Close()
+			fi, _ := up.Stat()
+			switch tc.name {
+			case "ipa":
+				if _, err := ipa.Verify(context.Background(), up, fi.Size(), ipa.VerifyOptions{}); err != nil {
+					t.Errorf("the uploaded IPA does not verify: %v", err)
+				}
+			case "aab":
+				if _, err := aab.Verify(context.Background(), up, fi.Size(), aab.VerifyOptions{}); err != nil {
+					t.Errorf("the uploaded bundle does not verify: %v", err)
+				}
+			}
+			md, err := os.ReadFile(summary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"| | |\n|---|---|\n", "| Certificate SHA-256 | `", "| SHA-256 | `" + sum + "` |", "| Verification | passed", "| Google Drive | [" + tc.file + "](" + link + ") |"} {
+				if !strings.Contains(string(md), want) {
+					t.Errorf("step summary lacks %q:\n%s", want, md)
+				}
+			}
+			if tc.bundleID != "" && !strings.Contains(string(md), "`"+tc.bundleID+"`") {
+				t.Errorf("step summary lacks the bundle ID %s:\n%s", tc.bundleID, md)
+			}
+			if tc.name == "ipa" && !strings.Contains(string(md), "| Profile | Test Profile, expires 2034-01-01") {
+				t.Errorf("step summary lacks the profile:\n%s", md)
+			}
+			all := strings.Join(logs, "\n") + string(md)
+			for k, v := range secrets {
+				for _, line := range strings.Split(all, "\n") {
+					if !strings.HasPrefix(line, "::add-mask::") && strings.Contains(line, v) {
+						t.Errorf("the log shows %s: %s", k, line)
+					}
+				}
+			}
+			// The cleanup step's job, done here as the runner would.
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
