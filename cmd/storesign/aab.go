@@ -2,9 +2,309 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/md5"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/aab"
 )
 
+// runAAB dispatches `storesign aab sign|verify`.
 func runAAB(ctx context.Context, e *env, args []string) error {
-	return errors.New("aab: not implemented yet")
+	return subcommand(ctx, e, "aab", args, map[string]func(context.Context, *env, []string) error{
+		"sign":   aabSignCmd,
+		"verify": aabVerifyCmd,
+	})
+}
+
+// aabKeyFlags are apksigner's signer flags.
+type aabKeyFlags struct {
+	ks, alias, ksPass, keyPass, ksType, key, cert string
+}
+
+func (k *aabKeyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&k.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the upload key")
+	fs.StringVar(&k.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
+	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
+	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's: pass:, env: or file:")
+	fs.StringVar(&k.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
+	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM), with --cert instead of --ks")
+	fs.StringVar(&k.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
+}
+
+// load returns the identity the flags name. Errors name the file and
+// the flag to fix, never a password.
+func (k *aabKeyFlags) load() (*signing.Identity, error) {
+	switch {
+	case k.ks != "" && (k.key != "" || k.cert != ""):
+		return nil, usagef("aab sign: use either --ks or --key and --cert, not both")
+	case k.ks == "" && k.key == "" && k.cert == "":
+		return nil, usagef("aab sign: no signing key: pass --ks KEYSTORE (with --ks-pass) or --key KEY --cert CERT")
+	case k.ks == "" && (k.key == "" || k.cert == ""):
+		return nil, usagef("aab sign: --key and --cert go together")
+	}
+	if k.key != "" {
+		if k.keyPass != "" {
+			return nil, usagef("aab sign: --key-pass: encrypted key files are not supported; pass an unencrypted PKCS#8 key, or a keystore with --ks")
+		}
+		keyData, err := os.ReadFile(k.key)
+		if err != nil {
+			return nil, fmt.Errorf("reading key %s: %w: check --key", k.key, aabPathErr(err))
+		}
+		certData, err := os.ReadFile(k.cert)
+		if err != nil {
+			return nil, fmt.Errorf("reading certificate %s: %w: check --cert", k.cert, aabPathErr(err))
+		}
+		id, err := signing.LoadKeyAndCertificate(keyData, certData)
+		if errors.Is(err, signing.ErrKeyMismatch) {
+			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", k.key, k.cert)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("key %s, certificate %s: %w", k.key, k.cert, err)
+		}
+		return id, nil
+	}
+	if k.ksPass == "" {
+		return nil, usagef("aab sign: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)")
+	}
+	storePass, err := signing.ReadPassword(k.ksPass)
+	if err != nil {
+		return nil, fmt.Errorf("--ks-pass: %w", err)
+	}
+	var keyPass *string
+	if k.keyPass != "" {
+		p, err := signing.ReadPassword(k.keyPass)
+		if err != nil {
+			return nil, fmt.Errorf("--key-pass: %w", err)
+		}
+		keyPass = &p
+	}
+	data, err := os.ReadFile(k.ks)
+	if err != nil {
+		return nil, fmt.Errorf("reading keystore %s: %w: check --ks", k.ks, aabPathErr(err))
+	}
+	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: k.ksType, StorePassword: storePass, Alias: k.alias, KeyPassword: keyPass})
+	var ae *signing.AliasError
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, signing.ErrWrongPassword):
+		return nil, fmt.Errorf("keystore %s: wrong password: check --ks-pass, and --key-pass if the key has its own password", k.ks)
+	case errors.As(err, &ae):
+		return nil, fmt.Errorf("keystore %s: %s: set --ks-key-alias to one of them", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
+	}
+	return nil, fmt.Errorf("keystore %s: %s", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
+}
+
+func aabPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// aabInput returns the input named by --in or the one positional argument.
+func aabInput(cmd, in string, args []string) (string, error) {
+	switch {
+	case in != "" && len(args) > 0:
+		return "", usagef("%s: give the input once: --in FILE or FILE", cmd)
+	case len(args) > 1:
+		return "", usagef("%s: one input at a time, got %d", cmd, len(args))
+	case len(args) == 1:
+		in = args[0]
+	}
+	if in == "" {
+		return "", usagef("%s: missing input bundle (--in FILE)", cmd)
+	}
+	fi, err := os.Stat(in)
+	if err != nil {
+		return "", fmt.Errorf("input %s: %w: check the path", in, aabPathErr(err))
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("input %s is a folder: pass the .aab file", in)
+	}
+	return in, nil
+}
+
+func aabSignCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "aab sign", "aab sign --ks KEYSTORE --ks-pass env:VAR [--ks-key-alias ALIAS] --out OUT.aab IN.aab")
+	var k aabKeyFlags
+	k.register(fs)
+	in := fs.String("in", "", "the app bundle to sign (or give it as the argument)")
+	out := fs.String("out", "", "where to write the signed bundle (never the input)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	input, err := aabInput("aab sign", *in, fs.Args())
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("aab sign: missing --out: storesign never signs in place")
+	}
+	id, err := k.load()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := aab.SignFile(ctx, input, *out, id, aab.Options{SignerName: k.alias})
+	if err != nil {
+		return aabExplain(err)
+	}
+	s := res.Signers[0]
+	fmt.Fprintf(e.stdout, "signed %s -> %s (verified)\n", input, *out)
+	fmt.Fprintf(e.stdout, "  signer:      %s\n", s.Certificate.Subject)
+	fmt.Fprintf(e.stdout, "  certificate: SHA-256 %s\n", s.Fingerprint())
+	fmt.Fprintf(e.stdout, "  signature:   %s, %s (%s, %s entry digests)\n", s.SignatureFile, s.BlockFile, s.SignatureAlgorithm, s.DigestAlgorithm)
+	fmt.Fprintf(e.stdout, "  entries:     %d\n", res.Entries)
+	fmt.Fprintf(e.stdout, "  size:        %d bytes (%s)\n", res.Size, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// aabExplain adds to a library error what the user can do about it.
+func aabExplain(err error) error {
+	var dup *zipx.DuplicateError
+	switch {
+	case errors.Is(err, zipx.ErrFormat):
+		return fmt.Errorf("%w (or it is truncated): pass the complete .aab that Gradle's bundleRelease or bundletool built", err)
+	case errors.Is(err, zipx.ErrTruncated):
+		return fmt.Errorf("%w: download or build the bundle again", err)
+	case errors.As(err, &dup):
+		return fmt.Errorf("%w: a bundle must not hold two entries with one name; build it again", err)
+	case errors.Is(err, aab.ErrNotBundle):
+		return fmt.Errorf("%w: pass the .aab that Gradle's bundleRelease or bundletool built (for an .apk use 'storesign apk')", err)
+	case errors.Is(err, aab.ErrNotSigned):
+		return fmt.Errorf("%w: sign it with 'storesign aab sign'", err)
+	}
+	return err
+}
+
+func aabVerifyCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "aab verify", "aab verify [--print-certs] [--json] FILE.aab")
+	in := fs.String("in", "", "the app bundle to verify (or give it as the argument)")
+	printCerts := fs.Bool("print-certs", false, "print each signer's certificate")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	verbose := fs.Bool("verbose", false, "same as --print-certs")
+	fs.BoolVar(verbose, "v", false, "same as --print-certs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	input, err := aabInput("aab verify", *in, fs.Args())
+	if err != nil {
+		return err
+	}
+	res, err := aab.VerifyFile(ctx, input, aab.VerifyOptions{})
+	if *asJSON {
+		rep := aabJSONReport{File: input, Verified: err == nil}
+		if err != nil {
+			rep.Error = oneLine(aabExplain(err).Error())
+		} else {
+			rep.Entries, rep.Size = res.Entries, res.Size
+			for _, s := range res.Signers {
+				rep.Signers = append(rep.Signers, aabJSONSigner(s))
+			}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(rep); jerr != nil {
+			return jerr
+		}
+	}
+	if err != nil {
+		return aabExplain(err)
+	}
+	if *asJSON {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "verified %s: %d entries signed by %d signer(s)\n", input, res.Entries, len(res.Signers))
+	for i, s := range res.Signers {
+		if !*printCerts && !*verbose {
+			fmt.Fprintf(e.stdout, "Signer #%d: %s, certificate SHA-256 %s\n", i+1, s.Certificate.Subject, s.Fingerprint())
+			continue
+		}
+		c := s.Certificate
+		sha1sum, md5sum := sha1.Sum(c.Raw), md5.Sum(c.Raw)
+		alg, bits := aabKeyInfo(c)
+		n := i + 1
+		fmt.Fprintf(e.stdout, "Signer #%d name: %s (%s, %s)\n", n, s.Name, s.SignatureFile, s.BlockFile)
+		fmt.Fprintf(e.stdout, "Signer #%d certificate DN: %s\n", n, c.Subject)
+		fmt.Fprintf(e.stdout, "Signer #%d certificate issuer DN: %s\n", n, c.Issuer)
+		fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-256 digest: %s\n", n, s.Fingerprint())
+		fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-1 digest: %s\n", n, hex.EncodeToString(sha1sum[:]))
+		fmt.Fprintf(e.stdout, "Signer #%d certificate MD5 digest: %s\n", n, hex.EncodeToString(md5sum[:]))
+		fmt.Fprintf(e.stdout, "Signer #%d certificate valid until: %s\n", n, c.NotAfter.UTC().Format(time.RFC3339))
+		fmt.Fprintf(e.stdout, "Signer #%d key algorithm: %s\n", n, alg)
+		fmt.Fprintf(e.stdout, "Signer #%d key size (bits): %d\n", n, bits)
+		fmt.Fprintf(e.stdout, "Signer #%d signature algorithm: %s\n", n, s.SignatureAlgorithm)
+		if !s.SigningTime.IsZero() {
+			fmt.Fprintf(e.stdout, "Signer #%d signing time: %s\n", n, s.SigningTime.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func aabKeyInfo(c *x509.Certificate) (string, int) {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return "RSA", k.N.BitLen()
+	case *ecdsa.PublicKey:
+		return "EC", k.Curve.Params().BitSize
+	}
+	return signing.KeyAlgorithm(c.PublicKey), 0
+}
+
+type aabJSONReport struct {
+	File     string          `json:"file"`
+	Verified bool            `json:"verified"`
+	Error    string          `json:"error,omitempty"`
+	Entries  int             `json:"entries,omitempty"`
+	Size     int64           `json:"size,omitempty"`
+	Signers  []aabSignerJSON `json:"signers,omitempty"`
+}
+
+type aabSignerJSON struct {
+	Name               string `json:"name"`
+	SignatureFile      string `json:"signatureFile"`
+	BlockFile          string `json:"blockFile"`
+	Subject            string `json:"subject"`
+	Issuer             string `json:"issuer"`
+	SHA256             string `json:"certSha256"`
+	SHA1               string `json:"certSha1"`
+	NotAfter           string `json:"notAfter"`
+	KeyAlgorithm       string `json:"keyAlgorithm"`
+	KeySize            int    `json:"keySize"`
+	SignatureAlgorithm string `json:"signatureAlgorithm"`
+	DigestAlgorithm    string `json:"digestAlgorithm"`
+	SigningTime        string `json:"signingTime,omitempty"`
+}
+
+func aabJSONSigner(s *aab.Signer) aabSignerJSON {
+	c := s.Certificate
+	sha1sum := sha1.Sum(c.Raw)
+	alg, bits := aabKeyInfo(c)
+	j := aabSignerJSON{
+		Name: s.Name, SignatureFile: s.SignatureFile, BlockFile: s.BlockFile,
+		Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+		SHA256: s.Fingerprint(), SHA1: hex.EncodeToString(sha1sum[:]),
+		NotAfter:     c.NotAfter.UTC().Format(time.RFC3339),
+		KeyAlgorithm: alg, KeySize: bits, SignatureAlgorithm: s.SignatureAlgorithm,
+		DigestAlgorithm: s.DigestAlgorithm.String(),
+	}
+	if !s.SigningTime.IsZero() {
+		j.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
+	}
+	return j
 }

@@ -8,7 +8,7 @@ import "github.com/rogpeppe/go-internal/testscript"
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){}
 	for _, reg := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		androidScriptCmds(), iosScriptCmds(), driveScriptCmds(), actionScriptCmds(),
+		androidScriptCmds(), iosScriptCmds(), driveScriptCmds(), actionScriptCmds(), aabScriptCmds(),
 	} {
 		for k, v := range reg {
 			cmds[k] = v
