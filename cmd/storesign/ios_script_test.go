@@ -1,7 +1,94 @@
 package main
 
-import "github.com/rogpeppe/go-internal/testscript"
+import (
+	"bytes"
+	"encoding/pem"
+	"flag"
+	"os"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/storesign/storesign/signing/signingtest"
+)
 
 func iosScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"gen-ipa":      genIPA,
+		"gen-ios-keys": genIOSKeys,
+	}
+}
+
+// genIPA writes a synthetic IPA: gen-ipa [-minimal] [-encrypted]
+// [-truncated] [-unsafe] [-no-payload] out.ipa
+func genIPA(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("gen-ipa", flag.ContinueOnError)
+	minimal := fs.Bool("minimal", false, "app only")
+	encrypted := fs.Bool("encrypted", false, "FairPlay-encrypted main binary")
+	truncated := fs.Bool("truncated", false, "truncated main binary")
+	unsafe := fs.Bool("unsafe", false, "add a ../ entry")
+	noPayload := fs.Bool("no-payload", false, "no Payload/*.app")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		ts.Fatalf("usage: gen-ipa [flags] out.ipa")
+	}
+	files := signingtest.IPAFiles(signingtest.IPAOptions{Minimal: *minimal, Encrypted: *encrypted})
+	if *truncated {
+		for i, f := range files {
+			if f.Name == "Payload/Example.app/Example" {
+				files[i].Data = f.Data[:200]
+			}
+		}
+	}
+	if *unsafe {
+		files = append(files, signingtest.IPAFile{Name: "Payload/../../evil.txt", Data: []byte("x")})
+	}
+	if *noPayload {
+		for i := range files {
+			files[i].Name = "Stuff/" + files[i].Name
+		}
+	}
+	var buf bytes.Buffer
+	if err := signingtest.WriteZip(&buf, files, signingtest.Epoch); err != nil {
+		ts.Fatalf("gen-ipa: %v", err)
+	}
+	if err := os.WriteFile(ts.MkAbs(fs.Arg(0)), buf.Bytes(), 0o644); err != nil {
+		ts.Fatalf("gen-ipa: %v", err)
+	}
+}
+
+// genIOSKeys writes throwaway signing material into a folder:
+// dist.p12 (password "secret", with its chain), dist-key.pem and
+// dist-cert.pem, root.pem, profiles app.mobileprovision
+// (com.example.app), wild.mobileprovision (com.example.*),
+// dev.mobileprovision (development, com.example.*), expired.mobileprovision,
+// otherteam.mobileprovision, and expired.p12 / other.p12 with their
+// certificate expired / in no profile.
+func genIOSKeys(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: gen-ios-keys dir")
+	}
+	dir := ts.MkAbs(args[0])
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(dir+"/"+name, b, 0o600); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	}
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	write("dist.p12", signingtest.PKCS12(apple.Identity, "secret"))
+	write("dist-key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: signingtest.KeyPKCS8(apple.Identity)}))
+	write("dist-cert.pem", signingtest.CertPEM(apple.Identity.Certificate))
+	write("wwdr.pem", signingtest.CertPEM(apple.WWDR.Certificate))
+	write("root.pem", signingtest.CertPEM(apple.Root.Certificate))
+	write("app.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example App Store", AppID: "com.example.app"}))
+	write("wild.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example wildcard", AppID: "com.example.*"}))
+	write("dev.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example development", AppID: "com.example.*", Kind: "development"}))
+	write("expired.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Old", AppID: "com.example.*", Expires: signingtest.Epoch.AddDate(0, 6, 0)}))
+	write("otherteam.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Other team", AppID: "com.example.*", TeamID: "ZZZZZ99999"}))
+	old := signingtest.NewApple(signingtest.AppleOptions{Key: signingtest.RSAKey("old ios", 2048), NotAfter: signingtest.Epoch.Add(365 * 24 * time.Hour)})
+	write("expired.p12", signingtest.PKCS12(old.Identity, "secret"))
+	other := signingtest.NewApple(signingtest.AppleOptions{Key: signingtest.RSAKey("other ios", 2048)})
+	write("other.p12", signingtest.PKCS12(other.Identity, "secret"))
 }

@@ -2,9 +2,334 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/ipa"
+	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/provision"
 )
 
 func runIPA(ctx context.Context, e *env, args []string) error {
-	return errors.New("ipa: not implemented yet")
+	return subcommand(ctx, e, "ipa", args, map[string]func(context.Context, *env, []string) error{
+		"resign":  ipaResignCmd,
+		"verify":  ipaVerifyCmd,
+		"inspect": ipaInspectCmd,
+	})
+}
+
+func ipaResignCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "ipa resign", "ipa resign --in app.ipa --out signed.ipa (--p12 F --p12-pass SPEC | --key F --cert F) --profile P [--profile P2...] [flags]")
+	in := fs.String("in", "", "the IPA to re-sign (never modified)")
+	out := fs.String("out", "", "where to write the re-signed IPA (written only once verified)")
+	p12 := fs.String("p12", "", "PKCS#12 file (.p12) with the distribution certificate and its key")
+	p12Pass := fs.String("p12-pass", "", "the .p12 password: pass:X, env:VAR or file:PATH")
+	keyFile := fs.String("key", "", "private key file (PEM or DER, PKCS#1/PKCS#8), instead of --p12")
+	certFile := fs.String("cert", "", "certificate file (PEM or DER), with --key")
+	chainFile := fs.String("chain", "", "PEM file with the Apple WWDR intermediate (default: from the .p12, else fetched from the certificate's AIA URL)")
+	var profiles stringList
+	fs.Var(&profiles, "profile", "provisioning profile (.mobileprovision); repeat for extensions")
+	bundleID := fs.String("bundle-id", "", "new bundle ID of the app; nested bundle IDs follow by prefix")
+	shortVersion := fs.String("short-version", "", "set CFBundleShortVersionString")
+	bundleVersion := fs.String("bundle-version", "", "set CFBundleVersion")
+	displayName := fs.String("display-name", "", "set CFBundleDisplayName of the app")
+	entsFile := fs.String("entitlements", "", "entitlements plist for the app, instead of those derived from its profile")
+	dropWatch := fs.Bool("drop-watch", false, "remove the Watch app")
+	dropPlugins := fs.Bool("drop-plugins", false, "remove the app extensions (PlugIns/, Extensions/)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("ipa resign: unexpected argument %q (use --in and --out)", fs.Arg(0))
+	}
+	switch {
+	case *in == "" || *out == "":
+		return usagef("ipa resign: --in and --out are required")
+	case *p12 == "" && (*keyFile == "" || *certFile == ""):
+		return usagef("ipa resign: pass --p12 and --p12-pass, or --key and --cert")
+	case *p12 != "" && (*keyFile != "" || *certFile != ""):
+		return usagef("ipa resign: pass --p12 or --key/--cert, not both")
+	case len(profiles) == 0:
+		return usagef("ipa resign: --profile is required (the app's App Store profile, and one per extension)")
+	}
+	if _, err := os.Stat(*in); err != nil {
+		return fmt.Errorf("%s: %w", *in, pathErr(err))
+	}
+
+	id, err := loadIPAIdentity(*p12, *p12Pass, *keyFile, *certFile)
+	if err != nil {
+		return err
+	}
+	opts := ipa.Options{
+		Identity:      id,
+		BundleID:      *bundleID,
+		ShortVersion:  *shortVersion,
+		BundleVersion: *bundleVersion,
+		DisplayName:   *displayName,
+		DropWatch:     *dropWatch,
+		DropPlugins:   *dropPlugins,
+	}
+	for _, p := range profiles {
+		prof, err := provision.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, pathErr(err))
+		}
+		opts.Profiles = append(opts.Profiles, prof)
+	}
+	if *entsFile != "" {
+		b, err := os.ReadFile(*entsFile)
+		if err != nil {
+			return fmt.Errorf("--entitlements: %w", err)
+		}
+		opts.Entitlements = b
+	}
+	if err := preCheck(id, opts.Profiles); err != nil {
+		return err
+	}
+	var extra []*x509.Certificate
+	if *chainFile != "" {
+		b, err := os.ReadFile(*chainFile)
+		if err != nil {
+			return fmt.Errorf("--chain: %w", pathErr(err))
+		}
+		if extra, err = signing.ParseCertificates(b); err != nil {
+			return fmt.Errorf("--chain %s: %w", *chainFile, err)
+		}
+	}
+	chain, err := macho.ResolveChain(ctx, id.Certificate, macho.ChainOptions{Chain: append(append([]*x509.Certificate{}, id.Chain...), extra...)})
+	if err != nil {
+		return fmt.Errorf("%w (or pass it with --chain)", err)
+	}
+	opts.Chain = chain
+
+	rep, err := ipa.ResignFile(ctx, *in, *out, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(e.stderr, "storesign: warning: %s\n", w)
+	}
+	if *asJSON {
+		return printJSON(e.stdout, rep)
+	}
+	fmt.Fprintf(e.stdout, "re-signed %s -> %s\n", *in, *out)
+	printReport(e.stdout, rep, false)
+	return nil
+}
+
+// preCheck catches, before any work, what would make the output unusable.
+func preCheck(id *signing.Identity, profiles []*provision.Profile) error {
+	c := id.Certificate
+	now := time.Now()
+	if now.After(c.NotAfter) {
+		return fmt.Errorf("the signing certificate %q expired on %s: renew it in the Apple Developer portal and export a new .p12", c.Subject.CommonName, c.NotAfter.UTC().Format(time.DateOnly))
+	}
+	if now.Before(c.NotBefore) {
+		return fmt.Errorf("the signing certificate %q is not valid before %s: check the machine's clock", c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	team := ""
+	if ou := c.Subject.OrganizationalUnit; len(ou) > 0 {
+		team = ou[0]
+	}
+	for _, p := range profiles {
+		if err := p.CheckValid(now); err != nil {
+			return err
+		}
+		if team != "" && p.TeamID != team {
+			return fmt.Errorf("profile %q (%s) belongs to team %s but the certificate %q to team %s: use the profile of the certificate's team", p.Name, p.UUID, p.TeamID, c.Subject.CommonName, team)
+		}
+		if err := p.CheckCertificate(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadIPAIdentity(p12, p12Pass, keyFile, certFile string) (*signing.Identity, error) {
+	if p12 != "" {
+		data, err := os.ReadFile(p12)
+		if err != nil {
+			return nil, fmt.Errorf("--p12: %w", pathErr(err))
+		}
+		pw, err := signing.ReadPassword(p12Pass)
+		if err != nil {
+			return nil, fmt.Errorf("--p12-pass: %w", err)
+		}
+		id, err := signing.LoadPKCS12(data, pw)
+		if errors.Is(err, signing.ErrWrongPassword) {
+			return nil, fmt.Errorf("%s: wrong password: check --p12-pass (the password the .p12 was exported with)", p12)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p12, err)
+		}
+		return id, nil
+	}
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--key: %w", pathErr(err))
+	}
+	cert, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("--cert: %w", pathErr(err))
+	}
+	id, err := signing.LoadKeyAndCertificate(key, cert)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s: %w", keyFile, certFile, err)
+	}
+	return id, nil
+}
+
+// pathErr drops the path an *os.PathError repeats.
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "ipa verify", "ipa verify [--json] [--root FILE] [--allow-expired] app.ipa")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	root := fs.String("root", "", "PEM file with the root certificate(s) signatures must chain to (default: chains are not checked)")
+	allowExpired := fs.Bool("allow-expired", false, "accept expired profiles and certificates")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("ipa verify: want one IPA")
+	}
+	name := fs.Arg(0)
+	opts := ipa.VerifyOptions{AllowExpired: *allowExpired}
+	if *root != "" {
+		b, err := os.ReadFile(*root)
+		if err != nil {
+			return fmt.Errorf("--root: %w", pathErr(err))
+		}
+		certs, err := signing.ParseCertificates(b)
+		if err != nil {
+			return fmt.Errorf("--root %s: %w", *root, err)
+		}
+		opts.Roots = x509.NewCertPool()
+		for _, c := range certs {
+			opts.Roots.AddCert(c)
+		}
+	}
+	rep, err := ipa.VerifyFile(ctx, name, opts)
+	if rep == nil {
+		return fmt.Errorf("%s: %w", name, pathErr(err))
+	}
+	if *asJSON {
+		if jerr := printJSON(e.stdout, rep); jerr != nil {
+			return jerr
+		}
+	} else {
+		printReport(e.stdout, rep, true)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "verified: %s\n", name)
+	}
+	return nil
+}
+
+func ipaInspectCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "ipa inspect", "ipa inspect [--json] app.ipa")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("ipa inspect: want one IPA")
+	}
+	name := fs.Arg(0)
+	rep, err := ipa.InspectFile(ctx, name, ipa.VerifyOptions{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, pathErr(err))
+	}
+	if *asJSON {
+		return printJSON(e.stdout, rep)
+	}
+	printInspect(e.stdout, rep)
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printReport prints one line per signed bundle.
+func printReport(w io.Writer, rep *ipa.Report, problems bool) {
+	fmt.Fprintf(w, "app: %s (%s) version %s (%s)\n", rep.Name, rep.BundleID, rep.Version, rep.Build)
+	for _, b := range rep.Bundles {
+		cd := ""
+		if len(b.CDHashes) > 0 {
+			cd = b.CDHashes[0]
+		}
+		line := fmt.Sprintf("  %-9s %-40s cdhash=%s", b.Kind, b.Identifier, cd)
+		if b.Profile != nil {
+			line += fmt.Sprintf(" profile=%q (%s, expires %s)", b.Profile.Name, b.Profile.Kind, b.Profile.Expires.UTC().Format(time.DateOnly))
+		}
+		fmt.Fprintln(w, line)
+		if problems {
+			for _, p := range b.Problems {
+				fmt.Fprintf(w, "    problem: %s: %s\n", b.Path, p)
+			}
+		}
+	}
+}
+
+// printInspect prints what codesign -dvvv shows, per bundle.
+func printInspect(w io.Writer, rep *ipa.Report) {
+	fmt.Fprintf(w, "App=%s\nBundleIdentifier=%s\nVersion=%s (%s)\n", rep.Name, rep.BundleID, rep.Version, rep.Build)
+	for _, b := range rep.Bundles {
+		fmt.Fprintf(w, "\nPath=%s\n", b.Path)
+		fmt.Fprintf(w, "Kind=%s\n", b.Kind)
+		fmt.Fprintf(w, "Identifier=%s\n", b.Identifier)
+		fmt.Fprintf(w, "Format=Mach-O (%s)\n", strings.Join(b.Archs, ", "))
+		for i, h := range b.CDHashes {
+			fmt.Fprintf(w, "CDHash=%s (%s)\n", h, b.Archs[i])
+		}
+		for _, a := range b.Authority {
+			fmt.Fprintf(w, "Authority=%s\n", a)
+		}
+		if b.SigningTime != nil {
+			fmt.Fprintf(w, "Signed Time=%s\n", b.SigningTime.UTC().Format(time.RFC1123))
+		}
+		team := b.TeamID
+		if team == "" {
+			team = "not set"
+		}
+		fmt.Fprintf(w, "TeamIdentifier=%s\n", team)
+		if b.Requirement != "" {
+			fmt.Fprintf(w, "designated => %s\n", b.Requirement)
+		}
+		if b.CertificateExpires != nil {
+			fmt.Fprintf(w, "CertificateExpires=%s\n", b.CertificateExpires.UTC().Format(time.DateOnly))
+		}
+		if p := b.Profile; p != nil {
+			fmt.Fprintf(w, "Profile=%s (%s) %s team %s %s, expires %s\n", p.Name, p.UUID, p.Kind, p.TeamID, p.AppID, p.Expires.UTC().Format(time.DateOnly))
+		}
+		if b.Entitlements != "" {
+			fmt.Fprintf(w, "Entitlements=\n%s", b.Entitlements)
+			if !strings.HasSuffix(b.Entitlements, "\n") {
+				fmt.Fprintln(w)
+			}
+		}
+		for _, p := range b.Problems {
+			fmt.Fprintf(w, "Problem=%s\n", p)
+		}
+	}
 }
