@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,8 +26,9 @@ func testOptions() Options {
 	return Options{Now: func() time.Time { return testTime }, Rand: signingtest.Reader("aab ecdsa")}
 }
 
-// testIdentities returns the identities the tests sign with, by name.
-func testIdentities() map[string]*signing.Identity {
+// testIdentities returns the identities the tests sign with, by name
+// (made once: the 4096-bit key takes a while).
+var testIdentities = sync.OnceValue(func() map[string]*signing.Identity {
 	ca := signingtest.NewRoot("aab test root")
 	ids := map[string]*signing.Identity{
 		"rsa-2048":  signingtest.SelfSigned("aab upload rsa", nil),
@@ -39,7 +41,7 @@ func testIdentities() map[string]*signing.Identity {
 		id.Alias = "upload"
 	}
 	return ids
-}
+})
 
 func sign(t testing.TB, in []byte, id *signing.Identity, opts Options) ([]byte, *Result) {
 	t.Helper()

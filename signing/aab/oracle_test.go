@@ -107,7 +107,9 @@ func TestJarsignerRejectsTampered(t *testing.T) {
 	for name, in := range map[string][]byte{
 		"entry changed": edit("base/dex/classes.dex", func(d []byte) []byte { d[100] ^= 1; return d }),
 		"entry added":   rewrite(t, signed, nil, map[string][]byte{"base/assets/extra.txt": []byte("x")}),
-		"sf changed":    edit("META-INF/UPLOAD.SF", func(d []byte) []byte { return bytes.Replace(d, []byte("SHA-256-Digest: "), []byte("SHA-256-Digest: A"), 1) }),
+		"sf changed": edit("META-INF/UPLOAD.SF", func(d []byte) []byte {
+			return bytes.Replace(d, []byte("SHA-256-Digest: "), []byte("SHA-256-Digest: A"), 1)
+		}),
 		"block changed": edit("META-INF/UPLOAD.RSA", func(d []byte) []byte { d[len(d)-5] ^= 1; return d }),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -68,6 +68,9 @@ func Sign(ctx context.Context, dst io.Writer, src io.ReaderAt, size int64, id *s
 				oldManifest = e
 			}
 		case isSigned(e):
+			if e.Name == "" || strings.ContainsAny(e.Name, "\r\n") {
+				return nil, fmt.Errorf("aab: entry name %q cannot be signed: a JAR manifest cannot hold it", e.Name)
+			}
 			jobs = append(jobs, digestJob{entry: e, hashes: []crypto.Hash{crypto.SHA256}})
 		}
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // maxMetaFile bounds the manifest and signature files read into memory.
-const maxMetaFile = 256 << 20
+const maxMetaFile = 64 << 20
 
 // openBundle reads the archive's central directory and checks that it
 // is an app bundle storesign can rewrite.
