@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"unicode/utf8"
 
 	"howett.net/plist"
 )
@@ -46,6 +47,9 @@ func derValue(v any, depth int) ([]byte, error) {
 		}
 		return []byte{0x01, 0x01, 0x00}, nil
 	case string:
+		if !utf8.ValidString(x) {
+			return nil, fmt.Errorf("string %q is not valid UTF-8", x)
+		}
 		return tlv(0x0c, []byte(x)), nil
 	case uint64:
 		b, _ := asn1.Marshal(new(big.Int).SetUint64(x))
@@ -71,6 +75,9 @@ func derValue(v any, depth int) ([]byte, error) {
 		sort.Strings(keys)
 		var body []byte
 		for _, k := range keys {
+			if !utf8.ValidString(k) {
+				return nil, fmt.Errorf("key %q is not valid UTF-8", k)
+			}
 			d, err := derValue(x[k], depth+1)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
@@ -99,4 +106,145 @@ func tlv(tag byte, content []byte) []byte {
 		out = append(out, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
 	return append(out, content...)
+}
+
+// decodeEntitlementsDER decodes Apple's DER entitlements (the payload of
+// the 0xfade7172 blob) into the values parseEntitlements returns: maps,
+// []any, strings, bools, int64 or uint64.
+func decodeEntitlementsDER(b []byte) (map[string]any, error) {
+	tag, body, rest, err := readTLV(b)
+	if err != nil {
+		return nil, err
+	}
+	if tag != 0x70 || len(rest) != 0 {
+		return nil, fmt.Errorf("DER entitlements: not an [APPLICATION 16] value")
+	}
+	tag, ver, body, err := readTLV(body)
+	if err != nil {
+		return nil, err
+	}
+	if tag != 0x02 || len(ver) != 1 || ver[0] != 1 {
+		return nil, fmt.Errorf("DER entitlements: unsupported version")
+	}
+	v, rest, err := decodeDERValue(body, 0)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok || len(rest) != 0 {
+		return nil, fmt.Errorf("DER entitlements: not a dictionary")
+	}
+	return m, nil
+}
+
+// readTLV reads one DER tag (single byte), definite length and content.
+func readTLV(b []byte) (tag byte, content, rest []byte, err error) {
+	if len(b) < 2 {
+		return 0, nil, nil, fmt.Errorf("DER entitlements: truncated")
+	}
+	tag = b[0]
+	if tag&0x1f == 0x1f {
+		return 0, nil, nil, fmt.Errorf("DER entitlements: multi-byte tag")
+	}
+	n, p := int(b[1]), 2
+	if n >= 0x80 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return 0, nil, nil, fmt.Errorf("DER entitlements: bad length")
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		p += k
+		if n < 0x80 || n < 1<<(8*(k-1)) {
+			return 0, nil, nil, fmt.Errorf("DER entitlements: non-minimal length")
+		}
+	}
+	if n > len(b)-p {
+		return 0, nil, nil, fmt.Errorf("DER entitlements: truncated")
+	}
+	return tag, b[p : p+n], b[p+n:], nil
+}
+
+func decodeDERValue(b []byte, depth int) (any, []byte, error) {
+	if depth > 32 {
+		return nil, nil, fmt.Errorf("DER entitlements: nested too deeply")
+	}
+	tag, body, rest, err := readTLV(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch tag {
+	case 0x01:
+		if len(body) != 1 || body[0] != 0 && body[0] != 0xff {
+			return nil, nil, fmt.Errorf("DER entitlements: bad boolean")
+		}
+		return body[0] == 0xff, rest, nil
+	case 0x02:
+		var n *big.Int
+		full := b[:len(b)-len(rest)]
+		if _, err := asn1.Unmarshal(full, &n); err != nil {
+			return nil, nil, fmt.Errorf("DER entitlements: bad integer: %v", err)
+		}
+		switch {
+		case n.IsInt64():
+			if n.Sign() >= 0 {
+				return uint64(n.Int64()), rest, nil
+			}
+			return n.Int64(), rest, nil
+		case n.IsUint64():
+			return n.Uint64(), rest, nil
+		}
+		return nil, nil, fmt.Errorf("DER entitlements: integer out of range")
+	case 0x0c:
+		if !utf8.Valid(body) {
+			return nil, nil, fmt.Errorf("DER entitlements: invalid UTF-8")
+		}
+		return string(body), rest, nil
+	case 0x30:
+		arr := []any{}
+		for len(body) > 0 {
+			var v any
+			if v, body, err = decodeDERValue(body, depth+1); err != nil {
+				return nil, nil, err
+			}
+			arr = append(arr, v)
+		}
+		return arr, rest, nil
+	case 0xb0:
+		m := map[string]any{}
+		prev := ""
+		for len(body) > 0 {
+			var t byte
+			var entry []byte
+			if t, entry, body, err = readTLV(body); err != nil {
+				return nil, nil, err
+			}
+			if t != 0x30 {
+				return nil, nil, fmt.Errorf("DER entitlements: dictionary entry is not a SEQUENCE")
+			}
+			t, key, val, err := readTLV(entry)
+			if err != nil {
+				return nil, nil, err
+			}
+			if t != 0x0c || !utf8.Valid(key) {
+				return nil, nil, fmt.Errorf("DER entitlements: dictionary key is not a UTF8String")
+			}
+			if len(m) > 0 && string(key) <= prev {
+				return nil, nil, fmt.Errorf("DER entitlements: dictionary keys out of order")
+			}
+			prev = string(key)
+			v, left, err := decodeDERValue(val, depth+1)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(left) != 0 {
+				return nil, nil, fmt.Errorf("DER entitlements: trailing data in a dictionary entry")
+			}
+			m[string(key)] = v
+		}
+		return m, rest, nil
+	}
+	return nil, nil, fmt.Errorf("DER entitlements: unsupported tag 0x%02x", tag)
 }
