@@ -137,8 +137,6 @@ func EOCDWith(eocd []byte, count int, cdSize, cdOffset int64) ([]byte, error) {
 	}
 	b := append([]byte(nil), eocd...)
 	le := binary.LittleEndian
-	le.PutUint16(b[4:], 0)
-	le.PutUint16(b[6:], 0)
 	le.PutUint16(b[8:], uint16(count))
 	le.PutUint16(b[10:], uint16(count))
 	le.PutUint32(b[12:], uint32(cdSize))

@@ -1,0 +1,322 @@
+package apk
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+
+	"github.com/storesign/storesign/internal/zipx"
+)
+
+// Entries apksig drops from the input (and would regenerate for a source
+// stamp or pin list, which storesign does not write).
+const (
+	stampEntryName   = "stamp-cert-sha256"
+	pinListEntryName = "pinlist.meta"
+)
+
+// sign writes the signed APK. It follows apksig's ApkSigner.sign step by
+// step so that the bytes come out the same.
+func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch *archive) (*Result, error) {
+	var chunkHash crypto.Hash
+	if c.v2 || c.v3 {
+		chunkHash = c.alg.hash
+	}
+	p := newPipeline(ctx, dst, chunkHash, c.v4)
+	defer p.close()
+	res := &Result{
+		V1: c.v1, V2: c.v2, V3: c.v3, V4: c.v4,
+		MinSDKVersion: c.minSDK,
+		Signer:        c.id.Certificate,
+		Chain:         c.id.Chain,
+	}
+	if !c.opts.AlignmentPreserved {
+		res.LibPageAlignment = c.libAlign
+	}
+	sfName, blockName, mfName := c.v1EntryNames()
+
+	// Entries in the order of their local headers.
+	sorted := slices.Clone(arch.Entries)
+	slices.SortStableFunc(sorted, func(a, b *zipx.Entry) int {
+		switch {
+		case a.HeaderOffset < b.HeaderOffset:
+			return -1
+		case a.HeaderOffset > b.HeaderOffset:
+			return 1
+		}
+		return 0
+	})
+
+	var (
+		inOff, outOff int64
+		outCD         = make(map[string][]byte, len(sorted))
+		lastDate      = -1
+		lastTime      = -1
+		sourceMF      *record
+		digests       []v1Digest
+		digestSlots   []*v1Digest
+	)
+	copyRaw := func(off, n int64) error {
+		if err := p.copyFrom(src, off, n); err != nil {
+			return err
+		}
+		outOff += n
+		return nil
+	}
+	for _, e := range sorted {
+		if e.Name == stampEntryName || e.Name == pinListEntryName {
+			continue
+		}
+		output := digestNeeded(e.Name)
+		if c.v1 && (e.Name == sfName || e.Name == blockName || e.Name == mfName) {
+			output = false
+		}
+		if e.HeaderOffset > inOff {
+			if err := copyRaw(inOff, e.HeaderOffset-inOff); err != nil {
+				return nil, err
+			}
+			inOff = e.HeaderOffset
+		}
+		rec, err := readRecord(src, e, arch.lfhEnd)
+		if err != nil {
+			return nil, err
+		}
+		inOff += rec.size
+		if c.v1 && e.Name == mfName {
+			sourceMF = rec
+		}
+		if !output {
+			continue
+		}
+		if d, t := int(e.ModDate), int(e.ModTime); lastDate == -1 || d > lastDate || (d == lastDate && t > lastTime) {
+			lastDate, lastTime = d, t
+		}
+		if c.v1 {
+			slot := &v1Digest{name: e.Name}
+			digestSlots = append(digestSlots, slot)
+			h := c.v1Hash
+			p.run(func() {
+				buf := make([]byte, 64<<10)
+				sum, err := rec.digest(src, h, buf)
+				if err != nil {
+					p.fail(err)
+					return
+				}
+				slot.sum = sum
+			})
+		}
+		outStart := outOff
+		hdr, realigned := c.outputHeader(rec, outStart)
+		if realigned {
+			res.Realigned++
+			if _, err := p.Write(hdr); err != nil {
+				return nil, err
+			}
+			outOff += int64(len(hdr))
+			if err := copyRaw(rec.start+rec.dataStart, rec.size-rec.dataStart); err != nil {
+				return nil, err
+			}
+		} else if err := copyRaw(rec.start, rec.size); err != nil {
+			return nil, err
+		}
+		cd := e.Raw
+		if outStart != rec.start {
+			if cd, err = zipx.WithHeaderOffset(e.Raw, outStart); err != nil {
+				return nil, err
+			}
+		}
+		outCD[e.Name] = cd
+	}
+	if inOff < arch.lfhEnd {
+		if err := copyRaw(inOff, arch.lfhEnd-inOff); err != nil {
+			return nil, err
+		}
+	}
+
+	// The central directory keeps the input's order.
+	var cdRecords [][]byte
+	for _, e := range arch.Entries {
+		if r, ok := outCD[e.Name]; ok {
+			cdRecords = append(cdRecords, r)
+		}
+	}
+	if lastDate == -1 {
+		lastDate, lastTime = 0x3a21, 0 // 1 January 2009, as apksig
+	}
+
+	if c.v1 {
+		var source []byte
+		if sourceMF != nil {
+			var err error
+			if source, err = sourceMF.readAll(src, maxManifestSize); err != nil {
+				return nil, err
+			}
+		}
+		// Wait for the entry digests (and the chunk hashes queued so
+		// far, which is harmless).
+		p.wg.Wait()
+		if err := p.failed(); err != nil {
+			return nil, err
+		}
+		digests = make([]v1Digest, len(digestSlots))
+		for i, s := range digestSlots {
+			digests[i] = *s
+		}
+		mf, sf, block, err := c.v1Files(source, digests)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range []struct {
+			name string
+			data []byte
+		}{{sfName, sf}, {blockName, block}, {mfName, mf}} {
+			comp := zipx.Deflate(f.data, 9)
+			h := zipx.FileHeader{
+				Name:    f.name,
+				Method:  zipx.Deflated,
+				ModTime: uint16(lastTime), ModDate: uint16(lastDate),
+				CRC32:            crc32.ChecksumIEEE(f.data),
+				CompressedSize:   uint32(len(comp)),
+				UncompressedSize: uint32(len(f.data)),
+			}
+			cdRecords = append(cdRecords, h.CentralHeader(outOff))
+			lh := h.LocalHeader()
+			if _, err := p.Write(lh); err != nil {
+				return nil, err
+			}
+			if _, err := p.Write(comp); err != nil {
+				return nil, err
+			}
+			outOff += int64(len(lh) + len(comp))
+		}
+		res.V1Name = c.v1Name
+		res.V1Digest = c.v1Hash
+	}
+	res.Entries = len(cdRecords)
+
+	cd := bytes.Join(cdRecords, nil)
+	eocd, err := zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff)
+	if err != nil {
+		return nil, err
+	}
+
+	var tail [][]byte // signing block, central directory, end record
+	if c.v2 || c.v3 {
+		if pad := (pageAlignment - outOff%pageAlignment) % pageAlignment; pad > 0 {
+			if err := p.zeros(pad); err != nil {
+				return nil, err
+			}
+			outOff += pad
+		}
+		if err := p.finish(); err != nil {
+			return nil, err
+		}
+		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff); err != nil {
+			return nil, err
+		}
+		chunks := make([][]byte, 0, len(p.chunks)+2)
+		for _, ch := range p.chunks {
+			chunks = append(chunks, ch.digest)
+		}
+		chunks = append(chunks, chunkDigests(c.alg.hash, cd)...)
+		chunks = append(chunks, chunkDigests(c.alg.hash, eocd)...)
+		digest := topDigest(c.alg.hash, chunks)
+		block, err := c.signingBlock(digest)
+		if err != nil {
+			return nil, err
+		}
+		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff+int64(len(block))); err != nil {
+			return nil, err
+		}
+		tail = [][]byte{block, cd, eocd}
+	} else {
+		tail = [][]byte{cd, eocd}
+	}
+	p.hash = 0
+	for _, b := range tail {
+		if _, err := p.Write(b); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	res.Size = p.written
+	return res, nil
+}
+
+// outputHeader decides, as apksig's outputInputJarEntryLfhRecord does,
+// whether rec can be copied as it is to output offset out, or needs a new
+// local header whose extra field aligns its data. It returns the new
+// header (fixed part, name, extra) and true in the second case.
+func (c *config) outputHeader(rec *record, out int64) ([]byte, bool) {
+	preserved := c.opts.AlignmentPreserved
+	if rec.start == out && preserved {
+		return nil, false
+	}
+	align := int64(rec.alignment(c.libAlign))
+	if align <= 1 || (rec.start%align == out%align && preserved) {
+		return nil, false
+	}
+	if (rec.start+rec.dataStart)%align != 0 && preserved {
+		return nil, false
+	}
+	nameLen := int64(len(rec.e.Name))
+	extra := zipx.AlignExtra(rec.extra, out+zipx.LocalHeaderLen+nameLen, int(align))
+	hdr := make([]byte, 0, zipx.LocalHeaderLen+nameLen+int64(len(extra)))
+	hdr = append(hdr, rec.head...)
+	hdr = append(hdr, extra...)
+	binary.LittleEndian.PutUint16(hdr[28:], uint16(len(extra)))
+	return hdr, true
+}
+
+// signingBlock signs the content digest with v2 and v3 and returns the
+// APK Signing Block.
+func (c *config) signingBlock(digest []byte) ([]byte, error) {
+	certs := make([][]byte, 0, 1+len(c.id.Chain))
+	for _, cert := range c.id.Certificates() {
+		certs = append(certs, cert.Raw)
+	}
+	pub := c.id.Certificate.RawSubjectPublicKeyInfo
+	var pairs []idValue
+	if c.v2 {
+		var attrs []byte
+		if c.v3 {
+			var e enc
+			e.u32(8).u32(attrStrippingProtection).u32(3)
+			attrs = e.Bytes()
+		}
+		sd := schemeV2SignedData(c.alg.id, digest, certs, attrs)
+		sig, err := c.schemeSign(sd)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, idValue{blockIDSchemeV2, schemeV2Block(sd, sig, c.alg.id, pub)})
+	}
+	if c.v3 {
+		const maxSDK = 0x7fffffff
+		sd := schemeV3SignedData(c.alg.id, digest, certs, sdkMinV3Signer, maxSDK, nil)
+		sig, err := c.schemeSign(sd)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, idValue{blockIDSchemeV3, schemeV3Block(sd, sdkMinV3Signer, maxSDK, sig, c.alg.id, pub)})
+	}
+	return buildSigningBlock(pairs), nil
+}
+
+// schemeSign signs a v2/v3 signer's signed data.
+func (c *config) schemeSign(data []byte) ([]byte, error) {
+	d := c.alg.hash.New()
+	d.Write(data)
+	sig, err := c.id.Signer.Sign(c.rand, d.Sum(nil), c.alg.hash)
+	if err != nil {
+		return nil, fmt.Errorf("signing: %w", err)
+	}
+	return sig, nil
+}

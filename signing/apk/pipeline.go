@@ -1,0 +1,229 @@
+package apk
+
+import (
+	"context"
+	"crypto"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// chunkSize is the chunk of APK Signature Scheme v2/v3 content digests
+// (apksig's CONTENT_DIGESTED_CHUNK_MAX_SIZE_BYTES).
+const chunkSize = 1 << 20
+
+// v4BlockSize is the block of the v4 (fs-verity style) Merkle tree.
+const v4BlockSize = 4096
+
+// pipeline writes the output in order, one chunk at a time, while worker
+// goroutines hash the chunks already written (and run other jobs such as
+// the v1 entry digests). Memory is bounded by the buffer pool.
+type pipeline struct {
+	ctx  context.Context
+	dst  io.Writer
+	hash crypto.Hash // chunk digests; 0 computes none
+	v4   bool        // also hash 4 KiB leaves for the v4 Merkle tree
+
+	buf     []byte      // chunk being filled
+	pool    chan []byte // free chunk buffers
+	jobs    chan func()
+	wg      sync.WaitGroup // running jobs
+	workers sync.WaitGroup
+
+	written int64
+	chunks  []*chunkResult
+
+	mu  sync.Mutex
+	err error
+}
+
+// chunkResult is what the workers compute for one chunk.
+type chunkResult struct {
+	digest []byte   // H(0xa5 || uint32 len || chunk)
+	leaves [][]byte // SHA-256 of each 4 KiB block, for v4
+}
+
+func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) *pipeline {
+	n := runtime.GOMAXPROCS(0)
+	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func())}
+	nbuf := 2*n + 2
+	p.pool = make(chan []byte, nbuf)
+	for range nbuf {
+		p.pool <- make([]byte, 0, chunkSize)
+	}
+	p.buf = <-p.pool
+	p.workers.Add(n)
+	for range n {
+		go func() {
+			defer p.workers.Done()
+			for job := range p.jobs {
+				job()
+				p.wg.Done()
+			}
+		}()
+	}
+	return p
+}
+
+// fail records the first error.
+func (p *pipeline) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+}
+
+func (p *pipeline) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// run queues a job for the workers.
+func (p *pipeline) run(job func()) {
+	p.wg.Add(1)
+	p.jobs <- job
+}
+
+// close stops the workers after the queued jobs finish.
+func (p *pipeline) close() {
+	close(p.jobs)
+	p.workers.Wait()
+}
+
+// Write appends b to the output.
+func (p *pipeline) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		k := min(len(b), chunkSize-len(p.buf))
+		p.buf = append(p.buf, b[:k]...)
+		b = b[k:]
+		if len(p.buf) == chunkSize {
+			if err := p.flush(); err != nil {
+				return n - len(b), err
+			}
+		}
+	}
+	return n, nil
+}
+
+// copyFrom appends n bytes of r at off to the output.
+func (p *pipeline) copyFrom(r io.ReaderAt, off, n int64) error {
+	for n > 0 {
+		k := min(n, int64(chunkSize-len(p.buf)))
+		l := len(p.buf)
+		p.buf = p.buf[:l+int(k)]
+		if _, err := r.ReadAt(p.buf[l:], off); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("reading input at offset %d: %w", off, err)
+		}
+		off += k
+		n -= k
+		if len(p.buf) == chunkSize {
+			if err := p.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// zeros appends n zero bytes.
+func (p *pipeline) zeros(n int64) error {
+	var z [4096]byte
+	for n > 0 {
+		k := min(n, int64(len(z)))
+		if _, err := p.Write(z[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+// flush writes the current (possibly partial) chunk and hands it to the
+// workers for hashing.
+func (p *pipeline) flush() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.failed(); err != nil {
+		return err
+	}
+	if _, err := p.dst.Write(p.buf); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	p.written += int64(len(p.buf))
+	b := p.buf
+	if p.hash == 0 && !p.v4 {
+		p.buf = b[:0]
+		return nil
+	}
+	res := new(chunkResult)
+	p.chunks = append(p.chunks, res)
+	h, v4 := p.hash, p.v4
+	p.run(func() {
+		if h != 0 {
+			res.digest = chunkDigest(h, b)
+		}
+		if v4 {
+			res.leaves = merkleLeaves(b)
+		}
+		p.pool <- b[:0]
+	})
+	p.buf = <-p.pool
+	return nil
+}
+
+// finish flushes the last chunk and waits for every job.
+func (p *pipeline) finish() error {
+	err := p.flush()
+	p.wg.Wait()
+	if err != nil {
+		return err
+	}
+	return p.failed()
+}
+
+// chunkDigest is apksig's digest of one content chunk.
+func chunkDigest(h crypto.Hash, b []byte) []byte {
+	d := h.New()
+	var pre [5]byte
+	pre[0] = 0xa5
+	binary.LittleEndian.PutUint32(pre[1:], uint32(len(b)))
+	d.Write(pre[:])
+	d.Write(b)
+	return d.Sum(nil)
+}
+
+// chunkDigests digests b (a whole section) in chunkSize chunks.
+func chunkDigests(h crypto.Hash, b []byte) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		k := min(len(b), chunkSize)
+		out = append(out, chunkDigest(h, b[:k]))
+		b = b[k:]
+	}
+	return out
+}
+
+// topDigest combines chunk digests: H(0x5a || uint32 count || digests).
+func topDigest(h crypto.Hash, chunks [][]byte) []byte {
+	d := h.New()
+	var pre [5]byte
+	pre[0] = 0x5a
+	binary.LittleEndian.PutUint32(pre[1:], uint32(len(chunks)))
+	d.Write(pre[:])
+	for _, c := range chunks {
+		d.Write(c)
+	}
+	return d.Sum(nil)
+}

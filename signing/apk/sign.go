@@ -1,0 +1,271 @@
+package apk
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/axml"
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing"
+)
+
+// Errors returned by [Sign] for inputs it cannot sign.
+var (
+	// ErrNotZip means the input is not a zip archive at all.
+	ErrNotZip = errors.New("apk: not a zip archive")
+	// ErrMalformed means the input is a damaged or truncated zip archive.
+	ErrMalformed = errors.New("apk: malformed zip archive")
+	// ErrNotAPK means the zip archive has no AndroidManifest.xml.
+	ErrNotAPK = errors.New("apk: not an APK (no AndroidManifest.xml)")
+	// ErrNoScheme means every signature scheme was turned off.
+	ErrNoScheme = errors.New("apk: no signature scheme enabled")
+)
+
+// DuplicateEntryError reports an archive holding two entries with one
+// name, which Android refuses to install.
+type DuplicateEntryError struct{ Name string }
+
+func (e *DuplicateEntryError) Error() string {
+	return fmt.Sprintf("apk: duplicate zip entry %q", e.Name)
+}
+
+// Default values of [Options].
+const (
+	// DefaultLibPageAlignment is the alignment of uncompressed native
+	// libraries: 16 KiB, for Android 15's 16 KB pages, as apksigner 35.
+	DefaultLibPageAlignment = 16384
+	// DefaultCreatedBy is the Created-By value of the v1 .SF file, as
+	// apksigner writes it.
+	DefaultCreatedBy = "1.0 (Android)"
+	// sdkN is Android 7.0, the first release that checks v2 signatures:
+	// from it on, JAR signatures are not needed.
+	sdkN = 24
+)
+
+// Options tunes [Sign]. The zero value signs as `apksigner sign` 35 does
+// by default, except that v4 is off and v1 follows minSdkVersion (see
+// V1SigningEnabled).
+type Options struct {
+	// V1SigningEnabled, V2SigningEnabled and V3SigningEnabled turn JAR
+	// signing and APK Signature Scheme v2 and v3 on or off. Nil means the
+	// default: v1 only when the minimum SDK version is below 24 (Android 7
+	// checks v2 and ignores v1), v2 and v3 always.
+	V1SigningEnabled, V2SigningEnabled, V3SigningEnabled *bool
+	// V4SigningEnabled adds an APK Signature Scheme v4 signature: the
+	// .idsig file apksigner writes beside the APK for incremental
+	// installs. It needs v2 or v3. [Sign] writes it to V4Signature;
+	// [SignFile] to V4Signature, or when that is nil to out+".idsig".
+	V4SigningEnabled bool
+	V4Signature      io.Writer
+	// MinSDKVersion is the lowest Android API level the signatures must
+	// work on. Zero means the minSdkVersion of AndroidManifest.xml.
+	MinSDKVersion int
+	// AlignmentPreserved keeps the alignment of entries that already have
+	// one (apksigner's --alignment-preserved) instead of aligning stored
+	// entries to 4 bytes and stored native libraries to LibPageAlignment.
+	AlignmentPreserved bool
+	// LibPageAlignment aligns uncompressed .so entries; zero means
+	// DefaultLibPageAlignment (16 KiB). Use 4096 for the pre-Android 15
+	// layout.
+	LibPageAlignment int
+	// SignerName is the base name of the v1 signature files
+	// (META-INF/<NAME>.SF and .RSA or .EC), turned into the safe 8
+	// character form apksigner uses. Empty means the identity's keystore
+	// alias, else "CERT".
+	SignerName string
+	// CreatedBy is the .SF file's Created-By value; empty means
+	// DefaultCreatedBy.
+	CreatedBy string
+	// Rand is the randomness for ECDSA signatures; nil means crypto/rand.
+	// RSA signatures are deterministic.
+	Rand io.Reader
+	// Check, when not nil, is called by [SignFile] on the complete output
+	// before it is renamed into place; an error abandons the output.
+	Check func(ctx context.Context, r io.ReaderAt, size int64) error
+	// Log receives debug messages; nil discards them.
+	Log *slog.Logger
+}
+
+// Result describes a signed APK.
+type Result struct {
+	// V1, V2, V3 and V4 report the signature schemes written.
+	V1, V2, V3, V4 bool
+	// MinSDKVersion is the minimum SDK version the signatures were
+	// chosen for.
+	MinSDKVersion int
+	// Signer is the signing certificate; Chain the certificates after it.
+	Signer *x509.Certificate
+	Chain  []*x509.Certificate
+	// V1Name is the base name of the v1 signature files ("" without v1),
+	// V1Digest the digest algorithm of the JAR manifest.
+	V1Name   string
+	V1Digest crypto.Hash
+	// Entries is the number of zip entries written, signature files
+	// included.
+	Entries int
+	// Realigned counts the entries whose alignment padding was rewritten.
+	Realigned int
+	// LibPageAlignment is the alignment of stored native libraries, or
+	// 0 when AlignmentPreserved was set.
+	LibPageAlignment int
+	// Size is the size of the signed APK in bytes.
+	Size int64
+	// Duration is how long signing took.
+	Duration time.Duration
+}
+
+// Schemes lists the schemes written, as "v1", "v2", "v3", "v4".
+func (r *Result) Schemes() []string {
+	var s []string
+	for i, on := range []bool{r.V1, r.V2, r.V3, r.V4} {
+		if on {
+			s = append(s, fmt.Sprintf("v%d", i+1))
+		}
+	}
+	return s
+}
+
+// SignFile signs the APK at in and writes the result to out (and with v4
+// to out+".idsig"). The output appears only when complete and, if
+// opts.Check is set, checked; the input is never modified.
+func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Options) (*Result, error) {
+	f, err := os.Open(in)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder, not an APK", in)
+	}
+	o, err := atomicfile.Create(out, in)
+	if err != nil {
+		return nil, err
+	}
+	defer o.Abort()
+	res, err := Sign(ctx, o, f, st.Size(), id, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Check != nil {
+		if err := opts.Check(ctx, o.File, res.Size); err != nil {
+			return nil, fmt.Errorf("checking the signed APK: %w", err)
+		}
+	}
+	if err := o.Commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// unwrapPathError drops the "open" operation from *os.PathError, which
+// reads badly in a one-line message.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// Sign signs the APK in src (size bytes) with id and writes the signed
+// APK to dst, the way `apksigner sign` 35 does: it drops the old JAR
+// signature files and APK Signing Block, copies every other entry raw
+// (aligning stored ones), adds the JAR signature (v1) and an APK Signing
+// Block with v2 and v3 signatures. For the same input, identity and
+// options the output is byte-identical to apksigner's (RSA keys).
+//
+// Entries are read once, in order, and written as they are read; content
+// digests are computed on all cores while writing. Memory use does not
+// grow with the size of the APK (beyond its central directory).
+func Sign(ctx context.Context, dst io.Writer, src io.ReaderAt, size int64, id *signing.Identity, opts Options) (*Result, error) {
+	start := time.Now()
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if id == nil || id.Signer == nil || id.Certificate == nil {
+		return nil, errors.New("apk: signing needs a private key and its certificate")
+	}
+	arch, err := readArchive(src, size)
+	if err != nil {
+		return nil, err
+	}
+	manifest := arch.find("AndroidManifest.xml")
+	if manifest == nil {
+		return nil, ErrNotAPK
+	}
+	minSDK := opts.MinSDKVersion
+	if minSDK <= 0 {
+		data, err := manifest.ReadAll(src, arch.lfhEnd, maxManifestSize)
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading AndroidManifest.xml: %w", ErrMalformed, err)
+		}
+		m, err := axml.ParseManifest(data)
+		if err != nil {
+			return nil, fmt.Errorf("reading minSdkVersion from AndroidManifest.xml: %w (pass the minimum SDK version to override)", err)
+		}
+		minSDK = m.MinSDKVersion
+	}
+	cfg, err := newConfig(id, minSDK, opts)
+	if err != nil {
+		return nil, err
+	}
+	log.Debug("signing APK", "entries", len(arch.Entries), "minSdk", minSDK, "v1", cfg.v1, "v2", cfg.v2, "v3", cfg.v3, "v4", opts.V4Signature != nil)
+	res, err := cfg.sign(ctx, dst, src, arch)
+	if err != nil {
+		return nil, err
+	}
+	res.Duration = time.Since(start)
+	log.Debug("signed APK", "size", res.Size, "duration", res.Duration)
+	return res, nil
+}
+
+// maxManifestSize bounds the JAR and Android manifests read into memory.
+const maxManifestSize = 64 << 20
+
+// archive is the parsed input.
+type archive struct {
+	*zipx.Archive
+	// lfhEnd is the end of the entries section: the start of the APK
+	// Signing Block if there is one, else of the central directory.
+	lfhEnd int64
+	byName map[string]*zipx.Entry
+}
+
+func (a *archive) find(name string) *zipx.Entry { return a.byName[name] }
+
+func readArchive(src io.ReaderAt, size int64) (*archive, error) {
+	za, err := zipx.Read(src, size)
+	if err != nil {
+		var dup *zipx.DuplicateError
+		switch {
+		case errors.As(err, &dup):
+			return nil, &DuplicateEntryError{Name: dup.Name}
+		case errors.Is(err, zipx.ErrFormat):
+			return nil, ErrNotZip
+		case errors.Is(err, zipx.ErrTruncated):
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		return nil, err
+	}
+	a := &archive{Archive: za, lfhEnd: za.CDOffset, byName: make(map[string]*zipx.Entry, len(za.Entries))}
+	if off, ok := findSigningBlock(src, za.CDOffset); ok {
+		a.lfhEnd = off
+	}
+	for _, e := range za.Entries {
+		a.byName[e.Name] = e
+	}
+	return a, nil
+}
