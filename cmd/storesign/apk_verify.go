@@ -2,9 +2,319 @@ package main
 
 import (
 	"context"
+	"crypto/dsa" //nolint:staticcheck // old APKs are DSA-signed; reporting only.
+	"crypto/ecdsa"
+	"crypto/md5"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"strings"
+
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing/apk"
 )
 
+const apkVerifyUsage = "apk verify [--print-certs] [--json] [--min-sdk-version N] [--max-sdk-version N] [-v] APK"
+
+// apkVerifyCmd is `storesign apk verify`, modelled on `apksigner verify`.
 func apkVerifyCmd(ctx context.Context, e *env, args []string) error {
-	return errors.New("apk verify: not implemented yet")
+	fset := newFlagSet(e, "apk verify", apkVerifyUsage)
+	printCerts := fset.Bool("print-certs", false, "print the signers' certificates (DN and SHA-256, SHA-1, MD5 apkvDigestSet)")
+	asJSON := fset.Bool("json", false, "print the result as JSON")
+	minSDK := fset.Int("min-sdk-version", 0, "lowest Android API level to verify for (default: the APK's minSdkVersion)")
+	maxSDK := fset.Int("max-sdk-version", 0, "highest Android API level to verify for (default: all)")
+	var verbose bool
+	fset.BoolVar(&verbose, "v", false, "print the schemes the APK verified with, and warnings")
+	fset.BoolVar(&verbose, "verbose", false, "same as -v")
+	in := fset.String("in", "", "the APK to verify (or give it as the argument)")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	path := *in
+	switch rest := fset.Args(); {
+	case len(rest) == 1 && path == "":
+		path = rest[0]
+	case len(rest) == 0 && path != "":
+	case len(rest) == 0:
+		return usagef("apk verify: no APK given: storesign %s", apkVerifyUsage)
+	default:
+		return usagef("apk verify: one APK at a time, got %d", len(rest)+apkvBtoi(path != ""))
+	}
+	if *minSDK < 0 || *maxSDK < 0 {
+		return usagef("apk verify: SDK versions must be positive")
+	}
+	if *minSDK > 0 && *maxSDK > 0 && *minSDK > *maxSDK {
+		return usagef("apk verify: --min-sdk-version %d is above --max-sdk-version %d", *minSDK, *maxSDK)
+	}
+
+	res, err := apk.VerifyFile(ctx, path, apk.VerifyOptions{MinSDK: *minSDK, MaxSDK: *maxSDK})
+	if err != nil {
+		return apkvError(path, err)
+	}
+	if *asJSON {
+		if err := apkvWriteJSON(e.stdout, path, res); err != nil {
+			return err
+		}
+	} else {
+		apkvWriteText(e, res, verbose, *printCerts)
+	}
+	if !res.Verified {
+		msg := "is not signed"
+		if len(res.Errors) > 0 {
+			msg = "does not verify: " + res.Errors[0]
+			if n := len(res.Errors) - 1; n > 0 {
+				msg += fmt.Sprintf(" (and %d more errors; run with -v to see them)", n)
+			}
+		}
+		return fmt.Errorf("%s %s", path, msg)
+	}
+	return nil
+}
+
+func apkvBtoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// apkvError turns a read failure into one line naming the file and
+// what to do.
+func apkvError(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such file: check the path", path)
+	case errors.Is(err, zipx.ErrFormat):
+		return fmt.Errorf("%s is not an APK (not a zip archive): pass a .apk file", path)
+	case errors.Is(err, zipx.ErrTruncated):
+		return fmt.Errorf("%s is truncated or damaged: download or build it again", path)
+	case errors.Is(err, apk.ErrNoAndroidManifest):
+		return fmt.Errorf("%s has no AndroidManifest.xml: it is not an APK (or pass --min-sdk-version to verify it anyway)", path)
+	}
+	var dup *zipx.DuplicateError
+	if errors.As(err, &dup) {
+		return fmt.Errorf("%s has two entries named %q: it is malformed and Android would refuse it", path, dup.Name)
+	}
+	return fmt.Errorf("%s cannot be verified: %v", path, strings.TrimPrefix(err.Error(), "verifying "+path+": "))
+}
+
+func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts bool) {
+	w := e.stdout
+	if verbose {
+		if res.Verified {
+			fmt.Fprintln(w, "Verifies")
+		} else {
+			fmt.Fprintln(w, "DOES NOT VERIFY")
+		}
+		fmt.Fprintf(w, "Verified using v1 scheme (JAR signing): %v\n", res.V1)
+		fmt.Fprintf(w, "Verified using v2 scheme (APK Signature Scheme v2): %v\n", res.V2)
+		fmt.Fprintf(w, "Verified using v3 scheme (APK Signature Scheme v3): %v\n", res.V3)
+		fmt.Fprintf(w, "Verified using v3.1 scheme (APK Signature Scheme v3.1): %v\n", res.V31)
+		if res.Verified {
+			fmt.Fprintf(w, "Number of signers: %d\n", len(res.Signers))
+		}
+	}
+	if res.Verified && printCerts {
+		if res.V31 {
+			for _, s := range append(append([]*apk.VerifySigner(nil), res.V31Signers...), res.V3Signers...) {
+				apkvPrintCert(w, s.Certificate, apkvV3Name(s), verbose)
+			}
+		} else {
+			for i, s := range res.Signers {
+				apkvPrintCert(w, s.Certificate, fmt.Sprintf("Signer #%d", i+1), verbose)
+			}
+		}
+		if verbose && len(res.Lineage) > 1 {
+			for i, c := range res.Lineage {
+				apkvPrintCert(w, c, fmt.Sprintf("Lineage certificate #%d", i+1), false)
+			}
+		}
+	}
+	if verbose {
+		for _, m := range res.Errors {
+			fmt.Fprintln(e.stderr, "ERROR: "+m)
+		}
+	}
+	for _, m := range res.Warnings {
+		fmt.Fprintln(e.stderr, "WARNING: "+m)
+	}
+}
+
+func apkvV3Name(s *apk.VerifySigner) string {
+	dev := ""
+	if s.DevRelease {
+		dev = " (dev release=true)"
+	}
+	return fmt.Sprintf("Signer (minSdkVersion=%d%s, maxSdkVersion=%d)", s.MinSDK, dev, s.MaxSDK)
+}
+
+func apkvPrintCert(w io.Writer, c *x509.Certificate, name string, verbose bool) {
+	if c == nil {
+		return
+	}
+	d := apkvCertDigests(c)
+	fmt.Fprintf(w, "%s certificate DN: %s\n", name, apkvDN(c.RawSubject))
+	fmt.Fprintf(w, "%s certificate SHA-256 digest: %s\n", name, d.SHA256)
+	fmt.Fprintf(w, "%s certificate SHA-1 digest: %s\n", name, d.SHA1)
+	fmt.Fprintf(w, "%s certificate MD5 digest: %s\n", name, d.MD5)
+	if verbose {
+		alg, bits := apkvKeyInfo(c)
+		fmt.Fprintf(w, "%s key algorithm: %s\n", name, alg)
+		fmt.Fprintf(w, "%s key size (bits): %d\n", name, bits)
+		fmt.Fprintf(w, "%s public key SHA-256 digest: %s\n", name, d.KeySHA256)
+		fmt.Fprintf(w, "%s public key SHA-1 digest: %s\n", name, d.KeySHA1)
+		fmt.Fprintf(w, "%s public key MD5 digest: %s\n", name, d.KeyMD5)
+	}
+}
+
+type apkvDigestSet struct {
+	SHA256, SHA1, MD5          string
+	KeySHA256, KeySHA1, KeyMD5 string
+}
+
+func apkvCertDigests(c *x509.Certificate) apkvDigestSet {
+	s256 := sha256.Sum256(c.Raw)
+	s1 := sha1.Sum(c.Raw)
+	m5 := md5.Sum(c.Raw)
+	k256 := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	k1 := sha1.Sum(c.RawSubjectPublicKeyInfo)
+	km5 := md5.Sum(c.RawSubjectPublicKeyInfo)
+	return apkvDigestSet{
+		hex.EncodeToString(s256[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(m5[:]),
+		hex.EncodeToString(k256[:]), hex.EncodeToString(k1[:]), hex.EncodeToString(km5[:]),
+	}
+}
+
+func apkvKeyInfo(c *x509.Certificate) (string, int) {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return "RSA", k.N.BitLen()
+	case *ecdsa.PublicKey:
+		return "EC", k.Curve.Params().BitSize
+	case *dsa.PublicKey:
+		return "DSA", k.P.BitLen()
+	}
+	return c.PublicKeyAlgorithm.String(), 0
+}
+
+// apkvDN formats a DN as Java's X500Principal does (and so
+// apksigner): most specific attribute first, ", " between attributes.
+func apkvDN(raw []byte) string {
+	var seq pkix.RDNSequence
+	if _, err := asn1.Unmarshal(raw, &seq); err != nil {
+		return ""
+	}
+	names := map[string]string{
+		"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.9": "STREET",
+		"2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.5": "SERIALNUMBER", "2.5.4.4": "SURNAME",
+		"2.5.4.42": "GIVENNAME", "2.5.4.12": "T", "2.5.4.46": "DNQUALIFIER",
+		"1.2.840.113549.1.9.1": "EMAILADDRESS", "0.9.2342.19200300.100.1.25": "DC",
+		"0.9.2342.19200300.100.1.1": "UID",
+	}
+	var parts []string
+	for i := len(seq) - 1; i >= 0; i-- {
+		var rdn []string
+		for _, atv := range seq[i] {
+			name, ok := names[atv.Type.String()]
+			if !ok {
+				name = "OID." + atv.Type.String()
+			}
+			rdn = append(rdn, name+"="+apkvEscape(fmt.Sprint(atv.Value)))
+		}
+		parts = append(parts, strings.Join(rdn, " + "))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func apkvEscape(s string) string {
+	if strings.ContainsAny(s, ",+=\"\\<>;") || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") || strings.HasPrefix(s, "#") {
+		return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+	}
+	return s
+}
+
+type apkvJSONSigner struct {
+	Scheme          string `json:"scheme"`
+	Name            string `json:"name"`
+	DN              string `json:"dn"`
+	SHA256          string `json:"certificateSha256"`
+	SHA1            string `json:"certificateSha1"`
+	MD5             string `json:"certificateMd5"`
+	KeyAlgorithm    string `json:"keyAlgorithm"`
+	KeySize         int    `json:"keySize"`
+	PublicKeySHA256 string `json:"publicKeySha256"`
+	MinSDK          int    `json:"minSdkVersion,omitempty"`
+	MaxSDK          int    `json:"maxSdkVersion,omitempty"`
+	DevRelease      bool   `json:"devRelease,omitempty"`
+}
+
+type apkvJSONResult struct {
+	File     string           `json:"file"`
+	Verified bool             `json:"verified"`
+	Schemes  map[string]bool  `json:"schemes"`
+	MinSDK   int              `json:"minSdkVersion"`
+	MaxSDK   int              `json:"maxSdkVersion"`
+	Signers  []apkvJSONSigner `json:"signers"`
+	Lineage  []apkvJSONSigner `json:"lineage,omitempty"`
+	Errors   []string         `json:"errors"`
+	Warnings []string         `json:"warnings"`
+}
+
+func apkvToJSON(s *apk.VerifySigner, c *x509.Certificate) apkvJSONSigner {
+	d := apkvCertDigests(c)
+	alg, bits := apkvKeyInfo(c)
+	j := apkvJSONSigner{
+		DN: apkvDN(c.RawSubject), SHA256: d.SHA256, SHA1: d.SHA1, MD5: d.MD5,
+		KeyAlgorithm: alg, KeySize: bits, PublicKeySHA256: d.KeySHA256,
+	}
+	if s != nil {
+		j.Scheme, j.Name, j.DevRelease = s.Scheme, s.Name, s.DevRelease
+		if s.Scheme == "v3" || s.Scheme == "v3.1" {
+			j.MinSDK, j.MaxSDK = s.MinSDK, s.MaxSDK
+		}
+	}
+	return j
+}
+
+func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult) error {
+	out := apkvJSONResult{
+		File:     path,
+		Verified: res.Verified,
+		Schemes:  map[string]bool{"v1": res.V1, "v2": res.V2, "v3": res.V3, "v3.1": res.V31},
+		MinSDK:   res.MinSDK,
+		MaxSDK:   res.MaxSDK,
+		Signers:  []apkvJSONSigner{},
+		Errors:   res.Errors,
+		Warnings: res.Warnings,
+	}
+	if out.MaxSDK == math.MaxInt32 {
+		out.MaxSDK = 0
+	}
+	if out.Errors == nil {
+		out.Errors = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	for _, s := range res.Signers {
+		if s.Certificate != nil {
+			out.Signers = append(out.Signers, apkvToJSON(s, s.Certificate))
+		}
+	}
+	for _, c := range res.Lineage {
+		out.Lineage = append(out.Lineage, apkvToJSON(nil, c))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }

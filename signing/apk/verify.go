@@ -22,6 +22,7 @@ const (
 	vSDKN            = 24
 	vSDKO            = 26
 	vSDKP            = 28
+	vSDKR            = 30
 	vSDKV31          = 33 // Android 13: APK Signature Scheme v3.1
 )
 
@@ -301,6 +302,20 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			res.Errors = append(res.Errors, fmt.Sprintf("Missing APK Signature Scheme v2 signature required for target sandbox version %d", m.TargetSandboxVersion))
 		}
 	}
+	// Android R and newer refuse JAR-only APKs that target R or newer.
+	if maxSDK >= vSDKR {
+		m, err := v.androidManifest()
+		if err != nil {
+			return nil, err
+		}
+		target := m.TargetSDKVersion
+		if target == 0 {
+			target = m.MinSDKVersion
+		}
+		if target >= vSDKR && len(found) == 0 {
+			res.Errors = append(res.Errors, fmt.Sprintf("Target SDK version %d requires a minimum of signature scheme v2; the APK is not signed with this or a later signature scheme", target))
+		}
+	}
 
 	if minSDK < vSDKN || len(found) == 0 {
 		if err := v.verifyV1(supported, found, minSDK, maxSDK); err != nil {
@@ -470,11 +485,14 @@ func (v *vVerifier) mergeScheme(sr *vSchemeResult) {
 		res.V2Signers, res.V2 = out, ok
 	case "v3":
 		res.V3Signers, res.V3 = out, ok
-		if ok && sr.lineage != nil {
+		if ok && sr.lineage != nil && res.Lineage == nil {
 			res.Lineage = sr.lineage.certs
 		}
 	default:
 		res.V31Signers, res.V31 = out, ok
+		if ok && sr.lineage != nil {
+			res.Lineage = sr.lineage.certs
+		}
 	}
 }
 
