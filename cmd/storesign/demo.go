@@ -2,9 +2,177 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/storesign/storesign/signing/signingtest"
 )
 
+// runDemo does the main job on built-in samples: it writes a throwaway
+// identity (a keystore for Android, a .p12, its root and a provisioning
+// profile for iOS) and sample apps into a folder, then runs the same
+// commands a user would — sign, verify — and prints what they print.
 func runDemo(ctx context.Context, e *env, args []string) error {
-	return errors.New("demo: not implemented yet")
+	fs := newFlagSet(e, "demo", "demo [--dir DIR] [--platform all|android|ios]")
+	dir := fs.String("dir", "", "keep the samples, keys and signed apps in DIR (default: a temporary folder, removed afterwards)")
+	platform := fs.String("platform", "all", "which samples: all, android or ios")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("demo: unexpected argument %q", fs.Arg(0))
+	}
+	android, ios := true, true
+	switch *platform {
+	case "all":
+	case "android":
+		ios = false
+	case "ios":
+		android = false
+	default:
+		return usagef("demo: --platform is all, android or ios, not %q", *platform)
+	}
+
+	work := *dir
+	if work == "" {
+		tmp, err := os.MkdirTemp("", "storesign-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		work = tmp
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	d := &demo{e: e, dir: work}
+	fmt.Fprintf(e.stdout, "storesign demo: samples, throwaway keys and outputs in %s\n", work)
+	if android {
+		if err := d.android(ctx); err != nil {
+			return err
+		}
+	}
+	if ios {
+		if err := d.ios(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(e.stdout, "\ndemo: every sample was signed and verified")
+	return nil
+}
+
+type demo struct {
+	e   *env
+	dir string
+}
+
+// file writes a demo file and returns its path; secret material is 0600.
+func (d *demo) file(name string, data []byte) (string, error) {
+	p := filepath.Join(d.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", err
+	}
+	return p, os.WriteFile(p, data, 0o600)
+}
+
+// run prints a command line as a user would type it, then runs it.
+func (d *demo) run(ctx context.Context, f func(context.Context, *env, []string) error, args ...string) error {
+	shown := make([]string, len(args))
+	for i, a := range args {
+		shown[i] = strings.ReplaceAll(a, d.dir+string(filepath.Separator), "")
+	}
+	fmt.Fprintf(d.e.stdout, "\n$ storesign %s\n", strings.Join(shown, " "))
+	if err := f(ctx, d.e, args[2:]); err != nil {
+		return fmt.Errorf("demo: storesign %s %s: %w", args[0], args[1], err)
+	}
+	return nil
+}
+
+func (d *demo) android(ctx context.Context) error {
+	id := signingtest.SelfSigned("storesign demo upload key", nil)
+	const storePass, keyPass = "demo-store-password", "demo-key-password"
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"android/upload.jks", signingtest.JKS(id, "upload", storePass, keyPass)},
+		{"android/store.pass", []byte(storePass)},
+		{"android/key.pass", []byte(keyPass)},
+		{"android/sample.apk", signingtest.APK(signingtest.APKOptions{
+			Package: "com.example.demo", VersionName: "1.0", MinSDK: 21,
+			NativeABIs: []string{"arm64-v8a", "armeabi-v7a"}, Assets: 8,
+		})},
+		{"android/sample.aab", signingtest.Bundle(signingtest.APKOptions{Package: "com.example.demo", VersionName: "1.0"})},
+	}
+	paths := map[string]string{}
+	for _, f := range files {
+		p, err := d.file(f.name, f.data)
+		if err != nil {
+			return err
+		}
+		paths[f.name] = p
+	}
+	key := []string{
+		"--ks", paths["android/upload.jks"], "--ks-key-alias", "upload",
+		"--ks-pass", "file:" + paths["android/store.pass"], "--key-pass", "file:" + paths["android/key.pass"],
+	}
+	apkOut := filepath.Join(d.dir, "android", "sample-signed.apk")
+	aabOut := filepath.Join(d.dir, "android", "sample-signed.aab")
+	steps := []struct {
+		f    func(context.Context, *env, []string) error
+		args []string
+	}{
+		{apkSignCmd, append(append([]string{"apk", "sign"}, key...), "--in", paths["android/sample.apk"], "--out", apkOut)},
+		{apkVerifyCmd, []string{"apk", "verify", "--print-certs", apkOut}},
+		{aabSignCmd, append(append([]string{"aab", "sign"}, key...), "--in", paths["android/sample.aab"], "--out", aabOut)},
+		{aabVerifyCmd, []string{"aab", "verify", aabOut}},
+	}
+	for _, s := range steps {
+		if err := d.run(ctx, s.f, s.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *demo) ios(ctx context.Context) error {
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	const p12Pass = "demo-p12-password"
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"ios/distribution.p12", signingtest.PKCS12(apple.Identity, p12Pass)},
+		{"ios/p12.pass", []byte(p12Pass)},
+		{"ios/root.pem", signingtest.CertPEM(apple.Root.Certificate)},
+		{"ios/AppStore.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Demo App Store", AppID: "com.example.*"})},
+		{"ios/Studio.ipa", signingtest.IPA(signingtest.IPAOptions{BundleID: "com.example.studio"})},
+	}
+	paths := map[string]string{}
+	for _, f := range files {
+		p, err := d.file(f.name, f.data)
+		if err != nil {
+			return err
+		}
+		paths[f.name] = p
+	}
+	out := filepath.Join(d.dir, "ios", "Signed.ipa")
+	steps := []struct {
+		f    func(context.Context, *env, []string) error
+		args []string
+	}{
+		{ipaResignCmd, []string{"ipa", "resign",
+			"--p12", paths["ios/distribution.p12"], "--p12-pass", "file:" + paths["ios/p12.pass"],
+			"--profile", paths["ios/AppStore.mobileprovision"],
+			"--bundle-id", "com.example.demo", "--short-version", "1.0", "--bundle-version", "1",
+			"--in", paths["ios/Studio.ipa"], "--out", out}},
+		{ipaVerifyCmd, []string{"ipa", "verify", "--root", paths["ios/root.pem"], out}},
+	}
+	for _, s := range steps {
+		if err := d.run(ctx, s.f, s.args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
