@@ -85,6 +85,9 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	if len(cds) == 0 || cds[0].raw == nil {
 		return nil, badf("no CodeDirectory")
 	}
+	if cms == nil || len(cms) <= 8 {
+		return nil, badf("no CMS signature (ad-hoc signed): sign it with a certificate")
+	}
 	primary := cds[0]
 	si.Identifier = primary.identifier
 	si.TeamID = primary.teamID
@@ -180,9 +183,6 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	}
 
 	// CMS.
-	if cms == nil || len(cms) <= 8 {
-		return nil, badf("no CMS signature (ad-hoc signed)")
-	}
 	p7, err := pkcs7.Parse(cms[8:])
 	if err != nil {
 		return nil, badf("parsing the CMS signature: %v", err)
