@@ -44,7 +44,7 @@ const (
 	platformVisionOS     = 11
 	platformVisionOSSim  = 12
 	maxHeaderSize        = 1 << 20 // sizeofcmds larger than this is absurd
-	maxFatArchs          = 19 // file(1)'s rule: more is a Java class file
+	maxFatArchs          = 19      // file(1)'s rule: more is a Java class file
 	sectionTypeMask      = 0xff
 	sectionZerofill      = 0x1
 	sectionGBZerofill    = 0xc
