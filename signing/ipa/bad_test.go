@@ -138,7 +138,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"resource", app + "Assets.car", func(b []byte) []byte { return append(b, 0) }, false, "Assets.car: modified after signing"},
 		{"framework resource", app + "Frameworks/Kit.framework/Resources/strings.json", func(b []byte) []byte { return []byte("{}") }, false, "Resources/strings.json: modified after signing"},
 		{"symlink", app + "data/current.json", func(b []byte) []byte { return []byte("../../etc") }, false, `symlink to "../../etc"`},
-		{"Info.plist", app + "PlugIns/Share.appex/Info.plist", func(b []byte) []byte { return bytes.Replace(b, []byte("<string>1.0</string>"), []byte("<string>1.1</string>"), 1) }, false, "Share: macho: the code signature is invalid"},
+		{"Info.plist", app + "PlugIns/Share.appex/Info.plist", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("<string>1.0</string>"), []byte("<string>1.1</string>"), 1)
+		}, false, "Share: macho: the code signature is invalid"},
 		{"binary", app + "Example", func(b []byte) []byte { b = bytes.Clone(b); b[0x1010] ^= 1; return b }, false, "Example"},
 		{"added file", app + "new.txt", nil, true, "new.txt is not sealed"},
 		{"removed file", app + "data/config.json", nil, false, "data/config.json is sealed by _CodeSignature/CodeResources but missing"},
