@@ -220,3 +220,37 @@ func TestJarsignerSigned(t *testing.T) {
 		})
 	}
 }
+
+// TestJarsignerExistingManifest: a bundle that already has a manifest
+// (main attributes and a per-entry attribute, no digests) gets the same
+// MANIFEST.MF, .SF and signature block from us as from jarsigner.
+func TestJarsignerExistingManifest(t *testing.T) {
+	testenv.Tool(t, "jarsigner")
+	id := testIdentities()["rsa-2048"]
+	in := rewrite(t, signingtest.Bundle(signingtest.APKOptions{Assets: 12}), nil, map[string][]byte{
+		"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\r\nCreated-By: Android Gradle 8.5.0\r\nBuilt-By: ci\r\n\r\n" +
+			"Name: base/dex/classes.dex\r\nX-Android-Note: a per-entry attribute long enough to wrap past seventy-two bytes\r\n\r\n"),
+	})
+	dir := t.TempDir()
+	inPath, theirsPath := filepath.Join(dir, "in.aab"), filepath.Join(dir, "theirs.aab")
+	os.WriteFile(inPath, in, 0o644)
+	ks := keystore(t, dir, id, "JKS")
+	if msg, err := jarsigner(t, "-keystore", ks, "-storepass:env", "KS_PASS", "-signedjar", theirsPath, inPath, "upload"); err != nil {
+		t.Fatalf("jarsigner: %v\n%s", err, msg)
+	}
+	theirs, _ := os.ReadFile(theirsPath)
+	v, err := verify(theirs)
+	if err != nil {
+		t.Fatalf("Verify of jarsigner's bundle: %v", err)
+	}
+	_, theirFiles := entries(t, theirs)
+	sf, _ := jar.ParseManifest(theirFiles["META-INF/UPLOAD.SF"])
+	createdBy, _ := sf.Main.Get("Created-By")
+	ours, _ := sign(t, in, id, Options{CreatedBy: createdBy, Now: func() time.Time { return v.Signers[0].SigningTime }})
+	_, ourFiles := entries(t, ours)
+	for _, f := range []string{"META-INF/MANIFEST.MF", "META-INF/UPLOAD.SF", "META-INF/UPLOAD.RSA"} {
+		if !bytes.Equal(ourFiles[f], theirFiles[f]) {
+			t.Errorf("%s differs from jarsigner's:\nours\n%q\njarsigner\n%q", f, ourFiles[f], theirFiles[f])
+		}
+	}
+}
