@@ -266,7 +266,7 @@ func (s *Server) AddFile(parent, name string, r io.Reader) (File, error) {
 		return File{}, err
 	}
 	md, sh := md5.New(), sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, md, sh), r)
+	n, err := copyParallel([]io.Writer{tmp, md, sh}, r, -1)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,178 @@
+package drivebench
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/storesign/storesign/drive"
+	"github.com/storesign/storesign/drive/drivetest"
+)
+
+func benchSize() int64 {
+	if v, err := strconv.Atoi(os.Getenv("STORESIGN_BENCH_MIB")); err == nil && v > 0 {
+		return int64(v) << 20
+	}
+	return 1 << 30
+}
+
+func writeFile(b *testing.B, path string, n int64) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	block := make([]byte, 1<<20)
+	for i := range block {
+		block[i] = byte(i*31 + i>>11)
+	}
+	for off := int64(0); off < n; off += int64(len(block)) {
+		binary.LittleEndian.PutUint64(block, uint64(off))
+		if _, err := f.Write(block[:min(int64(len(block)), n-off)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// plainServer serves GET /file from src and stores PUT /file bodies.
+func plainServer(src, upDir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case "GET":
+			f, err := os.Open(src)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			defer f.Close()
+			fi, _ := f.Stat()
+			w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+			io.Copy(w, f)
+		case "PUT":
+			f, err := os.CreateTemp(upDir, "up-*")
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			_, err = io.Copy(f, r.Body)
+			f.Close()
+			os.Remove(f.Name())
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+			}
+		}
+	})
+}
+
+func plainDown(b *testing.B, url, out string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	os.Remove(out)
+}
+
+func plainUp(b *testing.B, url, src string) {
+	f, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	req, _ := http.NewRequest("PUT", url, f)
+	req.ContentLength = fi.Size()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func BenchmarkDrive(b *testing.B) {
+	size := benchSize()
+	dir := b.TempDir()
+	src := filepath.Join(dir, "src.bin")
+	writeFile(b, src, size)
+
+	plain := httptest.NewServer(plainServer(src, dir))
+	defer plain.Close()
+	fake, err := drivetest.New(drivetest.Options{Dir: filepath.Join(dir, "fake")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fake.Close()
+	ds := httptest.NewServer(fake)
+	defer ds.Close()
+	ctx := context.Background()
+	c, err := drive.New(ctx, drive.WithEndpoint(ds.URL), drive.WithoutEnvironment())
+	if err != nil {
+		b.Fatal(err)
+	}
+	folder, _ := fake.AddFolder("", "", "bench")
+	f, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	df, err := fake.AddFile(folder, "src.bin", f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	meta, err := c.Stat(ctx, df.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.bin")
+
+	var tPlainDown, tDriveDown, tPlainUp, tDriveUp time.Duration
+	timeIt := func(d *time.Duration, fn func()) {
+		start := time.Now()
+		fn()
+		*d += time.Since(start)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		timeIt(&tPlainDown, func() { plainDown(b, plain.URL+"/file", out) })
+		timeIt(&tDriveDown, func() {
+			if err := c.DownloadFile(ctx, meta, out, drive.DownloadOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		})
+		os.Remove(out)
+		timeIt(&tPlainUp, func() { plainUp(b, plain.URL+"/file", src) })
+		timeIt(&tDriveUp, func() {
+			if _, err := c.UploadFile(ctx, src, drive.UploadOptions{Folder: folder, Name: "up-" + strconv.Itoa(i)}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.StopTimer()
+	mbs := func(d time.Duration) float64 { return float64(size) * float64(b.N) / d.Seconds() / 1e6 }
+	b.ReportMetric(mbs(tPlainDown), "plain-down-MB/s")
+	b.ReportMetric(mbs(tDriveDown), "drive-down-MB/s")
+	b.ReportMetric(mbs(tPlainUp), "plain-up-MB/s")
+	b.ReportMetric(mbs(tDriveUp), "drive-up-MB/s")
+	b.ReportMetric(tPlainDown.Seconds()/tDriveDown.Seconds(), "down-ratio")
+	b.ReportMetric(tPlainUp.Seconds()/tDriveUp.Seconds(), "up-ratio")
+}
