@@ -456,11 +456,13 @@ func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, he
 		wg.Add(1)
 		go func(buf []byte, first int) {
 			defer wg.Done()
-			for i := 0; i*psize < len(buf); i++ {
-				page := buf[i*psize : min(len(buf), (i+1)*psize)]
-				for j, t := range types {
-					hs := hashSize(t)
-					copy(out[j][(first+i)*hs:], sum(t, page))
+			for j, t := range types {
+				h, hs := newHash(t), hashSize(t)
+				for i := 0; i*psize < len(buf); i++ {
+					h.Reset()
+					h.Write(buf[i*psize : min(len(buf), (i+1)*psize)])
+					at := (first + i) * hs
+					h.Sum(out[j][at:at]) // in place: out has room
 				}
 			}
 			bufs <- buf
