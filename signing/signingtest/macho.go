@@ -450,3 +450,61 @@ func FatMachO(slices ...[]byte) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// MinimalMachO returns a small synthetic unsigned arm64 iOS executable
+// (minimum iOS minOS, e.g. "15.0"): a Mach-O header, __PAGEZERO, a 16 KiB
+// __TEXT with one section of deterministic bytes, a 64-byte __LINKEDIT,
+// LC_BUILD_VERSION and room for more load commands. It needs no
+// toolchain, so it suits examples and fuzz seeds; it does not run.
+func MinimalMachO(minOS string) []byte {
+	le := binary.LittleEndian
+	const textSize, linkSize = 0x4000, 0x40
+	b := make([]byte, textSize+linkSize)
+	le.PutUint32(b, machoMagic64)
+	le.PutUint32(b[4:], 0x0100000c) // CPU_TYPE_ARM64
+	le.PutUint32(b[12:], 2)         // MH_EXECUTE
+	le.PutUint32(b[24:], 0x200085)  // MH_NOUNDEFS|MH_DYLDLINK|MH_TWOLEVEL|MH_PIE
+	p := machoHeaderSize64
+	seg := func(name string, vmaddr, vmsize, off, size uint64, nsect int) []byte {
+		c := b[p:]
+		le.PutUint32(c, lcSegment64)
+		le.PutUint32(c[4:], uint32(72+80*nsect))
+		copy(c[8:], name)
+		le.PutUint64(c[24:], vmaddr)
+		le.PutUint64(c[32:], vmsize)
+		le.PutUint64(c[40:], off)
+		le.PutUint64(c[48:], size)
+		if size > 0 {
+			le.PutUint32(c[56:], 5) // r-x
+			le.PutUint32(c[60:], 5)
+		}
+		le.PutUint32(c[64:], uint32(nsect))
+		p += 72 + 80*nsect
+		return c
+	}
+	seg("__PAGEZERO", 0, 0x100000000, 0, 0, 0)
+	text := seg("__TEXT", 0x100000000, textSize, 0, textSize, 1)
+	s := text[72:]
+	copy(s, "__text")
+	copy(s[16:], "__TEXT")
+	le.PutUint64(s[32:], 0x100000000+0x1000)
+	le.PutUint64(s[40:], textSize-0x1000)
+	le.PutUint32(s[48:], 0x1000)
+	le.PutUint32(s[52:], 2)          // align 2^2
+	le.PutUint32(s[64:], 0x80000400) // S_ATTR_PURE_INSTRUCTIONS|S_ATTR_SOME_INSTRUCTIONS
+	seg("__LINKEDIT", 0x100000000+textSize, 0x4000, textSize, linkSize, 0)
+	bv := b[p:]
+	le.PutUint32(bv, lcBuildVersion)
+	le.PutUint32(bv[4:], 24)
+	le.PutUint32(bv[8:], PlatformIOS)
+	var maj, min uint32
+	fmt.Sscanf(minOS, "%d.%d", &maj, &min)
+	le.PutUint32(bv[12:], maj<<16|min<<8)
+	le.PutUint32(bv[16:], maj<<16|min<<8)
+	p += 24
+	le.PutUint32(b[16:], 4)
+	le.PutUint32(b[20:], uint32(p-machoHeaderSize64))
+	fill(b[0x1000:textSize], "minimal text")
+	fill(b[textSize:], "minimal linkedit")
+	return b
+}

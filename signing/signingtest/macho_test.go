@@ -112,3 +112,17 @@ func TestFatIOSMachO(t *testing.T) {
 		}
 	}
 }
+
+func TestMinimalMachO(t *testing.T) {
+	b := MinimalMachO("12.0")
+	f, err := macho.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Cpu != macho.CpuArm64 || f.Segment("__TEXT") == nil || f.Segment("__LINKEDIT") == nil || f.Section("__text") == nil {
+		t.Errorf("%+v", f.FileHeader)
+	}
+	if !bytes.Equal(b, MinimalMachO("12.0")) {
+		t.Error("not deterministic")
+	}
+}
