@@ -58,3 +58,22 @@ func TestEntitlementsDERGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckEntitlementsAgree(t *testing.T) {
+	xml := []byte(`<plist version="1.0"><dict><key>a</key><integer>1</integer><key>b</key><array><string>x</string></array></dict></plist>`)
+	m, err := parseEntitlements(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := entitlementsDER(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkEntitlementsAgree(xml, der); err != nil {
+		t.Errorf("agreeing entitlements: %v", err)
+	}
+	other, _ := entitlementsDER(map[string]any{"a": uint64(2)})
+	if err := checkEntitlementsAgree(xml, other); err == nil {
+		t.Error("disagreeing entitlements accepted")
+	}
+}

@@ -248,3 +248,27 @@ func decodeDERValue(b []byte, depth int) (any, []byte, error) {
 	}
 	return nil, nil, fmt.Errorf("DER entitlements: unsupported tag 0x%02x", tag)
 }
+
+// normalizeEntitlements maps the integers of decoded entitlements to one
+// type (uint64 when not negative) for comparison.
+func normalizeEntitlements(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = normalizeEntitlements(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = normalizeEntitlements(e)
+		}
+		return a
+	case int64:
+		if x >= 0 {
+			return uint64(x)
+		}
+	}
+	return v
+}

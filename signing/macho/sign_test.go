@@ -3,6 +3,7 @@ package macho_test
 import (
 	"bytes"
 	"context"
+	"crypto/elliptic"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
@@ -600,4 +601,17 @@ func TestSignSelfSigned(t *testing.T) {
 	if !errors.Is(err, macho.ErrBadSignature) {
 		t.Errorf("verifying against the wrong root: %v", err)
 	}
+}
+
+// TestSignECDSA signs with an ECDSA P-256 leaf: openssl must accept the
+// ecdsa-with-SHA256 signer info.
+func TestSignECDSA(t *testing.T) {
+	apple := signingtest.NewApple(signingtest.AppleOptions{Key: signingtest.ECKey("macho leaf", elliptic.P256())})
+	if !apple.Root.Certificate.Equal(testApple().Root.Certificate) {
+		t.Skip("the test PKI is not shared")
+	}
+	in := signingtest.IOSMachO(t, "arm64", "15.0")
+	out, _ := signBytes(t, in, macho.SignOptions{Identity: apple.Identity, Entitlements: testEntitlements})
+	checkIndependently(t, out, expect{identifier: testIdentifier, teamID: testTeam, hashTypes: []string{"sha256"}, entitlements: testEntitlements, derEntitlements: true})
+	verifyBytes(t, out, macho.VerifyOptions{})
 }

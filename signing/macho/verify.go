@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 
 	"go.mozilla.org/pkcs7"
@@ -181,6 +182,9 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	if entDER != nil {
 		si.EntitlementsDER = entDER[8:]
 	}
+	if err := checkEntitlementsAgree(si.Entitlements, si.EntitlementsDER); err != nil {
+		return nil, err
+	}
 
 	// CMS.
 	p7, err := pkcs7.Parse(cms[8:])
@@ -234,6 +238,27 @@ func acceptAppleExtensions(certs []*x509.Certificate) {
 		}
 		c.UnhandledCriticalExtensions = kept
 	}
+}
+
+// checkEntitlementsAgree checks that the XML and DER entitlements, when
+// both are present and readable, say the same: the kernel reads the DER
+// form, people and tools the XML one.
+func checkEntitlementsAgree(xml, der []byte) error {
+	if xml == nil || der == nil {
+		return nil
+	}
+	x, err := parseEntitlements(xml)
+	if err != nil {
+		return nil // not ours to judge: codesign accepts more than we parse
+	}
+	d, err := decodeEntitlementsDER(der)
+	if err != nil {
+		return nil
+	}
+	if !reflect.DeepEqual(normalizeEntitlements(x), normalizeEntitlements(d)) {
+		return badf("the DER entitlements differ from the XML entitlements")
+	}
+	return nil
 }
 
 func allZero(b []byte) bool {
