@@ -2,6 +2,7 @@ package drive
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
 )
 
@@ -101,6 +103,10 @@ func retryable(err error) bool {
 	}
 	if errors.Is(err, context.Canceled) {
 		return false
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == 429)
 	}
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
@@ -208,6 +214,26 @@ func (c *Client) explain(op, id string, err error) error {
 	}
 	if c.subject != "" {
 		who = c.subject
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		desc := re.ErrorCode
+		if desc == "" {
+			var body struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil {
+				desc, re.ErrorDescription = body.Error, body.Description
+			}
+		}
+		if re.ErrorDescription != "" {
+			desc += ": " + re.ErrorDescription
+		}
+		if desc == "" && re.Response != nil {
+			desc = re.Response.Status
+		}
+		return &Error{Op: op, Msg: fmt.Sprintf("getting an access token for %s failed (%s): check the credentials file or GOOGLE_APPLICATION_CREDENTIALS, that the key is not revoked, and for --subject that domain-wide delegation grants the Drive scope", who, desc), Err: ErrAuth}
 	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
