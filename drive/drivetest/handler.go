@@ -772,13 +772,13 @@ func (h *call) finish(se *session, total int64) {
 	h.json(200, a)
 }
 
-// folderPathLocked lists the folder names from the top-level folder down
-// to e's parent.
+// folderPathLocked lists the folder names from the top-level folder (or
+// shared drive) down to e's parent.
 func (s *Server) folderPathLocked(e *entry) []string {
 	var path []string
 	for p := e; len(p.Parents) > 0 && len(path) < 64; {
 		p = s.files[p.Parents[0]]
-		if p == nil || len(p.Parents) == 0 {
+		if p == nil {
 			break
 		}
 		path = append([]string{p.Name}, path...)

@@ -44,8 +44,9 @@ type Options struct {
 	// Now is the clock for modified times (nil: time.Now).
 	Now func() time.Time
 	// OnUpload, if set, is called after each completed upload with the
-	// file's metadata, its folder path from the top-level folder (e.g.
-	// ["sub", "dir"]) and the path of its content on disk.
+	// file's metadata, its folder path from the top-level folder or
+	// shared drive (e.g. ["out", "2026", "build-42"]) and the path of its
+	// content on disk.
 	OnUpload func(f File, folders []string, content string)
 	// Token, if set, is the OAuth access token the server wants: requests
 	// without "Authorization: Bearer <Token>" get 401.
