@@ -77,6 +77,7 @@ func TestJarsignerVerifiesOurs(t *testing.T) {
 		{"ec-p256", "JKS"}, {"ec-p256", "PKCS12"}, {"ec-p384", "JKS"}, {"rsa-chain", "JKS"}, {"rsa-chain", "PKCS12"},
 	} {
 		t.Run(tc.id+"/"+tc.ks, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			out, _ := sign(t, in, ids[tc.id], testOptions())
 			p := filepath.Join(dir, "signed.aab")
@@ -113,6 +114,7 @@ func TestJarsignerRejectsTampered(t *testing.T) {
 		"block changed": edit("META-INF/UPLOAD.RSA", func(d []byte) []byte { d[len(d)-5] ^= 1; return d }),
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			if _, err := verify(in); err == nil {
 				t.Error("Verify accepted the tampered bundle")
 			}
@@ -135,6 +137,7 @@ func TestJarsignerSigned(t *testing.T) {
 	in := signingtest.Bundle(signingtest.APKOptions{Assets: 30})
 	for _, name := range []string{"rsa-2048", "rsa-4096", "ec-p384"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			id := ids[name]
 			dir := t.TempDir()
 			inPath := filepath.Join(dir, "in.aab")
