@@ -29,13 +29,45 @@ func AlignExtra(extra []byte, extraStart int64, align int) []byte {
 		}
 		extra = extra[4+sz:]
 	}
+	return appendAlignment(out, extraStart, align)
+}
+
+// appendAlignment appends the 0xd935 field that aligns data following an
+// extra field that starts at extraStart and holds out so far.
+func appendAlignment(out []byte, extraStart int64, align int) []byte {
+	le := binary.LittleEndian
 	minData := extraStart + int64(len(out)) + 6
 	pad := int((int64(align) - minData%int64(align)) % int64(align))
 	out = le.AppendUint16(out, AlignmentExtraID)
 	out = le.AppendUint16(out, uint16(2+pad))
 	out = le.AppendUint16(out, uint16(align))
-	out = append(out, make([]byte, pad)...)
-	return out
+	return append(out, make([]byte, pad)...)
+}
+
+// AlignExtraLikeApksigner35 is [AlignExtra] as apksig 0.9 (apksigner
+// 35.0.2) actually behaves: it walks the old extra field with big-endian
+// IDs and sizes (its ByteBuffer slice loses the little-endian order), so
+// it stops at the first field whose byte-swapped size overruns the field,
+// which in practice drops every old field, and it never recognizes an old
+// alignment field as such. Fields it does walk past are copied as they
+// are. Byte-identical output with apksigner 35 needs this variant.
+func AlignExtraLikeApksigner35(extra []byte, extraStart int64, align int) []byte {
+	if align <= 1 {
+		return extra
+	}
+	be := binary.BigEndian
+	out := make([]byte, 0, len(extra)+6+align)
+	for len(extra) >= 4 {
+		id, sz := be.Uint16(extra), int(be.Uint16(extra[2:]))
+		if sz > len(extra)-4 {
+			break
+		}
+		if !((id == 0 && sz == 0) || id == AlignmentExtraID) {
+			out = append(out, extra[:4+sz]...)
+		}
+		extra = extra[4+sz:]
+	}
+	return appendAlignment(out, extraStart, align)
 }
 
 // AlignmentOf returns the alignment an entry's local extra field asks

@@ -267,7 +267,7 @@ func (c *config) outputHeader(rec *record, out int64) ([]byte, bool) {
 		return nil, false
 	}
 	nameLen := int64(len(rec.e.Name))
-	extra := zipx.AlignExtra(rec.extra, out+zipx.LocalHeaderLen+nameLen, int(align))
+	extra := zipx.AlignExtraLikeApksigner35(rec.extra, out+zipx.LocalHeaderLen+nameLen, int(align))
 	hdr := make([]byte, 0, zipx.LocalHeaderLen+nameLen+int64(len(extra)))
 	hdr = append(hdr, rec.head...)
 	hdr = append(hdr, extra...)

@@ -2,12 +2,12 @@ package apk_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/storesign/storesign/internal/testenv"
@@ -30,52 +30,101 @@ var goldenSchemes = []struct{ v1, v2, v3 bool }{
 // TestSignMatchesApksigner signs apksig's golden inputs with apksigner 35
 // and with storesign and requires the same bytes.
 func TestSignMatchesApksigner(t *testing.T) {
+	t.Parallel()
 	tool := testenv.Tool(t, "apksigner35")
 	keyPath := testenv.Corpus(t, "android", "rsa-2048.pk8")
 	certPath := testenv.Corpus(t, "android", "rsa-2048.x509.pem")
 	id := loadKeyCert(t, keyPath, certPath)
+	type golden struct {
+		name, in string
+		opts     apk.Options
+		run      *toolRun
+	}
+	var cases []*golden
 	for _, in := range []string{"golden-unaligned-in.apk", "golden-aligned-in.apk", "golden-legacy-aligned-in.apk"} {
 		inPath := testenv.Corpus(t, "android", in)
-		input, err := os.ReadFile(inPath)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, s := range goldenSchemes {
-			name := fmt.Sprintf("%s/v1=%t,v2=%t,v3=%t", strings.TrimSuffix(in, "-in.apk"), s.v1, s.v2, s.v3)
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				out := filepath.Join(t.TempDir(), "apksigner.apk")
-				args := []string{"sign", "--in", inPath, "--out", out, "--key", keyPath, "--cert", certPath,
-					"--alignment-preserved", "true", "--v4-signing-enabled", "false",
-					"--v1-signing-enabled", fmt.Sprint(s.v1), "--v2-signing-enabled", fmt.Sprint(s.v2), "--v3-signing-enabled", fmt.Sprint(s.v3)}
-				opts := apk.Options{
-					V1SigningEnabled:   &s.v1,
-					V2SigningEnabled:   &s.v2,
-					V3SigningEnabled:   &s.v3,
-					AlignmentPreserved: true,
-					SignerName:         "rsa-2048",
-				}
-				if strings.Contains(in, "legacy") {
-					args = append(args, "--lib-page-alignment", "4096")
-					opts.LibPageAlignment = 4096
-				}
-				if b, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
-					t.Fatalf("apksigner35 sign: %v\n%s", err, b)
-				}
-				want, err := os.ReadFile(out)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got bytes.Buffer
-				if _, err := apk.Sign(context.Background(), &got, bytes.NewReader(input), int64(len(input)), id, opts); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got.Bytes(), want) {
-					t.Errorf("output differs from apksigner 35's: %s", describeDiff(got.Bytes(), want))
-				}
+			out := filepath.Join(t.TempDir(), "apksigner.apk")
+			args := []string{"sign", "--in", inPath, "--out", out, "--key", keyPath, "--cert", certPath,
+				"--alignment-preserved", "true", "--v4-signing-enabled", "false",
+				"--v1-signing-enabled", fmt.Sprint(s.v1), "--v2-signing-enabled", fmt.Sprint(s.v2), "--v3-signing-enabled", fmt.Sprint(s.v3)}
+			opts := apk.Options{
+				V1SigningEnabled:   &s.v1,
+				V2SigningEnabled:   &s.v2,
+				V3SigningEnabled:   &s.v3,
+				AlignmentPreserved: true,
+				SignerName:         "rsa-2048",
+			}
+			if strings.Contains(in, "legacy") {
+				args = append(args, "--lib-page-alignment", "4096")
+				opts.LibPageAlignment = 4096
+			}
+			cases = append(cases, &golden{
+				name: fmt.Sprintf("%s/v1=%t,v2=%t,v3=%t", strings.TrimSuffix(in, "-in.apk"), s.v1, s.v2, s.v3),
+				in:   inPath, opts: opts, run: &toolRun{tool: tool, args: args, output: out},
 			})
 		}
 	}
+	runs := make([]*toolRun, len(cases))
+	for i, c := range cases {
+		runs[i] = c.run
+	}
+	runTools(runs)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := c.run.result(t)
+			input, err := os.ReadFile(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := signBytes(t, input, id, c.opts)
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from apksigner 35's: %s", describeDiff(got, want))
+			}
+		})
+	}
+}
+
+// toolRun is one run of a reference tool.
+type toolRun struct {
+	tool   string
+	args   []string
+	output string // file the run writes, read by result
+	out    []byte // combined stdout and stderr
+	err    error
+}
+
+// runTools runs the tools concurrently: the JVM's start-up dominates and
+// overlaps well, more than go test's parallelism (GOMAXPROCS) allows.
+func runTools(runs []*toolRun) {
+	sem := make(chan struct{}, 6)
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.out, r.err = exec.Command(r.tool, r.args...).CombinedOutput()
+		}()
+	}
+	wg.Wait()
+}
+
+// result fails the test if the run failed, else returns the file it
+// wrote (nil when it writes none).
+func (r *toolRun) result(t testing.TB) []byte {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(r.tool), r.args[0], r.err, r.out)
+	}
+	if r.output == "" {
+		return nil
+	}
+	b, err := os.ReadFile(r.output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func loadKeyCert(t testing.TB, keyPath, certPath string) *signing.Identity {
