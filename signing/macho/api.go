@@ -213,7 +213,9 @@ func IsEncrypted(r io.ReaderAt, size int64) (bool, error) {
 //
 //	identifier "<id>" and anchor apple generic and certificate leaf[subject.CN] = "<CN>" and certificate 1[field.1.2.840.113635.100.6.2.1] /* exists */
 //
-// For a self-signed leaf it is `identifier "<id>" and certificate root = H"<sha1>"`.
+// For a self-signed leaf it is `identifier "<id>" and certificate root = H"<sha1>"`
+// ("certificate leaf" when the certificate names no organization), as
+// codesign makes for certificates Apple did not issue.
 func DesignatedRequirement(identifier string, leaf *x509.Certificate) (text string, blob []byte) {
 	return designatedRequirement(identifier, leaf)
 }

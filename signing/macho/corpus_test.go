@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"testing"
@@ -12,7 +14,9 @@ import (
 	gomacho "github.com/blacktop/go-macho"
 
 	"github.com/storesign/storesign/internal/testenv"
+	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/signingtest"
 )
 
 // ipaFiles returns the files of a corpus IPA by name.
@@ -111,4 +115,26 @@ func TestSignXcodeBuilt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignCorpusIdentity signs with the self-signed "Apple Distribution"
+// identity from rcodesign's test data, loaded from its .p12.
+func TestSignCorpusIdentity(t *testing.T) {
+	p12, err := os.ReadFile(testenv.Corpus(t, "ios", "self-signed-rsa-apple-distribution.p12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := signing.LoadPKCS12(p12, "password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := signingtest.IOSMachO(t, "arm64", "15.0")
+	out, res := signBytes(t, in, macho.SignOptions{Identity: id, Entitlements: testEntitlements, MainExecutable: true})
+	if !strings.Contains(res.DesignatedRequirement, `" and certificate root = H"`) {
+		t.Errorf("designated requirement %q", res.DesignatedRequirement)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(id.Certificate)
+	info := verifyBytes(t, out, macho.VerifyOptions{Roots: roots})
+	t.Logf("%+v", info.Slices[0].Authority)
 }

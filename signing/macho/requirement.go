@@ -86,16 +86,23 @@ func designatedRequirement(identifier string, leaf *x509.Certificate) (string, [
 	w.u32(exprForm)
 	if leaf == nil || isSelfSigned(leaf) {
 		// codesign's designated requirement for a certificate that is
-		// not Apple-issued: pin the anchor.
+		// not Apple-issued (DRMaker::nonAppleAnchor): pin the
+		// certificate by hash, as "root" when the leaf names an
+		// organization (the chain up to the anchor shares it), else as
+		// "leaf".
 		var h [20]byte
+		slot := uint32(0xffffffff) // anchor
 		if leaf != nil {
 			h = sha1.Sum(leaf.Raw)
+			if len(leaf.Subject.Organization) == 0 {
+				slot = 0
+			}
 		}
 		w.u32(opAnd)
 		w.u32(opIdent)
 		w.data([]byte(identifier))
 		w.u32(opAnchorHash)
-		w.u32(0xffffffff) // anchor
+		w.u32(slot)
 		w.data(h[:])
 	} else {
 		cn := leaf.Subject.CommonName
