@@ -147,15 +147,19 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 		return nil, err
 	}
 	defer dst.Abort()
-	rep, err := Resign(ctx, src, fi.Size(), dst, opts)
+	r, err := resignStream(ctx, src, fi.Size(), dst, opts)
 	if err != nil {
 		return nil, err
 	}
+	rep := r.rep
 	size, err := dst.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return nil, err
 	}
-	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log}
+	// Every signature, every rewritten file and every seal is checked
+	// anew; entries copied raw are trusted to hold what the hash pass read
+	// when their CRC-32 and sizes are unchanged.
+	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log, known: r.known}
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}

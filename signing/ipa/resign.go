@@ -50,6 +50,16 @@ type resigner struct {
 	written []writtenFile
 	hashed  map[*entry]chan struct{}
 	seals   map[string]nestedSeal // by zip path of a signed bundle or loose binary
+	known   map[string]knownEntry // entries copied raw, for ResignFile's check
+}
+
+// knownEntry is an entry copied raw from the input, with the hashes the
+// hash pass computed from the input's bytes.
+type knownEntry struct {
+	crc         uint32
+	size, csize uint64
+	sum         fileSum
+	target      string
 }
 
 type writtenFile struct {
@@ -62,6 +72,14 @@ type writtenFile struct {
 // Resign re-signs the IPA read from src (size bytes) and writes the result
 // to dst. See the package documentation for what changes.
 func Resign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*Report, error) {
+	r, err := resignStream(ctx, src, size, dst, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.rep, nil
+}
+
+func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*resigner, error) {
 	r := &resigner{opts: opts, log: opts.Log, sign: opts.sign, plans: map[*bundle]*signPlan{}, seals: map[string]nestedSeal{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -88,7 +106,7 @@ func Resign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opt
 	if err := r.write(ctx, dst); err != nil {
 		return nil, err
 	}
-	return r.rep, nil
+	return r, nil
 }
 
 func (r *resigner) checkIdentity() error {
@@ -451,8 +469,9 @@ func (r *resigner) write(ctx context.Context, dst io.Writer) error {
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 	zw := zip.NewWriter(dst)
+	pool := &sync.Pool{}
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestSpeed)
+		return newParallelDeflater(w, flate.BestSpeed, pool), nil
 	})
 	r.zw = zw
 	app := r.a.app
@@ -492,6 +511,16 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 		}
 	}
 	return zw.Close()
+}
+
+// remember records what the hash pass found for an entry copied raw, so
+// that ResignFile's verification of the output can trust it when the
+// output entry has the same CRC-32 and sizes (see knownEntry).
+func (r *resigner) remember(e *entry, sum fileSum, target string) {
+	if r.known == nil {
+		r.known = map[string]knownEntry{}
+	}
+	r.known[e.name] = knownEntry{crc: e.f.CRC32, size: e.f.UncompressedSize64, csize: e.f.CompressedSize64, sum: sum, target: target}
 }
 
 func (r *resigner) copyRaw(e *entry) error {
@@ -558,6 +587,7 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 				}
 				s1, s2 := sha1.Sum(p.info), sha256.Sum256(p.info)
 				r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{s1[:], s2[:]}})
+				r.remember(e, fileSum{s1[:], s2[:]}, "")
 			} else if err := r.writeNew(e.name, e, p.info); err != nil {
 				return err
 			}
@@ -588,6 +618,7 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 				panic("ipa: internal error: " + e.name + " was not hashed")
 			}
 			r.written = append(r.written, writtenFile{name: e.name, sum: e.sum, symlink: e.symlink, target: e.target})
+			r.remember(e, e.sum, e.target)
 		}
 	}
 	if p.profile != nil {
@@ -694,6 +725,14 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", e.name, err)
+	}
+	if e == r.a.app.exeEntry {
+		// No CodeResources seals the app's own executable: skip hashing it.
+		res, err := r.sign(ctx, ra, size, w, so)
+		if err != nil {
+			return nil, fmt.Errorf("signing %s: %w", e.name, err)
+		}
+		return res, nil
 	}
 	h1, h2 := sha1.New(), sha256.New()
 	res, err := r.sign(ctx, ra, size, io.MultiWriter(w, h1, h2), so)

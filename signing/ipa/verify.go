@@ -33,6 +33,10 @@ type VerifyOptions struct {
 	Now func() time.Time
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
+
+	// known lists entries whose content hashes are already known (set by
+	// ResignFile for the entries it copied raw).
+	known map[string]knownEntry
 }
 
 // Verify checks every bundle and loose binary of the IPA read from src:
@@ -123,6 +127,10 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 	done := map[*entry]chan struct{}{}
 	for _, e := range a.entries {
 		if e.bundle == nil || e.dir || e == a.app.exeEntry {
+			continue
+		}
+		if k, ok := v.opts.known[e.name]; ok && k.crc == e.f.CRC32 && k.size == e.f.UncompressedSize64 && k.csize == e.f.CompressedSize64 {
+			e.sum, e.target = k.sum, k.target
 			continue
 		}
 		todo = append(todo, e)
