@@ -1,0 +1,22 @@
+// Package apk signs and verifies Android application packages (.apk) the
+// way apksigner 35 does: zipalign-style alignment (stored entries on 4
+// bytes, uncompressed native libraries on 16 KiB pages by default), JAR
+// signing (v1), APK Signature Scheme v2 and v3, and the v4 signature
+// (.idsig) for incremental installs.
+//
+// Start with [Sign] (or [SignFile]) to sign with a [signing.Identity],
+// and [Verify] (or [VerifyFile]) to check an APK as `apksigner verify`
+// does. [Options] and [VerifyOptions] have safe zero values.
+//
+// Signing streams: entries are copied raw, never inflated and deflated
+// again, while the content digests (1 MiB chunks, apksig's chunked
+// SHA-256 or SHA-512) and the JAR entry digests are computed on all cores.
+// For RSA keys the output is byte-for-byte what apksigner 35.0.2 writes
+// for the same input and options (apksig's quirks included), which the
+// tests check against apksigner itself.
+//
+// The formats are those of AOSP's apksig library: ApkSigner,
+// DefaultApkSignerEngine, V1SchemeSigner, V2SchemeSigner, V3SchemeSigner,
+// V4SchemeSigner and ApkSigningBlockUtils, and the APK Signature Scheme
+// v2/v3/v4 pages of source.android.com.
+package apk
