@@ -69,6 +69,9 @@ func sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	cw := &countWriter{w: dst}
 	if f.fat {
 		hdr := fatHeader(plans)
+		if last := plans[len(plans)-1]; last.outOffset+last.outSize() > 0xffffffff {
+			return nil, fmt.Errorf("%w: a fat binary over 4 GiB is not supported", ErrTruncated)
+		}
 		if _, err := cw.Write(hdr); err != nil {
 			return nil, fmt.Errorf("writing: %w", err)
 		}
