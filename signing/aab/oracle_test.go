@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,6 +255,51 @@ func TestJarsignerExistingManifest(t *testing.T) {
 	for _, f := range []string{"META-INF/MANIFEST.MF", "META-INF/UPLOAD.SF", "META-INF/UPLOAD.RSA"} {
 		if !bytes.Equal(ourFiles[f], theirFiles[f]) {
 			t.Errorf("%s differs from jarsigner's:\nours\n%q\njarsigner\n%q", f, ourFiles[f], theirFiles[f])
+		}
+	}
+}
+
+// jarStreamCheck reads a jar with java.util.jar.JarInputStream, which goes
+// by the local headers (not the central directory) and checks CRCs, and
+// prints how many entries it found signed; it fails on any unsigned file.
+const jarStreamCheck = `import java.util.jar.*; import java.io.*;
+public class StreamCheck { public static void main(String[] a) throws Exception {
+  try (JarInputStream in = new JarInputStream(new FileInputStream(a[0]), true)) {
+    if (in.getManifest() == null) throw new Exception("no manifest seen first");
+    int signed = 0; JarEntry e; byte[] buf = new byte[8192];
+    while ((e = in.getNextJarEntry()) != null) {
+      while (in.read(buf) >= 0) {}
+      String n = e.getName().toUpperCase();
+      if (e.isDirectory() || n.startsWith("META-INF/") && !n.substring(9).contains("/") &&
+          (n.endsWith(".SF") || n.endsWith(".RSA") || n.endsWith(".EC") || n.endsWith(".DSA"))) continue;
+      if (e.getCodeSigners() == null) throw new Exception("unsigned: " + e.getName());
+      signed++;
+    }
+    System.out.println("signed " + signed);
+  }
+}}`
+
+// TestJarInputStream checks our output with Java's streaming reader:
+// local headers agree with the central directory (data descriptors
+// folded in), the manifest comes first, and every entry is signed.
+func TestJarInputStream(t *testing.T) {
+	java := testenv.Tool(t, "java")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "StreamCheck.java"), []byte(jarStreamCheck), 0o644)
+	// archive/zip writes data descriptors; add a directory entry too.
+	in := rewrite(t, signingtest.Bundle(signingtest.APKOptions{Assets: 4}), nil, map[string][]byte{"base/assets/dir/": nil})
+	for name, id := range map[string]*signing.Identity{"rsa": testIdentities()["rsa-2048"], "ec": testIdentities()["ec-p384"]} {
+		out, res := sign(t, in, id, testOptions())
+		p := filepath.Join(dir, name+".aab")
+		os.WriteFile(p, out, 0o644)
+		cmd := exec.Command(java, "StreamCheck.java", p)
+		cmd.Dir = dir
+		msg, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: JarInputStream: %v\n%s", name, err, msg)
+		}
+		if want := "signed " + strconv.Itoa(res.Entries); strings.TrimSpace(string(msg)) != want {
+			t.Errorf("%s: JarInputStream says %q, want %q", name, strings.TrimSpace(string(msg)), want)
 		}
 	}
 }

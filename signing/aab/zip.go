@@ -145,9 +145,10 @@ type zipWriter struct {
 	cdSize  int64
 }
 
-// copyRaw copies e's local record and data unchanged, except that a data
-// descriptor is folded into the local header (sizes and CRC-32 from the
-// central directory, flag bit 3 cleared) so that the record needs none.
+// copyRaw copies e's local record and data unchanged, except that the
+// local header takes its CRC-32 and sizes from the central directory and
+// a data descriptor is dropped (flag bit 3 cleared), as the header now
+// holds what it would say.
 func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 	l, err := e.Local(r, limit)
 	if err != nil {
@@ -157,17 +158,22 @@ func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 	if off >= 0xffffffff {
 		return ErrZip64
 	}
+	if e.CompressedSize >= 0xffffffff || e.UncompressedSize >= 0xffffffff {
+		return ErrZip64
+	}
 	hdr := l.LocalHeaderWithExtra(l.Extra)
 	central := append([]byte(nil), e.Raw...)
 	le := binary.LittleEndian
 	if e.Flags&zipx.FlagDataDescriptor != 0 {
-		flags := e.Flags &^ zipx.FlagDataDescriptor
+		flags := le.Uint16(hdr[6:]) &^ zipx.FlagDataDescriptor
 		le.PutUint16(hdr[6:], flags)
-		le.PutUint32(hdr[14:], e.CRC32)
-		le.PutUint32(hdr[18:], uint32(e.CompressedSize))
-		le.PutUint32(hdr[22:], uint32(e.UncompressedSize))
-		le.PutUint16(central[8:], flags)
+		le.PutUint16(central[8:], e.Flags&^zipx.FlagDataDescriptor)
 	}
+	// The central directory is what readers and digests go by; make the
+	// local header agree with it.
+	le.PutUint32(hdr[14:], e.CRC32)
+	le.PutUint32(hdr[18:], uint32(e.CompressedSize))
+	le.PutUint32(hdr[22:], uint32(e.UncompressedSize))
 	le.PutUint32(central[42:], uint32(off))
 	if _, err := z.w.Write(hdr); err != nil {
 		return err
