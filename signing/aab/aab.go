@@ -69,6 +69,9 @@ type VerifyOptions struct {
 	// Workers is the number of entries hashed in parallel; 0 means
 	// GOMAXPROCS.
 	Workers int
+	// AllowSHA1Unsafe accepts SHA-1 digests and signatures, which
+	// jarsigner 17 (jdk.jar.disabledAlgorithms) treats as unsigned.
+	AllowSHA1Unsafe bool
 	// Log receives progress messages; nil discards them.
 	Log *slog.Logger
 }

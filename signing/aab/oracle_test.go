@@ -2,6 +2,9 @@ package aab
 
 import (
 	"bytes"
+	"context"
+	"crypto"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,5 +304,39 @@ func TestJarInputStream(t *testing.T) {
 		if want := "signed " + strconv.Itoa(res.Entries); strings.TrimSpace(string(msg)) != want {
 			t.Errorf("%s: JarInputStream says %q, want %q", name, strings.TrimSpace(string(msg)), want)
 		}
+	}
+}
+
+// TestJarsignerSHA1: a bundle jarsigner signed with SHA-1 counts as
+// unsigned for jarsigner 17, so Verify rejects it (unless told
+// otherwise), and re-signing replaces it with a SHA-256 signature.
+func TestJarsignerSHA1(t *testing.T) {
+	testenv.Tool(t, "jarsigner")
+	id := testIdentities()["rsa-2048"]
+	dir := t.TempDir()
+	inPath, theirsPath := filepath.Join(dir, "in.aab"), filepath.Join(dir, "sha1.aab")
+	os.WriteFile(inPath, signingtest.Bundle(signingtest.APKOptions{}), 0o644)
+	ks := keystore(t, dir, id, "JKS")
+	if msg, err := jarsigner(t, "-keystore", ks, "-storepass:env", "KS_PASS", "-digestalg", "SHA-1", "-sigalg", "SHA1withRSA", "-signedjar", theirsPath, inPath, "upload"); err != nil {
+		t.Fatalf("jarsigner: %v\n%s", err, msg)
+	}
+	if msg, err := jarsignerVerify(t, theirsPath, ks, "JKS"); err == nil {
+		t.Fatalf("jarsigner -verify -strict accepted SHA-1:\n%s", msg)
+	}
+	theirs, _ := os.ReadFile(theirsPath)
+	if _, err := verify(theirs); !errors.Is(err, ErrInvalidSignature) || !strings.Contains(err.Error(), "weak") {
+		t.Fatalf("Verify: err = %v, want a weak algorithm error", err)
+	}
+	v, err := Verify(context.Background(), bytes.NewReader(theirs), int64(len(theirs)), VerifyOptions{AllowSHA1Unsafe: true})
+	if err != nil || v.Signers[0].DigestAlgorithm != crypto.SHA1 || v.Signers[0].SignatureAlgorithm != "SHA1withRSA" {
+		t.Fatalf("Verify with AllowSHA1Unsafe: %v", err)
+	}
+	resigned, _ := sign(t, theirs, id, testOptions())
+	if v, err := verify(resigned); err != nil || v.Signers[0].DigestAlgorithm != crypto.SHA256 {
+		t.Fatalf("Verify of the re-signed bundle: %v", err)
+	}
+	_, files := entries(t, resigned)
+	if strings.Contains(string(files["META-INF/MANIFEST.MF"]), "SHA1") {
+		t.Error("the re-signed manifest keeps SHA-1 digests")
 	}
 }

@@ -79,13 +79,18 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 		sections[s.Name] = s
 	}
 
+	// usable reports whether a digest algorithm counts, as
+	// jdk.jar.disabledAlgorithms decides in JDK 17: SHA-1 does not.
+	usable := func(h crypto.Hash) bool {
+		return h != 0 && h.Available() && (h != crypto.SHA1 || opts.AllowSHA1Unsafe)
+	}
 	res := &Result{Size: size}
 	signed := map[string]bool{} // entry names covered by a verified .SF
 	for _, base := range sfOrder {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s, covered, err := verifySigner(r, a, sfs[base], blocks[base], mfBytes, mf, sections)
+		s, covered, err := verifySigner(r, a, sfs[base], blocks[base], mfBytes, mf, sections, usable)
 		if err != nil {
 			return nil, err
 		}
@@ -117,13 +122,13 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 			if !ok {
 				continue
 			}
-			if h := jar.ParseDigestName(alg); h != 0 && h.Available() {
+			if h := jar.ParseDigestName(alg); usable(h) {
 				hashes = append(hashes, h)
 				values = append(values, at.Value)
 			}
 		}
 		if len(hashes) == 0 {
-			return nil, fmt.Errorf("%w: the manifest section of %s has no supported digest", ErrInvalidSignature, e.Name)
+			return nil, fmt.Errorf("%w: the manifest section of %s has no supported digest (SHA-1 counts as unsigned, as for jarsigner)", ErrInvalidSignature, e.Name)
 		}
 		jobs = append(jobs, digestJob{entry: e, hashes: hashes})
 		want = append(want, values)
@@ -146,7 +151,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 
 // verifySigner checks one .SF and its block, and returns the signer and
 // the names whose manifest sections the .SF covers.
-func verifySigner(r io.ReaderAt, a *zipx.Archive, sfEntry, blockEntry *zipx.Entry, mfBytes []byte, mf *jar.Manifest, sections map[string]*jar.Section) (*Signer, []string, error) {
+func verifySigner(r io.ReaderAt, a *zipx.Archive, sfEntry, blockEntry *zipx.Entry, mfBytes []byte, mf *jar.Manifest, sections map[string]*jar.Section, usable func(crypto.Hash) bool) (*Signer, []string, error) {
 	if blockEntry == nil {
 		return nil, nil, fmt.Errorf("%w: %s has no signature block (.RSA, .EC or .DSA)", ErrInvalidSignature, sfEntry.Name)
 	}
@@ -167,6 +172,11 @@ func verifySigner(r io.ReaderAt, a *zipx.Archive, sfEntry, blockEntry *zipx.Entr
 		return nil, nil, fmt.Errorf("%w: %s does not verify over %s: %v", ErrInvalidSignature, blockEntry.Name, sfEntry.Name, err)
 	}
 	si := sd.Signers[0]
+	for _, s := range sd.Signers {
+		if !usable(s.Hash) {
+			return nil, nil, fmt.Errorf("%w: %s is signed with %s, a weak algorithm jarsigner treats as unsigned: sign the bundle again", ErrInvalidSignature, blockEntry.Name, javaSignatureAlgorithm(s.Hash, s.Certificate.PublicKey))
+		}
+	}
 	sf, err := jar.ParseManifest(sfBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %s: %v", ErrInvalidSignature, sfEntry.Name, err)
@@ -180,7 +190,7 @@ func verifySigner(r io.ReaderAt, a *zipx.Archive, sfEntry, blockEntry *zipx.Entr
 		switch {
 		case strings.HasSuffix(up, "-DIGEST-MANIFEST"):
 			h := jar.ParseDigestName(at.Name[:len(at.Name)-len("-Digest-Manifest")])
-			if h != 0 && h.Available() {
+			if usable(h) {
 				entryHash = h
 				if digestEqual(at.Value, sum(h, mfBytes)) {
 					wholeOK = true
@@ -188,7 +198,7 @@ func verifySigner(r io.ReaderAt, a *zipx.Archive, sfEntry, blockEntry *zipx.Entr
 			}
 		case strings.HasSuffix(up, "-DIGEST-MANIFEST-MAIN-ATTRIBUTES"):
 			h := jar.ParseDigestName(at.Name[:len(at.Name)-len("-Digest-Manifest-Main-Attributes")])
-			if h != 0 && h.Available() {
+			if usable(h) {
 				mainSeen = true
 				if !digestEqual(at.Value, sum(h, mf.MainRaw)) {
 					mainOK = false
@@ -213,7 +223,7 @@ func verifySigner(r io.ReaderAt, a *zipx.Archive, sfEntry, blockEntry *zipx.Entr
 					continue
 				}
 				h := jar.ParseDigestName(alg)
-				if h == 0 || !h.Available() {
+				if !usable(h) {
 					continue
 				}
 				if entryHash == 0 {
