@@ -116,6 +116,9 @@ func (c *Client) downloadAttempt(ctx context.Context, f *File, fan *fanout, off 
 	if err != nil {
 		return permanent{err}
 	}
+	// The bytes as stored: no transparent gzip, so that offsets and
+	// checksums are those of the file.
+	req.Header.Set("Accept-Encoding", "identity")
 	if *off > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", *off))
 	}
