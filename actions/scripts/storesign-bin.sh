@@ -45,7 +45,7 @@ check)
 build)
   mkdir -p "$bindir"
   start=$SECONDS
-  (cd "$src" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath -o "$bin.tmp.$$" ./cmd/storesign)
+  (cd "$src" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$bin.tmp.$$" ./cmd/storesign)
   mv -f "$bin.tmp.$$" "$bin"
   printf '%s\n' "$src" >"$stamp"
   echo "Built storesign in $((SECONDS - start))s."

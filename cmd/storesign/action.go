@@ -556,15 +556,14 @@ func (st *actionStep) resign(ctx context.Context) error {
 
 	out := st.a.Input("output-path")
 	if out == "" {
-		outDir := filepath.Join(st.a.TempDir(), "storesign-signed")
-		if err := os.MkdirAll(outDir, 0o755); err != nil {
+		// A folder of its own per run, so that signing the same file twice
+		// in a job (two bundle IDs, say) keeps both results.
+		outDir, err := os.MkdirTemp(st.a.TempDir(), "storesign-signed-")
+		if err != nil {
 			return fmt.Errorf("making the output folder: %w", err)
 		}
+		os.Chmod(outDir, 0o755)
 		out = filepath.Join(outDir, filepath.Base(in))
-		if abs, _ := filepath.Abs(in); abs == out {
-			ext := filepath.Ext(out)
-			out = strings.TrimSuffix(out, ext) + "-signed" + ext
-		}
 	}
 
 	rep := &actions.Report{Platform: kind.String(), Input: filepath.Base(in), Output: filepath.Base(out)}
