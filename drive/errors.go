@@ -135,7 +135,7 @@ func retryable(err error) bool {
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errStalled) {
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errStalled) || errors.Is(err, errNoProgress) {
 		return true
 	}
 	// Other transport errors (http2 stream resets, TLS alerts) are
@@ -144,7 +144,10 @@ func retryable(err error) bool {
 	return strings.Contains(s, "connection") || strings.Contains(s, "stream error") || strings.Contains(s, "transport")
 }
 
-var errStalled = errors.New("no bytes moved within the stall timeout")
+var (
+	errStalled    = errors.New("no bytes moved within the stall timeout")
+	errNoProgress = errors.New("the upload made no progress")
+)
 
 // retryLoop runs fn until it succeeds, fails permanently, or keeps failing
 // beyond the deadline. fn reports progress by returning progressed=true,

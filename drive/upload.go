@@ -277,7 +277,7 @@ func (c *Client) resumable(ctx context.Context, op string, src io.ReaderAt, size
 				if next <= off && n > 0 {
 					// No progress on a whole chunk: ask again after a pause.
 					needStatus = true
-					return off > from, fmt.Errorf("server kept %d of %d bytes after a chunk ending at %d", next, size, off+n)
+					return off > from, fmt.Errorf("server kept %d of %d bytes after a chunk ending at %d: %w", next, size, off+n, errNoProgress)
 				}
 				off = next
 				if opts.Progress != nil {

@@ -1,0 +1,72 @@
+package drive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/api/googleapi"
+
+	"github.com/storesign/storesign/drive/drivetest"
+)
+
+func apiErr(code int, reason string) error {
+	return &googleapi.Error{Code: code, Message: "m", Errors: []googleapi.ErrorItem{{Reason: reason}}}
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{apiErr(429, "rateLimitExceeded"), true},
+		{apiErr(500, "backendError"), true},
+		{apiErr(503, ""), true},
+		{apiErr(403, "userRateLimitExceeded"), true},
+		{apiErr(403, "rateLimitExceeded"), true},
+		{apiErr(403, "storageQuotaExceeded"), false},
+		{apiErr(403, "insufficientFilePermissions"), false},
+		{apiErr(404, "notFound"), false},
+		{apiErr(401, "authError"), false},
+		{apiErr(400, "invalid"), false},
+		{&url.Error{Op: "Get", URL: "u", Err: syscall.ECONNRESET}, true},
+		{fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), true},
+		{&url.Error{Op: "Get", URL: "u", Err: errors.New(`unsupported protocol scheme ""`)}, false},
+		{errStalled, true},
+		{permanent{io.ErrUnexpectedEOF}, false},
+		{context.Canceled, false},
+	} {
+		if got := retryable(tc.err); got != tc.want {
+			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestRetryDeadline(t *testing.T) {
+	s, c := newTest(t, drivetest.Options{Faults: drivetest.Faults{Rate: 1, Kinds: []drivetest.Fault{drivetest.Fault503}}},
+		WithRetry(Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond, Deadline: 100 * time.Millisecond}))
+	folder, _ := s.AddFolder("", "", "in")
+	start := time.Now()
+	_, err := c.List(context.Background(), folder)
+	if err == nil || !strings.Contains(err.Error(), "Drive kept failing (HTTP 503") || !strings.Contains(err.Error(), "run again later") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %s", d)
+	}
+	if n := len(s.Requests()); n < 3 {
+		t.Errorf("only %d attempts", n)
+	}
+	// Cancelling stops at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.List(ctx, folder); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
