@@ -54,6 +54,17 @@ func openEntry(src io.ReaderAt, f *zip.File) (io.ReaderAt, int64, func(), error)
 	return r, size, r.close, nil
 }
 
+// openEntryStream is openEntry for callers that read little of the
+// entry, or read it once in order: deflated entries are always streamed.
+func openEntryStream(src io.ReaderAt, f *zip.File) (io.ReaderAt, int64, func(), error) {
+	if f.Method == zip.Store {
+		return openEntry(src, f)
+	}
+	size := int64(f.UncompressedSize64)
+	r := &entryReaderAt{f: f, src: src, size: size, data: -1}
+	return r, size, r.close, nil
+}
+
 func (r *entryReaderAt) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

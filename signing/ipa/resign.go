@@ -307,7 +307,8 @@ func (r *resigner) checkProfile(p *provision.Profile, bundleID string) error {
 }
 
 func (r *resigner) encrypted(e *entry) (bool, error) {
-	ra, size, done, err := openEntry(r.a.src, e.f)
+	// Only the load commands are read: stream, do not inflate it all.
+	ra, size, done, err := openEntryStream(r.a.src, e.f)
 	if err != nil {
 		return false, err
 	}

@@ -100,7 +100,30 @@ func Inspect(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOption
 	return v.run(ctx)
 }
 
+// exeResult is the verification of a bundle's main executable.
+type exeResult struct {
+	cr    []byte // the bundle's CodeResources
+	crErr string
+	mi    *macho.Info
+	err   error
+}
+
+func (v *verifier) verifyExe(ctx context.Context, b *bundle) exeResult {
+	var res exeResult
+	crEntry := v.a.byName[b.path("_CodeSignature/CodeResources")]
+	if crEntry == nil {
+		res.crErr = "not signed: _CodeSignature/CodeResources is missing"
+	} else if raw, err := readAll(crEntry.f, maxPlistSize); err != nil {
+		res.crErr = err.Error()
+	} else {
+		res.cr = raw
+	}
+	res.mi, res.err = v.verifyBinary(ctx, b.exeEntry, macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: res.cr})
+	return res
+}
+
 type verifier struct {
+	exes  map[*bundle]exeResult
 	a     *archive
 	opts  VerifyOptions
 	now   time.Time
@@ -136,7 +159,16 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 		todo = append(todo, e)
 		done[e] = make(chan struct{})
 	}
-	if err := hashEntries(ctx, todo, done, detectHash)(); err != nil {
+	// Meanwhile, verify the bundles' executables (the largest files).
+	wait := hashEntries(ctx, todo, done, detectHash)
+	v.exes = make(map[*bundle]exeResult, len(a.bundles))
+	for _, b := range a.bundles {
+		if ctx.Err() != nil {
+			break
+		}
+		v.exes[b] = v.verifyExe(ctx, b)
+	}
+	if err := wait(); err != nil {
 		return nil, err
 	}
 	for _, b := range a.bundles {
@@ -159,16 +191,11 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 			v.loose(ctx, e)
 		}
 	}
-	crEntry := v.a.byName[b.path("_CodeSignature/CodeResources")]
-	var cr []byte
-	if crEntry == nil {
-		problem("not signed: _CodeSignature/CodeResources is missing")
-	} else if raw, err := readAll(crEntry.f, maxPlistSize); err != nil {
-		problem("%v", err)
-	} else {
-		cr = raw
+	res := v.exes[b]
+	cr, mi, err := res.cr, res.mi, res.err
+	if res.crErr != "" {
+		problem("%s", res.crErr)
 	}
-	mi, err := v.verifyBinary(ctx, b.exeEntry, macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: cr})
 	if err != nil {
 		problem("%s: %v", b.exe, err)
 	} else {
