@@ -188,6 +188,8 @@ func aabExplain(err error) error {
 		return fmt.Errorf("%w: pass the .aab that Gradle's bundleRelease or bundletool built (for an .apk use 'storesign apk')", err)
 	case errors.Is(err, aab.ErrNotSigned):
 		return fmt.Errorf("%w: sign it with 'storesign aab sign'", err)
+	case errors.Is(err, aab.ErrInvalidSignature):
+		return fmt.Errorf("%w: the bundle changed after it was signed; get the original or sign it again", err)
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/elliptic"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 //	aab-apk OUT                               an APK (a zip that is not a bundle)
 //	aab-dup OUT                               a bundle with two entries of one name
 //	aab-cut IN OUT                            the first half of IN
+//	aab-tamper IN OUT                         IN with base/dex/classes.dex changed
 //	aab-keystore JKS|PKCS12 OUT ALIAS STOREPW [KEYPW] [ec]
 //	aab-keycert KEY CERT [mismatch]           PKCS#8 key and PEM certificate
 //	aab-notemp DIR                            fails if DIR holds temp files
@@ -56,6 +58,27 @@ func aabScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 			b, err := os.ReadFile(ts.MkAbs(args[0]))
 			ts.Check(err)
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), b[:len(b)/2], 0o644))
+		},
+		"aab-tamper": func(ts *testscript.TestScript, neg bool, args []string) {
+			zr, err := zip.OpenReader(ts.MkAbs(args[0]))
+			ts.Check(err)
+			defer zr.Close()
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			for _, f := range zr.File {
+				rc, err := f.Open()
+				ts.Check(err)
+				data, err := io.ReadAll(rc)
+				ts.Check(err)
+				if f.Name == "base/dex/classes.dex" {
+					data = append(data, "tampered"...)
+				}
+				w, err := zw.Create(f.Name)
+				ts.Check(err)
+				w.Write(data)
+			}
+			ts.Check(zw.Close())
+			ts.Check(os.WriteFile(ts.MkAbs(args[1]), buf.Bytes(), 0o644))
 		},
 		"aab-keystore": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) < 4 {
