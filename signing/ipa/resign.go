@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -128,6 +129,16 @@ func (r *resigner) checkIdentity() error {
 	}
 	if ou := c.Subject.OrganizationalUnit; len(ou) > 0 {
 		r.team = ou[0]
+	}
+	// Fail before writing anything when the intermediate is missing.
+	chain := r.opts.Chain
+	if chain == nil {
+		chain = id.Chain
+	}
+	if string(c.RawIssuer) != string(c.RawSubject) && !slices.ContainsFunc(chain, func(ca *x509.Certificate) bool {
+		return string(ca.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(ca) == nil
+	}) {
+		return macho.ErrIncompleteChain
 	}
 	return nil
 }
