@@ -153,3 +153,24 @@ func FuzzJarSignatureBlock(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJarManifest fuzzes the lenient manifest parser: sections lie in
+// the input, in order, without overlap.
+func FuzzJarManifest(f *testing.F) {
+	f.Add([]byte("Manifest-Version: 1.0\r\nCreated-By: 1.0 (Android)\r\n\r\nName: classes.dex\r\nSHA-256-Digest: abc=\r\n\r\n"))
+	f.Add([]byte("Signature-Version: 1.0\nX-Android-APK-Signed: 2, 3\n\nName: a\n b\nSHA1-Digest: x\n\n\n\nName: c\rSHA1-Digest: y"))
+	f.Add([]byte("Name : odd\r\nnovalue\r\n \r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		main, secs := vParseMF(data)
+		end := main.start + main.size
+		if main.start < 0 || end > len(data) {
+			t.Fatalf("main section [%d,%d) outside %d bytes", main.start, end, len(data))
+		}
+		for _, s := range secs {
+			if s.start < end || s.start+s.size > len(data) || s.size <= 0 {
+				t.Fatalf("section [%d,+%d) overlaps or leaves the input (%d bytes, previous end %d)", s.start, s.size, len(data), end)
+			}
+			end = s.start + s.size
+		}
+	})
+}

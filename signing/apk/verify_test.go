@@ -215,3 +215,36 @@ func ExampleVerify() {
 	// schemes: true true true
 	// signer: example
 }
+
+func TestVerifyManifestParser(t *testing.T) {
+	mf := "Manifest-Version: 1.0\r\nCreated-By: 1.0 (Android)\r\n\r\n" +
+		"Name: res/a very long name that is continued on the next line becau\r\n se it is long\r\nSHA-256-Digest: AAA=\r\n\r\n\r\n" +
+		"Name : spaced\r\nSHA-256-Digest: BBB=\r\n\r\n" +
+		"NoColonHeader\r\nName: last\r\n"
+	main, secs := vParseMF([]byte(mf))
+	if v, _ := main.get("created-by"); v != "1.0 (Android)" {
+		t.Errorf("Created-By = %q", v)
+	}
+	if got := mf[main.start : main.start+main.size]; got != "Manifest-Version: 1.0\r\nCreated-By: 1.0 (Android)\r\n\r\n" {
+		t.Errorf("main section bytes %q", got)
+	}
+	want := []struct {
+		name  string
+		named bool
+		raw   string
+	}{
+		{"res/a very long name that is continued on the next line because it is long", true,
+			"Name: res/a very long name that is continued on the next line becau\r\n se it is long\r\nSHA-256-Digest: AAA=\r\n\r\n"},
+		{"", false, "Name : spaced\r\nSHA-256-Digest: BBB=\r\n\r\n"},
+		{"", false, "NoColonHeader\r\nName: last\r\n"},
+	}
+	if len(secs) != len(want) {
+		t.Fatalf("%d sections, want %d", len(secs), len(want))
+	}
+	for i, w := range want {
+		s := secs[i]
+		if s.name != w.name || s.named != w.named || mf[s.start:s.start+s.size] != w.raw {
+			t.Errorf("section %d: name %q named %v raw %q; want %q %v %q", i, s.name, s.named, mf[s.start:s.start+s.size], w.name, w.named, w.raw)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/storesign/storesign/internal/jar"
 	"github.com/storesign/storesign/internal/zipx"
 )
 
@@ -73,20 +72,20 @@ func (v *vVerifier) verifyV1(supported map[int]string, found map[int]bool, minSD
 	if err != nil {
 		return err
 	}
-	mf, err := jar.ParseManifest(mfBytes)
-	if err != nil {
-		errorf("Malformed META-INF/MANIFEST.MF: %v", err)
-		return nil
-	}
-	sections := map[string]*jar.Section{}
-	for _, s := range mf.Sections {
-		if _, dup := sections[s.Name]; dup {
-			errorf("Duplicate section in META-INF/MANIFEST.MF: %s", s.Name)
+	mfMain, mfSections := vParseMF(mfBytes)
+	sections := map[string]*vMFSection{}
+	for i, s := range mfSections {
+		if !s.named {
+			errorf("Malformed META-INF/MANIFEST.MF: individual section #%d does not have a name", i+1)
 			continue
 		}
-		sections[s.Name] = s
-		if !names[s.Name] {
-			errorf("JAR manifest references an entry which is not there: %s", s.Name)
+		if _, dup := sections[s.name]; dup {
+			errorf("Duplicate section in META-INF/MANIFEST.MF: %s", s.name)
+			continue
+		}
+		sections[s.name] = s
+		if !names[s.name] {
+			errorf("%s entry referenced by META-INF/MANIFEST.MF not found in the APK", s.name)
 		}
 	}
 	if len(res.Errors) > 0 {
@@ -127,7 +126,7 @@ func (v *vVerifier) verifyV1(supported map[int]string, found map[int]bool, minSD
 
 	var remaining []*vJarSigner
 	for _, s := range signers {
-		s.verifySFAgainstManifest(mfBytes, mf, sections, supported, found, minSDK, maxSDK)
+		s.verifySFAgainstManifest(mfBytes, mfMain, sections, supported, found, minSDK, maxSDK)
 		switch {
 		case s.ignored:
 			res.Warnings = append(res.Warnings, vPrefixed("JAR signer "+s.name+" ignored", s.info.Errors)...)
@@ -434,15 +433,15 @@ func vCanonicalDigest(name string) (crypto.Hash, string) {
 
 // vDigestsToVerify returns the digests Android versions in [minSDK,
 // maxSDK] check for a section, as apksig's getDigestsToVerify.
-func vDigestsToVerify(attrs jar.Attributes, suffix string, minSDK, maxSDK int) []vNamedDigest {
+func vDigestsToVerify(attrs *vMFSection, suffix string, minSDK, maxSDK int) []vNamedDigest {
 	var out []vNamedDigest
 	if minSDK < vSDKJellyBeanMR2 {
-		algs, ok := attrs.Get("Digest-Algorithms")
+		algs, ok := attrs.get("Digest-Algorithms")
 		if !ok {
 			algs = "SHA SHA1"
 		}
 		for _, alg := range strings.Fields(algs) {
-			val, ok := attrs.Get(alg + suffix)
+			val, ok := attrs.get(alg + suffix)
 			if !ok {
 				continue
 			}
@@ -466,7 +465,7 @@ func vDigestsToVerify(attrs jar.Attributes, suffix string, minSDK, maxSDK int) [
 			name string
 			attr string
 		}{{crypto.SHA512, "SHA-512", "SHA-512"}, {crypto.SHA384, "SHA-384", "SHA-384"}, {crypto.SHA256, "SHA-256", "SHA-256"}, {crypto.SHA1, "SHA-1", "SHA1"}} {
-			val, ok := attrs.Get(c.attr + suffix)
+			val, ok := attrs.get(c.attr + suffix)
 			if !ok {
 				continue
 			}
@@ -502,32 +501,27 @@ func vDigestOf(h crypto.Hash, data []byte) []byte {
 	return d.Sum(nil)
 }
 
-func (s *vJarSigner) verifySFAgainstManifest(mfBytes []byte, mf *jar.Manifest, sections map[string]*jar.Section, supported map[int]string, found map[int]bool, minSDK, maxSDK int) {
-	sf, err := jar.ParseManifest(s.sfBytes)
-	if err != nil {
-		s.errorf("Malformed %s: %v", s.sf.Name, err)
-		s.ignored = true
-		return
-	}
-	if _, ok := sf.Main.Get("Signature-Version"); !ok {
+func (s *vJarSigner) verifySFAgainstManifest(mfBytes []byte, mfMain *vMFSection, sections map[string]*vMFSection, supported map[int]string, found map[int]bool, minSDK, maxSDK int) {
+	sfMain, sfSections := vParseMF(s.sfBytes)
+	if _, ok := sfMain.get("Signature-Version"); !ok {
 		s.errorf("%s has no Signature-Version attribute", s.sf.Name)
 		s.ignored = true
 		return
 	}
 	if maxSDK >= vSDKN {
-		s.checkStripped(sf.Main, supported, found)
+		s.checkStripped(sfMain, supported, found)
 		if len(s.info.Errors) > 0 {
 			return
 		}
 	}
-	createdBy, _ := sf.Main.Get("Created-By")
+	createdBy, _ := sfMain.get("Created-By")
 	signtool := strings.Contains(createdBy, "signtool")
 	suffix := "-Digest-Manifest"
 	if signtool {
 		suffix = "-Digest"
 	}
 	manifestVerified := false
-	if exp := vDigestsToVerify(sf.Main, suffix, minSDK, maxSDK); len(exp) == 0 {
+	if exp := vDigestsToVerify(sfMain, suffix, minSDK, maxSDK); len(exp) == 0 {
 		s.warnf("%s does not contain a digest of META-INF/MANIFEST.MF", s.sf.Name)
 	} else {
 		manifestVerified = true
@@ -539,8 +533,9 @@ func (s *vJarSigner) verifySFAgainstManifest(mfBytes []byte, mf *jar.Manifest, s
 		}
 	}
 	if !signtool {
-		for _, d := range vDigestsToVerify(sf.Main, "-Digest-Manifest-Main-Attributes", minSDK, maxSDK) {
-			if !bytes.Equal(vDigestOf(d.alg, mf.MainRaw), d.digest) {
+		mainRaw := mfBytes[mfMain.start : mfMain.start+mfMain.size]
+		for _, d := range vDigestsToVerify(sfMain, "-Digest-Manifest-Main-Attributes", minSDK, maxSDK) {
+			if !bytes.Equal(vDigestOf(d.alg, mainRaw), d.digest) {
 				s.errorf("%s digest of META-INF/MANIFEST.MF main section does not match the digest in %s", d.name, s.sf.Name)
 			}
 		}
@@ -549,34 +544,39 @@ func (s *vJarSigner) verifySFAgainstManifest(mfBytes []byte, mf *jar.Manifest, s
 		return
 	}
 	s.sfNames = map[string]bool{}
-	for _, sec := range sf.Sections {
-		if s.sfNames[sec.Name] {
-			s.errorf("Duplicate section for %s in %s", sec.Name, s.sf.Name)
+	for i, sec := range sfSections {
+		if !sec.named {
+			s.errorf("Malformed %s: individual section #%d does not have a name", s.sf.Name, i+1)
 			s.ignored = true
 			return
 		}
-		s.sfNames[sec.Name] = true
+		if s.sfNames[sec.name] {
+			s.errorf("Duplicate section for %s in %s", sec.name, s.sf.Name)
+			s.ignored = true
+			return
+		}
+		s.sfNames[sec.name] = true
 		if manifestVerified {
 			continue
 		}
-		ms := sections[sec.Name]
+		ms := sections[sec.name]
 		if ms == nil {
-			s.errorf("No digest of %s in %s", sec.Name, s.sf.Name)
+			s.errorf("No digest of %s in %s", sec.name, s.sf.Name)
 			s.ignored = true
 			continue
 		}
-		exp := vDigestsToVerify(sec.Attrs, "-Digest", minSDK, maxSDK)
+		exp := vDigestsToVerify(sec, "-Digest", minSDK, maxSDK)
 		if len(exp) == 0 {
-			s.errorf("No digest of %s in %s", sec.Name, s.sf.Name)
+			s.errorf("No digest of %s in %s", sec.name, s.sf.Name)
 			continue
 		}
-		raw := ms.Raw
+		raw := mfBytes[ms.start : ms.start+ms.size]
 		if signtool && len(raw) >= 2 && raw[len(raw)-1] == '\n' && raw[len(raw)-2] == '\n' {
 			raw = raw[:len(raw)-1]
 		}
 		for _, d := range exp {
 			if !bytes.Equal(vDigestOf(d.alg, raw), d.digest) {
-				s.errorf("%s digest of the META-INF/MANIFEST.MF section for %s does not match the digest in %s", d.name, sec.Name, s.sf.Name)
+				s.errorf("%s digest of the META-INF/MANIFEST.MF section for %s does not match the digest in %s", d.name, sec.name, s.sf.Name)
 			}
 		}
 	}
@@ -584,8 +584,8 @@ func (s *vJarSigner) verifySFAgainstManifest(mfBytes []byte, mf *jar.Manifest, s
 
 // checkStripped enforces X-Android-APK-Signed: the schemes the .SF says
 // the APK was also signed with must be there.
-func (s *vJarSigner) checkStripped(main jar.Attributes, supported map[int]string, found map[int]bool) {
-	val, ok := main.Get("X-Android-APK-Signed")
+func (s *vJarSigner) checkStripped(main *vMFSection, supported map[int]string, found map[int]bool) {
+	val, ok := main.get("X-Android-APK-Signed")
 	if !ok {
 		if len(found) > 0 {
 			s.warnf("JAR signature %s does not protect against APK Signature Scheme v2+ stripping (no X-Android-APK-Signed attribute)", s.sf.Name)
@@ -632,7 +632,7 @@ type vEntryDigests struct {
 // verifyJarEntries checks every entry outside META-INF/ against the
 // manifest and the signers, hashing entries in parallel. It returns the
 // signers that sign the entries.
-func (v *vVerifier) verifyJarEntries(sections map[string]*jar.Section, signers []*vJarSigner, minSDK, maxSDK int) ([]*vJarSigner, error) {
+func (v *vVerifier) verifyJarEntries(sections map[string]*vMFSection, signers []*vJarSigner, minSDK, maxSDK int) ([]*vJarSigner, error) {
 	res := v.res
 	entries := append([]*zipx.Entry(nil), v.a.Entries...)
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].HeaderOffset < entries[j].HeaderOffset })
@@ -670,7 +670,7 @@ func (v *vVerifier) verifyJarEntries(sections map[string]*jar.Section, signers [
 			res.Errors = append(res.Errors, fmt.Sprintf("Entries %s and %s are signed by different JAR signers (%s vs %s)", firstName, e.Name, vSignerNames(first), vSignerNames(es)))
 			continue
 		}
-		exp := vDigestsToVerify(sec.Attrs, "-Digest", minSDK, maxSDK)
+		exp := vDigestsToVerify(sec, "-Digest", minSDK, maxSDK)
 		if len(exp) == 0 {
 			res.Errors = append(res.Errors, fmt.Sprintf("No JAR manifest digest for %s: the entry is not signed", e.Name))
 			continue
