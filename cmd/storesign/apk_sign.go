@@ -3,8 +3,277 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/apk"
 )
 
+const apksUsage = "apk sign (--ks KEYSTORE --ks-pass pass:|env:|file: [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.apk [flags] IN.apk"
+
+// apksFlags are `apksigner sign`'s flags that storesign supports, with
+// the same names and value syntax.
+type apksFlags struct {
+	in, out                                       string
+	ks, alias, ksPass, keyPass, ksType, key, cert string
+	v1Name                                        string
+	minSDK, libAlign                              int
+	v1, v2, v3, v4, preserved                     boolValue
+	verbose                                       bool
+}
+
+func (f *apksFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.in, "in", "", "the APK to sign (or give it as the argument)")
+	fs.StringVar(&f.out, "out", "", "where to write the signed APK (required; never the input)")
+	fs.StringVar(&f.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the signing key")
+	fs.StringVar(&f.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
+	fs.StringVar(&f.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
+	fs.StringVar(&f.keyPass, "key-pass", "", "key password if it differs from the keystore's: pass:, env: or file:")
+	fs.StringVar(&f.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
+	fs.StringVar(&f.key, "key", "", "private key `file` (PKCS#8, DER or PEM), with --cert instead of --ks")
+	fs.StringVar(&f.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
+	fs.StringVar(&f.v1Name, "v1-signer-name", "", "base `name` of the JAR signature files (default: the key alias, or the key file's name)")
+	fs.IntVar(&f.minSDK, "min-sdk-version", 0, "lowest Android API level the signatures must work on (default: the APK's minSdkVersion)")
+	fs.IntVar(&f.libAlign, "lib-page-alignment", apk.DefaultLibPageAlignment, "alignment in bytes of uncompressed native libraries")
+	fs.Var(&f.v1, "v1-signing-enabled", "true or false: JAR signing (default: only when minSdkVersion < 24)")
+	fs.Var(&f.v2, "v2-signing-enabled", "true or false: APK Signature Scheme v2 (default: true)")
+	fs.Var(&f.v3, "v3-signing-enabled", "true or false: APK Signature Scheme v3 (default: true)")
+	fs.Var(&f.v4, "v4-signing-enabled", "true or false: write OUT.apk.idsig, APK Signature Scheme v4 (default: false)")
+	fs.Var(&f.preserved, "alignment-preserved", "true or false: keep the input's alignment instead of aligning (default: false)")
+	fs.BoolVar(&f.verbose, "v", false, "print more detail")
+	fs.BoolVar(&f.verbose, "verbose", false, "same as -v")
+}
+
+// apkSignCmd is `storesign apk sign`, modelled on `apksigner sign`: an
+// apksigner command line works with only the program name changed. The
+// output is verified before it is renamed into place.
 func apkSignCmd(ctx context.Context, e *env, args []string) error {
-	return errors.New("apk sign: not implemented yet")
+	fset := newFlagSet(e, "apk sign", apksUsage)
+	var f apksFlags
+	f.register(fset)
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	in, err := apksInput(f.in, fset.Args())
+	if err != nil {
+		return err
+	}
+	if f.out == "" {
+		return usagef("apk sign: --out is required: storesign never signs an APK in place")
+	}
+	if f.libAlign <= 0 || f.libAlign > 0xffff || f.libAlign&(f.libAlign-1) != 0 {
+		return usagef("apk sign: --lib-page-alignment %d: give a power of two such as 4096 or 16384", f.libAlign)
+	}
+	if f.minSDK < 0 {
+		return usagef("apk sign: --min-sdk-version must be positive")
+	}
+	id, err := f.identity()
+	if err != nil {
+		return err
+	}
+	opts := apk.Options{
+		V1SigningEnabled:   f.v1.Ptr(),
+		V2SigningEnabled:   f.v2.Ptr(),
+		V3SigningEnabled:   f.v3.Ptr(),
+		V4SigningEnabled:   f.v4.set && f.v4.val,
+		MinSDKVersion:      f.minSDK,
+		AlignmentPreserved: f.preserved.set && f.preserved.val,
+		LibPageAlignment:   f.libAlign,
+		SignerName:         f.signerName(),
+		Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
+			res, err := apk.Verify(ctx, r, size, apk.VerifyOptions{MinSDK: f.minSDK})
+			if err != nil {
+				return err
+			}
+			return res.Err()
+		},
+	}
+	res, err := apk.SignFile(ctx, in, f.out, id, opts)
+	if err != nil {
+		return apksExplain(in, f.out, err)
+	}
+	apksReport(e.stdout, in, f.out, id, res, f.verbose)
+	return nil
+}
+
+// apksInput returns the input named by --in or the one positional
+// argument, as apksigner takes it.
+func apksInput(in string, args []string) (string, error) {
+	switch {
+	case in != "" && len(args) > 0:
+		return "", usagef("apk sign: give the input once: --in IN.apk or IN.apk")
+	case len(args) > 1:
+		return "", usagef("apk sign: one APK at a time, got %d", len(args))
+	case len(args) == 1:
+		in = args[0]
+	}
+	if in == "" {
+		return "", usagef("apk sign: no APK given: storesign %s", apksUsage)
+	}
+	return in, nil
+}
+
+// signerName is apksigner's default v1 signer name: --v1-signer-name,
+// else the key alias, else the key file's name up to its first dot.
+func (f *apksFlags) signerName() string {
+	switch {
+	case f.v1Name != "":
+		return f.v1Name
+	case f.alias != "":
+		return f.alias
+	case f.key != "":
+		name, _, _ := strings.Cut(filepath.Base(f.key), ".")
+		return name
+	}
+	return "" // the keystore's own alias, else CERT
+}
+
+// identity loads the signing key the flags name. Errors name the file
+// and the flag to fix, never a password.
+func (f *apksFlags) identity() (*signing.Identity, error) {
+	switch {
+	case f.ks != "" && (f.key != "" || f.cert != ""):
+		return nil, usagef("apk sign: use either --ks or --key and --cert, not both")
+	case f.ks == "" && f.key == "" && f.cert == "":
+		return nil, usagef("apk sign: no signing key: pass --ks KEYSTORE (with --ks-pass) or --key KEY --cert CERT")
+	case f.ks == "" && (f.key == "" || f.cert == ""):
+		return nil, usagef("apk sign: --key and --cert go together")
+	}
+	if f.key != "" {
+		if f.keyPass != "" {
+			return nil, usagef("apk sign: --key-pass: encrypted key files are not supported; pass an unencrypted PKCS#8 key, or a keystore with --ks")
+		}
+		keyData, err := os.ReadFile(f.key)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w: check --key", f.key, apksPathErr(err))
+		}
+		certData, err := os.ReadFile(f.cert)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %s: %w: check --cert", f.cert, apksPathErr(err))
+		}
+		id, err := signing.LoadKeyAndCertificate(keyData, certData)
+		switch {
+		case errors.Is(err, signing.ErrKeyMismatch):
+			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", f.key, f.cert)
+		case err != nil:
+			return nil, fmt.Errorf("key %s, certificate %s: %s", f.key, f.cert, strings.TrimPrefix(err.Error(), "signing: "))
+		}
+		return id, nil
+	}
+	if f.ksPass == "" {
+		return nil, usagef("apk sign: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)")
+	}
+	storePass, err := signing.ReadPassword(f.ksPass)
+	if err != nil {
+		return nil, fmt.Errorf("--ks-pass: %w", err)
+	}
+	var keyPass *string
+	if f.keyPass != "" {
+		p, err := signing.ReadPassword(f.keyPass)
+		if err != nil {
+			return nil, fmt.Errorf("--key-pass: %w", err)
+		}
+		keyPass = &p
+	}
+	data, err := os.ReadFile(f.ks)
+	if err != nil {
+		return nil, fmt.Errorf("keystore %s: %w: check --ks", f.ks, apksPathErr(err))
+	}
+	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: f.ksType, StorePassword: storePass, Alias: f.alias, KeyPassword: keyPass})
+	var ae *signing.AliasError
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, signing.ErrWrongPassword):
+		return nil, fmt.Errorf("keystore %s: wrong password: check --ks-pass, and --key-pass if the key has its own password", f.ks)
+	case errors.As(err, &ae):
+		return nil, fmt.Errorf("keystore %s: %s: set --ks-key-alias to one of them", f.ks, strings.TrimPrefix(err.Error(), "signing: "))
+	}
+	return nil, fmt.Errorf("keystore %s: %s", f.ks, strings.TrimPrefix(err.Error(), "signing: "))
+}
+
+func apksPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// apksExplain turns a signing error into one line naming the file and
+// what to do.
+func apksExplain(in, out string, err error) error {
+	var dup *apk.DuplicateEntryError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "output folder"):
+		return fmt.Errorf("%s: no such file: check the path", in)
+	case errors.Is(err, apk.ErrNotZip):
+		return fmt.Errorf("%s is not an APK (not a zip archive): pass a .apk file", in)
+	case errors.Is(err, apk.ErrNotAPK):
+		return fmt.Errorf("%s has no AndroidManifest.xml: it is not an APK (an app bundle is signed with 'storesign aab sign')", in)
+	case errors.As(err, &dup):
+		return fmt.Errorf("%s has two entries named %q: Android refuses such APKs; rebuild it", in, dup.Name)
+	case errors.Is(err, apk.ErrMalformed):
+		return fmt.Errorf("%s is truncated or damaged (%s): download or build it again", in, strings.TrimPrefix(strings.TrimPrefix(err.Error(), apk.ErrMalformed.Error()), ": "))
+	case errors.Is(err, apk.ErrNoScheme):
+		return usagef("apk sign: every signature scheme is off: enable at least one of --v1-signing-enabled, --v2-signing-enabled, --v3-signing-enabled")
+	case errors.Is(err, apk.ErrNotVerified):
+		msg := strings.TrimPrefix(err.Error(), "checking the signed APK: ")
+		msg = strings.TrimPrefix(msg, apk.ErrNotVerified.Error()+": ")
+		return fmt.Errorf("%s was not written: the signed APK would not verify (%s): check the --v1/--v2/--v3-signing-enabled flags against the APK's minSdkVersion", out, msg)
+	case errors.Is(err, signing.ErrUnsupportedKey):
+		return fmt.Errorf("cannot sign %s: %s", in, strings.TrimPrefix(err.Error(), "signing: "))
+	}
+	msg := strings.TrimPrefix(err.Error(), "apk: ")
+	if strings.HasPrefix(msg, "output ") || strings.Contains(msg, in) || strings.Contains(msg, out) {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("signing %s: %s", in, msg)
+}
+
+func apksReport(w io.Writer, in, out string, id *signing.Identity, res *apk.Result, verbose bool) {
+	fmt.Fprintf(w, "signed %s -> %s (verified)\n", in, out)
+	fmt.Fprintf(w, "schemes:     %s\n", strings.Join(res.Schemes(), ", "))
+	fmt.Fprintf(w, "signer:      %s\n", res.Signer.Subject)
+	fmt.Fprintf(w, "certificate: SHA-256 %s\n", signing.CertificateSHA256(res.Signer))
+	if res.V1 {
+		fmt.Fprintf(w, "v1 files:    META-INF/%s.SF, META-INF/%s.%s (%s digests)\n", res.V1Name, res.V1Name, apksBlockExt(id), apksHashName(res))
+	}
+	if res.LibPageAlignment == 0 {
+		fmt.Fprintf(w, "alignment:   preserved (%d entries realigned)\n", res.Realigned)
+	} else {
+		fmt.Fprintf(w, "alignment:   stored entries 4 bytes, native libraries %d bytes (%d entries realigned)\n", res.LibPageAlignment, res.Realigned)
+	}
+	fmt.Fprintf(w, "min SDK:     %d\n", res.MinSDKVersion)
+	fmt.Fprintf(w, "entries:     %d\n", res.Entries)
+	fmt.Fprintf(w, "size:        %d bytes\n", res.Size)
+	if res.V4 {
+		fmt.Fprintf(w, "v4:          %s.idsig\n", out)
+	}
+	if verbose {
+		fmt.Fprintf(w, "time:        %s\n", res.Duration.Round(1e6))
+	}
+}
+
+func apksBlockExt(id *signing.Identity) string {
+	if a := id.KeyAlgorithm(); a == "EC" || a == "DSA" {
+		return a
+	}
+	return "RSA"
+}
+
+func apksHashName(res *apk.Result) string {
+	switch res.V1Digest.String() {
+	case "SHA-1":
+		return "SHA-1"
+	case "SHA-512":
+		return "SHA-512"
+	}
+	return "SHA-256"
 }
