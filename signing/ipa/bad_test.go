@@ -97,6 +97,9 @@ func TestBadInput(t *testing.T) {
 			return append(fs, signingtest.IPAFile{Name: "/etc/passwd", Data: []byte("x")})
 		}), ErrUnsafePath, "/etc/passwd"},
 		{"absurd size", absurdZip(), ErrAbsurdSize, "huge.bin"},
+		{"escaping symlink", corrupt(min, func(fs []signingtest.IPAFile) []signingtest.IPAFile {
+			return append(fs, signingtest.IPAFile{Name: "Payload/Example.app/evil", Data: []byte("../../../../etc/passwd"), Symlink: true})
+		}), ErrUnsafePath, "points outside the app"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -432,12 +432,7 @@ func hashEntry(e *entry, buf []byte, detect detectMode) error {
 	}
 	defer rc.Close()
 	if e.symlink {
-		b, err := io.ReadAll(io.LimitReader(rc, 4096))
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", e.name, err)
-		}
-		e.target = string(b)
-		return nil
+		return nil // its target was read by scan
 	}
 	h1, h2 := sha1.New(), sha256.New()
 	first := true

@@ -115,6 +115,11 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 		if _, dup := a.byName[e.name]; dup {
 			return nil, fmt.Errorf("%w: %s appears twice", ErrNotIPA, e.name)
 		}
+		if e.symlink {
+			if err := readLink(e); err != nil {
+				return nil, err
+			}
+		}
 		a.entries = append(a.entries, e)
 		a.byName[e.name] = e
 		parts := strings.Split(e.name, "/")
@@ -264,6 +269,20 @@ func checkName(name string) error {
 		if part == ".." || part == "." || part == "" {
 			return fmt.Errorf("%w: %q", ErrUnsafePath, name)
 		}
+	}
+	return nil
+}
+
+// readLink reads a symlink's target and refuses one that leaves the app.
+func readLink(e *entry) error {
+	b, err := readAll(e.f, 4096)
+	if err != nil {
+		return fmt.Errorf("%w: symlink %s: %v", ErrNotIPA, e.name, err)
+	}
+	e.target = string(b)
+	top, _, _ := strings.Cut(e.name, "/")
+	if t := path.Join(path.Dir(e.name), e.target); path.IsAbs(e.target) || !strings.HasPrefix(t, top+"/") {
+		return fmt.Errorf("%w: symlink %s points outside the app, to %q", ErrUnsafePath, e.name, e.target)
 	}
 	return nil
 }
