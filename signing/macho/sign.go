@@ -413,17 +413,16 @@ func streamPages(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePla
 // type. Reads and writes are sequential; hashing runs on every core.
 func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, header []byte, w io.Writer, types []uint8, shift uint8) ([][]byte, error) {
 	psize := 1 << shift
-	nPages := int((limit + int64(psize) - 1) / int64(psize))
-	out := make([][]byte, len(types))
-	for i, t := range types {
-		out[i] = make([]byte, nPages*hashSize(t))
-	}
 	chunk := int64(max(chunkSize, psize))
 	workers := runtime.GOMAXPROCS(0)
 	bufs := make(chan []byte, workers+1)
 	for i := 0; i < cap(bufs); i++ {
 		bufs <- nil
 	}
+	// Each chunk's hashes go to their own slice, allocated as the chunk
+	// is read: memory follows the bytes really read, not the sizes the
+	// headers claim.
+	var parts [][][]byte // chunk, hash type
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for off := int64(0); off < limit; off += chunk {
@@ -456,22 +455,35 @@ func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, he
 				return nil, fmt.Errorf("writing: %w", err)
 			}
 		}
+		pages := (len(buf) + psize - 1) / psize
+		part := make([][]byte, len(types))
+		for j, t := range types {
+			part[j] = make([]byte, 0, pages*hashSize(t))
+		}
+		parts = append(parts, part)
 		wg.Add(1)
-		go func(buf []byte, first int) {
+		go func(buf []byte, part [][]byte) {
 			defer wg.Done()
 			for j, t := range types {
-				h, hs := newHash(t), hashSize(t)
+				h := newHash(t)
 				for i := 0; i*psize < len(buf); i++ {
 					h.Reset()
 					h.Write(buf[i*psize : min(len(buf), (i+1)*psize)])
-					at := (first + i) * hs
-					h.Sum(out[j][at:at]) // in place: out has room
+					part[j] = h.Sum(part[j]) // within capacity: no allocation
 				}
 			}
 			bufs <- buf
-		}(buf, int(off/int64(psize)))
+		}(buf, part)
 	}
 	wg.Wait()
+	out := make([][]byte, len(types))
+	for j, t := range types {
+		nPages := int((limit + int64(psize) - 1) / int64(psize))
+		out[j] = make([]byte, 0, nPages*hashSize(t))
+		for _, part := range parts {
+			out[j] = append(out[j], part[j]...)
+		}
+	}
 	return out, nil
 }
 
