@@ -340,3 +340,36 @@ func TestJarsignerSHA1(t *testing.T) {
 		t.Error("the re-signed manifest keeps SHA-1 digests")
 	}
 }
+
+// TestJarsignerTwoSigners: jarsigner adds a second signer to a signed
+// bundle; Verify reports both, and Sign replaces both with one.
+func TestJarsignerTwoSigners(t *testing.T) {
+	testenv.Tool(t, "jarsigner")
+	ids := testIdentities()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.aab")
+	os.WriteFile(p, signingtest.Bundle(signingtest.APKOptions{}), 0o644)
+	for _, s := range []struct{ id, alias string }{{"rsa-2048", "studio"}, {"ec-p256", "publisher"}} {
+		ks := filepath.Join(dir, s.alias+".jks")
+		os.WriteFile(ks, signingtest.JKS(ids[s.id], s.alias, ksPass, ksPass), 0o600)
+		if msg, err := jarsigner(t, "-keystore", ks, "-storepass:env", "KS_PASS", p, s.alias); err != nil {
+			t.Fatalf("jarsigner %s: %v\n%s", s.alias, err, msg)
+		}
+	}
+	twice, _ := os.ReadFile(p)
+	v, err := verify(twice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range v.Signers {
+		names = append(names, s.Name+"/"+s.BlockFile)
+	}
+	if got := strings.Join(names, " "); got != "PUBLISHE/META-INF/PUBLISHE.EC STUDIO/META-INF/STUDIO.RSA" && got != "STUDIO/META-INF/STUDIO.RSA PUBLISHE/META-INF/PUBLISHE.EC" {
+		t.Fatalf("signers %s", got)
+	}
+	once, _ := sign(t, twice, ids["rsa-chain"], testOptions())
+	if v, err := verify(once); err != nil || len(v.Signers) != 1 || v.Signers[0].Name != "UPLOAD" {
+		t.Fatalf("re-signed: %v, %d signers", err, len(v.Signers))
+	}
+}
