@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -64,8 +65,10 @@ func match(rules []rule, rel string) (rule, bool) {
 		if !r.re.MatchString(rel) {
 			continue
 		}
-		w := max(r.weight, 1)
-		if !found || w > max(best.weight, 1) {
+		w, bw := max(r.weight, 1), max(best.weight, 1)
+		// On equal weights an omitting rule wins, as Xcode's seals show
+		// ("^" and "^Info\.plist$" both weigh 20 in older rule sets).
+		if !found || w > bw || w == bw && r.omit && !best.omit {
 			best, found = r, true
 		}
 	}
@@ -267,4 +270,42 @@ func files2Entry(v any) (hash1, hash2 []byte, symlink string, optional bool, err
 		return hash1, hash2, symlink, optional, nil
 	}
 	return nil, nil, "", false, fmt.Errorf("unexpected %T", v)
+}
+
+// parseRules reads a CodeResources rule set ("rules2"): the files the
+// signer sealed are decided by its own rules, which differ between Xcode
+// versions and platforms.
+func parseRules(m map[string]any) ([]rule, error) {
+	if len(m) == 0 {
+		return iosRules2(), nil
+	}
+	var rs []rule
+	for _, pattern := range slices.Sorted(maps.Keys(m)) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: %v", pattern, err)
+		}
+		r := rule{pattern: pattern, re: re}
+		switch v := m[pattern].(type) {
+		case bool:
+			if !v {
+				r.omit = true
+			}
+		case map[string]any:
+			r.omit, _ = v["omit"].(bool)
+			r.optional, _ = v["optional"].(bool)
+			switch w := v["weight"].(type) {
+			case float64:
+				r.weight = w
+			case uint64:
+				r.weight = float64(w)
+			case int64:
+				r.weight = float64(w)
+			}
+		default:
+			return nil, fmt.Errorf("rule %q: unexpected %T", pattern, v)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }

@@ -301,7 +301,10 @@ func (v *verifier) checkSeal(b *bundle, raw []byte) []string {
 	if cr.Files2 == nil {
 		return []string{"_CodeSignature/CodeResources has no files2 (a signature older than iOS 9 accepts)"}
 	}
-	rules2 := iosRules2()
+	rules2, err := parseRules(cr.Rules2)
+	if err != nil {
+		return []string{fmt.Sprintf("_CodeSignature/CodeResources: rules2: %v", err)}
+	}
 	var problems []string
 	seen := map[string]bool{}
 	isNested := func(rel string) bool {
