@@ -171,6 +171,7 @@ type vVerifier struct {
 	block    *vSigningBlock
 	blockErr error
 	res      *VerifyResult
+	digests  map[vDigestKind][]byte // content digests computed so far
 }
 
 func (v *vVerifier) entry(name string) *zipx.Entry {

@@ -26,6 +26,33 @@ type vSection struct {
 // directory, and the End of Central Directory with its directory offset
 // changed to blockOff.
 func (v *vVerifier) contentDigests(blockOff int64, kinds map[vDigestKind]bool) (map[vDigestKind][]byte, error) {
+	// v2, v3 and v3.1 digest the same bytes: compute each kind once.
+	if v.digests == nil {
+		v.digests = map[vDigestKind][]byte{}
+	}
+	missing := map[vDigestKind]bool{}
+	for k := range kinds {
+		if _, ok := v.digests[k]; !ok {
+			missing[k] = true
+		}
+	}
+	if len(missing) > 0 {
+		got, err := v.computeDigests(blockOff, missing)
+		if err != nil {
+			return nil, err
+		}
+		for k, d := range got {
+			v.digests[k] = d
+		}
+	}
+	out := map[vDigestKind][]byte{}
+	for k := range kinds {
+		out[k] = v.digests[k]
+	}
+	return out, nil
+}
+
+func (v *vVerifier) computeDigests(blockOff int64, kinds map[vDigestKind]bool) (map[vDigestKind][]byte, error) {
 	eocd := append([]byte(nil), v.a.EOCD...)
 	if len(eocd) < 22 {
 		return nil, fmt.Errorf("apk: short End of Central Directory record")
