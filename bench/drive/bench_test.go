@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,10 +148,26 @@ func BenchmarkDrive(b *testing.B) {
 	out := filepath.Join(dir, "out.bin")
 
 	var tPlainDown, tDriveDown, tPlainUp, tDriveUp time.Duration
+	var cPlainDown, cDriveDown, cPlainUp, cDriveUp time.Duration
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
 	timeIt := func(d *time.Duration, fn func()) {
-		start := time.Now()
+		start, c0 := time.Now(), cpu()
 		fn()
 		*d += time.Since(start)
+		switch d {
+		case &tPlainDown:
+			cPlainDown += cpu() - c0
+		case &tDriveDown:
+			cDriveDown += cpu() - c0
+		case &tPlainUp:
+			cPlainUp += cpu() - c0
+		case &tDriveUp:
+			cDriveUp += cpu() - c0
+		}
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -174,6 +191,11 @@ func BenchmarkDrive(b *testing.B) {
 	b.ReportMetric(mbs(tDriveDown), "drive-down-MB/s")
 	b.ReportMetric(mbs(tPlainUp), "plain-up-MB/s")
 	b.ReportMetric(mbs(tDriveUp), "drive-up-MB/s")
+	gib := float64(size) * float64(b.N) / (1 << 30)
+	b.ReportMetric(cPlainDown.Seconds()/gib, "plain-down-cpu-s/GiB")
+	b.ReportMetric(cDriveDown.Seconds()/gib, "drive-down-cpu-s/GiB")
+	b.ReportMetric(cPlainUp.Seconds()/gib, "plain-up-cpu-s/GiB")
+	b.ReportMetric(cDriveUp.Seconds()/gib, "drive-up-cpu-s/GiB")
 	b.ReportMetric(md5Speed(), "md5-MB/s")
 	b.ReportMetric(tPlainDown.Seconds()/tDriveDown.Seconds(), "down-ratio")
 	b.ReportMetric(tPlainUp.Seconds()/tDriveUp.Seconds(), "up-ratio")
