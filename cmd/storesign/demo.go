@@ -124,7 +124,7 @@ func (d *demo) android(ctx context.Context) error {
 		args []string
 	}{
 		{apkSignCmd, append(append([]string{"apk", "sign"}, key...), "--in", paths["android/sample.apk"], "--out", apkOut)},
-		{apkVerifyCmd, []string{"apk", "verify", "--print-certs", apkOut}},
+		{apkVerifyCmd, []string{"apk", "verify", "--verbose", "--print-certs", apkOut}},
 		{aabSignCmd, append(append([]string{"aab", "sign"}, key...), "--in", paths["android/sample.aab"], "--out", aabOut)},
 		{aabVerifyCmd, []string{"aab", "verify", aabOut}},
 	}
