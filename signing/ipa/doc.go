@@ -13,7 +13,7 @@
 // Mach-O files (Frameworks/*.dylib), frameworks (each with its own
 // CodeResources), PlugIns/*.appex, Extensions/*, Watch/*.app with their
 // extensions, AppClips/*.app, and the app last, so that each parent seals
-// its nested code by cdhash and designated requirement. Each app and
+// its nested code as signed. Each app and
 // extension gets the provisioning profile of Options.Profiles that best
 // matches its (new) bundle ID (an exact application identifier beats a
 // wildcard, a longer wildcard a shorter one); embedded.mobileprovision is
@@ -30,8 +30,17 @@
 //
 // _CodeSignature/CodeResources is written as Xcode's codesign writes it
 // for iOS: "files" (SHA-1, v1 rules), "files2" (SHA-1 and SHA-256, v2
-// rules), nested code sealed by cdhash and requirement, symlinks as
-// symlinks, "rules" and "rules2".
+// rules), symlinks as symlinks, "rules" and "rules2". Xcode's iOS rule
+// set has no "nested" rule, so a parent seals its frameworks, extensions
+// and dylibs file by file (their signed executables and CodeResources
+// included), as Xcode and zsign do; sealing nested code by cdhash and
+// designated requirement is what macOS bundles get. [Verify] accepts both,
+// and applies each CodeResources' own rules, as codesign does.
+//
+// [ResignFile] verifies its output with [Verify] before renaming it into
+// place: every signature, every rewritten file and every seal is checked
+// anew; entries copied raw are trusted to hold what the hash pass read
+// from the input when their CRC-32 and sizes are unchanged.
 //
 // # Entitlements policy
 //
