@@ -145,6 +145,7 @@ func aabSignCmd(ctx context.Context, e *env, args []string) error {
 	k.register(fs)
 	in := fs.String("in", "", "the app bundle to sign (or give it as the argument)")
 	out := fs.String("out", "", "where to write the signed bundle (never the input)")
+	signerName := fs.String("v1-signer-name", "", "base `name` of the signature files, META-INF/NAME.SF (default: the key alias, else CERT)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -160,7 +161,11 @@ func aabSignCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	res, err := aab.SignFile(ctx, input, *out, id, aab.Options{SignerName: k.alias})
+	name := *signerName
+	if name == "" {
+		name = k.alias
+	}
+	res, err := aab.SignFile(ctx, input, *out, id, aab.Options{SignerName: name})
 	if err != nil {
 		return aabExplain(err)
 	}
