@@ -128,14 +128,33 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 			return nil, badf("%s CodeDirectory has %d page hashes for %d bytes", hashName(cd.hashType), cd.nCode, cd.codeLimit)
 		}
 	}
-	// Hash every page once per distinct (hash type, page size).
+	// Read the pages once when every CodeDirectory has the same page
+	// size (they always do), hashing them for every hash type.
+	sameShift := true
+	var types []uint8
 	for _, cd := range cds {
-		pages, err := hashPages(ctx, r, s.offset, s.size, cd.codeLimit, nil, nil, []uint8{cd.hashType}, cd.pageShift)
-		if err != nil {
+		sameShift = sameShift && cd.pageShift == primary.pageShift
+		types = append(types, cd.hashType)
+	}
+	var all [][]byte
+	if sameShift {
+		if all, err = hashPages(ctx, r, s.offset, s.size, primary.codeLimit, nil, nil, types, primary.pageShift); err != nil {
 			return nil, err
 		}
+	}
+	for k, cd := range cds {
+		var pages []byte
+		if sameShift {
+			pages = all[k]
+		} else {
+			p, err := hashPages(ctx, r, s.offset, s.size, cd.codeLimit, nil, nil, []uint8{cd.hashType}, cd.pageShift)
+			if err != nil {
+				return nil, err
+			}
+			pages = p[0]
+		}
 		for i := 0; i < cd.nCode; i++ {
-			if !bytes.Equal(pages[0][i*cd.hashSize:(i+1)*cd.hashSize], cd.pageHash(i)) {
+			if !bytes.Equal(pages[i*cd.hashSize:(i+1)*cd.hashSize], cd.pageHash(i)) {
 				return nil, badf("page %d (offset %d) does not match its %s hash", i, int64(i)<<cd.pageShift, hashName(cd.hashType))
 			}
 		}
