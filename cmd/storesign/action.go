@@ -21,6 +21,7 @@ import (
 	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/aab"
+	"github.com/storesign/storesign/signing/apk"
 	"github.com/storesign/storesign/signing/ipa"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
@@ -614,13 +615,6 @@ func (st *actionStep) resign(ctx context.Context) error {
 	return nil
 }
 
-// passEnv puts a password in the environment of this process for the
-// duration of one in-process command, as "env:NAME" expects.
-func passEnv(name, value string) func() {
-	os.Setenv(name, value)
-	return func() { os.Unsetenv(name) }
-}
-
 func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *actions.Report) (*signing.Identity, error) {
 	data, err := os.ReadFile(filepath.Join(dir, secretP12))
 	if err != nil {
@@ -736,86 +730,32 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 		rep.Verified = fmt.Sprintf("passed: %d entries signed", res.Entries)
 		return id, nil
 	}
-	// APKs go through "storesign apk sign" in this process until package
-	// signing/apk is available to call directly.
-	args := []string{"apk", "sign", "--in", in, "--out", out, "--ks", ks, "--ks-pass", "env:STORESIGN_KS_PASS"}
-	defer passEnv("STORESIGN_KS_PASS", opts.StorePassword)()
-	if opts.Alias != "" {
-		args = append(args, "--ks-key-alias", opts.Alias)
-	} else if id.Alias != "" {
-		args = append(args, "--ks-key-alias", id.Alias)
+	st.a.Group("Signing " + filepath.Base(in))
+	res, err := apk.SignFile(ctx, in, out, id, apk.Options{Log: st.logger()})
+	st.a.EndGroup()
+	if err != nil {
+		if errors.Is(err, apk.ErrNotZip) || errors.Is(err, apk.ErrNoAndroidManifest) {
+			return nil, &actions.InputError{Input: st.sourceInput(), Msg: "is not an Android APK: " + err.Error(), Err: err}
+		}
+		return nil, fmt.Errorf("signing %s: %w", filepath.Base(in), err)
 	}
-	if opts.KeyPassword != nil {
-		args = append(args, "--key-pass", "env:STORESIGN_KEY_PASS")
-		defer passEnv("STORESIGN_KEY_PASS", *opts.KeyPassword)()
-	}
-	if _, err := st.cli(ctx, "Signing "+filepath.Base(in), args...); err != nil {
-		return nil, err
-	}
-	vout, err := st.cli(ctx, "Verifying "+filepath.Base(out), "apk", "verify", "-v", out)
-	var ue *usageError
-	if errors.As(err, &ue) {
-		vout, err = st.cli(ctx, "Verifying "+filepath.Base(out), "apk", "verify", out)
+	v, err := apk.VerifyFile(ctx, out, apk.VerifyOptions{})
+	if err == nil {
+		err = v.Err()
 	}
 	if err != nil {
 		os.Remove(out)
-		return nil, err
+		return nil, fmt.Errorf("verifying the signed %s: %w", filepath.Base(out), err)
 	}
-	rep.Schemes = schemesOf(vout)
-	rep.Verified = "passed (storesign apk verify)"
+	rep.Schemes = res.Schemes()
+	rep.Verified = fmt.Sprintf("passed for Android API %d and later", v.MinSDK)
+	if v.MaxSDK > 0 {
+		rep.Verified = fmt.Sprintf("passed for Android API %d to %d", v.MinSDK, v.MaxSDK)
+	}
+	for _, w := range v.Warnings {
+		st.a.Warning("Check the signed APK", w)
+	}
 	return id, nil
-}
-
-var schemeRE = regexp.MustCompile(`(?m)^Verified using (v[0-9.]+) scheme.*: true`)
-
-// schemesOf reads the schemes from apksigner-style verify output
-// ("Verified using v2 scheme (APK Signature Scheme v2): true").
-func schemesOf(out string) []string {
-	var s []string
-	for _, m := range schemeRE.FindAllStringSubmatch(out, -1) {
-		s = append(s, m[1])
-	}
-	return s
-}
-
-// errNotAvailable marks a command that this build of storesign does not
-// have yet.
-var errNotAvailable = errors.New("not available yet in this build of storesign")
-
-// cli runs another storesign command in this process, its output kept
-// apart, and returns its standard output. Its errors come back as the
-// command printed them, with secrets masked.
-func (st *actionStep) cli(ctx context.Context, title string, args ...string) (string, error) {
-	st.a.Group(title)
-	defer st.a.EndGroup()
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, &stdout, &stderr)
-	msg := strings.TrimSpace(st.a.Redact(stderr.String()))
-	if msg != "" {
-		fmt.Fprintln(st.e.stdout, msg)
-	}
-	out := st.a.Redact(stdout.String())
-	if code == 0 {
-		return out, nil
-	}
-	msg = strings.TrimPrefix(lastLine(msg), "storesign: ")
-	if strings.Contains(msg, "not implemented yet") {
-		return out, fmt.Errorf("storesign %s %s is %w", args[0], args[1], errNotAvailable)
-	}
-	if code == 2 {
-		return out, usagef("storesign %s %s: %s", args[0], args[1], msg)
-	}
-	if msg == "" {
-		msg = fmt.Sprintf("storesign %s %s failed", args[0], args[1])
-	}
-	return out, errors.New(msg)
-}
-
-func lastLine(s string) string {
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 func fileSHA256(path string) (string, int64, error) {

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/storesign/storesign/drive/drivetest"
+	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing/aab"
 	"github.com/storesign/storesign/signing/ipa"
 	"github.com/storesign/storesign/signing/signingtest"
@@ -168,6 +170,11 @@ func TestActionRelease(t *testing.T) {
 				if _, err := aab.Verify(context.Background(), up, fi.Size(), aab.VerifyOptions{}); err != nil {
 					t.Errorf("the uploaded bundle does not verify: %v", err)
 				}
+			case "apk":
+				apksigner := testenv.Tool(t, "apksigner35")
+				if out, err := exec.Command(apksigner, "verify", "-v", up.Name()).CombinedOutput(); err != nil {
+					t.Errorf("apksigner verify of the uploaded APK: %v\n%s", err, out)
+				}
 			}
 			md, err := os.ReadFile(summary)
 			if err != nil {
@@ -195,6 +202,76 @@ func TestActionRelease(t *testing.T) {
 			// The cleanup step's job, done here as the runner would.
 			if err := os.RemoveAll(dir); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestActionDownloadBadInput: a folder without a match, a file that is not
+// a build, a missing file: the download step fails with an annotation
+// naming the input, and leaves no file behind.
+func TestActionDownloadBadInput(t *testing.T) {
+	srv, err := drivetest.New(drivetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	in, err := srv.AddFolder("", "", "deliveries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes, err := srv.AddFile(in, "notes.txt", strings.NewReader("not a build"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		inputs map[string]string
+		want   string
+	}{
+		{"no match", map[string]string{"INPUT_DRIVE_FOLDER": in, "INPUT_NAME": "MyGame-*.ipa"},
+			"::error title=Fix the name input::input name matches no file in drive-folder"},
+		{"no build in folder", map[string]string{"INPUT_DRIVE_FOLDER": in},
+			"::error title=Fix the drive-folder input::input drive-folder holds no .ipa, .apk or .aab file"},
+		{"not a build", map[string]string{"INPUT_DRIVE_FILE": "https://drive.google.com/file/d/" + notes.ID + "/view"},
+			"::error title=Fix the drive-file input::input drive-file names notes.txt, which is not an iOS app"},
+		{"missing file", map[string]string{"INPUT_DRIVE_FILE": "1NoSuchFileAtAllInThisDrive"},
+			"::error title=Fix the drive-file input::input drive-file does not work"},
+		{"folder as file", map[string]string{"INPUT_DRIVE_FILE": in},
+			"::error title=Fix the drive-file input::input drive-file is a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			env := map[string]string{
+				"RUNNER_TEMP":              tmp,
+				"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+				"STORESIGN_ACTION":         "drive-download",
+				"INPUT_DRIVE_FILE":         "",
+				"INPUT_DRIVE_FOLDER":       "",
+				"INPUT_NAME":               "",
+			}
+			for k, v := range tc.inputs {
+				env[k] = v
+			}
+			_, o, err := actionRun(t, env, "secrets")
+			if err != nil {
+				t.Fatal(err)
+			}
+			env["STORESIGN_SECRETS_DIR"] = o["dir"]
+			log, o, err := actionRun(t, env, "download")
+			if err == nil {
+				t.Fatalf("download succeeded: %v", o)
+			}
+			if !strings.Contains(log, tc.want) {
+				t.Errorf("log:\n%s\nwant %q", log, tc.want)
+			}
+			if _, ok := o["path"]; ok {
+				t.Errorf("path output set: %v", o)
+			}
+			if ents, _ := os.ReadDir(filepath.Join(tmp, "storesign-download")); len(ents) != 0 {
+				t.Errorf("left in the download folder: %v", ents)
 			}
 		})
 	}
