@@ -50,7 +50,9 @@ func TestVerifyOracleApksigner35(t *testing.T) {
 		args              []string
 		tamper            bool // also check tampered copies
 	}{
-		{"v1v2v3-minsdk21", 21, 0, signer, true},
+		{"v1v2v3-minsdk21", 21, 0, signer, false},
+		// VERITY_* signatures (Merkle tree digests) beside the chunked ones.
+		{"v1v2v3-verity-minsdk21", 21, 0, append([]string{"--verity-enabled", "true"}, signer...), true},
 		{"v2v3-minsdk24", 24, 0, signer, false},
 		{"v3-only-minsdk28", 28, 0, append([]string{"--v1-signing-enabled", "false", "--v2-signing-enabled", "false"}, signer...), true},
 		{"v1-only-minsdk18", 18, 29, append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, signer...), true},
