@@ -214,6 +214,17 @@ func checkIndependently(t *testing.T, b []byte, want expect) {
 			if cd.CDHash != hexs(h) {
 				t.Errorf("go-macho cdhash %s, raw blob hashes to %x", cd.CDHash, h)
 			}
+			// The layout codesign and zsign write: fixed 88-byte header,
+			// identifier, team ID, special slots, code slots.
+			be := binary.BigEndian
+			identOff, teamOff, hashOff := be.Uint32(r[20:]), be.Uint32(r[48:]), be.Uint32(r[16:])
+			wantTeamOff := 88 + uint32(len(want.identifier)) + 1
+			wantHashOff := wantTeamOff + uint32(len(want.teamID)) + 1 + uint32(len(cd.SpecialSlots))*uint32(cd.Header.HashSize)
+			if identOff != 88 || teamOff != wantTeamOff || hashOff != wantHashOff || int(be.Uint32(r[4:])) != len(r) ||
+				r[38] != 0 || be.Uint32(r[40:]) != 0 || be.Uint32(r[44:]) != 0 || be.Uint64(r[56:]) != 0 ||
+				len(r) != int(hashOff)+len(cd.CodeSlots)*int(cd.Header.HashSize) {
+				t.Errorf("CodeDirectory layout: ident %d team %d hashes %d, length %d, header %x", identOff, teamOff, hashOff, len(r), r[:88])
+			}
 			if cd.ID != want.identifier || cd.TeamID != want.teamID {
 				t.Errorf("CD %d: identifier %q team %q, want %q %q", i, cd.ID, cd.TeamID, want.identifier, want.teamID)
 			}
