@@ -3,6 +3,8 @@ package ipa
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
@@ -118,8 +120,45 @@ func (v *verifier) verifyExe(ctx context.Context, b *bundle) exeResult {
 	} else {
 		res.cr = raw
 	}
-	res.mi, res.err = v.verifyBinary(ctx, b.exeEntry, macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: res.cr})
+	mo := macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: res.cr}
+	if e := b.exeEntry; v.hashedWithExe(e) {
+		// Read it once: hash it for the parent's seal, then verify it.
+		data, err := readAll(e.f, smallEntry)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		s1, s2 := sha1.Sum(data), sha256.Sum256(data)
+		e.sum, e.isMachO = fileSum{s1[:], s2[:]}, macho.IsMachO(data)
+		mo.Roots, mo.Now = v.opts.Roots, v.verifyNow()
+		res.mi, res.err = macho.Verify(ctx, bytes.NewReader(data), int64(len(data)), mo)
+		return res
+	}
+	res.mi, res.err = v.verifyBinary(ctx, b.exeEntry, mo)
 	return res
+}
+
+// hashedWithExe reports whether e is the executable of a nested bundle
+// small enough to be read into memory once, hashed and verified together.
+func (v *verifier) hashedWithExe(e *entry) bool {
+	if e.bundle == nil || e.f.UncompressedSize64 > smallEntry || e == v.a.app.exeEntry {
+		return false
+	}
+	for _, b := range v.a.bundles {
+		if b.exeEntry == e {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyNow is the time signatures are checked at.
+func (v *verifier) verifyNow() func() time.Time {
+	if v.opts.AllowExpired {
+		return nil
+	}
+	now := v.now
+	return func() time.Time { return now }
 }
 
 type verifier struct {
@@ -149,7 +188,7 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 	var todo []*entry
 	done := map[*entry]chan struct{}{}
 	for _, e := range a.entries {
-		if e.bundle == nil || e.dir || e == a.app.exeEntry {
+		if e.bundle == nil || e.dir || e == a.app.exeEntry || v.hashedWithExe(e) {
 			continue
 		}
 		if k, ok := v.opts.known[e.name]; ok && k.crc == e.f.CRC32 && k.size == e.f.UncompressedSize64 && k.csize == e.f.CompressedSize64 {
@@ -219,13 +258,7 @@ func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOp
 		return nil, err
 	}
 	defer done()
-	mo.Roots = v.opts.Roots
-	if v.opts.Now != nil || !v.opts.AllowExpired {
-		now := v.now
-		if !v.opts.AllowExpired {
-			mo.Now = func() time.Time { return now }
-		}
-	}
+	mo.Roots, mo.Now = v.opts.Roots, v.verifyNow()
 	return macho.Verify(ctx, ra, size, mo)
 }
 
