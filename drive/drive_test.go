@@ -94,7 +94,7 @@ func FuzzParseRef(f *testing.F) {
 			}
 			return
 		}
-		if !idRE.MatchString(r.ID) {
+		if !validID(r.ID) {
 			t.Fatalf("ParseRef(%q) gave bad ID %q", s, r.ID)
 		}
 		// An ID parses to itself.

@@ -3,7 +3,6 @@ package drive
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -13,7 +12,19 @@ type Ref struct {
 	ResourceKey string // from a link's resourcekey parameter, if any
 }
 
-var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{10,}$`)
+// validID reports whether s looks like a Drive ID: 10 or more letters,
+// digits, - and _.
+func validID(s string) bool {
+	if len(s) < 10 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseRef accepts a file or folder ID, or any Drive link form:
 //
@@ -29,7 +40,7 @@ func ParseRef(s string) (Ref, error) {
 		return Ref{}, fmt.Errorf("%w: empty", ErrBadReference)
 	}
 	if !strings.Contains(s, "/") && !strings.Contains(s, "?") {
-		if !idRE.MatchString(s) {
+		if !validID(s) {
 			return Ref{}, fmt.Errorf("%w: %q: an ID is letters, digits, - and _", ErrBadReference, s)
 		}
 		return Ref{ID: s}, nil
@@ -54,7 +65,7 @@ func ParseRef(s string) (Ref, error) {
 			}
 		}
 	}
-	if !idRE.MatchString(ref.ID) {
+	if !validID(ref.ID) {
 		return Ref{}, fmt.Errorf("%w: %q: no file or folder ID in the link", ErrBadReference, s)
 	}
 	return ref, nil

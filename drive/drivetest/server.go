@@ -83,7 +83,9 @@ const (
 )
 
 // AllFaults lists every fault kind.
-var AllFaults = []Fault{Fault500, Fault503, Fault429, FaultRateLimit, FaultCut, FaultSlow}
+func AllFaults() []Fault {
+	return []Fault{Fault500, Fault503, Fault429, FaultRateLimit, FaultCut, FaultSlow}
+}
 
 // File is the metadata the fake keeps.
 type File struct {
@@ -181,7 +183,7 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(f.Kinds) == 0 {
-		f.Kinds = AllFaults
+		f.Kinds = AllFaults()
 	}
 	if f.Delay == 0 {
 		f.Delay = 50 * time.Millisecond

@@ -4,7 +4,8 @@
 //	go run ./drive/drivetest/cmd/fakedrive -addr 127.0.0.1:8089 -seed DIR
 //
 // It prints the base URL to give storesign (STORESIGN_DRIVE_ENDPOINT) and
-// the ID of a folder holding DIR's files, plus an empty "out" folder for
+// the ID of a folder holding DIR's files (sub-directories become
+// folders), plus an empty "out" folder for
 // uploads, then serves until interrupted. Uploads are also written to
 // -save DIR when given.
 package main
@@ -79,23 +80,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *seed != "" {
-		ents, err := os.ReadDir(*seed)
-		if err != nil {
+		if err := addDir(s, in, *seed, 0); err != nil {
 			return err
-		}
-		for _, e := range ents {
-			if !e.Type().IsRegular() {
-				continue
-			}
-			f, err := os.Open(filepath.Join(*seed, e.Name()))
-			if err != nil {
-				return err
-			}
-			_, err = s.AddFile(in, e.Name(), f)
-			f.Close()
-			if err != nil {
-				return err
-			}
 		}
 	}
 	out, err := s.AddFolder("", "", "out")
@@ -117,6 +103,39 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}()
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err
+	}
+	return nil
+}
+
+// addDir adds dir's files to folder, and its sub-directories as folders
+// (at most 16 deep).
+func addDir(s *drivetest.Server, folder, dir string, depth int) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir() && depth < 16:
+			sub, err := s.AddFolder("", folder, e.Name())
+			if err != nil {
+				return err
+			}
+			if err := addDir(s, sub, path, depth+1); err != nil {
+				return err
+			}
+		case e.Type().IsRegular():
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			_, err = s.AddFile(folder, e.Name(), f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
