@@ -314,7 +314,11 @@ func (p *progress) print(final bool) {
 	}
 	var line string
 	if final {
-		line = fmt.Sprintf("%s: %s in %s (%.1f MB/s)", p.label, humanBytes(pr.Total), pr.Elapsed.Round(100*time.Millisecond), rate)
+		el := pr.Elapsed.Round(100 * time.Millisecond)
+		if pr.Elapsed < time.Second {
+			el = pr.Elapsed.Round(time.Millisecond)
+		}
+		line = fmt.Sprintf("%s: %s in %s (%.1f MB/s)", p.label, humanBytes(pr.Total), el, rate)
 	} else {
 		pct := 100.0
 		if pr.Total > 0 {
