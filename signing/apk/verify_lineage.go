@@ -62,7 +62,7 @@ func parseLineageForVerify(val []byte) (*vLineage, error) {
 		if last != nil && signedAlg != lastAlg {
 			return nil, fmt.Errorf("Signing algorithm ID mismatch for certificate #%d when verifying V3SigningCertificateLineage object", n)
 		}
-		c, err := x509.ParseCertificate(der)
+		c, err := vParseCertificate(der)
 		if err != nil {
 			return nil, fmt.Errorf("Failed to parse certificate #%d of the SigningCertificateLineage: %v", n, err)
 		}

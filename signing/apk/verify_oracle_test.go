@@ -58,6 +58,9 @@ func TestVerifyOracleApksigner35(t *testing.T) {
 		{"v1-only-minsdk18", 18, 29, append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, signer...), true},
 		// apksigner 35 rejects JAR-only APKs that target Android 11+.
 		{"v1-only-target34", 18, 34, append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, signer...), false},
+		// A certificate whose RSA modulus is encoded as a negative INTEGER:
+		// crypto/x509 refuses it, Android and apksigner accept it.
+		{"negative-modulus-cert", 21, 0, []string{"--key", key, "--cert", testenv.Corpus(t, "android", "rsa-2048_negmod.x509.der")}, false},
 		{"rotated-v31", 24, 0, rotated, false},
 		{"rotated-v3-minsdk28", 28, 0, append([]string{"--rotation-min-sdk-version", "28"}, rotated...), false},
 	}

@@ -93,7 +93,7 @@ func vParsePKCS7(der []byte) (*vPKCS7, error) {
 		if raw.Class != asn1.ClassUniversal || raw.Tag != asn1.TagSequence {
 			continue
 		}
-		c, err := x509.ParseCertificate(raw.FullBytes)
+		c, err := vParseCertificate(raw.FullBytes)
 		if err != nil {
 			return nil, fmt.Errorf("parsing certificate: %v", err)
 		}

@@ -232,7 +232,7 @@ func parseSignerForVerify(sb *vReader, s *vSchemeSigner, p *vSchemeParams, toVer
 			s.errorf("Malformed signer block")
 			return false
 		}
-		c, err := x509.ParseCertificate(der)
+		c, err := vParseCertificate(der)
 		if err != nil {
 			s.errorf("Malformed certificate #%d: %v", n, err)
 			return true

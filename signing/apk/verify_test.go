@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -246,5 +248,37 @@ func TestVerifyManifestParser(t *testing.T) {
 		if s.name != w.name || s.named != w.named || mf[s.start:s.start+s.size] != w.raw {
 			t.Errorf("section %d: name %q named %v raw %q; want %q %v %q", i, s.name, s.named, mf[s.start:s.start+s.size], w.name, w.named, w.raw)
 		}
+	}
+}
+
+// TestVerifyLenientCertificate checks certificates crypto/x509 refuses but
+// Android accepts: here a negative serial number.
+func TestVerifyLenientCertificate(t *testing.T) {
+	id := signingtest.SelfSigned("negative serial", signingtest.RSAKey("negative serial", 2048))
+	der := bytes.Clone(id.Certificate.Raw)
+	serial := id.Certificate.SerialNumber.Bytes()
+	i := bytes.Index(der, serial)
+	if i < 0 {
+		t.Fatal("serial not found")
+	}
+	der[i] |= 0x80
+	if _, err := x509.ParseCertificate(der); err == nil {
+		t.Skip("crypto/x509 accepts negative serials here")
+	}
+	c, err := vParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SerialNumber.Sign() >= 0 {
+		t.Errorf("serial %v, want negative", c.SerialNumber)
+	}
+	if !bytes.Equal(c.RawSubjectPublicKeyInfo, id.Certificate.RawSubjectPublicKeyInfo) || !bytes.Equal(c.Raw, der) {
+		t.Error("raw fields differ")
+	}
+	if c.Subject.CommonName != id.Certificate.Subject.CommonName {
+		t.Errorf("subject %q", c.Subject.CommonName)
+	}
+	if _, ok := c.PublicKey.(*rsa.PublicKey); !ok {
+		t.Errorf("public key %T", c.PublicKey)
 	}
 }
