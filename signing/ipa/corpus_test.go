@@ -116,6 +116,20 @@ func TestCorpusResign(t *testing.T) {
 			if len(vr.Bundles) != len(rep.Bundles) {
 				t.Errorf("verify %d bundles, resign %d", len(vr.Bundles), len(rep.Bundles))
 			}
+			for _, b := range rep.Bundles {
+				if b.Kind != "dylib" {
+					continue
+				}
+				// Signed dylibs keep their identifiers, unsigned ones get
+				// their file names, as Xcode and codesign do.
+				want := "libswift"
+				if name == "isign-Test.ipa" {
+					want = "com.apple.dt.runtime.swift"
+				}
+				if !strings.HasPrefix(b.Identifier, want) {
+					t.Errorf("%s: identifier %q, want %s...", b.Path, b.Identifier, want)
+				}
+			}
 			app := vr.Bundles[len(vr.Bundles)-1]
 			if !strings.Contains(app.Entitlements, "test.com.saucelabs.isignTestApp") || strings.Contains(app.Entitlements, "get-task-allow") {
 				t.Errorf("entitlements:\n%s", app.Entitlements)

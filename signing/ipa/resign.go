@@ -2,11 +2,13 @@ package ipa
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/flate"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -647,8 +649,8 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 	if err != nil {
 		return err
 	}
-	fillReport(p.report, res2)
-	r.seals[b.dir] = sealOf(res2)
+	fillReport(p.report, res2.SignResult)
+	r.seals[b.dir] = sealOf(res2.SignResult)
 	r.rep.Bundles = append(r.rep.Bundles, *p.report)
 	r.log.Info("signed", "bundle", b.dir, "id", p.newID)
 	return nil
@@ -702,27 +704,38 @@ func fillReport(br *BundleReport, res *macho.SignResult) {
 }
 
 func (r *resigner) signLoose(ctx context.Context, b *bundle, e *entry) error {
-	base := path.Base(e.name)
-	id := strings.TrimSuffix(base, path.Ext(base))
-	res, err := r.signBinary(ctx, e, macho.SignOptions{Identifier: id})
+	res, err := r.signBinary(ctx, e, macho.SignOptions{})
 	if err != nil {
 		return err
 	}
+	id := res.identifier
 	br := BundleReport{Path: e.name, Kind: "dylib", Identifier: id, TeamID: r.team}
-	fillReport(&br, res)
-	r.seals[e.name] = sealOf(res)
+	fillReport(&br, res.SignResult)
+	r.seals[e.name] = sealOf(res.SignResult)
 	r.rep.Bundles = append(r.rep.Bundles, br)
 	return nil
 }
 
 // signBinary signs entry e's Mach-O into a new zip entry of the same name,
 // hashing what it writes for the parent's CodeResources.
-func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOptions) (*macho.SignResult, error) {
+func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOptions) (*signed, error) {
 	ra, size, done, err := openEntry(r.a.src, e.f)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if so.Identifier == "" {
+		// A loose dylib keeps the identifier it was signed with, as Xcode
+		// does when it re-signs (--preserve-metadata=identifier); else it
+		// gets its file name without extension, as codesign gives it.
+		if _, inMemory := ra.(*entryReaderAt); !inMemory {
+			so.Identifier = existingIdentifier(ra, size)
+		}
+		if so.Identifier == "" {
+			base := path.Base(e.name)
+			so.Identifier = strings.TrimSuffix(base, path.Ext(base))
+		}
+	}
 	so.Identity = r.opts.Identity
 	so.Chain = r.opts.Chain
 	so.TeamID = r.team
@@ -739,7 +752,7 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		if err != nil {
 			return nil, fmt.Errorf("signing %s: %w", e.name, err)
 		}
-		return res, nil
+		return &signed{res, so.Identifier}, nil
 	}
 	h1, h2 := sha1.New(), sha256.New()
 	res, err := r.sign(ctx, ra, size, io.MultiWriter(w, h1, h2), so)
@@ -747,5 +760,90 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		return nil, fmt.Errorf("signing %s: %w", e.name, err)
 	}
 	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{h1.Sum(nil), h2.Sum(nil)}})
-	return res, nil
+	return &signed{res, so.Identifier}, nil
+}
+
+// signed is what signBinary did.
+type signed struct {
+	*macho.SignResult
+	identifier string
+}
+
+// existingIdentifier returns the identifier of the code signature of the
+// first slice of the Mach-O in r, or "" when there is none.
+func existingIdentifier(r io.ReaderAt, size int64) string {
+	read := func(off int64, n int) []byte {
+		if off < 0 || n < 0 || n > 1<<20 || off+int64(n) > size {
+			return nil
+		}
+		b := make([]byte, n)
+		if _, err := r.ReadAt(b, off); err != nil {
+			return nil
+		}
+		return b
+	}
+	be, le := binary.BigEndian, binary.LittleEndian
+	h := read(0, 8)
+	if h == nil {
+		return ""
+	}
+	base := int64(0)
+	if m := be.Uint32(h); m == 0xcafebabe {
+		a := read(8, 20)
+		if a == nil {
+			return ""
+		}
+		base = int64(be.Uint32(a[8:]))
+	}
+	mh := read(base, 32)
+	if mh == nil {
+		return ""
+	}
+	hdr := 28
+	switch le.Uint32(mh) {
+	case 0xfeedfacf:
+		hdr = 32
+	case 0xfeedface:
+	default:
+		return ""
+	}
+	ncmds, sizeofcmds := le.Uint32(mh[16:]), le.Uint32(mh[20:])
+	cmds := read(base+int64(hdr), int(sizeofcmds))
+	if cmds == nil {
+		return ""
+	}
+	for p, i := 0, uint32(0); i < ncmds && p+16 <= len(cmds); i++ {
+		cmd, n := le.Uint32(cmds[p:]), int(le.Uint32(cmds[p+4:]))
+		if cmd == 0x1d {
+			sig := read(base+int64(le.Uint32(cmds[p+8:])), int(le.Uint32(cmds[p+12:])))
+			if len(sig) < 12 || be.Uint32(sig) != 0xfade0cc0 {
+				return ""
+			}
+			count := be.Uint32(sig[8:])
+			for j := uint32(0); j < count && 12+8*int(j)+8 <= len(sig); j++ {
+				if be.Uint32(sig[12+8*j:]) != 0 {
+					continue
+				}
+				off := int(be.Uint32(sig[16+8*j:]))
+				if off+24 > len(sig) || be.Uint32(sig[off:]) != 0xfade0c02 {
+					return ""
+				}
+				id := off + int(be.Uint32(sig[off+20:]))
+				if id >= len(sig) {
+					return ""
+				}
+				end := bytes.IndexByte(sig[id:], 0)
+				if end <= 0 {
+					return ""
+				}
+				return string(sig[id : id+end])
+			}
+			return ""
+		}
+		if n < 8 {
+			return ""
+		}
+		p += n
+	}
+	return ""
 }
