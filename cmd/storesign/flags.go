@@ -30,8 +30,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				fs.Usage()
-				return err
+				return err // flag has printed the help
 			}
 			return usagef("%s: %v", fs.Name(), err)
 		}
