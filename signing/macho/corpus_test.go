@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	gomacho "github.com/blacktop/go-macho"
+	"go.mozilla.org/pkcs7"
 
 	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing"
@@ -67,6 +68,13 @@ func TestVerifyXcodeSigned(t *testing.T) {
 			info, err := macho.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
+			}
+			// The real Apple leaf (with Apple's critical extension)
+			// chains to the WWDR intermediate it embeds, at the signing
+			// time.
+			opts.Roots = embeddedWWDR(t, b)
+			if _, err := macho.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), opts); err != nil {
+				t.Errorf("Verify with the WWDR intermediate as root: %v", err)
 			}
 			for _, s := range info.Slices {
 				t.Logf("%s: %s team %q %v cdhash %x authority %q", s.Arch, s.Identifier, s.TeamID, s.HashTypes, s.CDHash.Primary, s.Authority)
@@ -137,4 +145,28 @@ func TestSignCorpusIdentity(t *testing.T) {
 	roots.AddCert(id.Certificate)
 	info := verifyBytes(t, out, macho.VerifyOptions{Roots: roots})
 	t.Logf("%+v", info.Slices[0].Authority)
+}
+
+// embeddedWWDR returns a pool with the Apple WWDR certificate embedded in
+// the first slice's CMS signature.
+func embeddedWWDR(t *testing.T, b []byte) *x509.CertPool {
+	t.Helper()
+	imgs, _ := slices(t, b)
+	f, err := gomacho.NewFile(bytes.NewReader(imgs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p7, err := pkcs7.Parse(f.CodeSignature().CMSSignature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range p7.Certificates {
+		if c.Subject.CommonName == "Apple Worldwide Developer Relations Certification Authority" {
+			pool.AddCert(c)
+			return pool
+		}
+	}
+	t.Fatal("no WWDR certificate embedded")
+	return nil
 }
