@@ -28,6 +28,7 @@ type pipeline struct {
 
 	buf     []byte      // chunk being filled
 	pool    chan []byte // free chunk buffers
+	nbuf    int         // buffers allocated so far, at most cap(pool)
 	jobs    chan func()
 	wg      sync.WaitGroup // running jobs
 	workers sync.WaitGroup
@@ -48,12 +49,8 @@ type chunkResult struct {
 func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) *pipeline {
 	n := runtime.GOMAXPROCS(0)
 	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func())}
-	nbuf := 2*n + 2
-	p.pool = make(chan []byte, nbuf)
-	for range nbuf {
-		p.pool <- make([]byte, 0, chunkSize)
-	}
-	p.buf = <-p.pool
+	p.pool = make(chan []byte, 2*n+2)
+	p.buf = p.getBuffer()
 	p.workers.Add(n)
 	for range n {
 		go func() {
@@ -65,6 +62,22 @@ func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) 
 		}()
 	}
 	return p
+}
+
+// getBuffer returns a free chunk buffer, allocating one while fewer
+// than the pool's capacity exist (small APKs need one or two), else
+// waiting for a worker to free one.
+func (p *pipeline) getBuffer() []byte {
+	select {
+	case b := <-p.pool:
+		return b
+	default:
+	}
+	if p.nbuf < cap(p.pool) {
+		p.nbuf++
+		return make([]byte, 0, chunkSize)
+	}
+	return <-p.pool
 }
 
 // fail records the first error.
@@ -179,7 +192,7 @@ func (p *pipeline) flush() error {
 		}
 		p.pool <- b[:0]
 	})
-	p.buf = <-p.pool
+	p.buf = p.getBuffer()
 	return nil
 }
 
