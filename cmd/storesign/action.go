@@ -806,6 +806,10 @@ func (st *actionStep) upload(ctx context.Context) error {
 		name:        name,
 	})
 	if err != nil {
+		if rep.Signer != "" {
+			// The deferred summary of the re-sign step, without a link.
+			st.a.AddSummary(rep.Markdown())
+		}
 		return err
 	}
 	if name != "" {

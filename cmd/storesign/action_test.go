@@ -88,7 +88,7 @@ func TestActionRelease(t *testing.T) {
 		name, file, bundleID string
 	}{
 		{"ipa", "Example-1.4.ipa", "com.example.app"},
-		{"aab", "game.aab", ""},
+		{"aab", "game.aab", "com.example.game"},
 		{"apk", "game.apk", "com.example.game"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
