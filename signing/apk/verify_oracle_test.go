@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +62,7 @@ func TestVerifyOracleApksigner35(t *testing.T) {
 		// A certificate whose RSA modulus is encoded as a negative INTEGER:
 		// crypto/x509 refuses it, Android and apksigner accept it.
 		{"negative-modulus-cert", 21, 0, []string{"--key", key, "--cert", testenv.Corpus(t, "android", "rsa-2048_negmod.x509.der")}, false},
-		{"rotated-v31", 24, 0, rotated, false},
+		{"rotated-v31", 24, 0, rotated, true},
 		{"rotated-v3-minsdk28", 28, 0, append([]string{"--rotation-min-sdk-version", "28"}, rotated...), false},
 	}
 	run := func(args ...string) (string, error) {
@@ -114,7 +115,7 @@ func TestVerifyOracleApksigner35(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, tamper := range vTamperings(t, data) {
+			for _, tamper := range vTamperings(t, data, tc.minSDK < 24) {
 				t.Run(tamper.name, func(t *testing.T) {
 					bad := filepath.Join(dir, tc.name+"-"+tamper.name+".apk")
 					if err := os.WriteFile(bad, tamper.data, 0o644); err != nil {
@@ -145,8 +146,10 @@ type vTampered struct {
 // vTamperings returns copies of a signed APK with one byte changed: in
 // a stored entry's data, in the central directory, in the APK Signing
 // Block (when there is one) and in the JAR signature file (when there is
-// one).
-func vTamperings(t *testing.T, apk []byte) []vTampered {
+// one), and copies with one APK Signature Scheme block removed. When
+// v1Checked (minSdk below 24), the JAR signature's X-Android-APK-Signed
+// must catch the stripping.
+func vTamperings(t *testing.T, apk []byte, v1Checked bool) []vTampered {
 	t.Helper()
 	a, err := zipx.Read(bytes.NewReader(apk), int64(len(apk)))
 	if err != nil {
@@ -179,6 +182,57 @@ func vTamperings(t *testing.T, apk []byte) []vTampered {
 		// its signed data or signature.
 		// Schemes Android would skip for the APK's minSdk are not checked.
 		out = append(out, vTampered{"signing-block", flip(start + 8 + 12 + 200), false})
+		// Stripping a scheme's block leaves the other schemes' digests
+		// valid; stripping protection must catch it.
+		for _, id := range []uint32{vBlockIDV2, vBlockIDV3, vBlockIDV31} {
+			if stripped := vStrip(apk, a, start, id); stripped != nil {
+				out = append(out, vTampered{fmt.Sprintf("strip-%#x", id), stripped, v1Checked && vHasV1(a)})
+			}
+		}
 	}
+	return out
+}
+
+func vHasV1(a *zipx.Archive) bool {
+	for _, e := range a.Entries {
+		if e.Name == "META-INF/MANIFEST.MF" {
+			return true
+		}
+	}
+	return false
+}
+
+// vStrip returns the APK without the signing block pair id (nil when
+// there is none), the central directory offset fixed up.
+func vStrip(apk []byte, a *zipx.Archive, start int64, id uint32) []byte {
+	pairs := apk[start+8 : a.CDOffset-24]
+	var kept []byte
+	found := false
+	for p := pairs; len(p) >= 12; {
+		l := binary.LittleEndian.Uint64(p)
+		if l < 4 || l > uint64(len(p)-8) {
+			return nil
+		}
+		if binary.LittleEndian.Uint32(p[8:]) == id {
+			found = true
+		} else {
+			kept = append(kept, p[:8+l]...)
+		}
+		p = p[8+l:]
+	}
+	if !found {
+		return nil
+	}
+	size := uint64(len(kept) + 24)
+	var out []byte
+	out = append(out, apk[:start]...)
+	out = binary.LittleEndian.AppendUint64(out, size)
+	out = append(out, kept...)
+	out = binary.LittleEndian.AppendUint64(out, size)
+	out = append(out, "APK Sig Block 42"...)
+	cd := int64(len(out))
+	out = append(out, apk[a.CDOffset:]...)
+	eocd := cd + (a.EOCDOffset - a.CDOffset)
+	binary.LittleEndian.PutUint32(out[eocd+16:], uint32(cd))
 	return out
 }
