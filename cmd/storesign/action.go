@@ -64,7 +64,29 @@ const (
 	secretCredentials = "credentials.json"
 	secretProfile     = "profile-%d.mobileprovision"
 	reportFile        = "report.json"
+	errorSuffix       = "-error.json" // ios-error.json, android-error.json
 )
+
+// deferredError is an input problem of the platform a release may not
+// need, kept by the secrets step for the resign step.
+type deferredError struct {
+	Input string `json:"input"`
+	Msg   string `json:"msg"`
+}
+
+// deferred returns the input problem the secrets step kept for platform,
+// or nil.
+func deferred(dir, platform string) error {
+	b, err := os.ReadFile(filepath.Join(dir, platform+errorSuffix))
+	if err != nil {
+		return nil
+	}
+	var d deferredError
+	if json.Unmarshal(b, &d) != nil || d.Input == "" {
+		return nil
+	}
+	return &actions.InputError{Input: d.Input, Msg: d.Msg}
+}
 
 // actionStep is one run of a step.
 type actionStep struct {
@@ -167,24 +189,57 @@ func (st *actionStep) secrets(ctx context.Context) (err error) {
 
 	var summary []string
 	ios, android := st.wants()
-	var id *signing.Identity
+	// A release given both sets signs whichever the build needs: a problem
+	// with the other set must not block it. The problem is kept, and
+	// reported by the resign step if the build turns out to need that set.
+	lenient := st.action == actRelease && ios && android
+	failed := 0
+	keep := func(platform string, err error, files ...string) error {
+		var ie *actions.InputError
+		if !lenient || !errors.As(err, &ie) {
+			return err
+		}
+		for _, f := range files {
+			os.Remove(f)
+		}
+		b, jerr := json.Marshal(deferredError{Input: ie.Input, Msg: ie.Msg})
+		if jerr != nil {
+			return err
+		}
+		if _, werr := actions.WriteSecret(dir, platform+errorSuffix, b); werr != nil {
+			return err
+		}
+		failed++
+		if failed == 2 {
+			return err
+		}
+		st.a.Warning(ie.Title(), ie.Error()+" (this stops the release only if the build is for "+platform+")")
+		return nil
+	}
 	if ios {
-		id, err = st.decodeP12(dir)
-		if err != nil {
-			return err
+		id, err := st.decodeP12(dir)
+		n := 0
+		if err == nil {
+			n, err = st.decodeProfiles(dir, id)
 		}
-		n, err := st.decodeProfiles(dir, id)
 		if err != nil {
-			return err
+			profiles, _ := filepath.Glob(filepath.Join(dir, "profile-*.mobileprovision"))
+			if err := keep("ios", err, append(profiles, filepath.Join(dir, secretP12))...); err != nil {
+				return err
+			}
+		} else {
+			summary = append(summary, fmt.Sprintf("iOS: %q (certificate SHA-256 %s), %d provisioning profile(s)", id.Certificate.Subject.CommonName, signing.CertificateSHA256(id.Certificate), n))
 		}
-		summary = append(summary, fmt.Sprintf("iOS: %q (certificate SHA-256 %s), %d provisioning profile(s)", id.Certificate.Subject.CommonName, signing.CertificateSHA256(id.Certificate), n))
 	}
 	if android {
 		kid, err := st.decodeKeystore(dir)
 		if err != nil {
-			return err
+			if err := keep("android", err, filepath.Join(dir, secretKeystore)); err != nil {
+				return err
+			}
+		} else {
+			summary = append(summary, fmt.Sprintf("Android: key %q, %q (certificate SHA-256 %s)", kid.Alias, kid.Certificate.Subject.CommonName, signing.CertificateSHA256(kid.Certificate)))
 		}
-		summary = append(summary, fmt.Sprintf("Android: key %q, %q (certificate SHA-256 %s)", kid.Alias, kid.Certificate.Subject.CommonName, signing.CertificateSHA256(kid.Certificate)))
 	}
 	if st.usesDrive() {
 		if err := st.decodeCredentials(dir); err != nil {
@@ -543,6 +598,10 @@ func (st *actionStep) resign(ctx context.Context) error {
 	switch {
 	case st.action == actRelease && (st.platform() == "ios" && kind != actions.KindIPA || st.platform() == "android" && kind == actions.KindIPA):
 		return inputErr("platform", "is %s, but %s is %s: set platform to auto, or pick the right build", st.platform(), filepath.Base(in), kind)
+	case kind == actions.KindIPA && !ios && deferred(dir, "ios") != nil:
+		return deferred(dir, "ios")
+	case kind != actions.KindIPA && !android && deferred(dir, "android") != nil:
+		return deferred(dir, "android")
 	case kind == actions.KindIPA && !ios:
 		if st.action == actResignAPK {
 			return inputErr("path", "is an iOS app (%s): use the resign-ipa action for it", filepath.Base(in))
