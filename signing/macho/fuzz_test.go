@@ -241,3 +241,32 @@ func FuzzEntitlements(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifySignature overwrites bytes of a valid signed binary's code
+// signature and verifies it: the whole Verify path (super blob,
+// CodeDirectories, requirements, entitlements, CMS, cdhashes attributes)
+// sees damaged input in a valid Mach-O. It must never panic nor accept
+// a changed signature whose CodeDirectory changed.
+func FuzzVerifySignature(f *testing.F) {
+	signed := fuzzSeeds(f)
+	s, err := parseFile(bytes.NewReader(signed), int64(len(signed)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	sl := s.slices[0]
+	f.Add(uint16(0), []byte{0})
+	f.Add(uint16(20), []byte{0xff, 0xff})
+	f.Add(uint16(100), []byte("com.example.fuzz"))
+	f.Fuzz(func(t *testing.T, pos uint16, data []byte) {
+		b := append([]byte(nil), signed...)
+		at := int(sl.sigOff) + int(pos)
+		if at >= len(b) {
+			return
+		}
+		copy(b[at:], data)
+		info, err := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), VerifyOptions{InfoPlist: []byte("info"), Roots: fuzzApple().pool()})
+		if err == nil && info.Slices[0].Identifier != "com.example.fuzz" {
+			t.Fatalf("accepted a signature for %q", info.Slices[0].Identifier)
+		}
+	})
+}
