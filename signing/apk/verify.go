@@ -303,21 +303,6 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			res.Errors = append(res.Errors, fmt.Sprintf("Missing APK Signature Scheme v2 signature required for target sandbox version %d", m.TargetSandboxVersion))
 		}
 	}
-	// Android R and newer refuse JAR-only APKs that target R or newer.
-	if maxSDK >= vSDKR {
-		m, err := v.androidManifest()
-		if err != nil {
-			return nil, err
-		}
-		target := m.TargetSDKVersion
-		if target == 0 {
-			target = m.MinSDKVersion
-		}
-		if target >= vSDKR && len(found) == 0 {
-			res.Errors = append(res.Errors, fmt.Sprintf("Target SDK version %d requires a minimum of signature scheme v2; the APK is not signed with this or a later signature scheme", target))
-		}
-	}
-
 	if minSDK < vSDKN || len(found) == 0 {
 		if err := v.verifyV1(supported, found, minSDK, maxSDK); err != nil {
 			return nil, err
@@ -367,6 +352,19 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 	}
 	_ = v2res
 	_ = v31res
+
+	// Android 11 and newer refuse APKs that target Android 11+ and are
+	// signed with JAR signing only (apksig checks this last, and skips it
+	// when the manifest cannot be read).
+	if m, err := v.androidManifest(); err == nil {
+		target := m.TargetSDKVersion
+		if target == 0 {
+			target = m.MinSDKVersion
+		}
+		if target >= vSDKR && maxSDK >= target && !res.V2 && !res.V3 && !res.V31 {
+			res.Errors = append(res.Errors, fmt.Sprintf("Target SDK version %d requires a minimum of signature scheme v2; the APK is not signed with this or a later signature scheme", target))
+		}
+	}
 	return v.finish(), nil
 }
 
