@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	drive "google.golang.org/api/drive/v3"
@@ -347,7 +348,9 @@ func (c *Client) putChunk(ctx context.Context, session string, data []byte, off,
 	var body io.Reader = http.NoBody
 	cr := fmt.Sprintf("bytes */%d", size)
 	if data != nil {
-		body = &kickReader{r: bytes.NewReader(data), wd: wd}
+		chunk := &chunkReader{data: data, wd: wd}
+		defer chunk.detach()
+		body = chunk
 		if len(data) > 0 {
 			cr = fmt.Sprintf("bytes %d-%d/%d", off, off+int64(len(data))-1, size)
 		}
@@ -383,15 +386,38 @@ func (c *Client) putChunk(ctx context.Context, session string, data []byte, off,
 	return fromAPI(&df), 0, nil
 }
 
-type kickReader struct {
-	r  io.Reader
-	wd *watchdog
+// chunkReader hands a chunk to the HTTP transport. The transport may
+// still be reading a request body after Do returns (when the server
+// answered early or the connection broke), so putChunk detaches the
+// reader before returning: the chunk buffer is then safe to reuse.
+type chunkReader struct {
+	mu   sync.Mutex
+	data []byte
+	off  int
+	wd   *watchdog
 }
 
-func (k *kickReader) Read(p []byte) (int, error) {
-	n, err := k.r.Read(p)
-	if n > 0 {
-		k.wd.kick()
+var errDetached = errors.New("chunk request already finished")
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.data == nil {
+		c.mu.Unlock()
+		return 0, errDetached
 	}
-	return n, err
+	if c.off >= len(c.data) {
+		c.mu.Unlock()
+		return 0, io.EOF
+	}
+	n := copy(p, c.data[c.off:])
+	c.off += n
+	c.mu.Unlock()
+	c.wd.kick()
+	return n, nil
+}
+
+func (c *chunkReader) detach() {
+	c.mu.Lock()
+	c.data = nil
+	c.mu.Unlock()
 }
