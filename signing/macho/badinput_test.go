@@ -82,6 +82,7 @@ func TestBadInput(t *testing.T) {
 		{name: "truncated fat", in: fat[:len(fat)-5000], sign: macho.ErrTruncated, verify: macho.ErrTruncated, contains: "fat architecture 1"},
 		{name: "huge sizeofcmds", in: corrupt(ios, func(b []byte) []byte { le.PutUint32(b[20:], 0xfffffff0); return b }), sign: macho.ErrTruncated, verify: macho.ErrTruncated},
 		{name: "huge ncmds", in: corrupt(ios, func(b []byte) []byte { le.PutUint32(b[16:], 0x7fffffff); return b }), sign: macho.ErrTruncated, verify: macho.ErrTruncated},
+		{name: "sizeofcmds disagrees", in: corrupt(ios, func(b []byte) []byte { le.PutUint32(b[20:], le.Uint32(b[20:])+8); return b }), sign: macho.ErrTruncated, verify: macho.ErrTruncated, contains: "header says"},
 		{name: "zero cmdsize", in: corrupt(ios, func(b []byte) []byte { le.PutUint32(b[36:], 0); return b }), sign: macho.ErrTruncated, verify: macho.ErrTruncated},
 		{name: "segment past the end", in: corrupt(ios, func(b []byte) []byte { le.PutUint64(b[32+72+40:], 1<<60); return b }), sign: macho.ErrTruncated, verify: macho.ErrTruncated},
 		{name: "signature past the end", in: corrupt(signed, func(b []byte) []byte { le.PutUint32(b[sigCmd+12:], 0xfffffff0); return b }), sign: macho.ErrTruncated, verify: macho.ErrTruncated},

@@ -321,6 +321,9 @@ func (s *slice) parseCommands() error {
 		}
 		p += cmdSize
 	}
+	if p != len(s.header) {
+		return fmt.Errorf("%w: the load commands take %d bytes but the header says %d", ErrTruncated, p-s.hdrSize, s.sizeofcmds)
+	}
 	if s.text == nil {
 		return fmt.Errorf("%w: no __TEXT segment", ErrNotMachO)
 	}

@@ -270,3 +270,27 @@ func FuzzVerifySignature(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignHeader overwrites bytes of a valid binary's header and load
+// commands, then signs: Sign must fail cleanly or write what Verify
+// accepts.
+func FuzzSignHeader(f *testing.F) {
+	tiny := tinyMachO()
+	f.Add(uint16(20), []byte{0xff})
+	f.Add(uint16(32+48), []byte{0, 0, 1})
+	f.Add(uint16(32+72+80+64), []byte{9})
+	f.Fuzz(func(t *testing.T, pos uint16, data []byte) {
+		b := append([]byte(nil), tiny...)
+		if int(pos) >= 0x400 {
+			return
+		}
+		copy(b[pos:], data)
+		out, err := fuzzSign(b, nil)
+		if err != nil {
+			return
+		}
+		if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), VerifyOptions{InfoPlist: []byte("info"), Roots: fuzzApple().pool()}); err != nil {
+			t.Fatalf("Verify rejects what Sign wrote: %v", err)
+		}
+	})
+}
