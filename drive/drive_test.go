@@ -529,3 +529,33 @@ func TestCredentialsErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestUploadSessionExpires(t *testing.T) {
+	s, c := newTest(t, drivetest.Options{})
+	folder, _ := s.AddFolder("", "", "out")
+	content := pattern(2 << 20)
+	expired := false
+	res, err := c.Upload(context.Background(), bytes.NewReader(content), int64(len(content)), UploadOptions{
+		Folder: folder, Name: "x.apk", ChunkSize: 256 << 10,
+		Progress: func(p Progress) {
+			if !expired && p.Done >= 1<<20 {
+				expired = true
+				s.ExpireSessions()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.File.MD5 != md5hex(content) || len(s.Children(folder)) != 1 {
+		t.Errorf("after restart: %+v, %d files", res.File, len(s.Children(folder)))
+	}
+	var opens int
+	for _, r := range s.Requests() {
+		if strings.Contains(r.Query, "uploadType=resumable") && !strings.Contains(r.Query, "upload_id") {
+			opens++
+		}
+	}
+	if opens != 2 {
+		t.Errorf("%d sessions opened, want 2", opens)
+	}
+}

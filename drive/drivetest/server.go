@@ -178,6 +178,20 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// ExpireSessions forgets every open resumable upload session, as Drive
+// does after a week: their next request gets 404.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, se := range s.sessions {
+		if se.done == nil {
+			se.tmp.Close()
+			os.Remove(se.tmp.Name())
+			delete(s.sessions, id)
+		}
+	}
+}
+
 // SetFaults changes fault injection from now on.
 func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
