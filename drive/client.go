@@ -91,18 +91,16 @@ func (r Retry) withDefaults() Retry {
 }
 
 type config struct {
-	credFile   string
-	credJSON   []byte
-	subject    string
-	scope      Scope
-	endpoint   string
-	hc         *http.Client
-	retry      Retry
-	chunkSize  int64
-	log        *slog.Logger
-	noEnv      bool
-	userAgent  string
-	noAuthFake bool
+	credFile  string
+	credJSON  []byte
+	subject   string
+	scope     Scope
+	endpoint  string
+	hc        *http.Client
+	retry     Retry
+	chunkSize int64
+	log       *slog.Logger
+	noEnv     bool
 }
 
 // An Option configures [New].
