@@ -8,7 +8,15 @@
 // each secret (which masks it), [Action.Input] for the rest, and
 // [Action.Fail] for errors: an [*InputError] becomes an annotation titled
 // with the input to fix. [Report] is what a run found and did; its
-// [Report.Markdown] is the step summary table.
+// [Report.Markdown] is the step summary table. [Detect] tells an IPA from
+// an APK and an app bundle by their contents, [ReadAppInfo] reads the
+// app's name, identifier and version for the summary, and
+// [Action.NewSecretsDir] and [WriteSecret] keep decoded secrets in a
+// private folder of the runner's temp folder that [RemoveSecretsDir]
+// removes.
+//
+// The steps themselves ("storesign action secrets|download|resign|upload",
+// which the composite action.yml files run) live in cmd/storesign.
 //
 // The package is built on github.com/sethvargo/go-githubactions, whose file
 // commands panic when GITHUB_OUTPUT or GITHUB_STEP_SUMMARY are unset: Action
