@@ -244,8 +244,8 @@ func apkvEscape(s string) string {
 }
 
 type apkvJSONSigner struct {
-	Scheme          string `json:"scheme"`
-	Name            string `json:"name"`
+	Scheme          string `json:"scheme,omitempty"`
+	Name            string `json:"name,omitempty"`
 	DN              string `json:"dn"`
 	SHA256          string `json:"certificateSha256"`
 	SHA1            string `json:"certificateSha1"`
@@ -309,6 +309,14 @@ func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult) error {
 	for _, s := range res.Signers {
 		if s.Certificate != nil {
 			out.Signers = append(out.Signers, apkvToJSON(s, s.Certificate))
+		}
+	}
+	out.SchemeSigners = []apkvJSONSigner{}
+	for _, l := range [][]*apk.VerifySigner{res.V1Signers, res.V2Signers, res.V3Signers, res.V31Signers} {
+		for _, s := range l {
+			if s.Certificate != nil {
+				out.SchemeSigners = append(out.SchemeSigners, apkvToJSON(s, s.Certificate))
+			}
 		}
 	}
 	for _, c := range res.Lineage {

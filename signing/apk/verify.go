@@ -68,8 +68,9 @@ type VerifyResult struct {
 	V1, V2, V3, V31 bool
 	// MinSDK and MaxSDK are the range the APK was checked for.
 	MinSDK, MaxSDK int
-	// Signers are the signers Android uses on recent versions: those of
-	// v3.1 and v3 when verified with them, else v2's, else v1's.
+	// Signers are the signers apksigner reports: the last (newest) v3.1
+	// signer, else the last v3 signer, else every v2 signer, else every
+	// v1 signer.
 	Signers []*VerifySigner
 	// V1Signers ... V31Signers are the signers of each scheme checked.
 	V1Signers, V2Signers, V3Signers, V31Signers []*VerifySigner
@@ -429,9 +430,13 @@ func (v *vVerifier) finish() *VerifyResult {
 	if !res.Verified {
 		res.Errors = append(res.Errors, "APK is not signed")
 	}
+	// As apksig: the newest v3.1 or v3 signer (the one for the latest
+	// platforms), else every v2 signer, else every v1 signer.
 	switch {
-	case res.V3:
-		res.Signers = append(append([]*VerifySigner(nil), res.V31Signers...), res.V3Signers...)
+	case res.V31 && len(res.V31Signers) > 0:
+		res.Signers = res.V31Signers[len(res.V31Signers)-1:]
+	case res.V3 && len(res.V3Signers) > 0:
+		res.Signers = res.V3Signers[len(res.V3Signers)-1:]
 	case res.V2:
 		res.Signers = res.V2Signers
 	case res.V1:
