@@ -144,7 +144,9 @@ func androidScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, ar
 				return
 			}
 			cmd := append([]string{"verify", "--verbose"}, args[2:]...)
-			out, err := exec.Command(tool, append(cmd, ts.MkAbs(args[1]))...).CombinedOutput()
+			c := exec.Command(tool, append(cmd, ts.MkAbs(args[1]))...)
+			c.Dir = ts.MkAbs(".")
+			out, err := c.CombinedOutput()
 			ts.Logf("%s", out)
 			if (err == nil && strings.HasPrefix(string(out), "Verifies")) == neg {
 				ts.Fatalf("%s verify %s: %v", args[0], args[1], err)

@@ -206,6 +206,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	}
 
 	var tail [][]byte // signing block, central directory, end record
+	var contentDigest []byte
 	if c.v2 || c.v3 {
 		if pad := (pageAlignment - outOff%pageAlignment) % pageAlignment; pad > 0 {
 			if err := p.zeros(pad); err != nil {
@@ -225,8 +226,8 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		}
 		chunks = append(chunks, chunkDigests(c.alg.hash, cd)...)
 		chunks = append(chunks, chunkDigests(c.alg.hash, eocd)...)
-		digest := topDigest(c.alg.hash, chunks)
-		block, err := c.signingBlock(digest)
+		contentDigest = topDigest(c.alg.hash, chunks)
+		block, err := c.signingBlock(contentDigest)
 		if err != nil {
 			return nil, err
 		}
@@ -247,6 +248,19 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		return nil, err
 	}
 	res.Size = p.written
+	if c.v4 {
+		var leaves [][]byte
+		for _, ch := range p.chunks {
+			leaves = append(leaves, ch.leaves...)
+		}
+		idsig, err := c.v4Signature(leaves, res.Size, contentDigest)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.opts.V4Signature.Write(idsig); err != nil {
+			return nil, fmt.Errorf("writing the v4 signature: %w", err)
+		}
+	}
 	return res, nil
 }
 

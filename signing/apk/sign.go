@@ -154,6 +154,14 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		return nil, err
 	}
 	defer o.Abort()
+	var idsig *atomicfile.File
+	if opts.V4SigningEnabled && opts.V4Signature == nil {
+		if idsig, err = atomicfile.Create(out+".idsig", in); err != nil {
+			return nil, err
+		}
+		defer idsig.Abort()
+		opts.V4Signature = idsig
+	}
 	res, err := Sign(ctx, o, f, st.Size(), id, opts)
 	if err != nil {
 		return nil, err
@@ -165,6 +173,12 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 	}
 	if err := o.Commit(); err != nil {
 		return nil, err
+	}
+	if idsig != nil {
+		if err := idsig.Commit(); err != nil {
+			os.Remove(out)
+			return nil, err
+		}
 	}
 	return res, nil
 }

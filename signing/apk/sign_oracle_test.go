@@ -14,6 +14,7 @@ import (
 	"github.com/storesign/storesign/internal/zipx"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/apk"
+	"github.com/storesign/storesign/signing/signingtest"
 )
 
 // goldenSchemes are the scheme combinations the byte-for-byte test
@@ -183,4 +184,73 @@ func describeDiff(got, want []byte) string {
 	}
 	return fmt.Sprintf("sizes %d (got) and %d (want); first difference at offset %d, in %s; got %s, want %s",
 		len(got), len(want), off, where(want), ctx(got), ctx(want))
+}
+
+// TestSignV4MatchesApksigner signs with v4 and compares both the APK and
+// the .idsig file with apksigner 35's, then has apksigner verify the pair.
+func TestSignV4MatchesApksigner(t *testing.T) {
+	t.Parallel()
+	tool := testenv.Tool(t, "apksigner35")
+	id := testIdentities()["rsa2048"]
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "v4.pk8")
+	certPath := filepath.Join(dir, "v4.x509.pem")
+	if err := os.WriteFile(keyPath, signingtest.KeyPKCS8(id), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, signingtest.CertPEM(id.Certificate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type v4case struct {
+		name     string
+		in       []byte
+		inPath   string
+		out      string
+		run      *toolRun
+		verifyUs *toolRun
+	}
+	var cases []*v4case
+	var runs []*toolRun
+	for _, assets := range []int{0, 700} { // one, and two tree levels
+		c := &v4case{name: fmt.Sprintf("assets%d", assets)}
+		c.in = signingtest.APK(signingtest.APKOptions{MinSDK: 24, Assets: assets})
+		c.inPath = writeTemp(t, "in.apk", c.in)
+		c.out = filepath.Join(t.TempDir(), "out.apk")
+		c.run = &toolRun{tool: tool, output: c.out, args: []string{"sign", "--in", c.inPath, "--out", c.out, "--key", keyPath, "--cert", certPath,
+			"--v1-signing-enabled", "false", "--v4-signing-enabled", "true"}}
+		cases = append(cases, c)
+		runs = append(runs, c.run)
+	}
+	runTools(runs)
+	runs = nil
+	for _, c := range cases {
+		want := c.run.result(t)
+		wantSig, err := os.ReadFile(c.out + ".idsig")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sig bytes.Buffer
+		got, res := signBytes(t, c.in, id, apk.Options{V4SigningEnabled: true, V4Signature: &sig, SignerName: "v4"})
+		if !res.V4 {
+			t.Errorf("%s: Result.V4 false", c.name)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: APK differs from apksigner 35's: %s", c.name, describeDiff(got, want))
+		}
+		if !bytes.Equal(sig.Bytes(), wantSig) {
+			t.Errorf("%s: .idsig differs from apksigner 35's (%d and %d bytes)", c.name, sig.Len(), len(wantSig))
+		}
+		ours := writeTemp(t, "ours.apk", got)
+		if err := os.WriteFile(ours+".idsig", sig.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.verifyUs = verifyRun(tool, ours, "--v4-signature-file", ours+".idsig")
+		runs = append(runs, c.verifyUs)
+	}
+	runTools(runs)
+	for _, c := range cases {
+		if out := c.verifyUs.verified(t); !strings.Contains(out, "Verified using v4 scheme (APK Signature Scheme v4): true") {
+			t.Errorf("%s: apksigner35 did not verify v4:\n%s", c.name, out)
+		}
+	}
 }
