@@ -265,9 +265,11 @@ type apkvJSONResult struct {
 	MinSDK   int              `json:"minSdkVersion"`
 	MaxSDK   int              `json:"maxSdkVersion"`
 	Signers  []apkvJSONSigner `json:"signers"`
-	Lineage  []apkvJSONSigner `json:"lineage,omitempty"`
-	Errors   []string         `json:"errors"`
-	Warnings []string         `json:"warnings"`
+	// SchemeSigners lists the signers of every scheme checked.
+	SchemeSigners []apkvJSONSigner `json:"schemeSigners"`
+	Lineage       []apkvJSONSigner `json:"lineage,omitempty"`
+	Errors        []string         `json:"errors"`
+	Warnings      []string         `json:"warnings"`
 }
 
 func apkvToJSON(s *apk.VerifySigner, c *x509.Certificate) apkvJSONSigner {
