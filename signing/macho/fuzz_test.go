@@ -294,3 +294,34 @@ func FuzzSignHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignFat is FuzzSignHeader for a fat binary: the bytes overwritten
+// are in the fat header or in the second slice's header.
+func FuzzSignFat(f *testing.F) {
+	arm := tinyMachO()
+	x86 := tinyMachO()
+	binary.LittleEndian.PutUint32(x86[4:], cpuTypeX86_64)
+	fat, err := signingtest.FatMachO(arm, x86)
+	if err != nil {
+		f.Fatal(err)
+	}
+	second := int(binary.BigEndian.Uint32(fat[8+20+8:]))
+	f.Add(false, uint16(8+20+8), []byte{0xff})
+	f.Add(true, uint16(20), []byte{0xff})
+	f.Add(false, uint16(4), []byte{3})
+	f.Fuzz(func(t *testing.T, inSlice bool, pos uint16, data []byte) {
+		b := append([]byte(nil), fat...)
+		at := int(pos) % 0x400
+		if inSlice {
+			at += second
+		}
+		copy(b[at:], data)
+		out, err := fuzzSign(b, nil)
+		if err != nil {
+			return
+		}
+		if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), VerifyOptions{InfoPlist: []byte("info"), Roots: fuzzApple().pool()}); err != nil {
+			t.Fatalf("Verify rejects what Sign wrote: %v", err)
+		}
+	})
+}
