@@ -402,7 +402,7 @@ func PadMachO(b []byte, n int) ([]byte, error) {
 	out := make([]byte, len(b), len(b)+n)
 	copy(out, b)
 	out = out[:len(b)+n]
-	fill(out[len(b):], "pad")
+	fillMachO(out[len(b):], "pad")
 	le.PutUint64(out[c.off+48:], le.Uint64(b[c.off+48:])+uint64(n))
 	vm := (le.Uint64(out[c.off+48:]) + 0x3fff) &^ 0x3fff
 	if vm > le.Uint64(b[c.off+32:]) {
@@ -411,8 +411,8 @@ func PadMachO(b []byte, n int) ([]byte, error) {
 	return out, nil
 }
 
-// fill fills b with fast deterministic pseudo-random bytes.
-func fill(b []byte, seed string) {
+// fillMachO fills b with fast deterministic pseudo-random bytes.
+func fillMachO(b []byte, seed string) {
 	h := sha256.Sum256([]byte(seed))
 	r := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:]), binary.LittleEndian.Uint64(h[8:])))
 	for len(b) >= 8 {
@@ -504,7 +504,7 @@ func MinimalMachO(minOS string) []byte {
 	p += 24
 	le.PutUint32(b[16:], 4)
 	le.PutUint32(b[20:], uint32(p-machoHeaderSize64))
-	fill(b[0x1000:textSize], "minimal text")
-	fill(b[textSize:], "minimal linkedit")
+	fillMachO(b[0x1000:textSize], "minimal text")
+	fillMachO(b[textSize:], "minimal linkedit")
 	return b
 }
