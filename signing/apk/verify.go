@@ -424,12 +424,14 @@ func (v *vVerifier) finish() *VerifyResult {
 	res.Errors, res.Warnings = errs, warns
 	if len(errs) > 0 {
 		res.Verified = false
+		v.log.Debug("APK does not verify", "errors", len(errs), "first", errs[0])
 		return res
 	}
 	res.Verified = res.V1 || res.V2 || res.V3 || res.V31
 	if !res.Verified {
 		res.Errors = append(res.Errors, "APK is not signed")
 	}
+	v.log.Debug("APK verified", "v1", res.V1, "v2", res.V2, "v3", res.V3, "v3.1", res.V31)
 	// As apksig: the newest v3.1 or v3 signer (the one for the latest
 	// platforms), else every v2 signer, else every v1 signer.
 	switch {
@@ -533,5 +535,6 @@ func (v *vVerifier) verifyScheme(p *vSchemeParams) (*vSchemeResult, error) {
 		return nil, err
 	}
 	checkContentDigestsForVerify(sr, actual)
+	v.log.Debug("checked APK Signature Scheme block", "scheme", sr.name, "signers", len(sr.signers), "ok", !sr.hasErrors())
 	return sr, nil
 }
