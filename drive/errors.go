@@ -254,9 +254,16 @@ func (c *Client) explain(op, id string, err error) error {
 	case ge.Code == 404:
 		e.Err = ErrNotFound
 		e.Msg = fmt.Sprintf("%s not found, or %s cannot see it: check the ID or link and share the file or folder with %s (for a shared drive, add it as a member)", id, who, who)
-	case ge.Code == 403 && (e.Reason == "storageQuotaExceeded" || strings.Contains(msg, "do not have storage quota")):
+	case ge.Code == 403 && (strings.Contains(strings.ToLower(msg), "service accounts do not have storage quota") ||
+		(e.Reason == "storageQuotaExceeded" && strings.HasSuffix(who, ".gserviceaccount.com"))):
 		e.Err = ErrNoQuota
 		e.Msg = fmt.Sprintf("service accounts have no storage quota of their own (%s): upload into a folder in a shared drive where %s is a Content manager, or use domain-wide delegation (--subject user@domain)", msg, who)
+	case ge.Code == 403 && (e.Reason == "storageQuotaExceeded" || e.Reason == "quotaExceeded" || e.Reason == "teamDriveFileLimitExceeded"):
+		e.Err = ErrNoQuota
+		e.Msg = fmt.Sprintf("the Drive storage is full (%s): free space in the owner's Drive, or upload into a shared drive with room", msg)
+	case ge.Code == 403 && e.Reason == "cannotDownloadAbusiveFile":
+		e.Err = ErrPermission
+		e.Msg = fmt.Sprintf("Drive flagged %s as malware or spam and will not serve it (%s): ask the studio to upload the build again, or have the file's owner download it from the Drive web page", id, msg)
 	case ge.Code == 403 && (e.Reason == "insufficientScopes" || strings.Contains(msg, "insufficient authentication scopes")):
 		e.Err = ErrPermission
 		e.Msg = fmt.Sprintf("the token's scope does not allow this (%s): use the full drive scope", msg)

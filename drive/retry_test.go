@@ -70,3 +70,31 @@ func TestRetryDeadline(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	c := &Client{account: "signer@p.iam.gserviceaccount.com"}
+	for _, tc := range []struct {
+		err  error
+		is   error
+		want string
+	}{
+		{apiErr(401, "authError"), ErrAuth, "Drive rejected the credentials"},
+		{apiErr(404, "notFound"), ErrNotFound, "share the file or folder with signer@p.iam.gserviceaccount.com"},
+		{apiErr(403, "storageQuotaExceeded"), ErrNoQuota, "service accounts have no storage quota"},
+		{apiErr(403, "teamDriveFileLimitExceeded"), ErrNoQuota, "storage is full"},
+		{apiErr(403, "cannotDownloadAbusiveFile"), ErrPermission, "flagged"},
+		{apiErr(403, "insufficientFilePermissions"), ErrPermission, "give signer@p.iam.gserviceaccount.com Editor access"},
+		{apiErr(403, "fileNotDownloadable"), ErrGoogleDoc, "Google Docs file"},
+		{apiErr(403, "userRateLimitExceeded"), ErrRateLimited, "run again later"},
+		{apiErr(503, "backendError"), nil, "Drive kept failing (HTTP 503"},
+		{&url.Error{Op: "Get", URL: "u", Err: syscall.ECONNRESET}, syscall.ECONNRESET, "network or server failure"},
+	} {
+		err := c.explain("doing it", "1ID", tc.err)
+		if tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("%v: %v does not wrap %v", tc.err, err, tc.is)
+		}
+		if !strings.HasPrefix(err.Error(), "doing it: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: message %q lacks %q", tc.err, err, tc.want)
+		}
+	}
+}
