@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 //	apkv-sign IN OUT [APKSIGNER ARGS]  sign with apksigner 35 and the corpus rsa-2048 key
 //	apkv-flip FILE entry:NAME|cd|block  flip one byte of an entry's data, the
 //	                                    central directory or the APK Signing Block
+//	apkv-truncate FILE N                keep the first N bytes of FILE
+//	apkv-zip OUT NAME...                write a zip of small entries (names may repeat)
 //
 // Scripts that use apkv-sign must start with "[!apksigner35] skip".
 func apkVerifyScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -32,6 +35,28 @@ func apkVerifyScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, 
 		"apkv-gen":  apkvGen,
 		"apkv-sign": apkvSign,
 		"apkv-flip": apkvFlip,
+		"apkv-truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 2 {
+				ts.Fatalf("usage: apkv-truncate FILE N")
+			}
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
+		},
+		"apkv-zip": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) < 1 {
+				ts.Fatalf("usage: apkv-zip OUT NAME...")
+			}
+			var b bytes.Buffer
+			zw := zip.NewWriter(&b)
+			for _, name := range args[1:] {
+				w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+				ts.Check(err)
+				w.Write([]byte("data of " + name))
+			}
+			ts.Check(zw.Close())
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o644))
+		},
 	}
 }
 
