@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	githubactions "github.com/sethvargo/go-githubactions"
@@ -116,8 +117,14 @@ func (a *Action) Base64ListInput(name string) ([][]byte, error) {
 func (a *Action) Mask(values ...string) {
 	for _, v := range values {
 		cands := []string{strings.TrimRight(v, "\r\n")}
-		for _, line := range lines(v) {
-			cands = append(cands, line, strings.TrimSpace(line))
+		if ls := lines(v); len(ls) > 1 {
+			for _, line := range ls {
+				// A line of punctuation ("{", "},") in a JSON key is no
+				// secret, and masking it would hide every brace.
+				if maskableLine(line) {
+					cands = append(cands, line, strings.TrimSpace(line))
+				}
+			}
 		}
 		for _, c := range cands {
 			// A value with a line break cannot be one mask: the runner
@@ -129,6 +136,13 @@ func (a *Action) Mask(values ...string) {
 			a.gh.AddMask(c)
 		}
 	}
+}
+
+// maskableLine says whether a line of a multi-line secret is worth a mask
+// of its own: three characters or more, with a letter or a digit.
+func maskableLine(line string) bool {
+	t := strings.TrimSpace(line)
+	return len(t) >= 3 && strings.IndexFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }
 
 // lines splits s at every line break: \n, \r\n, and a lone \r, which a

@@ -50,3 +50,21 @@ func TestSecretsDir(t *testing.T) {
 		t.Errorf("RemoveSecretsDir(\"\") = %v", err)
 	}
 }
+
+func TestMaskJSONKey(t *testing.T) {
+	key := "{\n  \"type\": \"service_account\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n\",\n  \"x\": [\n  ],\n}\n"
+	a, log := newTest(t, map[string]string{"INPUT_CREDENTIALS_JSON": key})
+	a.SecretInput("credentials-json")
+	for _, l := range []string{"{", "}", "],", "]"} {
+		if a.masked[l] {
+			t.Errorf("%q is masked: every one in the log would be hidden", l)
+		}
+	}
+	if !a.masked[`"private_key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",`] {
+		t.Errorf("the private key line is not masked; log:\n%s", log)
+	}
+	a2, _ := newTest(t, map[string]string{"INPUT_P12_PASSWORD": "pw\n"})
+	if a2.SecretInput("p12-password"); !a2.masked["pw"] {
+		t.Errorf("a short one-line password is not masked")
+	}
+}

@@ -17,16 +17,29 @@ n=0
 while IFS= read -r var; do
   value=${!var-}
   [ -n "${value//[[:space:]]/}" ] || continue
+  # A trailing line break, which pasting a secret often adds, is not part
+  # of it.
+  while [[ "$value" == *$'\n' || "$value" == *$'\r' ]]; do value=${value%?}; done
+  n=$((n + 1))
+  if [[ "$value" != *$'\n'* ]]; then
+    # One line: masked whole, however short.
+    mask "$value"
+    trimmed=${value#"${value%%[![:space:]]*}"}
+    trimmed=${trimmed%"${trimmed##*[![:space:]]}"}
+    [ "$trimmed" = "$value" ] || mask "$trimmed"
+    continue
+  fi
   # A pipe, not a here-string: bash may put a long here-string in a
   # temporary file, and the secret must not touch the disk.
   printf '%s\n' "$value" | while IFS= read -r line; do
     line=${line%$'\r'}
     trimmed=${line#"${line%%[![:space:]]*}"}
     trimmed=${trimmed%"${trimmed##*[![:space:]]}"}
-    [ -n "$trimmed" ] || continue
+    # Lines of punctuation ("{", "},") in a JSON key are no secret: masking
+    # them would hide every brace of the log.
+    if [ "${#trimmed}" -lt 3 ] || [[ ! "$trimmed" =~ [[:alnum:]] ]]; then continue; fi
     mask "$line"
     [ "$trimmed" = "$line" ] || mask "$trimmed"
   done
-  n=$((n + 1))
 done < <(compgen -e | grep -E '^INPUT_.*(BASE64|PASSWORD|CREDENTIALS|SECRET|TOKEN|KEY_JSON).*$' || true)
 echo "Masked $n secret inputs."
