@@ -22,6 +22,10 @@ type parallelDeflater struct {
 	pending []*pblock
 	limit   int
 	err     error
+
+	// index records where each block starts in the output.
+	index   blockIndex
+	written int64
 }
 
 type pblock struct {
@@ -82,7 +86,10 @@ func (d *parallelDeflater) drainOne() {
 	d.pending = d.pending[1:]
 	<-b.done
 	if d.err == nil {
-		_, d.err = d.w.Write(b.out.Bytes())
+		d.index = append(d.index, d.written)
+		var n int
+		n, d.err = d.w.Write(b.out.Bytes())
+		d.written += int64(n)
 	}
 }
 

@@ -159,7 +159,7 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	// Every signature, every rewritten file and every seal is checked
 	// anew; entries copied raw are trusted to hold what the hash pass read
 	// when their CRC-32 and sizes are unchanged.
-	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log, known: r.known}
+	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log, known: r.known, indexes: r.blockIndexes()}
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +224,31 @@ func TestResignDrop(t *testing.T) {
 	}
 	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestResignFileLarge re-signs an app whose main executable is larger
+// than what is inflated into memory, through the files API (which
+// verifies the output with the block index of what it wrote).
+func TestResignFileLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 MB binary")
+	}
+	f := newFixture(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ipa")
+	if err := os.WriteFile(in, signingtest.IPA(signingtest.IPAOptions{Minimal: true, MainCodeSize: smallEntry + 5<<20}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.ipa")
+	opts := f.opts()
+	if _, err := ResignFile(context.Background(), in, out, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyFile(context.Background(), out, f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResignFile(context.Background(), in, in, opts); err == nil {
+		t.Error("ResignFile overwrote its input")
 	}
 }

@@ -54,6 +54,25 @@ type resigner struct {
 	hashed  map[*entry]chan struct{}
 	seals   map[string]nestedSeal // by zip path of a signed bundle or loose binary
 	known   map[string]knownEntry // entries copied raw, for ResignFile's check
+	// deflater is the compressor of the entry being written; indexes
+	// holds the block index of each signed binary, for ResignFile's check.
+	deflater     *parallelDeflater
+	indexes      map[string]blockIndex
+	pendingIndex []pendingIndex
+}
+
+type pendingIndex struct {
+	name string
+	d    *parallelDeflater
+}
+
+// blockIndexes returns the block index of every signed binary; call it
+// after the zip writer is closed.
+func (r *resigner) blockIndexes() map[string]blockIndex {
+	for _, p := range r.pendingIndex {
+		r.indexes[p.name] = p.d.index
+	}
+	return r.indexes
 }
 
 // knownEntry is an entry copied raw from the input, with the hashes the
@@ -480,7 +499,8 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 	zw := zip.NewWriter(dst)
 	pool := &sync.Pool{}
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return newParallelDeflater(w, flate.BestSpeed, pool), nil
+		r.deflater = newParallelDeflater(w, flate.BestSpeed, pool)
+		return r.deflater, nil
 	})
 	r.zw = zw
 	app := r.a.app
@@ -752,6 +772,7 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		if err != nil {
 			return nil, fmt.Errorf("signing %s: %w", e.name, err)
 		}
+		r.keepIndex(e)
 		return &signed{res, so.Identifier}, nil
 	}
 	h1, h2 := sha1.New(), sha256.New()
@@ -760,7 +781,23 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		return nil, fmt.Errorf("signing %s: %w", e.name, err)
 	}
 	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{h1.Sum(nil), h2.Sum(nil)}})
+	r.keepIndex(e)
 	return &signed{res, so.Identifier}, nil
+}
+
+// keepIndex remembers the block index of the binary just written. The
+// zip writer closes the entry's compressor when the next entry starts, so
+// the index is complete by the time ResignFile verifies the output.
+func (r *resigner) keepIndex(e *entry) {
+	if r.deflater == nil {
+		return
+	}
+	if r.indexes == nil {
+		r.indexes = map[string]blockIndex{}
+	}
+	d := r.deflater
+	r.indexes[e.name] = nil
+	r.pendingIndex = append(r.pendingIndex, pendingIndex{e.name, d})
 }
 
 // signed is what signBinary did.

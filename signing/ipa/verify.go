@@ -1,6 +1,7 @@
 package ipa
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha1"
@@ -39,6 +40,8 @@ type VerifyOptions struct {
 	// known lists entries whose content hashes are already known (set by
 	// ResignFile for the entries it copied raw).
 	known map[string]knownEntry
+	// indexes gives random access to the binaries ResignFile wrote.
+	indexes map[string]blockIndex
 }
 
 // Verify checks every bundle and loose binary of the IPA read from src:
@@ -254,6 +257,14 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 
 func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOptions) (*macho.Info, error) {
 	ra, size, done, err := openEntry(v.a.src, e.f)
+	if idx := v.opts.indexes[e.name]; len(idx) > 0 && e.f.Method == zip.Deflate && int64(e.f.UncompressedSize64) > smallEntry {
+		// Our own output: start decompressing at the block asked for.
+		off, derr := e.f.DataOffset()
+		if derr == nil && int64(len(idx)) == (int64(e.f.UncompressedSize64)+pblockSize-1)/pblockSize {
+			ir := &indexedReaderAt{f: e.f, src: v.a.src, data: off, size: int64(e.f.UncompressedSize64), index: idx}
+			ra, size, done, err = ir, ir.size, ir.close, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
