@@ -101,8 +101,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			digestSlots = append(digestSlots, slot)
 			h := c.v1Hash
 			p.run(func() {
-				buf := make([]byte, 64<<10)
-				sum, err := rec.digest(src, h, buf)
+				sum, err := rec.digest(src, h, &p.scratch)
 				if err != nil {
 					p.fail(err)
 					return

@@ -36,6 +36,9 @@ type pipeline struct {
 	written int64
 	chunks  []*chunkResult
 
+	// scratch recycles the workers' read buffers and inflaters.
+	scratch sync.Pool
+
 	mu  sync.Mutex
 	err error
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/storesign/storesign/internal/zipx"
 )
@@ -173,13 +174,31 @@ func (rec *record) uncompressed(r io.ReaderAt) io.ReadCloser {
 	return io.NopCloser(raw)
 }
 
+// scratch is a worker's reusable read buffer and inflater.
+type scratch struct {
+	buf      []byte
+	inflater io.ReadCloser
+}
+
 // digest hashes rec's uncompressed data, checking its size as apksig
-// does.
-func (rec *record) digest(r io.ReaderAt, h crypto.Hash, buf []byte) ([]byte, error) {
-	rc := rec.uncompressed(r)
-	defer rc.Close()
+// does. pool recycles buffers and inflaters between calls.
+func (rec *record) digest(r io.ReaderAt, h crypto.Hash, pool *sync.Pool) ([]byte, error) {
+	s, _ := pool.Get().(*scratch)
+	if s == nil {
+		s = &scratch{buf: make([]byte, 256<<10)}
+	}
+	defer pool.Put(s)
+	var src io.Reader = io.NewSectionReader(r, rec.start+rec.dataStart, rec.dataSize)
+	if rec.compressed {
+		if s.inflater == nil {
+			s.inflater = flate.NewReader(src)
+		} else if err := s.inflater.(flate.Resetter).Reset(src, nil); err != nil {
+			return nil, err
+		}
+		src = s.inflater
+	}
 	d := h.New()
-	n, err := io.CopyBuffer(d, rc, buf)
+	n, err := io.CopyBuffer(d, src, s.buf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: entry %q: reading data: %v", ErrMalformed, rec.e.Name, err)
 	}
