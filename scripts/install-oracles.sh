@@ -20,6 +20,7 @@ command -v apksigner >/dev/null || need+=(apksigner)
 command -v zipalign >/dev/null || need+=(zipalign)
 command -v jarsigner >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v openssl >/dev/null || need+=(openssl)
+command -v npm >/dev/null || need+=(nodejs npm)   # scripts/check-actions.sh
 if [ ${#need[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
