@@ -141,7 +141,8 @@ func (r *entryReaderAt) reopen() error {
 	return nil
 }
 
-// readAll reads a whole entry, refusing more than limit bytes.
+// readAll reads a whole entry, refusing more than limit bytes. The
+// buffer is allocated once, at the size the entry declares.
 func readAll(f *zip.File, limit int64) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", f.Name, f.UncompressedSize64, limit)
@@ -151,12 +152,18 @@ func readAll(f *zip.File, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("opening %s: %w", f.Name, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
+	b := make([]byte, f.UncompressedSize64)
+	if _, err := io.ReadFull(rc, b); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", f.Name, err)
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than the %d bytes allowed", f.Name, limit)
+	// Read to the end, so that the zip reader checks the CRC-32 and the
+	// size.
+	var one [1]byte
+	if n, err := rc.Read(one[:]); n > 0 || err != io.EOF {
+		if err == nil || err == io.EOF {
+			err = fmt.Errorf("more data than the %d bytes declared", len(b))
+		}
+		return nil, fmt.Errorf("reading %s: %w", f.Name, err)
 	}
 	return b, nil
 }
