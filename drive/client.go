@@ -137,7 +137,9 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.hc = hc
 func WithRetry(r Retry) Option { return func(c *config) { c.retry = r } }
 
 // WithChunkSize sets the resumable upload chunk size, rounded up to a
-// multiple of 256 KiB (default 16 MiB). Memory use is about one chunk.
+// multiple of 256 KiB (default 16 MiB): the bytes sent per request, and
+// so the most a failure can make the client send again. Chunks are
+// streamed from the source, not held in memory.
 func WithChunkSize(n int64) Option { return func(c *config) { c.chunkSize = n } }
 
 // WithLogger logs retries and progress at debug level (nil discards).

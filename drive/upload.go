@@ -39,7 +39,8 @@ type UploadOptions struct {
 	// wrapping ErrExists; an identical one (same size and MD5) is never
 	// uploaded again either way.
 	Replace bool
-	// ChunkSize overrides the client's chunk size for this upload.
+	// ChunkSize overrides the client's chunk size for this upload: the
+	// bytes sent per request, and so at most lost per failure.
 	ChunkSize int64
 	// Progress, if set, is called after each acknowledged chunk.
 	Progress func(Progress)
@@ -78,7 +79,8 @@ func (c *Client) UploadFile(ctx context.Context, path string, opts UploadOptions
 // protocol: a failed chunk is retried after asking the server how much it
 // kept. After the upload, the server's size and MD5 are compared with the
 // local ones; a mismatch removes a newly created file and returns an error
-// wrapping ErrChecksum. Memory use is about one chunk.
+// wrapping ErrChecksum. No chunk is held in memory: each is read from
+// src as it is sent.
 func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts UploadOptions) (*UploadResult, error) {
 	if opts.Name == "" || strings.ContainsAny(opts.Name, "/") {
 		return nil, fmt.Errorf("drive: uploading: bad file name %q", opts.Name)
@@ -237,7 +239,6 @@ func (c *Client) ensureFolder(ctx context.Context, parent *File, name string) (*
 // */size") and the upload continues from there; an expired session starts
 // over.
 func (c *Client) resumable(ctx context.Context, op string, src io.ReaderAt, size, chunk int64, folderID, replaceID string, opts UploadOptions) (*File, error) {
-	buf := make([]byte, min(chunk, max(size, 1)))
 	start := time.Now()
 	for restarts := 0; ; restarts++ {
 		session, err := c.openSession(ctx, op, size, folderID, replaceID, opts)
@@ -250,7 +251,7 @@ func (c *Client) resumable(ctx context.Context, op string, src io.ReaderAt, size
 		err = c.retryLoop(ctx, op, func() (bool, error) {
 			from := off
 			if needStatus {
-				f, next, err := c.putChunk(ctx, session, nil, 0, size)
+				f, next, err := c.putChunk(ctx, session, nil, 0, 0, size)
 				if err != nil {
 					return false, err
 				}
@@ -263,10 +264,7 @@ func (c *Client) resumable(ctx context.Context, op string, src io.ReaderAt, size
 			}
 			for done == nil {
 				n := min(chunk, size-off)
-				if _, err := src.ReadAt(buf[:n], off); err != nil && !(err == io.EOF && n == 0) {
-					return off > from, permanent{fmt.Errorf("reading the local file: %w", err)}
-				}
-				f, next, err := c.putChunk(ctx, session, buf[:n], off, size)
+				f, next, err := c.putChunk(ctx, session, src, off, n, size)
 				if err != nil {
 					needStatus = true
 					return off > from, err
@@ -339,27 +337,29 @@ func (c *Client) openSession(ctx context.Context, op string, size int64, folderI
 	return loc, err
 }
 
-// putChunk sends data as bytes [off, off+len(data)) of size, or, with nil
-// data, asks for the session's status. It returns the finished file, or
-// the offset the server wants next.
-func (c *Client) putChunk(ctx context.Context, session string, data []byte, off, size int64) (*File, int64, error) {
+// putChunk sends bytes [off, off+n) of src, of size bytes in all, or,
+// with a nil src, asks for the session's status. The bytes are read from
+// src as they go out: no chunk is held in memory, and a retry reads them
+// again. It returns the finished file, or the offset the server wants
+// next.
+func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, off, n, size int64) (*File, int64, error) {
 	actx, wd := newWatchdog(ctx, c.retry.Stall)
 	defer wd.stop()
 	var body io.Reader = http.NoBody
 	cr := fmt.Sprintf("bytes */%d", size)
-	if data != nil {
-		chunk := &chunkReader{data: data, wd: wd}
+	if src != nil && n > 0 {
+		chunk := &chunkReader{r: io.NewSectionReader(src, off, n), left: n, wd: wd}
 		defer chunk.detach()
 		body = chunk
-		if len(data) > 0 {
-			cr = fmt.Sprintf("bytes %d-%d/%d", off, off+int64(len(data))-1, size)
-		}
+		cr = fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size)
+	} else {
+		n = 0
 	}
 	req, err := http.NewRequestWithContext(actx, "PUT", session, body)
 	if err != nil {
 		return nil, 0, permanent{err}
 	}
-	req.ContentLength = int64(len(data))
+	req.ContentLength = n
 	req.Header.Set("Content-Range", cr)
 	req.Header.Set("X-GUploader-No-308", "yes")
 	resp, err := c.hc.Do(req)
@@ -389,11 +389,11 @@ func (c *Client) putChunk(ctx context.Context, session string, data []byte, off,
 // chunkReader hands a chunk to the HTTP transport. The transport may
 // still be reading a request body after Do returns (when the server
 // answered early or the connection broke), so putChunk detaches the
-// reader before returning: the chunk buffer is then safe to reuse.
+// reader before returning: src is then no longer read.
 type chunkReader struct {
 	mu   sync.Mutex
-	data []byte
-	off  int
+	r    io.Reader // nil once detached
+	left int64
 	wd   *watchdog
 }
 
@@ -401,23 +401,26 @@ var errDetached = errors.New("chunk request already finished")
 
 func (c *chunkReader) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	if c.data == nil {
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	if c.r == nil {
 		return 0, errDetached
 	}
-	if c.off >= len(c.data) {
-		c.mu.Unlock()
-		return 0, io.EOF
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if n > 0 {
+		c.wd.kick()
 	}
-	n := copy(p, c.data[c.off:])
-	c.off += n
-	c.mu.Unlock()
-	c.wd.kick()
-	return n, nil
+	if err == io.EOF && c.left > 0 {
+		err = errors.New("the file got shorter during the upload")
+	}
+	if err != nil && err != io.EOF {
+		err = permanent{fmt.Errorf("reading the local file: %w", err)}
+	}
+	return n, err
 }
 
 func (c *chunkReader) detach() {
 	c.mu.Lock()
-	c.data = nil
+	c.r = nil
 	c.mu.Unlock()
 }

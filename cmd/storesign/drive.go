@@ -140,7 +140,7 @@ func drivePutCmd(ctx context.Context, e *env, args []string) error {
 	sub := fs.String("path", "", "sub-`path` under --folder, created as needed (e.g. 2026/build-42)")
 	name := fs.String("name", "", "the `name` in Drive (default: the file's name)")
 	replace := fs.Bool("replace", false, "upload a new revision of a different same-named file")
-	chunkMiB := fs.Int("chunk-mib", 16, "resumable upload chunk size in `MiB` (memory use is about one chunk)")
+	chunkMiB := fs.Int("chunk-mib", 16, "resumable upload chunk size in `MiB` (the most resent after a failure)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -712,7 +712,7 @@ func (h *call) chunk(id string) {
 		if h.cut && want > 0 {
 			limit = h.rnd % want
 		}
-		got, err := copyParallel([]io.Writer{se.w, se.hash.md5, se.hash.sha}, body, limit)
+		got, err := copyParallel(&s.bufs, []io.Writer{se.w, se.hash.md5, se.hash.sha}, body, limit)
 		se.received += got
 		if err != nil {
 			// The client hung up: keep what arrived.
@@ -873,7 +873,7 @@ func (h *call) simpleUpload(id string, multi bool) {
 		return
 	}
 	hs := newHashers()
-	n, err := copyParallel([]io.Writer{tmp, hs.md5, hs.sha}, media, -1)
+	n, err := copyParallel(&s.bufs, []io.Writer{tmp, hs.md5, hs.sha}, media, -1)
 	tmp.Close()
 	if err != nil {
 		os.Remove(tmp.Name())

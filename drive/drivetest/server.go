@@ -141,11 +141,17 @@ type Server struct {
 	faults   Faults
 	scripted int
 	seq      int
+
+	bufs sync.Pool // copyParallel's buffers
 }
 
 // New returns a server with no files.
 func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, files: map[string]*entry{}, drives: map[string]string{}, sessions: map[string]*session{}}
+	s.bufs.New = func() any {
+		b := make([]byte, 1<<20)
+		return &b
+	}
 	s.dir = opts.Dir
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "drivetest-")
@@ -283,7 +289,7 @@ func (s *Server) AddFile(parent, name string, r io.Reader) (File, error) {
 		return File{}, err
 	}
 	md, sh := md5.New(), sha256.New()
-	n, err := copyParallel([]io.Writer{tmp, md, sh}, r, -1)
+	n, err := copyParallel(&s.bufs, []io.Writer{tmp, md, sh}, r, -1)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
