@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,7 +57,7 @@ type Client struct {
 	log       *slog.Logger
 	sleep     func(ctx context.Context, d time.Duration) error
 	// wrapWriter, when set (tests), wraps the download destination.
-	wrapWriter func(w writerAt) writerAt
+	wrapWriter func(w io.Writer) io.Writer
 }
 
 // Retry says how calls are retried after a transient failure (429, 5xx,

@@ -33,9 +33,6 @@ type DownloadOptions struct {
 	Progress func(Progress)
 }
 
-// writerAt is the destination of a download: written in order.
-type writerAt = io.Writer
-
 const (
 	dlBufSize = 1 << 20
 	dlBufs    = 8

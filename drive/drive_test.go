@@ -368,7 +368,7 @@ func TestErrors(t *testing.T) {
 		}, ErrExists, "--replace"},
 		{"corrupt", func() error { return download(corrupt.ID) }, ErrChecksum, "MD5"},
 		{"disk full", func() error {
-			c.wrapWriter = func(w writerAt) writerAt { return &failingWriter{w: w, n: 1 << 20} }
+			c.wrapWriter = func(w io.Writer) io.Writer { return &failingWriter{w: w, n: 1 << 20} }
 			defer func() { c.wrapWriter = nil }()
 			return download(big.ID)
 		}, syscall.ENOSPC, "no space left"},
