@@ -13,12 +13,13 @@ import (
 // stream ended with a sync flush (byte-aligned, not final), so their
 // concatenation, closed by one final empty block, is a valid deflate
 // stream. Each block loses the previous block's dictionary, which costs
-// well under 1% of the ratio. Memory: a few blocks in flight.
+// well under 1% of the ratio; in exchange a reader can start at any block
+// (see indexedReaderAt). Memory: a few blocks in flight, reused.
 type parallelDeflater struct {
 	w       io.Writer
 	level   int
-	pool    *sync.Pool
-	cur     []byte
+	pools   *deflatePools
+	cur     *pblock
 	pending []*pblock
 	limit   int
 	err     error
@@ -26,6 +27,12 @@ type parallelDeflater struct {
 	// index records where each block starts in the output.
 	index   blockIndex
 	written int64
+}
+
+// deflatePools are shared by the compressors of one archive.
+type deflatePools struct {
+	writers sync.Pool // *flate.Writer
+	blocks  sync.Pool // *pblock
 }
 
 type pblock struct {
@@ -36,8 +43,20 @@ type pblock struct {
 
 const pblockSize = 1 << 20
 
-func newParallelDeflater(w io.Writer, level int, pool *sync.Pool) *parallelDeflater {
-	return &parallelDeflater{w: w, level: level, pool: pool, limit: max(runtime.GOMAXPROCS(0), 1) + 1}
+func newParallelDeflater(w io.Writer, level int, pools *deflatePools) *parallelDeflater {
+	return &parallelDeflater{w: w, level: level, pools: pools, limit: max(runtime.GOMAXPROCS(0), 1) + 1}
+}
+
+// newBlock returns an empty block, reused from earlier ones when possible.
+func (d *parallelDeflater) newBlock() *pblock {
+	if b, ok := d.pools.blocks.Get().(*pblock); ok {
+		b.in = b.in[:0]
+		b.out.Reset()
+		return b
+	}
+	b := &pblock{in: make([]byte, 0, pblockSize)}
+	b.out.Grow(pblockSize + pblockSize/8)
+	return b
 }
 
 func (d *parallelDeflater) Write(p []byte) (int, error) {
@@ -47,12 +66,12 @@ func (d *parallelDeflater) Write(p []byte) (int, error) {
 			return n, d.err
 		}
 		if d.cur == nil {
-			d.cur = make([]byte, 0, pblockSize)
+			d.cur = d.newBlock()
 		}
-		k := min(len(p), pblockSize-len(d.cur))
-		d.cur = append(d.cur, p[:k]...)
+		k := min(len(p), pblockSize-len(d.cur.in))
+		d.cur.in = append(d.cur.in, p[:k]...)
 		p, n = p[k:], n+k
-		if len(d.cur) == pblockSize {
+		if len(d.cur.in) == pblockSize {
 			d.launch()
 		}
 	}
@@ -60,11 +79,12 @@ func (d *parallelDeflater) Write(p []byte) (int, error) {
 }
 
 func (d *parallelDeflater) launch() {
-	b := &pblock{in: d.cur, done: make(chan struct{})}
+	b := d.cur
 	d.cur = nil
+	b.done = make(chan struct{})
 	go func() {
 		defer close(b.done)
-		fw, _ := d.pool.Get().(*flate.Writer)
+		fw, _ := d.pools.writers.Get().(*flate.Writer)
 		if fw == nil {
 			fw, _ = flate.NewWriter(&b.out, d.level)
 		} else {
@@ -72,8 +92,7 @@ func (d *parallelDeflater) launch() {
 		}
 		fw.Write(b.in)
 		fw.Flush()
-		d.pool.Put(fw)
-		b.in = nil
+		d.pools.writers.Put(fw)
 	}()
 	d.pending = append(d.pending, b)
 	for len(d.pending) >= d.limit {
@@ -91,10 +110,11 @@ func (d *parallelDeflater) drainOne() {
 		n, d.err = d.w.Write(b.out.Bytes())
 		d.written += int64(n)
 	}
+	d.pools.blocks.Put(b)
 }
 
 func (d *parallelDeflater) Close() error {
-	if len(d.cur) > 0 {
+	if d.cur != nil && len(d.cur.in) > 0 {
 		d.launch()
 	}
 	for len(d.pending) > 0 {

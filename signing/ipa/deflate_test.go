@@ -5,14 +5,13 @@ import (
 	"bytes"
 	"compress/flate"
 	"io"
-	"sync"
 	"testing"
 
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
 func TestParallelDeflater(t *testing.T) {
-	pool := &sync.Pool{}
+	pool := &deflatePools{}
 	for _, n := range []int{0, 1, 1000, pblockSize - 1, pblockSize, pblockSize + 1, 5*pblockSize + 12345} {
 		data := make([]byte, n)
 		io.ReadFull(signingtest.Reader("deflate"), data)
@@ -49,7 +48,7 @@ func TestIndexedReaderAt(t *testing.T) {
 	zw := zip.NewWriter(&buf)
 	var d *parallelDeflater
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		d = newParallelDeflater(w, flate.BestSpeed, &sync.Pool{})
+		d = newParallelDeflater(w, flate.BestSpeed, &deflatePools{})
 		return d, nil
 	})
 	w, _ := zw.Create("big")

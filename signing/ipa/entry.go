@@ -12,7 +12,7 @@ import (
 // smallEntry is the size up to which an entry is inflated into memory when
 // random access is needed; larger deflated entries are read through a
 // re-openable decompressor instead.
-const smallEntry = 32 << 20
+const smallEntry = 16 << 20
 
 // entryReaderAt gives random access to the uncompressed content of a zip
 // entry without holding it in memory: stored entries are read in place;

@@ -497,7 +497,7 @@ func (r *resigner) write(ctx context.Context, dst io.Writer) error {
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 	zw := zip.NewWriter(dst)
-	pool := &sync.Pool{}
+	pool := &deflatePools{}
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
 		r.deflater = newParallelDeflater(w, flate.BestSpeed, pool)
 		return r.deflater, nil
