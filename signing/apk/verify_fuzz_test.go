@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/elliptic"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
@@ -16,14 +18,28 @@ import (
 // a few corpus APKs when the corpus is there (read, never copied).
 func vFuzzSeeds(f *testing.F) [][]byte {
 	f.Helper()
+	// Small inputs: coverage instrumentation makes hashing and public key
+	// arithmetic slow, and big seeds starve the fuzzer.
 	rsaID := signingtest.SelfSigned("fuzz rsa", signingtest.RSAKey("fuzz rsa", 1024))
 	ecID := signingtest.SelfSigned("fuzz ec", signingtest.ECKey("fuzz ec", elliptic.P256()))
-	small := signingtest.APKOptions{MinSDK: 21, NativeABIs: []string{}}
-	seeds := [][]byte{
-		vSigned(f, small, rsaID, Options{}),
-		vSigned(f, signingtest.APKOptions{MinSDK: 28, NativeABIs: []string{}}, ecID, Options{}),
+	sign := func(minSDK int, id *signing.Identity) []byte {
+		var in bytes.Buffer
+		zw := zip.NewWriter(&in)
+		w, _ := zw.Create("AndroidManifest.xml")
+		w.Write(signingtest.AndroidManifest(signingtest.APKOptions{MinSDK: minSDK}))
+		w, _ = zw.CreateHeader(&zip.FileHeader{Name: "classes.dex", Method: zip.Store})
+		w.Write([]byte("dex\n035\x00 a tiny fuzz seed"))
+		if err := zw.Close(); err != nil {
+			f.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := Sign(context.Background(), &out, bytes.NewReader(in.Bytes()), int64(in.Len()), id, Options{Rand: signingtest.Reader("fuzz")}); err != nil {
+			f.Fatal(err)
+		}
+		return out.Bytes()
 	}
-	if dir := os.Getenv("STORESIGN_CORPUS"); dir != "" {
+	seeds := [][]byte{sign(21, rsaID), sign(28, ecID)}
+	if dir := os.Getenv("STORESIGN_CORPUS"); dir != "" && !testing.Short() {
 		for _, name := range []string{"v31-ec-p256-2-tgt-33-1-tgt-28-targetSdk-30.apk", "v1-only-10-signers.apk", "v2-only-two-signers.apk"} {
 			if b, err := os.ReadFile(filepath.Join(dir, "android", "verify", name)); err == nil {
 				seeds = append(seeds, b)
