@@ -120,6 +120,9 @@ func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts bool) {
 		fmt.Fprintf(w, "Verified using v2 scheme (APK Signature Scheme v2): %v\n", res.V2)
 		fmt.Fprintf(w, "Verified using v3 scheme (APK Signature Scheme v3): %v\n", res.V3)
 		fmt.Fprintf(w, "Verified using v3.1 scheme (APK Signature Scheme v3.1): %v\n", res.V31)
+		// v4 (.idsig) is verified only from a separate file, as in
+		// apksigner without --v4-signature-file.
+		fmt.Fprintf(w, "Verified using v4 scheme (APK Signature Scheme v4): false\n")
 		if res.Verified {
 			fmt.Fprintf(w, "Number of signers: %d\n", len(res.Signers))
 		}
