@@ -238,7 +238,7 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 
 	supported := vSupportedSchemes(maxSDK)
 	found := map[int]bool{}
-	var v2res, v3res, v31res *vSchemeResult
+	var v3res *vSchemeResult
 
 	if maxSDK >= vSDKN {
 		rotationMinSDK := 0
@@ -249,7 +249,6 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			}
 			if sr != nil {
 				found[vSchemeV31] = true
-				v31res = sr
 				rotationMinSDK = math.MaxInt
 				for _, s := range sr.signers {
 					rotationMinSDK = min(rotationMinSDK, s.minSDK)
@@ -286,7 +285,6 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			}
 			if sr != nil {
 				found[vSchemeV2] = true
-				v2res = sr
 				v.mergeScheme(sr)
 				if v.hasErrors() {
 					return v.finish(), nil
@@ -351,9 +349,6 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			res.Errors = append(res.Errors, "APK Signature Scheme v3 signer does not match the older v1 and/or v2 signer; the v3 signer must be the same or descend from it through the proof-of-rotation")
 		}
 	}
-	_ = v2res
-	_ = v31res
-
 	// Android 11 and newer refuse APKs that target Android 11+ and are
 	// signed with JAR signing only (apksig checks this last, and skips it
 	// when the manifest cannot be read).
