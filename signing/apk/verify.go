@@ -238,7 +238,6 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 
 	supported := vSupportedSchemes(maxSDK)
 	found := map[int]bool{}
-	var v3res *vSchemeResult
 
 	if maxSDK >= vSDKN {
 		rotationMinSDK := 0
@@ -269,7 +268,6 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			}
 			if sr != nil {
 				found[vSchemeV3] = true
-				v3res = sr
 				v.mergeScheme(sr)
 			} else if found[vSchemeV31] {
 				res.Errors = append(res.Errors, "APK Signature Scheme v3.1 signature found, but no v3 signature; the v3.1 block must be accompanied by a v3 block")
@@ -338,14 +336,19 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 			res.Errors = append(res.Errors, "APK Signature Scheme v3 signer found, but multiple v1 and/or multiple v2 signers found; rotation only supports one signer")
 		}
 		oldCert := old[0].Certificate
-		if v3res.lineage == nil {
+		// The lineage is the v3.1 block's when there is one, as in apksig.
+		var lineage *vLineage
+		if len(res.Lineage) > 0 {
+			lineage = &vLineage{certs: res.Lineage}
+		}
+		if lineage == nil {
 			if len(res.V3Signers) != 1 {
 				res.Errors = append(res.Errors, "Multiple APK Signature Scheme v3 signers found, but no proof-of-rotation")
 			}
 			if !bytes.Equal(oldCert.Raw, res.V3Signers[0].Certificate.Raw) {
 				res.Errors = append(res.Errors, "APK Signature Scheme v3 signer does not match the older v1 and/or v2 signer; the v3 signer must be the same or descend from it through the proof-of-rotation")
 			}
-		} else if v3res.lineage.indexOf(oldCert) != 0 {
+		} else if lineage.indexOf(oldCert) != 0 {
 			res.Errors = append(res.Errors, "APK Signature Scheme v3 signer does not match the older v1 and/or v2 signer; the v3 signer must be the same or descend from it through the proof-of-rotation")
 		}
 	}
