@@ -60,6 +60,7 @@ func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 // dist.p12 (password "secret", with its chain), dist-key.pem and
 // dist-cert.pem, root.pem, profiles app.mobileprovision
 // (com.example.app), wild.mobileprovision (com.example.*),
+// groups.mobileprovision (com.example.* with an app group),
 // dev.mobileprovision (development, com.example.*), expired.mobileprovision,
 // otherteam.mobileprovision, and expired.p12 / other.p12 with their
 // certificate expired / in no profile.
@@ -84,6 +85,9 @@ func genIOSKeys(ts *testscript.TestScript, neg bool, args []string) {
 	write("root.pem", signingtest.CertPEM(apple.Root.Certificate))
 	write("app.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example App Store", AppID: "com.example.app"}))
 	write("wild.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example wildcard", AppID: "com.example.*"}))
+	write("groups.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example with groups", AppID: "com.example.*", Entitlements: map[string]any{
+		"com.apple.security.application-groups": []string{"group.com.example.custom"},
+	}}))
 	write("dev.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example development", AppID: "com.example.*", Kind: "development"}))
 	write("expired.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Old", AppID: "com.example.*", Expires: signingtest.Epoch.AddDate(0, 6, 0)}))
 	write("otherteam.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Other team", AppID: "com.example.*", TeamID: "ZZZZZ99999"}))

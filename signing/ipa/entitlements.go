@@ -104,6 +104,11 @@ func overrideEntitlements(data []byte, p *provision.Profile) ([]byte, string, er
 	if _, err := plist.Unmarshal(data, &m); err != nil {
 		return nil, "", fmt.Errorf("ipa: the entitlements are not a plist dictionary: %v", err)
 	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if _, ok := p.Entitlements[k]; !ok && k != "application-identifier" && k != "com.apple.developer.team-identifier" && k != "get-task-allow" {
+			return nil, "", fmt.Errorf("ipa: the entitlement %s is not granted by the profile %q (%s): remove it from the entitlements, or enable the capability for the App ID and regenerate the profile", k, p.Name, p.UUID)
+		}
+	}
 	if gta, ok := m["get-task-allow"].(bool); ok && gta && p.Kind != provision.Development {
 		delete(m, "get-task-allow")
 		out, err := plist.MarshalIndent(m, plist.XMLFormat, "\t")
