@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -402,7 +403,9 @@ func TestAuthFailsAtOnce(t *testing.T) {
 }
 
 func TestRetriesEveryCall(t *testing.T) {
-	s, c := newTest(t, drivetest.Options{Faults: drivetest.Faults{Rate: 0.5, Seed: 11, Delay: time.Millisecond}})
+	var logs bytes.Buffer
+	s, c := newTest(t, drivetest.Options{Faults: drivetest.Faults{Rate: 0.5, Seed: 11, Delay: time.Millisecond}},
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()
 	folder, _ := s.AddFolder("", "", "in")
 	content := pattern(2<<20 + 3)
@@ -433,6 +436,9 @@ func TestRetriesEveryCall(t *testing.T) {
 	}
 	if len(kinds) < 7 {
 		t.Errorf("not every fault kind was met: %v", kinds)
+	}
+	if !strings.Contains(logs.String(), "drive: retrying") || strings.Contains(logs.String(), "upload_id=s") {
+		t.Errorf("retry log lacks retries or shows a session ID:\n%s", logs.String())
 	}
 	var subs int
 	for _, f := range s.Children(folder) {

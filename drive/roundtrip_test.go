@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,7 +99,9 @@ func TestRoundTrip1GiB(t *testing.T) {
 		size = 64 << 20
 	}
 	dir := t.TempDir()
-	s, c := newTest(t, drivetest.Options{Dir: filepath.Join(dir, "fake"), Faults: drivetest.Faults{Rate: 0.2, Seed: 42, Delay: 5 * time.Millisecond}})
+	logs := &syncBuffer{}
+	s, c := newTest(t, drivetest.Options{Dir: filepath.Join(dir, "fake"), Faults: drivetest.Faults{Rate: 0.2, Seed: 42, Delay: 5 * time.Millisecond}},
+		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()
 	folder, _ := s.AddFolder("", "", "builds")
 	src := filepath.Join(dir, "src.ipa")
@@ -138,7 +142,27 @@ func TestRoundTrip1GiB(t *testing.T) {
 	if limit := uint64(64<<20 + DefaultChunkSize); peak > limit {
 		t.Errorf("heap peaked at %d bytes, over %d", peak, limit)
 	}
+	if l := logs.String(); strings.Contains(l, "upload_id=s") {
+		t.Errorf("the retry log shows a session ID:\n%s", l)
+	}
 	if len(faults) < 5 {
 		t.Errorf("too few fault kinds met: %v", faults)
 	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

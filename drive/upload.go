@@ -364,7 +364,7 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 	req.Header.Set("X-GUploader-No-308", "yes")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, 0, stallCause(actx, err)
+		return nil, 0, stallCause(actx, hideSession(err))
 	}
 	defer resp.Body.Close()
 	wd.kick()
@@ -423,4 +423,17 @@ func (c *chunkReader) detach() {
 	c.mu.Lock()
 	c.r = nil
 	c.mu.Unlock()
+}
+
+// hideSession drops the query from the URL in err: a resumable session's
+// upload_id lets anyone holding it write to the upload, so it must not
+// reach logs or error messages.
+func hideSession(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
+			ue.URL = ue.URL[:i] + "?upload_id=REDACTED"
+		}
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,12 +30,15 @@ type driveFlags struct {
 	credentials string
 	subject     string
 	quiet       bool
+	verbose     bool
+	stderr      io.Writer
 }
 
 func (d *driveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON); default: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
 	fs.StringVar(&d.subject, "subject", "", "act as this user `email` through domain-wide delegation (service account keys only)")
 	fs.BoolVar(&d.quiet, "quiet", false, "print no progress")
+	fs.BoolVar(&d.verbose, "v", false, "log each retry on stderr")
 }
 
 func (d *driveFlags) client(ctx context.Context, scope drive.Scope, chunk int64) (*drive.Client, error) {
@@ -47,6 +51,9 @@ func (d *driveFlags) client(ctx context.Context, scope drive.Scope, chunk int64)
 	}
 	if chunk > 0 {
 		opts = append(opts, drive.WithChunkSize(chunk))
+	}
+	if d.verbose && d.stderr != nil {
+		opts = append(opts, drive.WithLogger(slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	return drive.New(ctx, opts...)
 }
@@ -62,7 +69,7 @@ Drive server (a drivetest fake).`
 
 func driveGetCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "drive get", driveGetUsage)
-	var df driveFlags
+	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	file := fs.String("file", "", "the file's Drive `ID or link`")
 	folder := fs.String("folder", "", "a Drive folder `ID or link` to find the file in, with --name")
@@ -134,7 +141,7 @@ and status= (uploaded, replaced or skipped) lines on stdout.`
 
 func drivePutCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "drive put", drivePutUsage)
-	var df driveFlags
+	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	folder := fs.String("folder", "", "destination folder `ID or link`")
 	sub := fs.String("path", "", "sub-`path` under --folder, created as needed (e.g. 2026/build-42)")
@@ -204,7 +211,7 @@ Trashed items are left out; folders end with "/".`
 
 func driveLsCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "drive ls", driveLsUsage)
-	var df driveFlags
+	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	folder := fs.String("folder", "", "the folder's `ID or link`")
 	asJSON := fs.Bool("json", false, "print a JSON array")
