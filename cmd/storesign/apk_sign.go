@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/apk"
@@ -77,6 +78,7 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var verifyTime time.Duration
 	opts := apk.Options{
 		V1SigningEnabled:   f.v1.Ptr(),
 		V2SigningEnabled:   f.v2.Ptr(),
@@ -87,6 +89,8 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 		LibPageAlignment:   f.libAlign,
 		SignerName:         f.signerName(),
 		Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
+			start := time.Now()
+			defer func() { verifyTime = time.Since(start) }()
 			res, err := apk.Verify(ctx, r, size, apk.VerifyOptions{MinSDK: f.minSDK})
 			if err != nil {
 				return err
@@ -94,11 +98,15 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 			return res.Err()
 		},
 	}
+	start := time.Now()
 	res, err := apk.SignFile(ctx, in, f.out, id, opts)
 	if err != nil {
 		return apksExplain(in, f.out, err)
 	}
 	apksReport(e.stdout, in, f.out, id, res, f.verbose)
+	if f.verbose {
+		fmt.Fprintf(e.stdout, "time:        %s (signing %s, verifying %s)\n", time.Since(start).Round(time.Millisecond), res.Duration.Round(time.Millisecond), verifyTime.Round(time.Millisecond))
+	}
 	return nil
 }
 
@@ -255,9 +263,6 @@ func apksReport(w io.Writer, in, out string, id *signing.Identity, res *apk.Resu
 	fmt.Fprintf(w, "size:        %d bytes\n", res.Size)
 	if res.V4 {
 		fmt.Fprintf(w, "v4:          %s.idsig\n", out)
-	}
-	if verbose {
-		fmt.Fprintf(w, "time:        %s\n", res.Duration.Round(1e6))
 	}
 }
 

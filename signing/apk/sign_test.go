@@ -243,18 +243,20 @@ func TestSignResign(t *testing.T) {
 }
 
 // TestSignFile checks the file wrapper: output written, input untouched,
-// Check called before the rename.
+// Check called before the rename. Between files, Sign copies in the
+// kernel and hashes a memory map of the input: the bytes (APK and .idsig,
+// several 1 MiB chunks) must be those of the buffered path.
 func TestSignFile(t *testing.T) {
 	id := testIdentities()["rsa2048"]
 	dir := t.TempDir()
-	in := signingtest.APK(signingtest.APKOptions{})
+	in := signingtest.APK(signingtest.APKOptions{Assets: 3000, NativeABIs: []string{"arm64-v8a", "x86", "x86_64"}})
 	inPath := filepath.Join(dir, "in.apk")
 	if err := os.WriteFile(inPath, in, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	outPath := filepath.Join(dir, "out.apk")
 	checked := false
-	res, err := apk.SignFile(context.Background(), inPath, outPath, id, apk.Options{Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
+	res, err := apk.SignFile(context.Background(), inPath, outPath, id, apk.Options{V4SigningEnabled: true, Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
 		checked = true
 		if _, err := os.Stat(outPath); err == nil {
 			t.Error("output renamed into place before Check")
@@ -273,10 +275,14 @@ func TestSignFile(t *testing.T) {
 	if err != nil || st.Size() != res.Size {
 		t.Fatalf("output: %v, size %d, result %d", err, st.Size(), res.Size)
 	}
-	want, _ := signBytes(t, in, id, apk.Options{})
+	var wantSig bytes.Buffer
+	want, _ := signBytes(t, in, id, apk.Options{V4SigningEnabled: true, V4Signature: &wantSig})
 	got, _ := os.ReadFile(outPath)
 	if !bytes.Equal(got, want) {
-		t.Error("SignFile and Sign differ")
+		t.Errorf("SignFile and Sign differ: %s", describeDiff(got, want))
+	}
+	if gotSig, _ := os.ReadFile(outPath + ".idsig"); !bytes.Equal(gotSig, wantSig.Bytes()) {
+		t.Error("SignFile and Sign wrote different .idsig files")
 	}
 	// A failing check leaves no output.
 	out2 := filepath.Join(dir, "out2.apk")
@@ -286,7 +292,7 @@ func TestSignFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("err = %v, want the check's", err)
 	}
-	assertNoOutput(t, dir, "in.apk", "out.apk")
+	assertNoOutput(t, dir, "in.apk", "out.apk", "out.apk.idsig")
 	if b, _ := os.ReadFile(inPath); !bytes.Equal(b, in) {
 		t.Error("input modified")
 	}
