@@ -236,3 +236,46 @@ func vStrip(apk []byte, a *zipx.Archive, start int64, id uint32) []byte {
 	binary.LittleEndian.PutUint32(out[eocd+16:], uint32(cd))
 	return out
 }
+
+// TestVerifyOracleJarsigner checks verdicts on APKs JAR-signed by
+// jarsigner (SHA-256 digests, PKCS#7 with signed attributes) against
+// apksigner 35: accepted from minSdk 19, refused below (Android before
+// 4.4 mishandles signed attributes).
+func TestVerifyOracleJarsigner(t *testing.T) {
+	jarsigner := testenv.Tool(t, "jarsigner")
+	apksigner := testenv.Tool(t, "apksigner35")
+	dir := t.TempDir()
+	id := signingtest.SelfSigned("jarsigner", signingtest.RSAKey("jarsigner", 2048))
+	ks := filepath.Join(dir, "ks.p12")
+	if err := os.WriteFile(ks, signingtest.PKCS12(id, "test-only"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		minSDK int
+		want   bool
+	}{{19, true}, {18, false}} {
+		t.Run(fmt.Sprintf("minsdk%d", tc.minSDK), func(t *testing.T) {
+			p := filepath.Join(dir, fmt.Sprintf("app%d.apk", tc.minSDK))
+			if err := os.WriteFile(p, signingtest.APK(signingtest.APKOptions{MinSDK: tc.minSDK, TargetSDK: 29}), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// signingtest.PKCS12 stores the key under the alias "1".
+			cmd := exec.Command(jarsigner, "-keystore", ks, "-storetype", "PKCS12", "-storepass:env", "VERIFY_TEST_PW", "-digestalg", "SHA-256", p, "1")
+			cmd.Env = append(os.Environ(), "VERIFY_TEST_PW=test-only")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("jarsigner: %v\n%s", err, out)
+			}
+			out, err := exec.Command(apksigner, "verify", p).CombinedOutput()
+			theirs := err == nil
+			res, verr := VerifyFile(context.Background(), p, VerifyOptions{})
+			ours := verr == nil && res.Verified
+			if ours != theirs || ours != tc.want {
+				var errs []string
+				if res != nil {
+					errs = res.Errors
+				}
+				t.Errorf("Verify %v (err %v, %q), apksigner 35 %v (%s), want %v", ours, verr, errs, theirs, out, tc.want)
+			}
+		})
+	}
+}
