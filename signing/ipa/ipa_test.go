@@ -252,3 +252,23 @@ func TestResignFileLarge(t *testing.T) {
 		t.Error("ResignFile overwrote its input")
 	}
 }
+
+func TestResignAppClip(t *testing.T) {
+	f := newFixture(t,
+		signingtest.ProfileOptions{Name: "App", AppID: "com.example.app"},
+		signingtest.ProfileOptions{Name: "Clip", AppID: "com.example.app.Clip", Entitlements: map[string]any{
+			"com.apple.developer.parent-application-identifiers": []string{"ABCDE12345.com.example.app"},
+		}},
+	)
+	in := signingtest.IPA(signingtest.IPAOptions{Minimal: true, AppClip: true})
+	out, rep := resign(t, in, f.opts())
+	if len(rep.Bundles) != 2 || rep.Bundles[0].Path != "Payload/Example.app/AppClips/Clip.app" || rep.Bundles[0].Profile.Name != "Clip" {
+		t.Fatalf("bundles %+v", rep.Bundles)
+	}
+	if !strings.Contains(rep.Bundles[0].Entitlements, "ABCDE12345.com.example.app</string>") {
+		t.Errorf("clip entitlements:\n%s", rep.Bundles[0].Entitlements)
+	}
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -213,6 +213,8 @@ type IPAOptions struct {
 	MainCodeSize int
 	// Encrypted marks the main executable FairPlay-encrypted.
 	Encrypted bool
+	// AppClip adds an App Clip (AppClips/Clip.app, <BundleID>.Clip).
+	AppClip bool
 	// Extra files are added inside the app folder (names relative to it).
 	Extra []IPAFile
 	// Modified is every entry's time (default Epoch).
@@ -306,6 +308,16 @@ func IPAFiles(opts IPAOptions) []IPAFile {
 				"NSExtension": map[string]any{"NSExtensionPointIdentifier": "com.apple.watchkit", "NSExtensionAttributes": map[string]any{"WKAppBundleIdentifier": id + ".watchkitapp"}},
 			}))},
 			IPAFile{Name: we + "ExampleWatch Extension", Data: IOSBinary(IOSBinaryOptions{Seed: "watchext"}), Mode: 0o755},
+		)
+	}
+	if opts.AppClip {
+		clip := app + "AppClips/Clip.app/"
+		files = append(files,
+			IPAFile{Name: clip + "Info.plist", Data: info(plist.BinaryFormat, bundleInfo(id+".Clip", "Clip", "APPL", map[string]any{
+				"NSAppClip": map[string]any{"NSAppClipRequestEphemeralUserNotification": false},
+			}))},
+			IPAFile{Name: clip + "Clip", Data: IOSBinary(IOSBinaryOptions{Seed: "clip"}), Mode: 0o755},
+			IPAFile{Name: clip + "embedded.mobileprovision", Data: []byte("stale")},
 		)
 	}
 	for _, f := range opts.Extra {
