@@ -59,8 +59,10 @@ type Options struct {
 	ShortVersion, BundleVersion string
 	// DisplayName sets the app's CFBundleDisplayName.
 	DisplayName string
-	// Entitlements, when not nil, is an XML plist used as is for the main
-	// app instead of the entitlements derived from its profile.
+	// Entitlements, when not nil, is an XML plist used for the main app
+	// instead of the entitlements derived from its profile. Every key must
+	// be granted by the app's profile; get-task-allow is removed unless
+	// the profile is a development one.
 	Entitlements []byte
 	// DropWatch removes the Watch app; DropPlugins removes the app's
 	// extensions (PlugIns/ and Extensions/).
