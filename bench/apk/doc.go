@@ -9,8 +9,10 @@
 // stored native libraries for two ABIs, about 6,000 entries. It then
 // builds the storesign binary and signs the APK with it and with
 // apksigner35, both with v1, v2 and v3 and the default alignment (4 bytes,
-// 16 KiB for native libraries), and reports each wall time and peak RSS
-// (getrusage's ru_maxrss of the child) and the ratios. storesign's time
+// 16 KiB for native libraries), and reports each wall time, peak RSS
+// (getrusage's ru_maxrss of the child), CPU time (user and system) and
+// the ratios. On a busy machine wall times depend on the share of CPU
+// each process gets; CPU time does not. storesign's time
 // includes the verification of its output it does before renaming it into
 // place; apksigner does not verify. The outputs are compared too: they
 // should be byte-identical.

@@ -69,7 +69,7 @@ func binary(size int, dylib bool, seed uint64) []byte {
 
 // buildIPA writes the benchmark IPA to path: about total bytes of
 // content, 40% main executable, 25% in four frameworks and an extension,
-// the rest in resource files of 2 KiB to 256 KiB.
+// the rest in thousands of resource files of 1 KiB to 64 KiB.
 func buildIPA(path string, total int64) error {
 	f, err := os.Create(path + ".tmp")
 	if err != nil {
@@ -155,12 +155,12 @@ func buildIPA(path string, total int64) error {
 	if err := add(ext+"Widget", binary(per, false, 20), false, 0o755); err != nil {
 		return err
 	}
-	// Resources: the rest, 2 KiB to 256 KiB each; images stored, the
+	// Resources: the rest, 1 KiB to 64 KiB each; images stored, the
 	// rest deflated.
 	left := total - total*40/100 - 5*int64(per)
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := 0; left > 0; i++ {
-		n := 2<<10 + r.IntN(254<<10)
+		n := 1<<10 + r.IntN(63<<10)
 		image := i%3 == 0
 		var name string
 		if image {
@@ -211,7 +211,7 @@ func setup(b *testing.B) (dir, in string) {
 	fixture.once.Do(func() {
 		fixture.dir = filepath.Join(os.TempDir(), "storesign-bench-ipa")
 		os.MkdirAll(fixture.dir, 0o755)
-		fixture.ipa = filepath.Join(fixture.dir, fmt.Sprintf("bench-%dMiB-v1.ipa", benchSize()>>20))
+		fixture.ipa = filepath.Join(fixture.dir, fmt.Sprintf("bench-%dMiB-v2.ipa", benchSize()>>20))
 		if _, err := os.Stat(fixture.ipa); err == nil {
 			return
 		}

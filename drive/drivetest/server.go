@@ -345,6 +345,21 @@ func (s *Server) SetModified(id string, t time.Time) error {
 	return s.edit(id, func(e *entry) { e.ModifiedTime = t.UTC() })
 }
 
+// Delete removes a file (not a folder's contents) and its content.
+func (s *Server) Delete(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.files[id]
+	if e == nil {
+		return fmt.Errorf("drivetest: no file %s", id)
+	}
+	delete(s.files, id)
+	if e.content != "" {
+		return os.Remove(e.content)
+	}
+	return nil
+}
+
 // Trash moves a file to the trash.
 func (s *Server) Trash(id string) error { return s.edit(id, func(e *entry) { e.Trashed = true }) }
 
