@@ -318,7 +318,7 @@ func TestErrors(t *testing.T) {
 	sd := s.AddSharedDrive("", "Team")
 	ro, _ := s.AddFolder("", sd, "readonly")
 	s.ReadOnly(ro)
-	f1, _ := s.AddFile(folder, "a.ipa", strings.NewReader("one"))
+	s.AddFile(folder, "a.ipa", strings.NewReader("one"))
 	s.AddFile(folder, "b.ipa", strings.NewReader("two"))
 	doc, _ := s.AddGoogleDoc(folder, "build.ipa")
 	hidden, _ := s.AddFile(folder, "secret.apk", strings.NewReader("x"))
@@ -387,7 +387,6 @@ func TestErrors(t *testing.T) {
 		}
 		assertOnly(t, dir)
 	}
-	_ = f1
 }
 
 func TestAuthFailsAtOnce(t *testing.T) {

@@ -209,10 +209,6 @@ func (h *call) get(id string) {
 	if e != nil {
 		content, size = e.content, e.Size
 	}
-	mt := ""
-	if e != nil {
-		mt = e.MimeType
-	}
 	s.mu.Unlock()
 	if err != nil {
 		notFound(h.w, id)
@@ -224,7 +220,6 @@ func (h *call) get(id string) {
 	}
 	if content == "" {
 		apiError(h.w, 403, "fileNotDownloadable", "Only files with binary content can be downloaded. Use Export with Docs Editors files.")
-		_ = mt
 		return
 	}
 	f, err := os.Open(content)

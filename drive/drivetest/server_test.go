@@ -63,7 +63,9 @@ func TestGetListDownload(t *testing.T) {
 	}
 	trashed, _ := s.AddFile(folder, "trashed.ipa", strings.NewReader("y"))
 	s.Trash(trashed.ID)
-	sub, _ := s.AddFolder("", folder, "sub.ipa")
+	if _, err := s.AddFolder("", folder, "sub.ipa"); err != nil {
+		t.Fatal(err)
+	}
 
 	got, err := svc.Files.Get(f.ID).Fields("*").Do()
 	if err != nil {
@@ -92,7 +94,6 @@ func TestGetListDownload(t *testing.T) {
 			t.Errorf("%s: %d files, want %d", tc.q, len(fl.Files), tc.want)
 		}
 	}
-	_ = sub
 	if _, err := svc.Files.List().Q(`name = 'unterminated`).Do(); !isCode(err, 400) {
 		t.Errorf("bad query: %v", err)
 	}
