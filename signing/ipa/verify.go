@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"howett.net/plist"
@@ -203,13 +205,27 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 	}
 	// Meanwhile, verify the bundles' executables (the largest files).
 	wait := hashEntries(ctx, todo, done, detectHash)
+	// The executables are verified concurrently: the largest one (the
+	// app's, last) is inflated on one core while the others use the rest.
 	v.exes = make(map[*bundle]exeResult, len(a.bundles))
-	for _, b := range a.bundles {
-		if ctx.Err() != nil {
-			break
-		}
-		v.exes[b] = v.verifyExe(ctx, b)
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	)
+	for i := len(a.bundles) - 1; i >= 0; i-- {
+		b := a.bundles[i]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res := v.verifyExe(ctx, b)
+			mu.Lock()
+			v.exes[b] = res
+			mu.Unlock()
+		}()
 	}
+	wg.Wait()
 	if err := wait(); err != nil {
 		return nil, err
 	}
