@@ -27,14 +27,8 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	if c.v2 || c.v3 {
 		chunkHash = c.alg.hash
 	}
-	direct, release := newDirectIO(dst, src, arch.Size)
-	defer release()
-	p := newPipeline(ctx, dst, chunkHash, c.v4, direct)
+	p := newPipeline(ctx, dst, chunkHash, c.v4)
 	defer p.close()
-	var mapped []byte
-	if direct != nil {
-		mapped = direct.data
-	}
 	res := &Result{
 		V1: c.v1, V2: c.v2, V3: c.v3, V4: c.v4,
 		MinSDKVersion: c.minSDK,
@@ -107,8 +101,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			digestSlots = append(digestSlots, slot)
 			h := c.v1Hash
 			p.run(func() {
-				defer p.recoverFault()
-				sum, err := rec.digest(src, mapped, h, &p.scratch)
+				sum, err := rec.digest(src, h, &p.scratch)
 				if err != nil {
 					p.fail(err)
 					return

@@ -1,14 +1,12 @@
 package apk
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 	"sync"
 )
 
@@ -27,13 +25,6 @@ type pipeline struct {
 	dst  io.Writer
 	hash crypto.Hash // chunk digests; 0 computes none
 	v4   bool        // also hash 4 KiB leaves for the v4 Merkle tree
-
-	// direct, when not nil, copies raw input ranges in the kernel and
-	// hashes them from a memory map: the chunk is then a list of views.
-	direct *directIO
-	views  [][]byte // chunk being filled, in direct mode
-	srcOff []int64  // input offset of each view, -1 for bytes held here
-	fill   int      // bytes in the chunk, in direct mode
 
 	buf     []byte      // chunk being filled
 	pool    chan []byte // free chunk buffers
@@ -58,22 +49,15 @@ type chunkResult struct {
 	leaves [][]byte // SHA-256 of each 4 KiB block, for v4
 }
 
-func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool, direct *directIO) *pipeline {
+func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) *pipeline {
 	n := runtime.GOMAXPROCS(0)
-	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func()), direct: direct}
+	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func())}
 	p.pool = make(chan []byte, 2*n+2)
-	if direct == nil {
-		p.buf = p.getBuffer()
-	}
+	p.buf = p.getBuffer()
 	p.workers.Add(n)
 	for range n {
 		go func() {
 			defer p.workers.Done()
-			if p.direct != nil {
-				// Reading a truncated memory map faults; recoverFault
-				// turns that into an error.
-				debug.SetPanicOnFault(true)
-			}
 			for job := range p.jobs {
 				job()
 				p.wg.Done()
@@ -128,9 +112,6 @@ func (p *pipeline) close() {
 
 // Write appends b to the output.
 func (p *pipeline) Write(b []byte) (int, error) {
-	if p.direct != nil {
-		return p.writeDirect(b)
-	}
 	n := len(b)
 	for len(b) > 0 {
 		k := min(len(b), chunkSize-len(p.buf))
@@ -147,9 +128,6 @@ func (p *pipeline) Write(b []byte) (int, error) {
 
 // copyFrom appends n bytes of r at off to the output.
 func (p *pipeline) copyFrom(r io.ReaderAt, off, n int64) error {
-	if p.direct != nil {
-		return p.copyDirect(off, n)
-	}
 	for n > 0 {
 		k := min(n, int64(chunkSize-len(p.buf)))
 		l := len(p.buf)
@@ -184,121 +162,9 @@ func (p *pipeline) zeros(n int64) error {
 	return nil
 }
 
-// writeDirect appends a copy of b to the chunk being filled.
-func (p *pipeline) writeDirect(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		k := min(len(b), chunkSize-p.fill)
-		p.views = append(p.views, bytes.Clone(b[:k]))
-		p.srcOff = append(p.srcOff, -1)
-		p.fill += k
-		b = b[k:]
-		if p.fill == chunkSize {
-			if err := p.flush(); err != nil {
-				return n - len(b), err
-			}
-		}
-	}
-	return n, nil
-}
-
-// copyDirect appends views of the memory-mapped input.
-func (p *pipeline) copyDirect(off, n int64) error {
-	if off < 0 || off+n > int64(len(p.direct.data)) {
-		return fmt.Errorf("%w: range [%d, %d) outside the input", ErrMalformed, off, off+n)
-	}
-	for n > 0 {
-		k := min(n, int64(chunkSize-p.fill))
-		p.views = append(p.views, p.direct.data[off:off+k])
-		p.srcOff = append(p.srcOff, off)
-		p.fill += int(k)
-		off += k
-		n -= k
-		if p.fill == chunkSize {
-			if err := p.flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// flushDirect writes the chunk's views (kernel copies for input ranges)
-// and hands them to the workers for hashing.
-func (p *pipeline) flushDirect() error {
-	if p.fill == 0 {
-		return nil
-	}
-	if err := p.ctx.Err(); err != nil {
-		return err
-	}
-	if err := p.failed(); err != nil {
-		return err
-	}
-	for i, v := range p.views {
-		if p.srcOff[i] >= 0 {
-			if err := p.direct.copy(p.srcOff[i], int64(len(v))); err != nil {
-				return err
-			}
-		} else if _, err := p.dst.Write(v); err != nil {
-			return fmt.Errorf("writing output: %w", err)
-		}
-	}
-	p.written += int64(p.fill)
-	views := p.views
-	p.views, p.srcOff, p.fill = nil, nil, 0
-	if p.hash == 0 && !p.v4 {
-		return nil
-	}
-	res := new(chunkResult)
-	p.chunks = append(p.chunks, res)
-	h, v4 := p.hash, p.v4
-	p.run(func() {
-		defer p.recoverFault()
-		if h != 0 {
-			d := h.New()
-			var pre [5]byte
-			pre[0] = 0xa5
-			n := 0
-			for _, v := range views {
-				n += len(v)
-			}
-			binary.LittleEndian.PutUint32(pre[1:], uint32(n))
-			d.Write(pre[:])
-			for _, v := range views {
-				d.Write(v)
-			}
-			res.digest = d.Sum(nil)
-		}
-		if v4 {
-			res.leaves = merkleLeaves(bytes.Join(views, nil))
-		}
-	})
-	return nil
-}
-
-// recoverFault turns a fault reading the memory-mapped input (the file
-// was truncated while being signed) into an error. Deferred by jobs
-// that read the map, after debug.SetPanicOnFault.
-func (p *pipeline) recoverFault() {
-	if p.direct == nil {
-		return
-	}
-	if r := recover(); r != nil {
-		if _, ok := r.(interface{ Addr() uintptr }); ok {
-			p.fail(fmt.Errorf("%w: the input changed while it was being signed", ErrMalformed))
-			return
-		}
-		panic(r)
-	}
-}
-
 // flush writes the current (possibly partial) chunk and hands it to the
 // workers for hashing.
 func (p *pipeline) flush() error {
-	if p.direct != nil {
-		return p.flushDirect()
-	}
 	if len(p.buf) == 0 {
 		return nil
 	}

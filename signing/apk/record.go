@@ -1,7 +1,6 @@
 package apk
 
 import (
-	"bytes"
 	"compress/flate"
 	"crypto"
 	"encoding/binary"
@@ -182,27 +181,14 @@ type scratch struct {
 }
 
 // digest hashes rec's uncompressed data, checking its size as apksig
-// does. It reads r, or mapped (the memory-mapped input) when not nil.
-// pool recycles buffers and inflaters between calls.
-func (rec *record) digest(r io.ReaderAt, mapped []byte, h crypto.Hash, pool *sync.Pool) ([]byte, error) {
-	off := rec.start + rec.dataStart
-	if mapped != nil && !rec.compressed {
-		if rec.dataSize != rec.e.UncompressedSize || off+rec.dataSize > int64(len(mapped)) {
-			return nil, fmt.Errorf("%w: entry %q: data out of bounds", ErrMalformed, rec.e.Name)
-		}
-		d := h.New()
-		d.Write(mapped[off : off+rec.dataSize])
-		return d.Sum(nil), nil
-	}
+// does. pool recycles buffers and inflaters between calls.
+func (rec *record) digest(r io.ReaderAt, h crypto.Hash, pool *sync.Pool) ([]byte, error) {
 	s, _ := pool.Get().(*scratch)
 	if s == nil {
 		s = &scratch{buf: make([]byte, 256<<10)}
 	}
 	defer pool.Put(s)
-	var src io.Reader = io.NewSectionReader(r, off, rec.dataSize)
-	if mapped != nil && off+rec.dataSize <= int64(len(mapped)) {
-		src = bytes.NewReader(mapped[off : off+rec.dataSize])
-	}
+	var src io.Reader = io.NewSectionReader(r, rec.start+rec.dataStart, rec.dataSize)
 	if rec.compressed {
 		if s.inflater == nil {
 			s.inflater = flate.NewReader(src)

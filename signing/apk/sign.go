@@ -167,10 +167,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		return nil, err
 	}
 	if opts.Check != nil {
-		r, release := mapForReading(o.File, res.Size)
-		err := opts.Check(ctx, r, res.Size)
-		release()
-		if err != nil {
+		if err := opts.Check(ctx, o.File, res.Size); err != nil {
 			return nil, fmt.Errorf("checking the signed APK: %w", err)
 		}
 	}
