@@ -51,7 +51,9 @@ type chunkResult struct {
 
 func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) *pipeline {
 	n := runtime.GOMAXPROCS(0)
-	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func())}
+	// A queue lets the writer run ahead of the workers (memory stays
+	// bounded by the buffer pool, jobs hold no data of their own).
+	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func(), 256)}
 	p.pool = make(chan []byte, 2*n+2)
 	p.buf = p.getBuffer()
 	p.workers.Add(n)

@@ -166,10 +166,18 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 	if err != nil {
 		return nil, err
 	}
+	// Flush the output to disk while it is checked: Commit then finds
+	// little left to sync.
+	synced := make(chan error, 1)
+	go func() { synced <- o.File.Sync() }()
 	if opts.Check != nil {
 		if err := opts.Check(ctx, o.File, res.Size); err != nil {
+			<-synced
 			return nil, fmt.Errorf("checking the signed APK: %w", err)
 		}
+	}
+	if err := <-synced; err != nil {
+		return nil, fmt.Errorf("writing %s: %w", out, err)
 	}
 	if err := o.Commit(); err != nil {
 		return nil, err
