@@ -696,8 +696,7 @@ func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *a
 	// when it has it, else fetched from the certificate's AIA address.
 	chain, err := macho.ResolveChain(ctx, id.Certificate, macho.ChainOptions{Chain: id.Chain, CacheDir: filepath.Join(st.a.TempDir(), "storesign-certs")})
 	if err != nil {
-		st.a.Warning("Certificate chain incomplete", "the Apple WWDR intermediate certificate of p12-base64 could not be found ("+err.Error()+"): signing with the certificates the .p12 holds; export the .p12 with its chain if the App Store rejects the build")
-		chain = nil
+		return nil, &actions.InputError{Input: "p12-base64", Msg: "lacks the Apple WWDR intermediate certificate, and it could not be fetched from the certificate's AIA address: export the .p12 from Keychain Access with its certificate chain", Err: err}
 	}
 	opts := ipa.Options{
 		Identity:      id,
@@ -728,13 +727,9 @@ func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *a
 	for _, w := range r.Warnings {
 		st.a.Warning("Check the build", w)
 	}
-	v, err := ipa.VerifyFile(ctx, out, ipa.VerifyOptions{Log: st.logger()})
-	if err != nil {
-		os.Remove(out)
-		return nil, fmt.Errorf("verifying the re-signed %s: %w", filepath.Base(out), err)
-	}
-	rep.Verified = fmt.Sprintf("passed: %d bundle(s) and binaries, seals and profiles checked", len(v.Bundles))
-	for _, b := range v.Bundles {
+	// ResignFile verified the output before renaming it into place.
+	rep.Verified = fmt.Sprintf("passed: %d bundle(s) and binaries, seals and profiles checked", len(r.Bundles))
+	for _, b := range r.Bundles {
 		if b.Profile != nil {
 			rep.Profiles = append(rep.Profiles, actions.Profile{Name: b.Profile.Name, BundleID: b.BundleID, Expires: b.Profile.Expires})
 		}
@@ -772,7 +767,8 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 	}
 	if kind == actions.KindAAB {
 		st.a.Group("Signing " + filepath.Base(in))
-		_, err := aab.SignFile(ctx, in, out, id, aab.Options{Log: st.logger()})
+		// SignFile verifies the output before renaming it into place.
+		res, err := aab.SignFile(ctx, in, out, id, aab.Options{Log: st.logger()})
 		st.a.EndGroup()
 		if err != nil {
 			if errors.Is(err, aab.ErrNotBundle) {
@@ -780,31 +776,30 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 			}
 			return nil, fmt.Errorf("signing %s: %w", filepath.Base(in), err)
 		}
-		res, err := aab.VerifyFile(ctx, out, aab.VerifyOptions{})
-		if err != nil {
-			os.Remove(out)
-			return nil, fmt.Errorf("verifying the signed %s: %w", filepath.Base(out), err)
-		}
 		rep.Schemes = []string{"JAR signature (v1), as Google Play expects for uploads"}
 		rep.Verified = fmt.Sprintf("passed: %d entries signed", res.Entries)
 		return id, nil
 	}
+	// Verify the output before SignFile renames it into place.
+	var v *apk.VerifyResult
+	check := func(ctx context.Context, r io.ReaderAt, size int64) error {
+		var err error
+		if v, err = apk.Verify(ctx, r, size, apk.VerifyOptions{}); err != nil {
+			return fmt.Errorf("verifying the signed APK: %w", err)
+		}
+		if err := v.Err(); err != nil {
+			return fmt.Errorf("verifying the signed APK: %w", err)
+		}
+		return nil
+	}
 	st.a.Group("Signing " + filepath.Base(in))
-	res, err := apk.SignFile(ctx, in, out, id, apk.Options{Log: st.logger()})
+	res, err := apk.SignFile(ctx, in, out, id, apk.Options{Log: st.logger(), Check: check})
 	st.a.EndGroup()
 	if err != nil {
 		if errors.Is(err, apk.ErrNotZip) || errors.Is(err, apk.ErrNoAndroidManifest) {
 			return nil, &actions.InputError{Input: st.sourceInput(), Msg: "is not an Android APK: " + err.Error(), Err: err}
 		}
 		return nil, fmt.Errorf("signing %s: %w", filepath.Base(in), err)
-	}
-	v, err := apk.VerifyFile(ctx, out, apk.VerifyOptions{})
-	if err == nil {
-		err = v.Err()
-	}
-	if err != nil {
-		os.Remove(out)
-		return nil, fmt.Errorf("verifying the signed %s: %w", filepath.Base(out), err)
 	}
 	rep.Schemes = res.Schemes()
 	rep.Verified = fmt.Sprintf("passed for Android API %d and later", v.MinSDK)
