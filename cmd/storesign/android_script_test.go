@@ -26,6 +26,7 @@ import (
 //	apk-nomanifest OUT                        a zip without AndroidManifest.xml
 //	apk-dup OUT                               an APK with two entries of one name
 //	apk-cut IN OUT                            the first half of IN
+//	apk-hole IN OUT                           IN with 4 KiB cut from its middle
 //	apk-keystore JKS|PKCS12 OUT ALIAS STOREPW [KEYPW] [ec]
 //	apk-keycert KEY CERT [ec|mismatch]        PKCS#8 key and PEM certificate
 //	apk-notemp DIR                            fails if DIR holds temp files
@@ -59,6 +60,12 @@ func androidScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, ar
 			b, err := os.ReadFile(ts.MkAbs(args[0]))
 			ts.Check(err)
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), b[:len(b)/2], 0o644))
+		},
+		"apk-hole": func(ts *testscript.TestScript, neg bool, args []string) {
+			b, err := os.ReadFile(ts.MkAbs(args[0]))
+			ts.Check(err)
+			mid := len(b) / 2
+			ts.Check(os.WriteFile(ts.MkAbs(args[1]), append(b[:mid:mid], b[mid+4096:]...), 0o644))
 		},
 		"apk-keystore": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) < 4 {
