@@ -254,3 +254,63 @@ func TestSignV4MatchesApksigner(t *testing.T) {
 		}
 	}
 }
+
+// TestSignCorpusKeysMatchApksigner covers the other digests: RSA keys of
+// 1024 to 4096 bits (SHA-512 above 3072), and minSdkVersion 15 (SHA-1 JAR
+// digests), byte for byte against apksigner 35; ECDSA P-384 and P-521
+// (random signatures) are checked by apksigner verify.
+func TestSignCorpusKeysMatchApksigner(t *testing.T) {
+	t.Parallel()
+	tool := testenv.Tool(t, "apksigner35")
+	inPath := testenv.Corpus(t, "android", "golden-unaligned-in.apk")
+	input, err := os.ReadFile(inPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type keyCase struct {
+		name, key string
+		minSDK    int
+		compare   bool
+		run       *toolRun
+		got       []byte
+	}
+	var cases []*keyCase
+	var runs []*toolRun
+	on := true
+	for _, k := range []struct {
+		key     string
+		compare bool
+	}{{"rsa-1024", true}, {"rsa-3072", true}, {"rsa-4096", true}, {"ec-p384", false}, {"ec-p521", false}} {
+		keyPath := testenv.Corpus(t, "android", k.key+".pk8")
+		certPath := testenv.Corpus(t, "android", k.key+".x509.pem")
+		id := loadKeyCert(t, keyPath, certPath)
+		for _, minSDK := range []int{15, 24} {
+			if !k.compare && minSDK < 18 {
+				continue // ECDSA JAR signatures need Android 4.3
+			}
+			c := &keyCase{name: fmt.Sprintf("%s/minSdk%d", k.key, minSDK), key: k.key, minSDK: minSDK, compare: k.compare}
+			c.got, _ = signBytes(t, input, id, apk.Options{V1SigningEnabled: &on, MinSDKVersion: minSDK, SignerName: k.key, AlignmentPreserved: true})
+			if k.compare {
+				out := filepath.Join(t.TempDir(), "apksigner.apk")
+				c.run = &toolRun{tool: tool, output: out, args: []string{"sign", "--in", inPath, "--out", out, "--key", keyPath, "--cert", certPath,
+					"--min-sdk-version", fmt.Sprint(minSDK), "--alignment-preserved", "true", "--v4-signing-enabled", "false"}}
+			} else {
+				c.run = verifyRun(tool, writeTemp(t, "ours.apk", c.got), "--min-sdk-version", fmt.Sprint(minSDK))
+			}
+			cases = append(cases, c)
+			runs = append(runs, c.run)
+		}
+	}
+	runTools(runs)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !c.compare {
+				c.run.verified(t)
+				return
+			}
+			if want := c.run.result(t); !bytes.Equal(c.got, want) {
+				t.Errorf("output differs from apksigner 35's: %s", describeDiff(c.got, want))
+			}
+		})
+	}
+}
