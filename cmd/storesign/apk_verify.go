@@ -20,7 +20,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/storesign/storesign/internal/zipx"
 	"github.com/storesign/storesign/signing/apk"
 )
 
@@ -94,14 +93,14 @@ func apkvError(path string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: no such file: check the path", path)
-	case errors.Is(err, zipx.ErrFormat):
+	case errors.Is(err, apk.ErrNotZip):
 		return fmt.Errorf("%s is not an APK (not a zip archive): pass a .apk file", path)
-	case errors.Is(err, zipx.ErrTruncated):
+	case errors.Is(err, apk.ErrMalformed):
 		return fmt.Errorf("%s is truncated or damaged: download or build it again", path)
-	case errors.Is(err, apk.ErrNoAndroidManifest):
+	case errors.Is(err, apk.ErrNotAPK):
 		return fmt.Errorf("%s has no AndroidManifest.xml: it is not an APK (or pass --min-sdk-version to verify it anyway)", path)
 	}
-	var dup *zipx.DuplicateError
+	var dup *apk.DuplicateEntryError
 	if errors.As(err, &dup) {
 		return fmt.Errorf("%s has two entries named %q: it is malformed and Android would refuse it", path, dup.Name)
 	}

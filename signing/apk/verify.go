@@ -32,14 +32,13 @@ const vMaxSigners = 10
 // vMaxManifestSize bounds the AndroidManifest.xml read into memory.
 const vMaxManifestSize = 32 << 20
 
+// ErrNoAndroidManifest is [ErrNotAPK], which [Verify] returns for an
+// archive without AndroidManifest.xml; the two names match the same error.
+var ErrNoAndroidManifest = ErrNotAPK
+
 // ErrNotVerified is wrapped by [VerifyResult.Err] when an APK's signatures
 // do not verify.
 var ErrNotVerified = errors.New("apk: APK signature does not verify")
-
-// ErrNoAndroidManifest is returned by [Verify] when the APK has no
-// AndroidManifest.xml to read the minimum SDK version from (and none was
-// given in [VerifyOptions.MinSDK]).
-var ErrNoAndroidManifest = errors.New("apk: missing AndroidManifest.xml")
 
 // VerifyOptions tunes [Verify]. The zero value checks the APK as
 // `apksigner verify` does by default: for every Android version from the
@@ -140,8 +139,9 @@ func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyRe
 // Content digests are computed in parallel, reading the file in chunks.
 //
 // A result is returned for any readable APK, signed or not; the error is
-// for input that cannot be read as an APK (not a zip, truncated, no
-// AndroidManifest.xml) or a cancelled ctx.
+// for input that cannot be read as an APK ([ErrNotZip], [ErrMalformed],
+// [*DuplicateEntryError], [ErrNotAPK] when AndroidManifest.xml is missing)
+// or a cancelled ctx.
 func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*VerifyResult, error) {
 	log := opts.Log
 	if log == nil {
@@ -152,6 +152,15 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 	}
 	a, err := zipx.Read(r, size)
 	if err != nil {
+		var dup *zipx.DuplicateError
+		switch {
+		case errors.As(err, &dup):
+			return nil, &DuplicateEntryError{Name: dup.Name}
+		case errors.Is(err, zipx.ErrFormat):
+			return nil, ErrNotZip
+		case errors.Is(err, zipx.ErrTruncated):
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
 		return nil, fmt.Errorf("reading APK: %w", err)
 	}
 	if a.Zip64 {
@@ -190,7 +199,7 @@ func (v *vVerifier) androidManifest() (*axml.Manifest, error) {
 	}
 	e := v.entry("AndroidManifest.xml")
 	if e == nil {
-		return nil, ErrNoAndroidManifest
+		return nil, ErrNotAPK
 	}
 	if e.UncompressedSize > vMaxManifestSize {
 		return nil, fmt.Errorf("apk: AndroidManifest.xml is too large (%d bytes)", e.UncompressedSize)

@@ -122,15 +122,16 @@ func TestVerifyDamaged(t *testing.T) {
 		wantErr error // an error from Verify
 		readErr bool  // any error from Verify
 	}{
-		{name: "not-a-zip", data: []byte("hello, this is not an APK at all"), wantErr: zipx.ErrFormat},
-		{name: "empty", data: nil, wantErr: zipx.ErrFormat},
+		{name: "not-a-zip", data: []byte("hello, this is not an APK at all"), wantErr: ErrNotZip},
+		{name: "empty", data: nil, wantErr: ErrNotZip},
 		{name: "truncated", data: good[:len(good)/2], readErr: true},
+		{name: "truncated-entries", data: vCorrupt(good, func(b []byte) []byte { return append(b[:100:100], b[len(b)-4096:]...) }), readErr: true},
 		{name: "unsigned", data: unsigned},
 		{name: "stored-entry-byte", data: vCorrupt(good, func(b []byte) []byte { b[entryOffset("resources.arsc")] ^= 1; return b })},
 		{name: "stored-entry-byte-v1-only-checked", data: vCorrupt(good, func(b []byte) []byte { b[entryOffset("resources.arsc")] ^= 1; return b }), opts: VerifyOptions{MaxSDK: 23}},
 		{name: "central-directory", data: vCorrupt(good, func(b []byte) []byte { b[a.CDOffset+38] ^= 1; return b })},
 		{name: "signing-block", data: vCorrupt(good, func(b []byte) []byte { b[vBlockStart(good, a)+8+12+200] ^= 1; return b })},
-		{name: "no-manifest", data: vNoManifestZip(t), wantErr: ErrNoAndroidManifest},
+		{name: "no-manifest", data: vNoManifestZip(t), wantErr: ErrNotAPK},
 		{name: "min-above-max", data: good, opts: VerifyOptions{MinSDK: 30, MaxSDK: 20}, readErr: true},
 	}
 	for _, tc := range tests {
