@@ -62,7 +62,17 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		digestSlots   []*v1Digest
 	)
 	copyRaw := func(off, n int64) error {
-		if err := p.copyFrom(src, off, n); err != nil {
+		if err := p.copyFrom(src, off, n, nil); err != nil {
+			return err
+		}
+		outOff += n
+		return nil
+	}
+	// copyRecord copies rec from off to its end; the data of a stored
+	// entry is fed to eh (its JAR digest) by the chunk jobs as it goes.
+	copyRecord := func(rec *record, off int64, eh *entryHash) error {
+		n := rec.start + rec.size - off
+		if err := p.copyFrom(src, off, n, eh); err != nil {
 			return err
 		}
 		outOff += n
@@ -96,7 +106,13 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if d, t := int(e.ModDate), int(e.ModTime); lastDate == -1 || d > lastDate || (d == lastDate && t > lastTime) {
 			lastDate, lastTime = d, t
 		}
-		if c.v1 {
+		var eh *entryHash
+		if c.v1 && !rec.compressed {
+			// Stored data is hashed from the chunks it is copied in.
+			slot := &v1Digest{name: e.Name}
+			digestSlots = append(digestSlots, slot)
+			eh = newEntryHash(c.v1Hash, slot, rec.start+rec.dataStart, rec.dataSize)
+		} else if c.v1 {
 			slot := &v1Digest{name: e.Name}
 			digestSlots = append(digestSlots, slot)
 			h := c.v1Hash
@@ -117,11 +133,14 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 				return nil, err
 			}
 			outOff += int64(len(hdr))
-			if err := copyRaw(rec.start+rec.dataStart, rec.size-rec.dataStart); err != nil {
+			if err := copyRecord(rec, rec.start+rec.dataStart, eh); err != nil {
 				return nil, err
 			}
-		} else if err := copyRaw(rec.start, rec.size); err != nil {
+		} else if err := copyRecord(rec, rec.start, eh); err != nil {
 			return nil, err
+		}
+		if eh != nil && eh.pieces == 0 {
+			eh.finish() // empty entry
 		}
 		cd := e.Raw
 		if outStart != rec.start {
@@ -158,6 +177,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		}
 		// Wait for the entry digests (and the chunk hashes queued so
 		// far, which is harmless).
+		p.drainFeeds()
 		p.wg.Wait()
 		if err := p.failed(); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -27,6 +28,7 @@ type pipeline struct {
 	v4   bool        // also hash 4 KiB leaves for the v4 Merkle tree
 
 	buf     []byte      // chunk being filled
+	feeds   []feed      // entry data in buf to hash for the JAR manifest
 	pool    chan []byte // free chunk buffers
 	nbuf    int         // buffers allocated so far, at most cap(pool)
 	jobs    chan func()
@@ -128,11 +130,19 @@ func (p *pipeline) Write(b []byte) (int, error) {
 	return n, nil
 }
 
-// copyFrom appends n bytes of r at off to the output.
-func (p *pipeline) copyFrom(r io.ReaderAt, off, n int64) error {
+// copyFrom appends n bytes of r at off to the output. When eh is not
+// nil, the bytes of its entry's data range among them are fed to it.
+func (p *pipeline) copyFrom(r io.ReaderAt, off, n int64, eh *entryHash) error {
 	for n > 0 {
 		k := min(n, int64(chunkSize-len(p.buf)))
 		l := len(p.buf)
+		if eh != nil {
+			lo, hi := max(off, eh.start), min(off+k, eh.start+eh.size)
+			if lo < hi {
+				p.feeds = append(p.feeds, feed{eh: eh, seq: eh.pieces, a: l + int(lo-off), b: l + int(hi-off), last: hi == eh.start+eh.size})
+				eh.pieces++
+			}
+		}
 		p.buf = p.buf[:l+int(k)]
 		if _, err := r.ReadAt(p.buf[l:], off); err != nil {
 			if err == io.EOF {
@@ -180,13 +190,16 @@ func (p *pipeline) flush() error {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	p.written += int64(len(p.buf))
-	b := p.buf
-	if p.hash == 0 && !p.v4 {
+	b, feeds := p.buf, p.feeds
+	p.feeds = nil
+	if p.hash == 0 && !p.v4 && len(feeds) == 0 {
 		p.buf = b[:0]
 		return nil
 	}
 	res := new(chunkResult)
-	p.chunks = append(p.chunks, res)
+	if p.hash != 0 || p.v4 {
+		p.chunks = append(p.chunks, res)
+	}
 	h, v4 := p.hash, p.v4
 	p.run(func() {
 		if h != 0 {
@@ -194,6 +207,9 @@ func (p *pipeline) flush() error {
 		}
 		if v4 {
 			res.leaves = merkleLeaves(b)
+		}
+		for _, f := range feeds {
+			f.eh.feed(f, b)
 		}
 		p.pool <- b[:0]
 	})
@@ -210,6 +226,63 @@ func (p *pipeline) finish() error {
 	}
 	return p.failed()
 }
+
+// entryHash is the JAR digest of a stored entry, computed from the
+// output chunks its data is copied in. Chunk jobs run in parallel, so
+// each piece waits for the one before it.
+type entryHash struct {
+	start, size int64 // the data's range in the input
+	pieces      int   // pieces queued so far (written by the producer)
+
+	mu   sync.Mutex
+	cond sync.Cond
+	next int // next piece to hash
+	d    hash.Hash
+	slot *v1Digest
+}
+
+func newEntryHash(h crypto.Hash, slot *v1Digest, start, size int64) *entryHash {
+	eh := &entryHash{start: start, size: size, d: h.New(), slot: slot}
+	eh.cond.L = &eh.mu
+	return eh
+}
+
+// feed is one piece of an entry's data in a chunk buffer.
+type feed struct {
+	eh   *entryHash
+	seq  int
+	a, b int
+	last bool
+}
+
+// feed hashes piece f of chunk buffer b, after the pieces before it. A
+// job never waits for a later one (jobs are taken in order), so this
+// cannot deadlock.
+func (eh *entryHash) feed(f feed, b []byte) {
+	eh.mu.Lock()
+	for eh.next != f.seq {
+		eh.cond.Wait()
+	}
+	eh.d.Write(b[f.a:f.b])
+	eh.next++
+	if f.last {
+		eh.slot.sum = eh.d.Sum(nil)
+	}
+	eh.cond.Broadcast()
+	eh.mu.Unlock()
+}
+
+// drainFeeds hashes the entry data in the chunk still being filled (its
+// job runs only when it is full), so that every JAR digest is known.
+func (p *pipeline) drainFeeds() {
+	for _, f := range p.feeds {
+		f.eh.feed(f, p.buf)
+	}
+	p.feeds = nil
+}
+
+// finish sets the digest of an entry with no data.
+func (eh *entryHash) finish() { eh.slot.sum = eh.d.Sum(nil) }
 
 // chunkDigest is apksig's digest of one content chunk.
 func chunkDigest(h crypto.Hash, b []byte) []byte {
