@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/api/googleapi"
 
+	"github.com/storesign/storesign/drive/internal/fanout"
 	"github.com/storesign/storesign/internal/atomicfile"
 )
 
@@ -56,10 +57,7 @@ func (c *Client) Download(ctx context.Context, f *File, dst io.Writer, opts Down
 	}
 	var hashes []hash.Hash
 	md5h, shah := md5.New(), sha256.New()
-	consumers := []func([]byte) error{func(b []byte) error {
-		_, err := dst.Write(b)
-		return err
-	}}
+	consumers := []func([]byte) error{fanout.Writer(dst)}
 	if f.MD5 != "" {
 		hashes = append(hashes, md5h)
 	}
@@ -69,7 +67,7 @@ func (c *Client) Download(ctx context.Context, f *File, dst io.Writer, opts Down
 	for _, h := range hashes {
 		consumers = append(consumers, func(b []byte) error { h.Write(b); return nil })
 	}
-	fan := newFanout(dlBufs, dlBufSize, consumers...)
+	fan := fanout.New(dlBufs, fanout.NewPool(dlBufSize), consumers...)
 	start := time.Now()
 	var off int64
 	err := c.retryLoop(ctx, op, func() (bool, error) {
@@ -77,7 +75,7 @@ func (c *Client) Download(ctx context.Context, f *File, dst io.Writer, opts Down
 		err := c.downloadAttempt(ctx, f, fan, &off, start, opts.Progress)
 		return off > from, err
 	})
-	if cerr := fan.close(); cerr != nil && err == nil {
+	if cerr := fan.Close(); cerr != nil && err == nil {
 		err = permanent{fmt.Errorf("writing: %w", cerr)}
 	}
 	if err != nil {
@@ -99,7 +97,7 @@ func (c *Client) Download(ctx context.Context, f *File, dst io.Writer, opts Down
 	return nil
 }
 
-func (c *Client) downloadAttempt(ctx context.Context, f *File, fan *fanout, off *int64, start time.Time, progress func(Progress)) error {
+func (c *Client) downloadAttempt(ctx context.Context, f *File, fan *fanout.Fanout, off *int64, start time.Time, progress func(Progress)) error {
 	if err := fan.Err(); err != nil {
 		return permanent{fmt.Errorf("writing: %w", err)}
 	}
@@ -152,13 +150,13 @@ func (c *Client) downloadAttempt(ctx context.Context, f *File, fan *fanout, off 
 		if err := fan.Err(); err != nil {
 			return permanent{fmt.Errorf("writing: %w", err)}
 		}
-		buf := fan.buffer()
-		n, rerr := fill(resp.Body, buf, wd)
+		buf := fan.Buffer()
+		n, rerr := fill(resp.Body, *buf, wd)
 		if *off+int64(n) > f.Size {
-			fan.push(buf, 0)
+			fan.Push(buf, 0)
 			return permanent{fmt.Errorf("the server sent more than the %d bytes the file has (it changed during the download?): run again", f.Size)}
 		}
-		fan.push(buf, n)
+		fan.Push(buf, n)
 		*off += int64(n)
 		if progress != nil && n > 0 {
 			progress(Progress{Done: *off, Total: f.Size, Elapsed: time.Since(start)})

@@ -1,7 +1,6 @@
 package drivetest
 
 import (
-	"bufio"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/storesign/storesign/drive/internal/fanout"
 )
 
 // recorder wraps a ResponseWriter to log the request and to cut the
@@ -495,17 +496,35 @@ func (h *call) delete(id string) {
 
 // session is an open resumable upload.
 type session struct {
-	mu       sync.Mutex
-	id       string
-	fileID   string // the file updated, "" for a create
-	parent   string
-	meta     meta
-	total    int64 // -1 until known
-	tmp      *os.File
-	w        *bufio.Writer
-	hash     hashers
+	mu     sync.Mutex
+	id     string
+	fileID string // the file updated, "" for a create
+	parent string
+	meta   meta
+	total  int64 // -1 until known
+	tmp    *os.File
+	hash   hashers
+	// fan writes and hashes the bytes received, on three goroutines that
+	// run while the next bytes arrive (a chunk is acknowledged once read:
+	// finish waits for the rest).
+	fan      *fanout.Fanout
 	received int64
 	done     *entry // the finished file
+	gone     bool   // expired or closed
+}
+
+// end stops the session's pipeline and removes its temp file, unless it
+// finished. Call with se.mu held.
+func (se *session) end() {
+	if se.gone {
+		return
+	}
+	se.gone = true
+	se.fan.Close()
+	if se.done == nil {
+		se.tmp.Close()
+		os.Remove(se.tmp.Name())
+	}
 }
 
 // upload starts files.create / files.update with media.
@@ -577,8 +596,9 @@ func (h *call) openSession(id string) {
 		return
 	}
 	s.seq++
+	hs := newHashers()
 	se := &session{id: fmt.Sprintf("s%d-%s", s.seq, strconv.FormatInt(h.rnd%1e9, 36)), fileID: id, parent: parent,
-		meta: m, total: total, tmp: tmp, w: bufio.NewWriterSize(tmp, 1<<20), hash: newHashers()}
+		meta: m, total: total, tmp: tmp, hash: hs, fan: s.hashFanout(tmp, hs)}
 	s.sessions[se.id] = se
 	s.mu.Unlock()
 	scheme := "http"
@@ -658,6 +678,10 @@ func (h *call) chunk(id string) {
 	// One request at a time per session, as on Drive.
 	se.mu.Lock()
 	defer se.mu.Unlock()
+	if se.gone && se.done == nil {
+		apiError(h.w, 404, "notFound", "No such upload session.")
+		return
+	}
 	if se.done != nil {
 		s.mu.Lock()
 		a := s.toAPI(se.done)
@@ -694,6 +718,10 @@ func (h *call) chunk(id string) {
 			apiError(h.w, 400, "badContent", fmt.Sprintf("Chunk starts at %d but only %d bytes were received.", first, se.received))
 			return
 		}
+		if err := se.fan.Err(); err != nil {
+			apiError(h.w, 500, "backendError", err.Error())
+			return
+		}
 		// Skip what was already persisted (a resent chunk overlaps it).
 		skip := se.received - first
 		body := h.req.Body
@@ -707,15 +735,16 @@ func (h *call) chunk(id string) {
 		if h.cut && want > 0 {
 			limit = h.rnd % want
 		}
-		got, err := copyParallel(&s.bufs, []io.Writer{se.w, se.hash.md5, se.hash.sha}, body, limit)
+		got, err := se.fan.Copy(body, limit)
 		se.received += got
 		if err != nil {
-			// The client hung up: keep what arrived.
-			se.w.Flush()
+			if ferr := se.fan.Err(); ferr != nil {
+				apiError(h.w, 500, "backendError", ferr.Error())
+			}
+			// Otherwise the client hung up: keep what arrived.
 			return
 		}
 		if h.cut {
-			se.w.Flush()
 			h.w.abort()
 		}
 		if se.received > last+1 {
@@ -746,11 +775,14 @@ func (h *call) chunk(id string) {
 // finish stores a complete upload and replies with the file's metadata.
 func (h *call) finish(se *session, total int64) {
 	s := h.s
-	if err := se.w.Flush(); err != nil {
+	if err := se.fan.Close(); err != nil {
 		apiError(h.w, 500, "backendError", err.Error())
 		return
 	}
-	se.tmp.Close()
+	if err := se.tmp.Close(); err != nil {
+		apiError(h.w, 500, "backendError", err.Error())
+		return
+	}
 	md, sh := hex.EncodeToString(se.hash.md5.Sum(nil)), hex.EncodeToString(se.hash.sha.Sum(nil))
 	e, err := s.store(h.req, se.fileID, se.parent, se.meta, se.tmp.Name(), total, md, sh)
 	if err != nil {
@@ -868,8 +900,14 @@ func (h *call) simpleUpload(id string, multi bool) {
 		return
 	}
 	hs := newHashers()
-	n, err := copyParallel(&s.bufs, []io.Writer{tmp, hs.md5, hs.sha}, media, -1)
-	tmp.Close()
+	fan := s.hashFanout(tmp, hs)
+	n, err := fan.Copy(media, -1)
+	if ferr := fan.Close(); ferr != nil {
+		err = ferr
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		os.Remove(tmp.Name())
 		return // the client hung up

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/storesign/storesign/drive/internal/fanout"
 )
 
 // MIME types with a meaning to Drive.
@@ -142,16 +144,13 @@ type Server struct {
 	scripted int
 	seq      int
 
-	bufs sync.Pool // copyParallel's buffers
+	bufs *sync.Pool // hashFanout's buffers
 }
 
 // New returns a server with no files.
 func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, files: map[string]*entry{}, drives: map[string]string{}, sessions: map[string]*session{}}
-	s.bufs.New = func() any {
-		b := make([]byte, 1<<20)
-		return &b
-	}
+	s.bufs = fanout.NewPool(1 << 20)
 	s.dir = opts.Dir
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "drivetest-")
@@ -171,13 +170,7 @@ func New(opts Options) (*Server, error) {
 
 // Close removes the contents when New made the temp dir.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, se := range s.sessions {
-		se.tmp.Close()
-		os.Remove(se.tmp.Name())
-	}
-	s.sessions = map[string]*session{}
+	s.endSessions(func(*session) bool { return true })
 	if s.own {
 		return os.RemoveAll(s.dir)
 	}
@@ -187,15 +180,32 @@ func (s *Server) Close() error {
 // ExpireSessions forgets every open resumable upload session, as Drive
 // does after a week: their next request gets 404.
 func (s *Server) ExpireSessions() {
+	s.endSessions(func(se *session) bool { return se.done == nil })
+}
+
+// endSessions ends and forgets the sessions that match. A session's lock
+// is taken without holding s.mu, which a chunk being received takes
+// inside it.
+func (s *Server) endSessions(match func(*session) bool) {
+	var ended []*session
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for id, se := range s.sessions {
-		if se.done == nil {
-			se.tmp.Close()
-			os.Remove(se.tmp.Name())
+		if match(se) { // se.done is set under s.mu
+			ended = append(ended, se)
 			delete(s.sessions, id)
 		}
 	}
+	s.mu.Unlock()
+	for _, se := range ended {
+		se.mu.Lock()
+		se.end()
+		se.mu.Unlock()
+	}
+}
+
+// hashFanout writes to w and hashes into hs on three goroutines.
+func (s *Server) hashFanout(w io.Writer, hs hashers) *fanout.Fanout {
+	return fanout.New(8, s.bufs, fanout.Writer(w), fanout.Writer(hs.md5), fanout.Writer(hs.sha))
 }
 
 // SetFaults changes fault injection from now on.
@@ -288,8 +298,13 @@ func (s *Server) AddFile(parent, name string, r io.Reader) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	md, sh := md5.New(), sha256.New()
-	n, err := copyParallel(&s.bufs, []io.Writer{tmp, md, sh}, r, -1)
+	hs := newHashers()
+	md, sh := hs.md5, hs.sha
+	fan := s.hashFanout(tmp, hs)
+	n, err := fan.Copy(r, -1)
+	if ferr := fan.Close(); ferr != nil {
+		err = ferr
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
