@@ -4,6 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"crypto/sha1"
+	"crypto/sha256"
+	"errors"
 	"io"
 	"testing"
 
@@ -36,38 +39,78 @@ func TestParallelDeflater(t *testing.T) {
 	}
 }
 
-func TestIndexedReaderAt(t *testing.T) {
-	data := make([]byte, 5*pblockSize+777)
-	io.ReadFull(signingtest.Reader("indexed"), data)
-	for i := range data {
-		if i%3 != 0 {
-			data[i] = byte(i / 1000)
+func TestBlockReaderAt(t *testing.T) {
+	for _, n := range []int{1, 1000, pblockSize, 5*pblockSize + 777} {
+		data := make([]byte, n)
+		io.ReadFull(signingtest.Reader("indexed"), data)
+		for i := range data {
+			if i%3 != 0 {
+				data[i] = byte(i / 1000)
+			}
 		}
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	var d *parallelDeflater
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		d = newParallelDeflater(w, flate.BestSpeed, &deflatePools{})
-		return d, nil
-	})
-	w, _ := zw.Create("big")
-	w.Write(data)
-	zw.Close()
-	zr, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	f := zr.File[0]
-	off, _ := f.DataOffset()
-	r := &indexedReaderAt{f: f, src: bytes.NewReader(buf.Bytes()), data: off, size: int64(len(data)), index: d.index}
-	defer r.close()
-	if len(d.index) != 6 {
-		t.Fatalf("%d blocks", len(d.index))
-	}
-	for _, c := range []struct{ off, n int }{{len(data) - 100, 100}, {0, 10}, {10, 5000}, {3*pblockSize - 5, 10}, {pblockSize, pblockSize}, {len(data) - 10, 50}} {
-		p := make([]byte, c.n)
-		n, err := r.ReadAt(p, int64(c.off))
-		want := data[c.off:min(c.off+c.n, len(data))]
-		if n != len(want) || !bytes.Equal(p[:n], want) || (n < c.n) != (err == io.EOF) {
-			t.Errorf("ReadAt(%d, %d) = %d, %v", c.off, c.n, n, err)
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		var d *parallelDeflater
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			d = newParallelDeflater(w, flate.BestSpeed, &deflatePools{})
+			return d, nil
+		})
+		w, _ := zw.Create("big")
+		w.Write(data)
+		zw.Close()
+		src := bytes.NewReader(buf.Bytes())
+		zr, _ := zip.NewReader(src, int64(buf.Len()))
+		f := zr.File[0]
+		r := newBlockReaderAt(src, f, d.index, true)
+		if r == nil {
+			t.Fatalf("%d bytes: index %v refused", n, d.index)
+		}
+		if want := (n + pblockSize - 1) / pblockSize; len(d.index) != want {
+			t.Fatalf("%d bytes: %d blocks, want %d", n, len(d.index), want)
+		}
+		// As macho.Verify reads: the header, the end, then in order.
+		reads := []struct{ off, n int }{{0, 10}, {10, 5000}, {n - 100, 100}, {n - 10, 50}, {3*pblockSize - 5, 10}}
+		for off := 0; off < n; off += 300000 {
+			reads = append(reads, struct{ off, n int }{off, 300000})
+		}
+		for _, c := range reads {
+			if c.off < 0 || c.off >= n {
+				continue
+			}
+			p := make([]byte, c.n)
+			got, err := r.ReadAt(p, int64(c.off))
+			want := data[c.off:min(c.off+c.n, len(data))]
+			if got != len(want) || !bytes.Equal(p[:got], want) || (got < c.n) != (err == io.EOF) {
+				t.Errorf("%d bytes: ReadAt(%d, %d) = %d, %v", n, c.off, c.n, got, err)
+			}
+		}
+		sum, err := r.finish()
+		r.close()
+		s1, s2 := sha1.Sum(data), sha256.Sum256(data)
+		if err != nil || !bytes.Equal(sum.sha1, s1[:]) || !bytes.Equal(sum.sha256, s2[:]) {
+			t.Errorf("%d bytes: finish = %x, %v", n, sum.sha256, err)
+		}
+
+		// A damaged block or a wrong CRC is reported.
+		if n > pblockSize {
+			bad := bytes.Clone(buf.Bytes())
+			off, _ := f.DataOffset()
+			bad[off+d.index[1]+100] ^= 0x55
+			r := newBlockReaderAt(bytes.NewReader(bad), f, d.index, true)
+			_, err := r.finish()
+			r.close()
+			if err == nil {
+				t.Errorf("%d bytes: damaged block not reported", n)
+			}
+		}
+		f.CRC32++
+		r = newBlockReaderAt(src, f, d.index, false)
+		if _, err := r.finish(); !errors.Is(err, zip.ErrChecksum) {
+			t.Errorf("%d bytes: wrong CRC-32: %v", n, err)
+		}
+		r.close()
+		if newBlockReaderAt(src, f, d.index[:len(d.index)-1], false) != nil && n > 1 {
+			t.Errorf("%d bytes: short index accepted", n)
 		}
 	}
 }

@@ -40,7 +40,11 @@
 // [ResignFile] verifies its output with [Verify] before renaming it into
 // place: every signature, every rewritten file and every seal is checked
 // anew; entries copied raw are trusted to hold what the hash pass read
-// from the input when their CRC-32 and sizes are unchanged.
+// from the input when their CRC-32 and sizes are unchanged. The binaries
+// it signed are read back from the compressed output by a decompressor of
+// our own that inflates their 1 MiB blocks on every core, checks each
+// block's length, the entry's CRC-32 and size, and hashes the bytes for
+// the parent's seal in the same pass as their page hashes are checked.
 //
 // # Entitlements policy
 //
@@ -69,8 +73,24 @@
 // times, symlinks and zip64 kept); only Info.plists that change, profiles,
 // CodeResources and Mach-O files are rewritten. Files are hashed for
 // CodeResources in parallel on every core while the output is written in
-// order; binaries are signed as they are inflated. Memory stays bounded
-// whatever the size of the archive; nothing is written to disk.
+// order; binaries are signed as they are inflated (each binary is read
+// once), and what is written is deflated in 1 MiB blocks on every core.
+// Memory stays bounded whatever the size of the archive; nothing is
+// written to disk.
+//
+// # Compression
+//
+// Rewritten entries are deflated at level 1 ([DefaultCompressionLevel])
+// unless Options.CompressionLevel says otherwise. Signed binaries are most
+// of what an app's bytes are, so this level sets both the time Resign
+// takes and the size of the result. Measured on the 400 MB benchmark IPA
+// (bench/ipa) and on real arm64 and x86-64 code: level 6 takes four to
+// five times the CPU of level 1 and gives binaries 5 to 11% smaller (on
+// the benchmark's synthetic code, none smaller); levels 7 to 9 gain
+// under 1% more. The App Store recompresses what it delivers, so the
+// upload size is all that level 1 costs; pass 6 or 9 when that matters
+// more than time. Each 1 MiB block is compressed without the previous
+// block's dictionary, which costs well under 1%.
 //
 // The formats are Apple's (codesign, Technical Note TN2206 and TN3125);
 // they were learned from zsign and rcodesign; the code is our own.

@@ -3,7 +3,6 @@ package ipa
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"fmt"
 	"io"
 	"sync"
@@ -172,70 +171,3 @@ func readAll(f *zip.File, limit int64) ([]byte, error) {
 // parallelDeflater: offs[i] is where block i (uncompressed offset
 // i*pblockSize) starts in the compressed data.
 type blockIndex []int64
-
-// indexedReaderAt reads a deflated entry written by parallelDeflater at
-// any offset by starting a decompressor at the block holding it, so that
-// reading the end of a large binary does not inflate all that precedes
-// it. Sequential reads continue the open decompressor.
-type indexedReaderAt struct {
-	f     *zip.File
-	src   io.ReaderAt
-	data  int64 // offset of the compressed data in src
-	size  int64
-	index blockIndex
-
-	mu  sync.Mutex
-	rc  io.ReadCloser
-	pos int64
-}
-
-func (r *indexedReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if off < 0 {
-		return 0, fmt.Errorf("ipa: negative offset")
-	}
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	block := off / pblockSize
-	if r.rc == nil || off < r.pos || block > r.pos/pblockSize+1 {
-		if r.rc != nil {
-			r.rc.Close()
-		}
-		if block >= int64(len(r.index)) {
-			return 0, fmt.Errorf("reading %s: offset %d past the block index", r.f.Name, off)
-		}
-		start := r.index[block]
-		r.rc = flate.NewReader(io.NewSectionReader(r.src, r.data+start, int64(r.f.CompressedSize64)-start))
-		r.pos = block * pblockSize
-	}
-	if off > r.pos {
-		if _, err := io.CopyN(io.Discard, r.rc, off-r.pos); err != nil {
-			return 0, fmt.Errorf("reading %s: %w", r.f.Name, err)
-		}
-		r.pos = off
-	}
-	want := p
-	if rem := r.size - off; int64(len(want)) > rem {
-		want = want[:rem]
-	}
-	n, err := io.ReadFull(r.rc, want)
-	r.pos += int64(n)
-	if err != nil {
-		return n, fmt.Errorf("reading %s: %w", r.f.Name, err)
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (r *indexedReaderAt) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.rc != nil {
-		r.rc.Close()
-		r.rc = nil
-	}
-}

@@ -40,6 +40,11 @@ var (
 	ErrInvalid = errors.New("ipa: the app's signature is invalid")
 )
 
+// DefaultCompressionLevel is the deflate level of rewritten entries when
+// Options.CompressionLevel is 0. See the package documentation for the
+// trade-off.
+const DefaultCompressionLevel = 1
+
 // Options tune [Resign]. Identity and Profiles are required; every other
 // zero value leaves the app as it is.
 type Options struct {
@@ -67,6 +72,11 @@ type Options struct {
 	// DropWatch removes the Watch app; DropPlugins removes the app's
 	// extensions (PlugIns/ and Extensions/).
 	DropWatch, DropPlugins bool
+	// CompressionLevel is the deflate level (1 to 9) of the entries Resign
+	// rewrites (signed binaries, Info.plists, profiles, CodeResources);
+	// 0 means [DefaultCompressionLevel]. Entries that do not change are
+	// copied as they were compressed.
+	CompressionLevel int
 	// AllowExpiredUnsafe signs even with an expired certificate or
 	// profile. The result will not install; for tests and forensics only.
 	AllowExpiredUnsafe bool

@@ -272,3 +272,64 @@ func TestResignAppClip(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestResignCompressionLevel re-signs at every level through ResignFile,
+// whose check reads the signed binaries back block by block.
+func TestResignCompressionLevel(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ipa")
+	if err := os.WriteFile(in, signingtest.IPA(signingtest.IPAOptions{}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range []int{0, 1, 6, 9} {
+		out := filepath.Join(dir, "out.ipa")
+		opts := f.opts()
+		opts.CompressionLevel = level
+		if _, err := ResignFile(context.Background(), in, out, opts); err != nil {
+			t.Fatalf("level %d: %v", level, err)
+		}
+		if _, err := VerifyFile(context.Background(), out, f.vopts()); err != nil {
+			t.Fatalf("level %d: %v", level, err)
+		}
+	}
+	for _, level := range []int{-1, 10} {
+		opts := f.opts()
+		opts.CompressionLevel = level
+		if _, err := ResignFile(context.Background(), in, filepath.Join(dir, "bad.ipa"), opts); err == nil {
+			t.Errorf("level %d accepted", level)
+		}
+	}
+}
+
+// TestResignFileCheck damages a signed binary in the output after it is
+// written, as a bug of the writer would: the check ResignFile makes with
+// the block index must see it.
+func TestResignFileCheck(t *testing.T) {
+	f := newFixture(t)
+	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20})
+	var buf bytes.Buffer
+	r, err := resignStream(context.Background(), bytes.NewReader(in), int64(len(in)), &buf, f.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := buf.Bytes()
+	vopts := f.vopts()
+	vopts.known, vopts.indexes = r.known, r.blockIndexes()
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), vopts); err != nil {
+		t.Fatal(err)
+	}
+	exe := zipFiles(t, out)["Payload/Example.app/Example"]
+	idx := vopts.indexes[exe.Name]
+	if len(idx) < 3 {
+		t.Fatalf("block index %v", idx)
+	}
+	off, _ := exe.DataOffset()
+	for name, at := range map[string]int64{"first block": 200, "middle block": idx[1] + 300, "last block": int64(exe.CompressedSize64) - 40} {
+		bad := bytes.Clone(out)
+		bad[off+at] ^= 0x10
+		if _, err := Verify(context.Background(), bytes.NewReader(bad), int64(len(bad)), vopts); err == nil {
+			t.Errorf("%s damaged: not seen", name)
+		}
+	}
+}

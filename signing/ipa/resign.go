@@ -116,6 +116,9 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	if err := r.checkIdentity(); err != nil {
 		return nil, err
 	}
+	if l := opts.CompressionLevel; l < 0 || l > flate.BestCompression {
+		return nil, fmt.Errorf("ipa: compression level %d: want 1 to 9, or 0 for the default", l)
+	}
 	a, err := scan(src, size)
 	if err != nil {
 		return nil, err
@@ -498,8 +501,12 @@ func (r *resigner) write(ctx context.Context, dst io.Writer) error {
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 	zw := zip.NewWriter(dst)
 	pool := &deflatePools{}
+	level := r.opts.CompressionLevel
+	if level == 0 {
+		level = DefaultCompressionLevel
+	}
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		r.deflater = newParallelDeflater(w, flate.BestSpeed, pool)
+		r.deflater = newParallelDeflater(w, level, pool)
 		return r.deflater, nil
 	})
 	r.zw = zw

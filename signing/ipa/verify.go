@@ -1,7 +1,6 @@
 package ipa
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha1"
@@ -146,7 +145,7 @@ func (v *verifier) verifyExe(ctx context.Context, b *bundle) exeResult {
 // hashedWithExe reports whether e is the executable of a nested bundle
 // small enough to be read into memory once, hashed and verified together.
 func (v *verifier) hashedWithExe(e *entry) bool {
-	if e.bundle == nil || e.f.UncompressedSize64 > smallEntry || e == v.a.app.exeEntry {
+	if e.bundle == nil || e.f.UncompressedSize64 > smallEntry || e == v.a.app.exeEntry || v.ownBinary(e) != nil {
 		return false
 	}
 	for _, b := range v.a.bundles {
@@ -194,6 +193,11 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 	done := map[*entry]chan struct{}{}
 	for _, e := range a.entries {
 		if e.bundle == nil || e.dir || e == a.app.exeEntry || v.hashedWithExe(e) {
+			continue
+		}
+		if v.ownBinary(e) != nil {
+			// Hashed as it is verified.
+			e.isMachO = true
 			continue
 		}
 		if k, ok := v.opts.known[e.name]; ok && k.crc == e.f.CRC32 && k.size == e.f.UncompressedSize64 && k.csize == e.f.CompressedSize64 {
@@ -272,21 +276,41 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 }
 
 func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOptions) (*macho.Info, error) {
-	ra, size, done, err := openEntry(v.a.src, e.f)
-	if idx := v.opts.indexes[e.name]; len(idx) > 0 && e.f.Method == zip.Deflate && int64(e.f.UncompressedSize64) > smallEntry {
-		// Our own output: start decompressing at the block asked for.
-		off, derr := e.f.DataOffset()
-		if derr == nil && int64(len(idx)) == (int64(e.f.UncompressedSize64)+pblockSize-1)/pblockSize {
-			ir := &indexedReaderAt{f: e.f, src: v.a.src, data: off, size: int64(e.f.UncompressedSize64), index: idx}
-			ra, size, done, err = ir, ir.size, ir.close, nil
+	mo.Roots, mo.Now = v.opts.Roots, v.verifyNow()
+	if br := v.ownBinary(e); br != nil {
+		// Our own output: inflate it on every core, block by block, and
+		// hash it for the parent's seal in the same pass.
+		defer br.close()
+		mi, err := macho.Verify(ctx, br, br.size, mo)
+		if err != nil {
+			return nil, err
 		}
+		sum, err := br.finish()
+		if err != nil {
+			return nil, err
+		}
+		if sum.sha1 != nil {
+			e.sum = sum
+		}
+		return mi, nil
 	}
+	ra, size, done, err := openEntry(v.a.src, e.f)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	mo.Roots, mo.Now = v.opts.Roots, v.verifyNow()
 	return macho.Verify(ctx, ra, size, mo)
+}
+
+// ownBinary returns a reader of e when it is a binary ResignFile has just
+// written with its block index, or nil. Such binaries are verified and
+// hashed in one pass (see blockReaderAt).
+func (v *verifier) ownBinary(e *entry) *blockReaderAt {
+	idx, ok := v.opts.indexes[e.name]
+	if !ok {
+		return nil
+	}
+	return newBlockReaderAt(v.a.src, e.f, idx, e != v.a.app.exeEntry)
 }
 
 func (v *verifier) loose(ctx context.Context, e *entry) {
