@@ -61,7 +61,7 @@ func TestBlockReaderAt(t *testing.T) {
 		src := bytes.NewReader(buf.Bytes())
 		zr, _ := zip.NewReader(src, int64(buf.Len()))
 		f := zr.File[0]
-		r := newBlockReaderAt(src, f, d.index, true)
+		r := newBlockReaderAt(src, f, d.index, true, &inflaters{})
 		if r == nil {
 			t.Fatalf("%d bytes: index %v refused", n, d.index)
 		}
@@ -96,7 +96,7 @@ func TestBlockReaderAt(t *testing.T) {
 			bad := bytes.Clone(buf.Bytes())
 			off, _ := f.DataOffset()
 			bad[off+d.index[1]+100] ^= 0x55
-			r := newBlockReaderAt(bytes.NewReader(bad), f, d.index, true)
+			r := newBlockReaderAt(bytes.NewReader(bad), f, d.index, true, &inflaters{})
 			_, err := r.finish()
 			r.close()
 			if err == nil {
@@ -104,12 +104,12 @@ func TestBlockReaderAt(t *testing.T) {
 			}
 		}
 		f.CRC32++
-		r = newBlockReaderAt(src, f, d.index, false)
+		r = newBlockReaderAt(src, f, d.index, false, &inflaters{})
 		if _, err := r.finish(); !errors.Is(err, zip.ErrChecksum) {
 			t.Errorf("%d bytes: wrong CRC-32: %v", n, err)
 		}
 		r.close()
-		if newBlockReaderAt(src, f, d.index[:len(d.index)-1], false) != nil && n > 1 {
+		if newBlockReaderAt(src, f, d.index[:len(d.index)-1], false, &inflaters{}) != nil && n > 1 {
 			t.Errorf("%d bytes: short index accepted", n)
 		}
 	}

@@ -2,6 +2,7 @@ package ipa
 
 import (
 	"archive/zip"
+	"bufio"
 	"compress/flate"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -35,6 +36,8 @@ type blockReaderAt struct {
 	index blockIndex
 	ahead int
 
+	inflaters *inflaters
+
 	mu     sync.Mutex
 	cur    int             // the block at queue[0], or the next to start
 	queue  []*inflateBlock // started in order: cur, cur+1, ...
@@ -57,7 +60,7 @@ type inflateBlock struct {
 // data starts at data and whose block index is index, or nil when the
 // index does not fit the entry. With withHash, finish returns the
 // entry's SHA-1 and SHA-256.
-func newBlockReaderAt(src io.ReaderAt, f *zip.File, index blockIndex, withHash bool) *blockReaderAt {
+func newBlockReaderAt(src io.ReaderAt, f *zip.File, index blockIndex, withHash bool, pool *inflaters) *blockReaderAt {
 	size := int64(f.UncompressedSize64)
 	if f.Method != zip.Deflate || size == 0 || int64(len(index)) != (size+pblockSize-1)/pblockSize {
 		return nil
@@ -71,7 +74,7 @@ func newBlockReaderAt(src io.ReaderAt, f *zip.File, index blockIndex, withHash b
 			return nil
 		}
 	}
-	r := &blockReaderAt{f: f, src: src, data: data, size: size, index: index, ahead: max(runtime.GOMAXPROCS(0), 1) + 1}
+	r := &blockReaderAt{f: f, src: src, data: data, size: size, index: index, ahead: max(runtime.GOMAXPROCS(0), 1) + 1, inflaters: pool}
 	if withHash {
 		r.h1, r.h2 = sha1.New(), sha256.New()
 	}
@@ -103,7 +106,7 @@ func (r *blockReaderAt) inflate(b *inflateBlock) {
 	if i+1 < len(r.index) {
 		end = r.index[i+1]
 	}
-	zr := flate.NewReader(io.NewSectionReader(r.src, r.data+r.index[i], end-r.index[i]))
+	zr := r.inflaters.open(io.NewSectionReader(r.src, r.data+r.index[i], end-r.index[i]))
 	defer zr.Close()
 	b.buf = b.buf[:r.blockLen(i)]
 	if _, err := io.ReadFull(zr, b.buf); err != nil {
@@ -258,4 +261,54 @@ func (r *blockReaderAt) close() {
 	if r.err == nil {
 		r.err = errors.New("ipa: read after close")
 	}
+}
+
+// inflaters pools the decompressors of one archive. Each reads its input
+// through a 256 KiB buffer: archive/zip's own reads 4 KiB at a time, a
+// system call each when the archive is a file.
+type inflaters struct {
+	pool sync.Pool // *inflater
+}
+
+type inflater struct {
+	br *bufio.Reader
+	fr io.ReadCloser // flate reader over br
+}
+
+const inflateBuffer = 256 << 10
+
+// open returns a decompressor of r; its Close returns it to the pool.
+func (p *inflaters) open(r io.Reader) io.ReadCloser {
+	in, ok := p.pool.Get().(*inflater)
+	if ok {
+		in.br.Reset(r)
+		in.fr.(flate.Resetter).Reset(in.br, nil)
+	} else {
+		in = &inflater{br: bufio.NewReaderSize(r, inflateBuffer)}
+		in.fr = flate.NewReader(in.br)
+	}
+	return &pooledInflater{in: in, pool: p}
+}
+
+type pooledInflater struct {
+	in   *inflater
+	pool *inflaters
+}
+
+func (f *pooledInflater) Read(p []byte) (int, error) {
+	if f.in == nil {
+		return 0, errors.New("ipa: read after close")
+	}
+	return f.in.fr.Read(p)
+}
+
+func (f *pooledInflater) Close() error {
+	if f.in == nil {
+		return nil
+	}
+	err := f.in.fr.Close()
+	f.in.br.Reset(nil)
+	f.pool.pool.Put(f.in)
+	f.in = nil
+	return err
 }

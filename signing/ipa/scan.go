@@ -83,8 +83,10 @@ type archive struct {
 	src     io.ReaderAt
 	entries []*entry
 	byName  map[string]*entry
-	app     *bundle
-	bundles []*bundle // innermost first (post-order)
+	// inflaters decompress its entries.
+	inflaters inflaters
+	app       *bundle
+	bundles   []*bundle // innermost first (post-order)
 }
 
 // scan reads the central directory of an IPA, checks its names and sizes
@@ -98,6 +100,7 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 		return nil, fmt.Errorf("%w: %d entries is absurd", ErrNotIPA, len(zr.File))
 	}
 	a := &archive{zr: zr, src: src, byName: make(map[string]*entry, len(zr.File))}
+	zr.RegisterDecompressor(zip.Deflate, a.inflaters.open)
 	var appDirs []string
 	for i, f := range zr.File {
 		name := f.Name

@@ -310,7 +310,7 @@ func (v *verifier) ownBinary(e *entry) *blockReaderAt {
 	if !ok {
 		return nil
 	}
-	return newBlockReaderAt(v.a.src, e.f, idx, e != v.a.app.exeEntry)
+	return newBlockReaderAt(v.a.src, e.f, idx, e != v.a.app.exeEntry, &v.a.inflaters)
 }
 
 func (v *verifier) loose(ctx context.Context, e *entry) {
