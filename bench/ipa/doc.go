@@ -9,10 +9,20 @@
 // thousands of resource files, some deflated and some stored.
 //
 // BenchmarkFloor reads, inflates and hashes (SHA-1 and SHA-256) every
-// entry once, on every core: no re-signing tool can do less.
+// entry once, with one worker per core (GOMAXPROCS, the parallelism
+// storesign has too): no re-signing tool can do less.
 // BenchmarkResign runs the storesign binary (built for the benchmark):
 // `storesign ipa resign`, which also verifies its output before renaming
-// it into place, and reports its wall time, its ratio to the floor
-// (target: 1.5 or less) and its peak RSS (target: under 150 MB).
-// BenchmarkResignLibrary times ipa.Resign alone, in process.
+// it into place. It alternates the floor and storesign b.N times (use
+// -benchtime 3x on a shared machine) and reports medians: wall and CPU
+// time of each, the ratio of each run to the floor measured just before
+// it (target: 1.5 or less), the peak RSS (target: under 150 MB) and the
+// size of the output relative to the input.
+// BenchmarkResignFile times ipa.ResignFile in process, for -cpuprofile
+// (STORESIGN_BENCH_LEVEL sets the compression level of rewritten
+// entries); BenchmarkResignLibrary times ipa.Resign alone.
+//
+// The synthetic binaries deflate about 4:3, worse than real code: the
+// compression of the signed binaries, which re-signing cannot avoid
+// while it recompresses them, weighs more here than on a real app.
 package ipabench

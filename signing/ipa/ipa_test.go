@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -331,5 +332,49 @@ func TestResignFileCheck(t *testing.T) {
 		if _, err := Verify(context.Background(), bytes.NewReader(bad), int64(len(bad)), vopts); err == nil {
 			t.Errorf("%s damaged: not seen", name)
 		}
+	}
+}
+
+// countingReaderAt counts the bytes read in [from, to).
+type countingReaderAt struct {
+	r        io.ReaderAt
+	from, to int64
+	mu       sync.Mutex
+	n        int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	lo, hi := max(off, c.from), min(off+int64(n), c.to)
+	if hi > lo {
+		c.mu.Lock()
+		c.n += hi - lo
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// TestResignReadsBinariesOnce checks that a large executable is inflated
+// once: signing streams it, and only its load commands are read again.
+func TestResignReadsBinariesOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 MB binary")
+	}
+	f := newFixture(t)
+	in := signingtest.IPA(signingtest.IPAOptions{Minimal: true, MainCodeSize: smallEntry + 4<<20})
+	exe := zipFiles(t, in)["Payload/Example.app/Example"]
+	off, err := exe.DataOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &countingReaderAt{r: bytes.NewReader(in), from: off, to: off + int64(exe.CompressedSize64)}
+	if _, err := Resign(context.Background(), c, int64(len(in)), io.Discard, f.opts()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("read %d of %d compressed bytes", c.n, exe.CompressedSize64)
+	// Slack: the encryption check reads the load commands (256 KiB of
+	// content) through a 256 KiB buffer.
+	if limit := int64(exe.CompressedSize64) + 1<<20; c.n > limit {
+		t.Errorf("read %d bytes of the executable's %d compressed bytes", c.n, exe.CompressedSize64)
 	}
 }
