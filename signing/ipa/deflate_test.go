@@ -69,7 +69,7 @@ func TestBlockReaderAt(t *testing.T) {
 			t.Fatalf("%d bytes: %d blocks, want %d", n, len(d.index), want)
 		}
 		// As macho.Verify reads: the header, the end, then in order.
-		reads := []struct{ off, n int }{{0, 10}, {10, 5000}, {n - 100, 100}, {n - 10, 50}, {3*pblockSize - 5, 10}}
+		reads := []struct{ off, n int }{{0, 10}, {10, 5000}, {n - 100, 100}, {n - 10, 50}, {3*pblockSize - 5, 10}, {2*pblockSize - 5, 10}, {pblockSize - 5, pblockSize + 10}, {3*pblockSize - 5, 10}}
 		for off := 0; off < n; off += 300000 {
 			reads = append(reads, struct{ off, n int }{off, 300000})
 		}

@@ -44,7 +44,7 @@ type blockReaderAt struct {
 	hashed int64           // bytes of the in-order stream hashed so far
 	crc    uint32
 	h1, h2 hash.Hash // nil: no file hash wanted
-	random *inflateBlock
+	random [2]*inflateBlock
 	free   [][]byte
 	err    error
 }
@@ -165,7 +165,7 @@ func (r *blockReaderAt) block(i int) ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if i >= r.cur && i <= r.cur+len(r.queue) {
+	if i == r.cur || i == r.cur+1 {
 		// In order: move the window to i.
 		for r.cur < i {
 			if len(r.queue) == 0 {
@@ -185,20 +185,26 @@ func (r *blockReaderAt) block(i int) ([]byte, error) {
 		}
 		return b.buf, nil
 	}
-	if r.random == nil || r.random.i != i {
-		b := r.random
-		if b == nil {
-			b = &inflateBlock{buf: r.buffer()}
-		}
-		b.i, b.err, b.buf = i, nil, b.buf[:cap(b.buf)]
-		r.inflate(b)
-		r.random = b
-		if b.err != nil {
-			r.random = nil
-			return nil, b.err
+	// Elsewhere: the two blocks read last are kept, for a read that
+	// spans them.
+	for k, b := range r.random {
+		if b != nil && b.i == i {
+			r.random[0], r.random[k] = b, r.random[0]
+			return b.buf, nil
 		}
 	}
-	return r.random.buf, nil
+	b := r.random[1]
+	if b == nil {
+		b = &inflateBlock{buf: r.buffer()}
+	}
+	b.i, b.err, b.buf = i, nil, b.buf[:cap(b.buf)]
+	r.inflate(b)
+	if b.err != nil {
+		r.random[1] = nil
+		return nil, b.err
+	}
+	r.random[0], r.random[1] = b, r.random[0]
+	return b.buf, nil
 }
 
 func (r *blockReaderAt) ReadAt(p []byte, off int64) (int, error) {
@@ -257,7 +263,7 @@ func (r *blockReaderAt) close() {
 	for _, b := range r.queue {
 		<-b.done
 	}
-	r.queue, r.free, r.random = nil, nil, nil
+	r.queue, r.free, r.random = nil, nil, [2]*inflateBlock{}
 	if r.err == nil {
 		r.err = errors.New("ipa: read after close")
 	}
