@@ -8,7 +8,9 @@ import (
 	"hash"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // chunkSize is the chunk of APK Signature Scheme v2/v3 content digests
@@ -18,22 +20,30 @@ const chunkSize = 1 << 20
 // v4BlockSize is the block of the v4 (fs-verity style) Merkle tree.
 const v4BlockSize = 4096
 
-// pipeline writes the output in order, one chunk at a time, while worker
-// goroutines hash the chunks already written (and run other jobs such as
-// the v1 entry digests). Memory is bounded by the buffer pool.
+// pipeline writes the output in order, one chunk at a time, on a writer
+// goroutine, while worker goroutines hash the same chunks (and run other
+// jobs such as the v1 entry digests). The producer only reads the input
+// into chunk buffers, so reading, writing and hashing overlap. Memory is
+// bounded by the buffer pool: a chunk buffer returns to it once it is
+// written and hashed.
 type pipeline struct {
 	ctx  context.Context
 	dst  io.Writer
 	hash crypto.Hash // chunk digests; 0 computes none
 	v4   bool        // also hash 4 KiB leaves for the v4 Merkle tree
 
-	buf     []byte      // chunk being filled
-	feeds   []feed      // entry data in buf to hash for the JAR manifest
-	pool    chan []byte // free chunk buffers
-	nbuf    int         // buffers allocated so far, at most cap(pool)
+	cur     *chunkBuf // chunk being filled
+	buf     []byte    // cur's bytes so far
+	feeds   []feed    // entry data in buf to hash for the JAR manifest
+	pool    chan *chunkBuf
+	nbuf    int // buffers allocated so far, at most cap(pool)
 	jobs    chan func()
 	wg      sync.WaitGroup // running jobs
 	workers sync.WaitGroup
+
+	writes  chan *chunkBuf
+	pending sync.WaitGroup // chunks queued for the writer
+	writer  sync.WaitGroup
 
 	written int64
 	chunks  []*chunkResult
@@ -45,19 +55,43 @@ type pipeline struct {
 	err error
 }
 
+// chunkBuf is one chunk buffer. refs counts its holders: the producer
+// while it fills it, then the writer, the chunk's hashing job and any
+// entry piece waiting to be hashed.
+type chunkBuf struct {
+	b    []byte
+	refs atomic.Int32
+	pool chan *chunkBuf
+}
+
+func (c *chunkBuf) hold() { c.refs.Add(1) }
+
+func (c *chunkBuf) release() {
+	if c.refs.Add(-1) == 0 {
+		c.b = c.b[:0]
+		c.pool <- c
+	}
+}
+
 // chunkResult is what the workers compute for one chunk.
 type chunkResult struct {
 	digest []byte   // H(0xa5 || uint32 len || chunk)
 	leaves [][]byte // SHA-256 of each 4 KiB block, for v4
 }
 
+// poolBuffers is the number of chunk buffers: enough for the writer to
+// lag behind the workers (or the reverse) for a while.
+const poolBuffers = 16
+
 func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) *pipeline {
 	n := runtime.GOMAXPROCS(0)
-	// A queue lets the writer run ahead of the workers (memory stays
+	// A queue lets the producer run ahead of the workers (memory stays
 	// bounded by the buffer pool, jobs hold no data of their own).
 	p := &pipeline{ctx: ctx, dst: dst, hash: hash, v4: v4, jobs: make(chan func(), 256)}
-	p.pool = make(chan []byte, 2*n+2)
-	p.buf = p.getBuffer()
+	p.pool = make(chan *chunkBuf, max(poolBuffers, 2*n+2))
+	p.writes = make(chan *chunkBuf, cap(p.pool))
+	p.cur = p.getBuffer()
+	p.buf = p.cur.b
 	p.workers.Add(n)
 	for range n {
 		go func() {
@@ -68,23 +102,41 @@ func newPipeline(ctx context.Context, dst io.Writer, hash crypto.Hash, v4 bool) 
 			}
 		}()
 	}
+	p.writer.Add(1)
+	go func() {
+		defer p.writer.Done()
+		failed := false
+		for c := range p.writes {
+			if !failed {
+				if _, err := p.dst.Write(c.b); err != nil {
+					p.fail(fmt.Errorf("writing output: %w", err))
+					failed = true
+				}
+			}
+			c.release()
+			p.pending.Done()
+		}
+	}()
 	return p
 }
 
-// getBuffer returns a free chunk buffer, allocating one while fewer
-// than the pool's capacity exist (small APKs need one or two), else
-// waiting for a worker to free one.
-func (p *pipeline) getBuffer() []byte {
+// getBuffer returns a free chunk buffer held by the producer, allocating
+// one while fewer than the pool's capacity exist (small APKs need one or
+// two), else waiting for one to be written and hashed.
+func (p *pipeline) getBuffer() *chunkBuf {
+	var c *chunkBuf
 	select {
-	case b := <-p.pool:
-		return b
+	case c = <-p.pool:
 	default:
+		if p.nbuf < cap(p.pool) {
+			p.nbuf++
+			c = &chunkBuf{b: make([]byte, 0, chunkSize), pool: p.pool}
+		} else {
+			c = <-p.pool
+		}
 	}
-	if p.nbuf < cap(p.pool) {
-		p.nbuf++
-		return make([]byte, 0, chunkSize)
-	}
-	return <-p.pool
+	c.refs.Store(1)
+	return c
 }
 
 // fail records the first error.
@@ -108,10 +160,12 @@ func (p *pipeline) run(job func()) {
 	p.jobs <- job
 }
 
-// close stops the workers after the queued jobs finish.
+// close stops the workers and the writer after the queued jobs finish.
 func (p *pipeline) close() {
 	close(p.jobs)
 	p.workers.Wait()
+	close(p.writes)
+	p.writer.Wait()
 }
 
 // Write appends b to the output.
@@ -174,8 +228,8 @@ func (p *pipeline) zeros(n int64) error {
 	return nil
 }
 
-// flush writes the current (possibly partial) chunk and hands it to the
-// workers for hashing.
+// flush hands the current (possibly partial) chunk to the writer and to
+// the workers for hashing.
 func (p *pipeline) flush() error {
 	if len(p.buf) == 0 {
 		return nil
@@ -186,41 +240,44 @@ func (p *pipeline) flush() error {
 	if err := p.failed(); err != nil {
 		return err
 	}
-	if _, err := p.dst.Write(p.buf); err != nil {
-		return fmt.Errorf("writing output: %w", err)
-	}
-	p.written += int64(len(p.buf))
-	b, feeds := p.buf, p.feeds
+	c, feeds := p.cur, p.feeds
+	c.b = p.buf
 	p.feeds = nil
-	if p.hash == 0 && !p.v4 && len(feeds) == 0 {
-		p.buf = b[:0]
-		return nil
+	p.written += int64(len(c.b))
+	c.hold()
+	p.pending.Add(1)
+	p.writes <- c
+	if p.hash != 0 || p.v4 || len(feeds) > 0 {
+		res := new(chunkResult)
+		if p.hash != 0 || p.v4 {
+			p.chunks = append(p.chunks, res)
+		}
+		h, v4 := p.hash, p.v4
+		c.hold()
+		p.run(func() {
+			if h != 0 {
+				res.digest = chunkDigest(h, c.b)
+			}
+			if v4 {
+				res.leaves = merkleLeaves(c.b)
+			}
+			for _, f := range feeds {
+				f.eh.feed(f, c)
+			}
+			c.release()
+		})
 	}
-	res := new(chunkResult)
-	if p.hash != 0 || p.v4 {
-		p.chunks = append(p.chunks, res)
-	}
-	h, v4 := p.hash, p.v4
-	p.run(func() {
-		if h != 0 {
-			res.digest = chunkDigest(h, b)
-		}
-		if v4 {
-			res.leaves = merkleLeaves(b)
-		}
-		for _, f := range feeds {
-			f.eh.feed(f, b)
-		}
-		p.pool <- b[:0]
-	})
-	p.buf = p.getBuffer()
+	c.release() // the producer's hold
+	p.cur = p.getBuffer()
+	p.buf = p.cur.b
 	return nil
 }
 
-// finish flushes the last chunk and waits for every job.
+// finish flushes the last chunk and waits for every job and write.
 func (p *pipeline) finish() error {
 	err := p.flush()
 	p.wg.Wait()
+	p.pending.Wait()
 	if err != nil {
 		return err
 	}
@@ -228,23 +285,29 @@ func (p *pipeline) finish() error {
 }
 
 // entryHash is the JAR digest of a stored entry, computed from the
-// output chunks its data is copied in. Chunk jobs run in parallel, so
-// each piece waits for the one before it.
+// output chunks its data is copied in. Chunk jobs run in parallel and
+// the pieces of an entry must be hashed in order: a job whose piece
+// comes early leaves it queued (holding its chunk buffer) for the job
+// hashing the piece before it, so no worker ever waits.
 type entryHash struct {
 	start, size int64 // the data's range in the input
 	pieces      int   // pieces queued so far (written by the producer)
 
-	mu   sync.Mutex
-	cond sync.Cond
-	next int // next piece to hash
-	d    hash.Hash
-	slot *v1Digest
+	mu     sync.Mutex
+	next   int // next piece to hash
+	queue  []queuedPiece
+	active bool // a worker is hashing this entry's pieces
+	d      hash.Hash
+	slot   *v1Digest
+}
+
+type queuedPiece struct {
+	f feed
+	c *chunkBuf
 }
 
 func newEntryHash(h crypto.Hash, slot *v1Digest, start, size int64) *entryHash {
-	eh := &entryHash{start: start, size: size, d: h.New(), slot: slot}
-	eh.cond.L = &eh.mu
-	return eh
+	return &entryHash{start: start, size: size, d: h.New(), slot: slot}
 }
 
 // feed is one piece of an entry's data in a chunk buffer.
@@ -255,28 +318,44 @@ type feed struct {
 	last bool
 }
 
-// feed hashes piece f of chunk buffer b, after the pieces before it. A
-// job never waits for a later one (jobs are taken in order), so this
-// cannot deadlock.
-func (eh *entryHash) feed(f feed, b []byte) {
+// feed hashes piece f of chunk c, with any queued pieces that follow it,
+// or queues it when an earlier piece is still to come.
+func (eh *entryHash) feed(f feed, c *chunkBuf) {
+	c.hold()
 	eh.mu.Lock()
-	for eh.next != f.seq {
-		eh.cond.Wait()
+	eh.queue = append(eh.queue, queuedPiece{f, c})
+	if eh.active {
+		eh.mu.Unlock()
+		return
 	}
-	eh.d.Write(b[f.a:f.b])
-	eh.next++
-	if f.last {
-		eh.slot.sum = eh.d.Sum(nil)
+	eh.active = true
+	for {
+		i := slices.IndexFunc(eh.queue, func(q queuedPiece) bool { return q.f.seq == eh.next })
+		if i < 0 {
+			eh.active = false
+			eh.mu.Unlock()
+			return
+		}
+		q := eh.queue[i]
+		eh.queue = slices.Delete(eh.queue, i, i+1)
+		eh.mu.Unlock()
+		eh.d.Write(q.c.b[q.f.a:q.f.b])
+		if q.f.last {
+			eh.slot.sum = eh.d.Sum(nil)
+		}
+		q.c.release()
+		eh.mu.Lock()
+		eh.next++
 	}
-	eh.cond.Broadcast()
-	eh.mu.Unlock()
 }
 
 // drainFeeds hashes the entry data in the chunk still being filled (its
-// job runs only when it is full), so that every JAR digest is known.
+// job runs only when it is full), so that every JAR digest is known once
+// the queued jobs are done.
 func (p *pipeline) drainFeeds() {
+	p.cur.b = p.buf
 	for _, f := range p.feeds {
-		f.eh.feed(f, p.buf)
+		f.eh.feed(f, p.cur)
 	}
 	p.feeds = nil
 }
