@@ -44,7 +44,8 @@
 // it signed are read back from the compressed output by a decompressor of
 // our own that inflates their 1 MiB blocks on every core, checks each
 // block's length, the entry's CRC-32 and size, and hashes the bytes for
-// the parent's seal in the same pass as their page hashes are checked.
+// the parent's seal in the same pass as their page hashes are checked;
+// the cdhashes read back must be the ones Resign signed.
 //
 // # Entitlements policy
 //

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -175,7 +176,11 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}
-	if _, err := Verify(ctx, dst.File, size, vopts); err != nil {
+	vrep, err := Verify(ctx, dst.File, size, vopts)
+	if err == nil {
+		err = sameSignatures(rep, vrep)
+	}
+	if err != nil {
 		// A bug of ours, not of the input: say so plainly.
 		return nil, fmt.Errorf("checking the re-signed app before writing %s: %w", out, err)
 	}
@@ -183,4 +188,23 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 		return nil, err
 	}
 	return rep, nil
+}
+
+// sameSignatures checks that the output holds the signatures Resign made:
+// every bundle and loose binary it signed, with the same cdhashes.
+func sameSignatures(signed, read *Report) error {
+	got := make(map[string][]string, len(read.Bundles))
+	for _, b := range read.Bundles {
+		got[b.Path] = b.CDHashes
+	}
+	for _, b := range signed.Bundles {
+		h, ok := got[b.Path]
+		if !ok {
+			return fmt.Errorf("%w: %s was signed but is not in the output", ErrInvalid, b.Path)
+		}
+		if !slices.Equal(h, b.CDHashes) {
+			return fmt.Errorf("%w: %s: cdhash %v written, %v read back", ErrInvalid, b.Path, b.CDHashes, h)
+		}
+	}
+	return nil
 }

@@ -378,3 +378,22 @@ func TestResignReadsBinariesOnce(t *testing.T) {
 		t.Errorf("read %d bytes of the executable's %d compressed bytes", c.n, exe.CompressedSize64)
 	}
 }
+
+func TestSameSignatures(t *testing.T) {
+	signed := &Report{Bundles: []BundleReport{{Path: "Payload/A.app", CDHashes: []string{"aa", "bb"}}}}
+	for _, c := range []struct {
+		name string
+		read []BundleReport
+		ok   bool
+	}{
+		{"same", []BundleReport{{Path: "Payload/A.app", CDHashes: []string{"aa", "bb"}}, {Path: "Payload/A.app/x.dylib"}}, true},
+		{"other cdhash", []BundleReport{{Path: "Payload/A.app", CDHashes: []string{"aa", "cc"}}}, false},
+		{"slice missing", []BundleReport{{Path: "Payload/A.app", CDHashes: []string{"aa"}}}, false},
+		{"bundle missing", nil, false},
+	} {
+		err := sameSignatures(signed, &Report{Bundles: c.read})
+		if (err == nil) != c.ok || err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
