@@ -3,6 +3,7 @@ package ipabench
 import (
 	"archive/zip"
 	"bufio"
+	"compress/flate"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -257,6 +258,20 @@ func floor(path string) error {
 	if err != nil {
 		return err
 	}
+	// Read as storesign does: through a 256 KiB buffer, with pooled
+	// decompressors (archive/zip's reads 4 KiB at a time).
+	var pool sync.Pool
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser {
+		in, ok := pool.Get().(*pooledInflater)
+		if ok {
+			in.br.Reset(r)
+			in.fr.(flate.Resetter).Reset(in.br, nil)
+		} else {
+			in = &pooledInflater{br: bufio.NewReaderSize(r, 256<<10), pool: &pool}
+			in.fr = flate.NewReader(in.br)
+		}
+		return in
+	})
 	next := make(chan *zip.File)
 	errs := make(chan error, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -291,6 +306,20 @@ func floor(path string) error {
 	default:
 		return nil
 	}
+}
+
+type pooledInflater struct {
+	br   *bufio.Reader
+	fr   io.ReadCloser
+	pool *sync.Pool
+}
+
+func (p *pooledInflater) Read(b []byte) (int, error) { return p.fr.Read(b) }
+
+func (p *pooledInflater) Close() error {
+	err := p.fr.Close()
+	p.pool.Put(p)
+	return err
 }
 
 var floorTime, floorCPU time.Duration
