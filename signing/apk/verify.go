@@ -167,6 +167,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 		return nil, errors.New("apk: ZIP64 APKs are not supported by Android")
 	}
 	v := &vVerifier{ctx: ctx, r: r, a: a, log: log}
+	defer v.stopPrefetch()
 	return v.run(opts)
 }
 
@@ -182,6 +183,7 @@ type vVerifier struct {
 	blockErr error
 	res      *VerifyResult
 	digests  map[vDigestKind][]byte // content digests computed so far
+	prefetch *vPrefetch             // digests computed ahead, or nil
 }
 
 func (v *vVerifier) entry(name string) *zipx.Entry {
@@ -247,6 +249,7 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 
 	supported := vSupportedSchemes(maxSDK)
 	found := map[int]bool{}
+	v.startPrefetch(minSDK, maxSDK)
 
 	if maxSDK >= vSDKN {
 		rotationMinSDK := 0

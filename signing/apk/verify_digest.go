@@ -66,6 +66,12 @@ func (v *vVerifier) computeDigests(blockOff int64, kinds map[vDigestKind]bool) (
 	out := map[vDigestKind][]byte{}
 	var chunked []vDigestKind
 	for k := range kinds {
+		if k == vChunkedSHA256 {
+			if d := v.prefetchedContent(blockOff); d != nil {
+				out[k] = d
+				continue
+			}
+		}
 		switch k {
 		case vChunkedSHA256, vChunkedSHA512:
 			chunked = append(chunked, k)

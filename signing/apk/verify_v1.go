@@ -678,10 +678,24 @@ func (v *vVerifier) verifyJarEntries(sections map[string]*vMFSection, signers []
 		jobs = append(jobs, job{e: e, exp: exp, out: &vEntryDigests{}})
 	}
 
-	// Hash the entries on every core.
+	// Take the digests prefetched with the content digest, and hash the
+	// other entries on every core.
+	var todo []job
+	for _, j := range jobs {
+		if vAllSHA256(j.exp) {
+			if d := v.prefetchedEntry(j.e); d != nil {
+				j.out.got = make([][]byte, len(j.exp))
+				for i := range j.exp {
+					j.out.got[i] = d
+				}
+				continue
+			}
+		}
+		todo = append(todo, j)
+	}
 	work := make(chan job)
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), max(1, len(jobs))); w++ {
+	for w := 0; w < min(runtime.GOMAXPROCS(0), max(1, len(todo))); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -691,7 +705,7 @@ func (v *vVerifier) verifyJarEntries(sections map[string]*vMFSection, signers []
 			}
 		}()
 	}
-	for _, j := range jobs {
+	for _, j := range todo {
 		if err := v.ctx.Err(); err != nil {
 			close(work)
 			wg.Wait()
@@ -738,6 +752,16 @@ func (v *vVerifier) hashEntry(e *zipx.Entry, exp []vNamedDigest, buf []byte) ([]
 		out[i] = h.Sum(nil)
 	}
 	return out, nil
+}
+
+// vAllSHA256 reports whether every digest to check is SHA-256.
+func vAllSHA256(ds []vNamedDigest) bool {
+	for _, d := range ds {
+		if d.alg != crypto.SHA256 {
+			return false
+		}
+	}
+	return true
 }
 
 func vSameSigners(a, b []*vJarSigner) bool {
