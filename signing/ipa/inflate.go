@@ -22,8 +22,9 @@ import (
 // elsewhere (the load commands, the signature at the end) inflates only
 // the block it needs.
 //
-// It is the independent check of what Resign wrote: it does not use
-// archive/zip's decompressor, it checks that each block inflates to
+// It is the independent check of what Resign wrote: it does not read
+// through archive/zip (whose reader is no part of how it was written), it
+// checks that each block inflates to
 // exactly its 1 MiB (the last one to the rest, ending the stream), and
 // [blockReaderAt.finish] checks the CRC-32 and size of the whole entry
 // against its zip header and returns its SHA-1 and SHA-256, computed from
