@@ -2,6 +2,7 @@ package ipa
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -499,7 +500,9 @@ func (r *resigner) write(ctx context.Context, dst io.Writer) error {
 }
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
-	zw := zip.NewWriter(dst)
+	// archive/zip buffers 4 KiB, a system call each when dst is a file.
+	bw := bufio.NewWriterSize(dst, 1<<20)
+	zw := zip.NewWriter(bw)
 	pool := &deflatePools{}
 	level := r.opts.CompressionLevel
 	if level == 0 {
@@ -546,7 +549,10 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 			}
 		}
 	}
-	return zw.Close()
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // remember records what the hash pass found for an entry copied raw, so
