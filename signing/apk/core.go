@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/storesign/storesign/internal/zipx"
 )
@@ -190,11 +191,20 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range []struct {
+		files := []struct {
 			name string
 			data []byte
-		}{{sfName, sf}, {blockName, block}, {mfName, mf}} {
-			comp := zipx.Deflate(f.data, 9)
+		}{{sfName, sf}, {blockName, block}, {mfName, mf}}
+		// Compressing the manifest and the .SF file (a few hundred KiB
+		// each for a large APK) takes a while: one core each.
+		comps := make([][]byte, len(files))
+		var wg sync.WaitGroup
+		for i, f := range files {
+			wg.Go(func() { comps[i] = zipx.Deflate(f.data, 9) })
+		}
+		wg.Wait()
+		for i, f := range files {
+			comp := comps[i]
 			h := zipx.FileHeader{
 				Name:    f.name,
 				Method:  zipx.Deflated,
