@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"bufio"
 	"compress/flate"
 	"crypto"
 	"encoding/binary"
@@ -174,10 +175,13 @@ func (rec *record) uncompressed(r io.ReaderAt) io.ReadCloser {
 	return io.NopCloser(raw)
 }
 
-// scratch is a worker's reusable read buffer and inflater.
+// scratch is a worker's reusable read buffer, inflater and its input
+// buffer (flate reads a byte at a time: without a large buffer of its
+// own it would read the file 4 KiB at a time).
 type scratch struct {
 	buf      []byte
 	inflater io.ReadCloser
+	br       *bufio.Reader
 }
 
 // digest hashes rec's uncompressed data, checking its size as apksig
@@ -190,6 +194,12 @@ func (rec *record) digest(r io.ReaderAt, h crypto.Hash, pool *sync.Pool) ([]byte
 	defer pool.Put(s)
 	var src io.Reader = io.NewSectionReader(r, rec.start+rec.dataStart, rec.dataSize)
 	if rec.compressed {
+		if s.br == nil {
+			s.br = bufio.NewReaderSize(src, 256<<10)
+		} else {
+			s.br.Reset(src)
+		}
+		src = s.br
 		if s.inflater == nil {
 			s.inflater = flate.NewReader(src)
 		} else if err := s.inflater.(flate.Resetter).Reset(src, nil); err != nil {

@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"crypto"
@@ -217,7 +218,9 @@ func (v *vVerifier) openEntry(e *zipx.Entry) (io.ReadCloser, error) {
 		}
 		return io.NopCloser(raw), nil
 	}
-	return &vSizeReader{rc: flate.NewReader(raw), name: e.Name, want: e.UncompressedSize}, nil
+	// flate reads a byte at a time: buffer the file in large reads.
+	br := bufio.NewReaderSize(raw, int(min(l.DataSize+1, 256<<10)))
+	return &vSizeReader{rc: flate.NewReader(br), name: e.Name, want: e.UncompressedSize}, nil
 }
 
 // vSizeReader checks that an inflated entry has its declared size.
