@@ -67,8 +67,27 @@ func codeLike(b []byte, seed uint64) {
 // binary returns an arm64 executable or dylib of about size bytes.
 func binary(size int, dylib bool, seed uint64) []byte {
 	b := signingtest.IOSBinary(signingtest.IOSBinaryOptions{CodeSize: size, Dylib: dylib, Seed: strconv.FormatUint(seed, 10)})
-	codeLike(b[0x1000:0x1000+size], seed)
+	code := b[0x1000 : 0x1000+size]
+	if real := os.Getenv("STORESIGN_BENCH_CODE"); real != "" {
+		realCode(code, real, seed)
+	} else {
+		codeLike(code, seed)
+	}
 	return b
+}
+
+// realCode fills b with the bytes of the file at path, repeated, from an
+// offset that depends on seed: real code compresses as real code does.
+func realCode(b []byte, path string, seed uint64) {
+	src, err := os.ReadFile(path)
+	if err != nil || len(src) < 1<<20 {
+		panic(fmt.Sprintf("STORESIGN_BENCH_CODE: %v (want a binary of 1 MiB or more)", err))
+	}
+	off := int(seed*7919) % len(src)
+	for n := 0; n < len(b); {
+		k := copy(b[n:], src[off:])
+		n, off = n+k, 0
+	}
 }
 
 // buildIPA writes the benchmark IPA to path: about total bytes of
@@ -215,7 +234,11 @@ func setup(b *testing.B) (dir, in string) {
 	fixture.once.Do(func() {
 		fixture.dir = filepath.Join(os.TempDir(), "storesign-bench-ipa")
 		os.MkdirAll(fixture.dir, 0o755)
-		fixture.ipa = filepath.Join(fixture.dir, fmt.Sprintf("bench-%dMiB-v2.ipa", benchSize()>>20))
+		name := fmt.Sprintf("bench-%dMiB-v2", benchSize()>>20)
+		if real := os.Getenv("STORESIGN_BENCH_CODE"); real != "" {
+			name += "-" + filepath.Base(real)
+		}
+		fixture.ipa = filepath.Join(fixture.dir, name+".ipa")
 		if _, err := os.Stat(fixture.ipa); err == nil {
 			return
 		}
