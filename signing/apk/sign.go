@@ -88,10 +88,7 @@ type Options struct {
 	// RSA signatures are deterministic.
 	Rand io.Reader
 	// Check, when not nil, is called by [SignFile] on the complete output
-	// before it is renamed into place; an error abandons the output. r is
-	// valid only during the call. (Passing it to [Verify] is fastest:
-	// where it can, SignFile maps the output into memory and Verify
-	// hashes it in place.)
+	// before it is renamed into place; an error abandons the output.
 	Check func(ctx context.Context, r io.ReaderAt, size int64) error
 	// Log receives debug messages; nil discards them.
 	Log *slog.Logger
@@ -174,12 +171,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 	synced := make(chan error, 1)
 	go func() { synced <- o.File.Sync() }()
 	if opts.Check != nil {
-		var r io.ReaderAt = o.File
-		if b, unmap, err := mapFile(o.File, res.Size); err == nil {
-			defer unmap()
-			r = memReaderAt{b}
-		}
-		if err := opts.Check(ctx, r, res.Size); err != nil {
+		if err := opts.Check(ctx, o.File, res.Size); err != nil {
 			<-synced
 			return nil, fmt.Errorf("checking the signed APK: %w", err)
 		}

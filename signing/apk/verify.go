@@ -167,9 +167,6 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 		return nil, errors.New("apk: ZIP64 APKs are not supported by Android")
 	}
 	v := &vVerifier{ctx: ctx, r: r, a: a, log: log}
-	if m, ok := r.(vInMemory); ok && int64(len(m.apkBytes())) >= size {
-		v.mem = m.apkBytes()[:size]
-	}
 	defer v.stopPrefetch()
 	return v.run(opts)
 }
@@ -187,7 +184,6 @@ type vVerifier struct {
 	res      *VerifyResult
 	digests  map[vDigestKind][]byte // content digests computed so far
 	prefetch *vPrefetch             // digests computed ahead, or nil
-	mem      []byte                 // the APK, when r holds it in memory
 }
 
 func (v *vVerifier) entry(name string) *zipx.Entry {

@@ -180,8 +180,6 @@ func (v *vVerifier) startPrefetch(minSDK, maxSDK int) {
 					b := buf[:c.n]
 					if s.mem != nil {
 						b = s.mem[c.off : c.off+c.n]
-					} else if v.mem != nil && s.off+c.off+c.n <= int64(len(v.mem)) {
-						b = v.mem[s.off+c.off : s.off+c.off+c.n]
 					} else if _, err := v.r.ReadAt(b, s.off+c.off); err != nil && !(err == io.EOF && int64(len(b)) == c.n) {
 						done(j, false)
 						continue

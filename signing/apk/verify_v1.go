@@ -211,22 +211,16 @@ func (v *vVerifier) openEntry(e *zipx.Entry) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", e.Name, err)
 	}
-	var raw io.Reader = io.NewSectionReader(v.r, l.DataOffset, l.DataSize)
-	if v.mem != nil && l.DataOffset >= 0 && l.DataOffset+l.DataSize <= int64(len(v.mem)) {
-		raw = bytes.NewReader(v.mem[l.DataOffset : l.DataOffset+l.DataSize])
-	}
+	raw := io.NewSectionReader(v.r, l.DataOffset, l.DataSize)
 	if e.Method == zipx.Store {
 		if e.CompressedSize != e.UncompressedSize {
 			return nil, fmt.Errorf("reading %s: stored entry with different compressed (%d) and uncompressed (%d) sizes", e.Name, e.CompressedSize, e.UncompressedSize)
 		}
 		return io.NopCloser(raw), nil
 	}
-	// flate reads a byte at a time: buffer the file in large reads
-	// (bytes.Reader reads bytes itself).
-	if _, ok := raw.(io.ByteReader); !ok {
-		raw = bufio.NewReaderSize(raw, int(min(l.DataSize+1, 256<<10)))
-	}
-	return &vSizeReader{rc: flate.NewReader(raw), name: e.Name, want: e.UncompressedSize}, nil
+	// flate reads a byte at a time: buffer the file in large reads.
+	br := bufio.NewReaderSize(raw, int(min(l.DataSize+1, 256<<10)))
+	return &vSizeReader{rc: flate.NewReader(br), name: e.Name, want: e.UncompressedSize}, nil
 }
 
 // vSizeReader checks that an inflated entry has its declared size.
