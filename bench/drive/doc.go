@@ -8,8 +8,9 @@
 // package drive makes (MD5 and SHA-256 of the download, MD5 of the upload
 // on both sides), and the same file down and up with net/http alone. It
 // reports each throughput and the ratios drive/plain (the target is at
-// least 0.8), the CPU seconds per GiB of each, the fsync the download's
-// temp file gets (and the download ratio with the plain copy synced too),
+// least 0.8), the CPU seconds per GiB of each, how long an fsync of the
+// plain copy's file takes (DownloadFile syncs its temp file before the
+// rename) with the download ratio when the plain copy is charged it too,
 // and what MD5 and SHA-256 cost per GiB here, with the ratio ceilings they
 // set when the CPU is the limit.
 //
