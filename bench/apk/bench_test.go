@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -242,30 +243,48 @@ func BenchmarkSignVsApksigner(b *testing.B) {
 	flags := []string{"--key", key, "--cert", cert, "--v1-signing-enabled", "true", "--v2-signing-enabled", "true", "--v3-signing-enabled", "true"}
 	outS := filepath.Join(dir, "storesign.apk")
 	outA := filepath.Join(dir, "apksigner.apk")
-	var ts, ta, cs, ca, psign, pverify time.Duration
-	var rs, ra int64
+	// prepare gives each run the same start: its old output deleted, every
+	// dirty page on disk (deleting and writing back 600 MB would
+	// otherwise slow whichever tool runs next) and the input in the page
+	// cache.
+	prepare := func(out string) {
+		os.Remove(out)
+		syscall.Sync()
+		fileSHA256(b, in)
+	}
+	var ts, ta, cs, ca, psign, pverify []time.Duration
+	var rs, ra []int64
 	b.ResetTimer()
 	for range b.N {
-		os.Remove(outS)
-		os.Remove(outA)
-		// Warm the page cache the same way for both.
-		fileSHA256(b, in)
+		prepare(outS)
 		d, r, c, out := run(b, storesign, append([]string{"apk", "sign", "-v", "--out", outS}, append(flags, in)...)...)
 		ps, pv := phases(out)
-		psign += ps
-		pverify += pv
-		ts += d
-		cs += c
-		rs = max(rs, r)
-		fileSHA256(b, in)
+		psign = append(psign, ps)
+		pverify = append(pverify, pv)
+		ts, cs, rs = append(ts, d), append(cs, c), append(rs, r)
+		prepare(outA)
 		d, r, c, _ = run(b, apksigner, append([]string{"sign", "--out", outA, "--v4-signing-enabled", "false"}, append(flags, in)...)...)
-		ta += d
-		ca += c
-		ra = max(ra, r)
+		ta, ca, ra = append(ta, d), append(ca, c), append(ra, r)
 	}
 	b.StopTimer()
-	n := time.Duration(b.N)
-	ts, ta, cs, ca, psign, pverify = ts/n, ta/n, cs/n, ca/n, psign/n, pverify/n
+	b.Logf("storesign wall %v, apksigner wall %v", ts, ta)
+	report(b, st.Size(), entries, outS, outA, median(ts), median(ta), median(cs), median(ca), median(psign), median(pverify), median(rs), median(ra))
+}
+
+// median returns the median of v (the mean of the middle two for an even
+// count).
+func median[T time.Duration | int64](v []T) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// report prints and reports the medians of the runs.
+func report(b *testing.B, size int64, entries int, outS, outA string, ts, ta, cs, ca, psign, pverify time.Duration, rs, ra int64) {
 	identical := fileSHA256(b, outS) == fileSHA256(b, outA)
 	b.ReportMetric(ts.Seconds(), "storesign-s")
 	b.ReportMetric(ta.Seconds(), "apksigner-s")
@@ -278,7 +297,7 @@ func BenchmarkSignVsApksigner(b *testing.B) {
 	b.ReportMetric(float64(ra)/(1<<20), "apksigner-MiB")
 	b.ReportMetric(float64(rs)/float64(ra), "rss-ratio")
 	b.ReportMetric(0, "ns/op")
-	fmt.Printf("\nAPK: %d MB, %d entries (v1+v2+v3, 16 KiB native library alignment)\n", st.Size()>>20, entries)
+	fmt.Printf("\nAPK: %d MB, %d entries (v1+v2+v3, 16 KiB native library alignment), median of %d runs\n", size>>20, entries, b.N)
 	fmt.Printf("%-22s %10s %12s %10s\n", "", "wall", "peak RSS", "CPU")
 	fmt.Printf("%-22s %9.2fs %9.1f MiB %9.2fs\n", "storesign apk sign", ts.Seconds(), float64(rs)/(1<<20), cs.Seconds())
 	fmt.Printf("%-22s %9.2fs %9.1f MiB %9.2fs\n", "apksigner 35 sign", ta.Seconds(), float64(ra)/(1<<20), ca.Seconds())

@@ -11,7 +11,10 @@
 // apksigner35, both with v1, v2 and v3 and the default alignment (4 bytes,
 // 16 KiB for native libraries), and reports each wall time, peak RSS
 // (getrusage's ru_maxrss of the child), CPU time (user and system) and
-// the ratios. On a busy machine wall times depend on the share of CPU
+// the ratios: the medians of the runs (-benchtime 5x for five). Before
+// each run the tool's previous output is deleted, every dirty page is
+// synced to disk and the input is read into the page cache, so that
+// neither tool pays for the other's I/O. On a busy machine wall times depend on the share of CPU
 // each process gets; CPU time does not. storesign's time
 // includes the verification of its output it does before renaming it into
 // place; apksigner does not verify. The outputs are compared too: they
