@@ -10,10 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/storesign/storesign/internal/zipx"
@@ -27,93 +25,6 @@ func runAAB(ctx context.Context, e *env, args []string) error {
 		"sign":   aabSignCmd,
 		"verify": aabVerifyCmd,
 	})
-}
-
-// aabKeyFlags are apksigner's signer flags.
-type aabKeyFlags struct {
-	ks, alias, ksPass, keyPass, ksType, key, cert string
-}
-
-func (k *aabKeyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&k.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the upload key")
-	fs.StringVar(&k.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
-	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
-	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's: pass:, env: or file:")
-	fs.StringVar(&k.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
-	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM), with --cert instead of --ks")
-	fs.StringVar(&k.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
-}
-
-// load returns the identity the flags name. Errors name the file and
-// the flag to fix, never a password.
-func (k *aabKeyFlags) load() (*signing.Identity, error) {
-	switch {
-	case k.ks != "" && (k.key != "" || k.cert != ""):
-		return nil, usagef("aab sign: use either --ks or --key and --cert, not both")
-	case k.ks == "" && k.key == "" && k.cert == "":
-		return nil, usagef("aab sign: no signing key: pass --ks KEYSTORE (with --ks-pass) or --key KEY --cert CERT")
-	case k.ks == "" && (k.key == "" || k.cert == ""):
-		return nil, usagef("aab sign: --key and --cert go together")
-	}
-	if k.key != "" {
-		if k.keyPass != "" {
-			return nil, usagef("aab sign: --key-pass: encrypted key files are not supported; pass an unencrypted PKCS#8 key, or a keystore with --ks")
-		}
-		keyData, err := os.ReadFile(k.key)
-		if err != nil {
-			return nil, fmt.Errorf("reading key %s: %w: check --key", k.key, aabPathErr(err))
-		}
-		certData, err := os.ReadFile(k.cert)
-		if err != nil {
-			return nil, fmt.Errorf("reading certificate %s: %w: check --cert", k.cert, aabPathErr(err))
-		}
-		id, err := signing.LoadKeyAndCertificate(keyData, certData)
-		if errors.Is(err, signing.ErrKeyMismatch) {
-			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", k.key, k.cert)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("key %s, certificate %s: %w", k.key, k.cert, err)
-		}
-		return id, nil
-	}
-	if k.ksPass == "" {
-		return nil, usagef("aab sign: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)")
-	}
-	storePass, err := signing.ReadPassword(k.ksPass)
-	if err != nil {
-		return nil, fmt.Errorf("--ks-pass: %w", err)
-	}
-	var keyPass *string
-	if k.keyPass != "" {
-		p, err := signing.ReadPassword(k.keyPass)
-		if err != nil {
-			return nil, fmt.Errorf("--key-pass: %w", err)
-		}
-		keyPass = &p
-	}
-	data, err := os.ReadFile(k.ks)
-	if err != nil {
-		return nil, fmt.Errorf("reading keystore %s: %w: check --ks", k.ks, aabPathErr(err))
-	}
-	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: k.ksType, StorePassword: storePass, Alias: k.alias, KeyPassword: keyPass})
-	var ae *signing.AliasError
-	switch {
-	case err == nil:
-		return id, nil
-	case errors.Is(err, signing.ErrWrongPassword):
-		return nil, fmt.Errorf("keystore %s: wrong password: check --ks-pass, and --key-pass if the key has its own password", k.ks)
-	case errors.As(err, &ae):
-		return nil, fmt.Errorf("keystore %s: %s: set --ks-key-alias to one of them", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
-	}
-	return nil, fmt.Errorf("keystore %s: %s", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
-}
-
-func aabPathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // aabInput returns the input named by --in or the one positional argument.
@@ -131,7 +42,7 @@ func aabInput(cmd, in string, args []string) (string, error) {
 	}
 	fi, err := os.Stat(in)
 	if err != nil {
-		return "", fmt.Errorf("input %s: %w: check the path", in, aabPathErr(err))
+		return "", fmt.Errorf("input %s: %w: check the path", in, pathErr(err))
 	}
 	if fi.IsDir() {
 		return "", fmt.Errorf("input %s is a folder: pass the .aab file", in)
@@ -141,8 +52,8 @@ func aabInput(cmd, in string, args []string) (string, error) {
 
 func aabSignCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "aab sign", "aab sign --ks KEYSTORE --ks-pass env:VAR [--ks-key-alias ALIAS] --out OUT.aab IN.aab")
-	var k aabKeyFlags
-	k.register(fs)
+	var k keyFlags
+	k.register(fs, "upload key")
 	in := fs.String("in", "", "the app bundle to sign (or give it as the argument)")
 	out := fs.String("out", "", "where to write the signed bundle (never the input)")
 	signerName := fs.String("v1-signer-name", "", "base `name` of the signature files, META-INF/NAME.SF (default: the key alias, else CERT)")
@@ -156,7 +67,7 @@ func aabSignCmd(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usagef("aab sign: missing --out: storesign never signs in place")
 	}
-	id, err := k.load()
+	id, err := k.load("aab sign")
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -21,24 +20,18 @@ const apksUsage = "apk sign (--ks KEYSTORE --ks-pass pass:|env:|file: [--ks-key-
 // apksFlags are `apksigner sign`'s flags that storesign supports, with
 // the same names and value syntax.
 type apksFlags struct {
-	in, out                                       string
-	ks, alias, ksPass, keyPass, ksType, key, cert string
-	v1Name                                        string
-	minSDK, libAlign                              int
-	v1, v2, v3, v4, preserved                     boolValue
-	verbose                                       bool
+	keyFlags
+	in, out                   string
+	v1Name                    string
+	minSDK, libAlign          int
+	v1, v2, v3, v4, preserved boolValue
+	verbose                   bool
 }
 
 func (f *apksFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.in, "in", "", "the APK to sign (or give it as the argument)")
 	fs.StringVar(&f.out, "out", "", "where to write the signed APK (required; never the input)")
-	fs.StringVar(&f.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the signing key")
-	fs.StringVar(&f.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
-	fs.StringVar(&f.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
-	fs.StringVar(&f.keyPass, "key-pass", "", "key password if it differs from the keystore's: pass:, env: or file:")
-	fs.StringVar(&f.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
-	fs.StringVar(&f.key, "key", "", "private key `file` (PKCS#8, DER or PEM), with --cert instead of --ks")
-	fs.StringVar(&f.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
+	f.keyFlags.register(fs, "signing key")
 	fs.StringVar(&f.v1Name, "v1-signer-name", "", "base `name` of the JAR signature files (default: the key alias, or the key file's name)")
 	fs.IntVar(&f.minSDK, "min-sdk-version", 0, "lowest Android API level the signatures must work on (default: the APK's minSdkVersion)")
 	fs.IntVar(&f.libAlign, "lib-page-alignment", apk.DefaultLibPageAlignment, "alignment in bytes of uncompressed native libraries")
@@ -74,7 +67,7 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 	if f.minSDK < 0 {
 		return usagef("apk sign: --min-sdk-version must be positive")
 	}
-	id, err := f.identity()
+	id, err := f.load("apk sign")
 	if err != nil {
 		return err
 	}
@@ -140,78 +133,6 @@ func (f *apksFlags) signerName() string {
 		return name
 	}
 	return "" // the keystore's own alias, else CERT
-}
-
-// identity loads the signing key the flags name. Errors name the file
-// and the flag to fix, never a password.
-func (f *apksFlags) identity() (*signing.Identity, error) {
-	switch {
-	case f.ks != "" && (f.key != "" || f.cert != ""):
-		return nil, usagef("apk sign: use either --ks or --key and --cert, not both")
-	case f.ks == "" && f.key == "" && f.cert == "":
-		return nil, usagef("apk sign: no signing key: pass --ks KEYSTORE (with --ks-pass) or --key KEY --cert CERT")
-	case f.ks == "" && (f.key == "" || f.cert == ""):
-		return nil, usagef("apk sign: --key and --cert go together")
-	}
-	if f.key != "" {
-		if f.keyPass != "" {
-			return nil, usagef("apk sign: --key-pass: encrypted key files are not supported; pass an unencrypted PKCS#8 key, or a keystore with --ks")
-		}
-		keyData, err := os.ReadFile(f.key)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w: check --key", f.key, apksPathErr(err))
-		}
-		certData, err := os.ReadFile(f.cert)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %s: %w: check --cert", f.cert, apksPathErr(err))
-		}
-		id, err := signing.LoadKeyAndCertificate(keyData, certData)
-		switch {
-		case errors.Is(err, signing.ErrKeyMismatch):
-			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", f.key, f.cert)
-		case err != nil:
-			return nil, fmt.Errorf("key %s, certificate %s: %s", f.key, f.cert, strings.TrimPrefix(err.Error(), "signing: "))
-		}
-		return id, nil
-	}
-	if f.ksPass == "" {
-		return nil, usagef("apk sign: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)")
-	}
-	storePass, err := signing.ReadPassword(f.ksPass)
-	if err != nil {
-		return nil, fmt.Errorf("--ks-pass: %w", err)
-	}
-	var keyPass *string
-	if f.keyPass != "" {
-		p, err := signing.ReadPassword(f.keyPass)
-		if err != nil {
-			return nil, fmt.Errorf("--key-pass: %w", err)
-		}
-		keyPass = &p
-	}
-	data, err := os.ReadFile(f.ks)
-	if err != nil {
-		return nil, fmt.Errorf("keystore %s: %w: check --ks", f.ks, apksPathErr(err))
-	}
-	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: f.ksType, StorePassword: storePass, Alias: f.alias, KeyPassword: keyPass})
-	var ae *signing.AliasError
-	switch {
-	case err == nil:
-		return id, nil
-	case errors.Is(err, signing.ErrWrongPassword):
-		return nil, fmt.Errorf("keystore %s: wrong password: check --ks-pass, and --key-pass if the key has its own password", f.ks)
-	case errors.As(err, &ae):
-		return nil, fmt.Errorf("keystore %s: %s: set --ks-key-alias to one of them", f.ks, strings.TrimPrefix(err.Error(), "signing: "))
-	}
-	return nil, fmt.Errorf("keystore %s: %s", f.ks, strings.TrimPrefix(err.Error(), "signing: "))
-}
-
-func apksPathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // apksExplain turns a signing error into one line naming the file and

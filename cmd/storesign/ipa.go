@@ -187,15 +187,6 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile string) (*signing.Identity,
 	return id, nil
 }
 
-// pathErr drops the path an *os.PathError repeats.
-func pathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "ipa verify", "ipa verify [--json] [--root FILE] [--allow-expired] app.ipa")
 	asJSON := fs.Bool("json", false, "print the report as JSON")

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/storesign/storesign/signing"
+)
+
+// keyFlags are apksigner's signer flags, shared by `apk sign` and
+// `aab sign`: a keystore with its passwords and alias, or a PKCS#8 key and
+// its certificate.
+type keyFlags struct {
+	ks, alias, ksPass, keyPass, ksType, key, cert string
+}
+
+// register adds the flags; what names the key in the help ("signing key").
+func (k *keyFlags) register(fs *flag.FlagSet, what string) {
+	fs.StringVar(&k.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the "+what)
+	fs.StringVar(&k.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
+	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
+	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's: pass:, env: or file:")
+	fs.StringVar(&k.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
+	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM), with --cert instead of --ks")
+	fs.StringVar(&k.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
+}
+
+// load returns the identity the flags name; cmd ("apk sign") prefixes
+// usage errors. Errors name the file and the flag to fix, never a password.
+func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
+	switch {
+	case k.ks != "" && (k.key != "" || k.cert != ""):
+		return nil, usagef("%s: use either --ks or --key and --cert, not both", cmd)
+	case k.ks == "" && k.key == "" && k.cert == "":
+		return nil, usagef("%s: no signing key: pass --ks KEYSTORE (with --ks-pass) or --key KEY --cert CERT", cmd)
+	case k.ks == "" && (k.key == "" || k.cert == ""):
+		return nil, usagef("%s: --key and --cert go together", cmd)
+	}
+	if k.key != "" {
+		if k.keyPass != "" {
+			return nil, usagef("%s: --key-pass: encrypted key files are not supported; pass an unencrypted PKCS#8 key, or a keystore with --ks", cmd)
+		}
+		keyData, err := os.ReadFile(k.key)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w: check --key", k.key, pathErr(err))
+		}
+		certData, err := os.ReadFile(k.cert)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %s: %w: check --cert", k.cert, pathErr(err))
+		}
+		id, err := signing.LoadKeyAndCertificate(keyData, certData)
+		switch {
+		case errors.Is(err, signing.ErrKeyMismatch):
+			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", k.key, k.cert)
+		case err != nil:
+			return nil, fmt.Errorf("key %s, certificate %s: %s", k.key, k.cert, strings.TrimPrefix(err.Error(), "signing: "))
+		}
+		return id, nil
+	}
+	if k.ksPass == "" {
+		return nil, usagef("%s: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)", cmd)
+	}
+	storePass, err := signing.ReadPassword(k.ksPass)
+	if err != nil {
+		return nil, fmt.Errorf("--ks-pass: %w", err)
+	}
+	var keyPass *string
+	if k.keyPass != "" {
+		p, err := signing.ReadPassword(k.keyPass)
+		if err != nil {
+			return nil, fmt.Errorf("--key-pass: %w", err)
+		}
+		keyPass = &p
+	}
+	data, err := os.ReadFile(k.ks)
+	if err != nil {
+		return nil, fmt.Errorf("keystore %s: %w: check --ks", k.ks, pathErr(err))
+	}
+	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: k.ksType, StorePassword: storePass, Alias: k.alias, KeyPassword: keyPass})
+	var ae *signing.AliasError
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, signing.ErrWrongPassword):
+		return nil, fmt.Errorf("keystore %s: wrong password: check --ks-pass, and --key-pass if the key has its own password", k.ks)
+	case errors.As(err, &ae):
+		return nil, fmt.Errorf("keystore %s: %s: set --ks-key-alias to one of them", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
+	}
+	return nil, fmt.Errorf("keystore %s: %s", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
+}
+
+// pathErr drops the operation and path of a file error, for messages
+// that name the file themselves.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
