@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"crypto/md5"
-	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/storesign/storesign/internal/zipx"
-	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/aab"
 )
 
@@ -155,7 +151,7 @@ func aabVerifyCmd(ctx context.Context, e *env, args []string) error {
 		}
 		c := s.Certificate
 		sha1sum, md5sum := sha1.Sum(c.Raw), md5.Sum(c.Raw)
-		alg, bits := aabKeyInfo(c)
+		alg, bits := keyInfo(c)
 		n := i + 1
 		fmt.Fprintf(e.stdout, "Signer #%d name: %s (%s, %s)\n", n, s.Name, s.SignatureFile, s.BlockFile)
 		fmt.Fprintf(e.stdout, "Signer #%d certificate DN: %s\n", n, c.Subject)
@@ -172,16 +168,6 @@ func aabVerifyCmd(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
-}
-
-func aabKeyInfo(c *x509.Certificate) (string, int) {
-	switch k := c.PublicKey.(type) {
-	case *rsa.PublicKey:
-		return "RSA", k.N.BitLen()
-	case *ecdsa.PublicKey:
-		return "EC", k.Curve.Params().BitSize
-	}
-	return signing.KeyAlgorithm(c.PublicKey), 0
 }
 
 type aabJSONReport struct {
@@ -212,7 +198,7 @@ type aabSignerJSON struct {
 func aabJSONSigner(s *aab.Signer) aabSignerJSON {
 	c := s.Certificate
 	sha1sum := sha1.Sum(c.Raw)
-	alg, bits := aabKeyInfo(c)
+	alg, bits := keyInfo(c)
 	j := aabSignerJSON{
 		Name: s.Name, SignatureFile: s.SignatureFile, BlockFile: s.BlockFile,
 		Subject: c.Subject.String(), Issuer: c.Issuer.String(),

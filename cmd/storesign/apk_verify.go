@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/dsa" //nolint:staticcheck // old APKs are DSA-signed; reporting only.
-	"crypto/ecdsa"
 	"crypto/md5"
-	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
@@ -170,7 +167,7 @@ func apkvPrintCert(w io.Writer, c *x509.Certificate, name string, verbose bool) 
 	fmt.Fprintf(w, "%s certificate SHA-1 digest: %s\n", name, d.SHA1)
 	fmt.Fprintf(w, "%s certificate MD5 digest: %s\n", name, d.MD5)
 	if verbose {
-		alg, bits := apkvKeyInfo(c)
+		alg, bits := keyInfo(c)
 		fmt.Fprintf(w, "%s key algorithm: %s\n", name, alg)
 		fmt.Fprintf(w, "%s key size (bits): %d\n", name, bits)
 		fmt.Fprintf(w, "%s public key SHA-256 digest: %s\n", name, d.KeySHA256)
@@ -195,18 +192,6 @@ func apkvCertDigests(c *x509.Certificate) apkvDigestSet {
 		hex.EncodeToString(s256[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(m5[:]),
 		hex.EncodeToString(k256[:]), hex.EncodeToString(k1[:]), hex.EncodeToString(km5[:]),
 	}
-}
-
-func apkvKeyInfo(c *x509.Certificate) (string, int) {
-	switch k := c.PublicKey.(type) {
-	case *rsa.PublicKey:
-		return "RSA", k.N.BitLen()
-	case *ecdsa.PublicKey:
-		return "EC", k.Curve.Params().BitSize
-	case *dsa.PublicKey:
-		return "DSA", k.P.BitLen()
-	}
-	return c.PublicKeyAlgorithm.String(), 0
 }
 
 // apkvDN formats a DN as Java's X500Principal does (and so
@@ -276,7 +261,7 @@ type apkvJSONResult struct {
 
 func apkvToJSON(s *apk.VerifySigner, c *x509.Certificate) apkvJSONSigner {
 	d := apkvCertDigests(c)
-	alg, bits := apkvKeyInfo(c)
+	alg, bits := keyInfo(c)
 	j := apkvJSONSigner{
 		DN: apkvDN(c.RawSubject), SHA256: d.SHA256, SHA1: d.SHA1, MD5: d.MD5,
 		KeyAlgorithm: alg, KeySize: bits, PublicKeySHA256: d.KeySHA256,

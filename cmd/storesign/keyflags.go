@@ -1,6 +1,10 @@
 package main
 
 import (
+	"crypto/dsa" //nolint:staticcheck // old APKs are DSA-signed; reporting only.
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -101,4 +105,18 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// keyInfo returns the algorithm and size of a certificate's key, as
+// apksigner and jarsigner print them ("RSA", 2048).
+func keyInfo(c *x509.Certificate) (string, int) {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return "RSA", k.N.BitLen()
+	case *ecdsa.PublicKey:
+		return "EC", k.Curve.Params().BitSize
+	case *dsa.PublicKey:
+		return "DSA", k.P.BitLen()
+	}
+	return c.PublicKeyAlgorithm.String(), 0
 }
