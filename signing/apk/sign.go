@@ -268,7 +268,9 @@ type archive struct {
 
 func (a *archive) find(name string) *zipx.Entry { return a.byName[name] }
 
-func readArchive(src io.ReaderAt, size int64) (*archive, error) {
+// readZip reads the central directory of an APK, turning zipx's errors
+// into the package's own. Sign and Verify both start here.
+func readZip(src io.ReaderAt, size int64) (*zipx.Archive, error) {
 	za, err := zipx.Read(src, size)
 	if err != nil {
 		var dup *zipx.DuplicateError
@@ -280,6 +282,14 @@ func readArchive(src io.ReaderAt, size int64) (*archive, error) {
 		case errors.Is(err, zipx.ErrTruncated):
 			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
+		return nil, fmt.Errorf("reading APK: %w", err)
+	}
+	return za, nil
+}
+
+func readArchive(src io.ReaderAt, size int64) (*archive, error) {
+	za, err := readZip(src, size)
+	if err != nil {
 		return nil, err
 	}
 	a := &archive{Archive: za, lfhEnd: za.CDOffset, byName: make(map[string]*zipx.Entry, len(za.Entries))}

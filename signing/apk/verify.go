@@ -150,18 +150,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 	if opts.MinSDK < 0 || opts.MaxSDK < 0 {
 		return nil, fmt.Errorf("apk: negative SDK version in options (min %d, max %d)", opts.MinSDK, opts.MaxSDK)
 	}
-	a, err := zipx.Read(r, size)
+	a, err := readZip(r, size)
 	if err != nil {
-		var dup *zipx.DuplicateError
-		switch {
-		case errors.As(err, &dup):
-			return nil, &DuplicateEntryError{Name: dup.Name}
-		case errors.Is(err, zipx.ErrFormat):
-			return nil, ErrNotZip
-		case errors.Is(err, zipx.ErrTruncated):
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		return nil, fmt.Errorf("reading APK: %w", err)
+		return nil, err
 	}
 	if a.Zip64 {
 		return nil, errors.New("apk: ZIP64 APKs are not supported by Android")
