@@ -49,20 +49,14 @@ func run(ctx context.Context, in, out, keystore, alias string) error {
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", keystore, err)
 	}
-	// SignFile writes through a temporary file and only renames it into
-	// place once the APK is complete; the input is never modified.
+	// SignFile writes through a temporary file, verifies it with
+	// apk.Verify and only then renames it into place; the input is never
+	// modified.
 	res, err := apk.SignFile(ctx, in, out, id, apk.Options{})
 	if err != nil {
 		return err
 	}
-	v, err := apk.VerifyFile(ctx, out, apk.VerifyOptions{})
-	if err != nil {
-		return err
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
 	fmt.Printf("signed %s with %s (SHA-256 %s), schemes %s; verifies from API %d\n",
-		out, id.Certificate.Subject.CommonName, id.Fingerprint(), strings.Join(res.Schemes(), ", "), v.MinSDK)
+		out, id.Certificate.Subject.CommonName, id.Fingerprint(), strings.Join(res.Schemes(), ", "), res.MinSDKVersion)
 	return nil
 }

@@ -87,9 +87,14 @@ type Options struct {
 	// Rand is the randomness for ECDSA signatures; nil means crypto/rand.
 	// RSA signatures are deterministic.
 	Rand io.Reader
-	// Check, when not nil, is called by [SignFile] on the complete output
-	// before it is renamed into place; an error abandons the output.
+	// Check is called by [SignFile] on the complete output before it is
+	// renamed into place; an error abandons the output. Nil means
+	// [Verify] with the signing's minimum SDK version, which must find
+	// the output verified.
 	Check func(ctx context.Context, r io.ReaderAt, size int64) error
+	// SkipVerify makes [SignFile] publish its output without checking it
+	// first. [Sign] never checks.
+	SkipVerify bool
 	// Log receives debug messages; nil discards them.
 	Log *slog.Logger
 }
@@ -134,8 +139,8 @@ func (r *Result) Schemes() []string {
 }
 
 // SignFile signs the APK at in and writes the result to out (and with v4
-// to out+".idsig"). The output appears only when complete and, if
-// opts.Check is set, checked; the input is never modified.
+// to out+".idsig"). The output appears only when complete and checked
+// (opts.Check, by default [Verify]); the input is never modified.
 func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Options) (*Result, error) {
 	f, err := os.Open(in)
 	if err != nil {
@@ -170,8 +175,18 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 	// little left to sync.
 	synced := make(chan error, 1)
 	go func() { synced <- o.File.Sync() }()
-	if opts.Check != nil {
-		if err := opts.Check(ctx, o.File, res.Size); err != nil {
+	check := opts.Check
+	if check == nil {
+		check = func(ctx context.Context, r io.ReaderAt, size int64) error {
+			v, err := Verify(ctx, r, size, VerifyOptions{MinSDK: opts.MinSDKVersion, Log: opts.Log})
+			if err != nil {
+				return err
+			}
+			return v.Err()
+		}
+	}
+	if !opts.SkipVerify {
+		if err := check(ctx, o.File, res.Size); err != nil {
 			<-synced
 			return nil, fmt.Errorf("checking the signed APK: %w", err)
 		}

@@ -313,3 +313,32 @@ func assertNoOutput(t testing.TB, dir string, keep ...string) {
 		t.Errorf("folder holds %v, want %v", names, keep)
 	}
 }
+
+// SignFile verifies its output with Verify unless told otherwise.
+func TestSignFileVerifiesByDefault(t *testing.T) {
+	id := testIdentities()["rsa2048"]
+	dir := t.TempDir()
+	inPath := filepath.Join(dir, "in.apk")
+	if err := os.WriteFile(inPath, signingtest.APK(signingtest.APKOptions{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outPath := filepath.Join(dir, "out.apk")
+	if _, err := apk.SignFile(context.Background(), inPath, outPath, id, apk.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := apk.VerifyFile(context.Background(), outPath, apk.VerifyOptions{})
+	if err != nil || v.Err() != nil {
+		t.Fatalf("verify: %v, %v", err, v.Err())
+	}
+	// SkipVerify publishes without calling the check.
+	skipped := filepath.Join(dir, "skipped.apk")
+	_, err = apk.SignFile(context.Background(), inPath, skipped, id, apk.Options{SkipVerify: true, Check: func(context.Context, io.ReaderAt, int64) error {
+		return errors.New("check called despite SkipVerify")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(skipped); err != nil {
+		t.Fatal(err)
+	}
+}
