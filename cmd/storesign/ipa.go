@@ -43,12 +43,16 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	entsFile := fs.String("entitlements", "", "entitlements plist for the app, instead of those derived from its profile")
 	dropWatch := fs.Bool("drop-watch", false, "remove the Watch app")
 	dropPlugins := fs.Bool("drop-plugins", false, "remove the app extensions (PlugIns/, Extensions/)")
+	level := fs.Int("compression-level", ipa.DefaultCompressionLevel, "deflate `level` (1-9) of the rewritten entries: signed binaries, plists, profiles; higher is smaller and slower")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("ipa resign: unexpected argument %q (use --in and --out)", fs.Arg(0))
+	}
+	if *level < 1 || *level > 9 {
+		return usagef("ipa resign: --compression-level is 1 (fastest) to 9 (smallest), not %d", *level)
 	}
 	switch {
 	case *in == "" || *out == "":
@@ -69,13 +73,14 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := ipa.Options{
-		Identity:      id,
-		BundleID:      *bundleID,
-		ShortVersion:  *shortVersion,
-		BundleVersion: *bundleVersion,
-		DisplayName:   *displayName,
-		DropWatch:     *dropWatch,
-		DropPlugins:   *dropPlugins,
+		Identity:         id,
+		BundleID:         *bundleID,
+		ShortVersion:     *shortVersion,
+		BundleVersion:    *bundleVersion,
+		DisplayName:      *displayName,
+		DropWatch:        *dropWatch,
+		DropPlugins:      *dropPlugins,
+		CompressionLevel: *level,
 	}
 	for _, p := range profiles {
 		prof, err := provision.ReadFile(p)
