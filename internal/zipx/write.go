@@ -14,13 +14,18 @@ import (
 // {0xd935, size, uint16 align, zero padding}, as apksig does. An align
 // of 1 or less returns extra unchanged.
 func AlignExtra(extra []byte, extraStart int64, align int) []byte {
+	return alignExtra(extra, extraStart, align, binary.LittleEndian)
+}
+
+// alignExtra is AlignExtra reading the old fields' IDs and sizes in the
+// given byte order.
+func alignExtra(extra []byte, extraStart int64, align int, order binary.ByteOrder) []byte {
 	if align <= 1 {
 		return extra
 	}
-	le := binary.LittleEndian
 	out := make([]byte, 0, len(extra)+6+align)
 	for len(extra) >= 4 {
-		id, sz := le.Uint16(extra), int(le.Uint16(extra[2:]))
+		id, sz := order.Uint16(extra), int(order.Uint16(extra[2:]))
 		if sz > len(extra)-4 {
 			break
 		}
@@ -52,22 +57,7 @@ func appendAlignment(out []byte, extraStart int64, align int) []byte {
 // alignment field as such. Fields it does walk past are copied as they
 // are. Byte-identical output with apksigner 35 needs this variant.
 func AlignExtraLikeApksigner35(extra []byte, extraStart int64, align int) []byte {
-	if align <= 1 {
-		return extra
-	}
-	be := binary.BigEndian
-	out := make([]byte, 0, len(extra)+6+align)
-	for len(extra) >= 4 {
-		id, sz := be.Uint16(extra), int(be.Uint16(extra[2:]))
-		if sz > len(extra)-4 {
-			break
-		}
-		if !((id == 0 && sz == 0) || id == AlignmentExtraID) {
-			out = append(out, extra[:4+sz]...)
-		}
-		extra = extra[4+sz:]
-	}
-	return appendAlignment(out, extraStart, align)
+	return alignExtra(extra, extraStart, align, binary.BigEndian)
 }
 
 // AlignmentOf returns the alignment an entry's local extra field asks
