@@ -92,7 +92,7 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	if *entsFile != "" {
 		b, err := os.ReadFile(*entsFile)
 		if err != nil {
-			return fmt.Errorf("--entitlements: %w", err)
+			return fmt.Errorf("%s: %w: check --entitlements", *entsFile, pathErr(err))
 		}
 		opts.Entitlements = b
 	}
@@ -103,7 +103,7 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	if *chainFile != "" {
 		b, err := os.ReadFile(*chainFile)
 		if err != nil {
-			return fmt.Errorf("--chain: %w", pathErr(err))
+			return fmt.Errorf("%s: %w: check --chain", *chainFile, pathErr(err))
 		}
 		if extra, err = signing.ParseCertificates(b); err != nil {
 			return fmt.Errorf("--chain %s: %w", *chainFile, err)
@@ -162,7 +162,7 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile string) (*signing.Identity,
 	if p12 != "" {
 		data, err := os.ReadFile(p12)
 		if err != nil {
-			return nil, fmt.Errorf("--p12: %w", pathErr(err))
+			return nil, fmt.Errorf("%s: %w: check --p12", p12, pathErr(err))
 		}
 		pw, err := signing.ReadPassword(p12Pass)
 		if err != nil {
@@ -179,11 +179,11 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile string) (*signing.Identity,
 	}
 	key, err := os.ReadFile(keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("--key: %w", pathErr(err))
+		return nil, fmt.Errorf("%s: %w: check --key", keyFile, pathErr(err))
 	}
 	cert, err := os.ReadFile(certFile)
 	if err != nil {
-		return nil, fmt.Errorf("--cert: %w", pathErr(err))
+		return nil, fmt.Errorf("%s: %w: check --cert", certFile, pathErr(err))
 	}
 	id, err := signing.LoadKeyAndCertificate(key, cert)
 	if err != nil {
@@ -208,7 +208,7 @@ func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 	if *root != "" {
 		b, err := os.ReadFile(*root)
 		if err != nil {
-			return fmt.Errorf("--root: %w", pathErr(err))
+			return fmt.Errorf("%s: %w: check --root", *root, pathErr(err))
 		}
 		certs, err := signing.ParseCertificates(b)
 		if err != nil {
