@@ -3,11 +3,9 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"crypto/elliptic"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,7 +13,6 @@ import (
 
 	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/internal/zipx"
-	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
@@ -25,11 +22,7 @@ import (
 //	apk-gen OUT [MINSDK [ABI...]]             an unsigned, unaligned APK
 //	apk-nomanifest OUT                        a zip without AndroidManifest.xml
 //	apk-dup OUT                               an APK with two entries of one name
-//	apk-cut IN OUT                            the first half of IN
 //	apk-hole IN OUT                           IN with 4 KiB cut from its middle
-//	apk-keystore JKS|PKCS12 OUT ALIAS STOREPW [KEYPW] [ec]
-//	apk-keycert KEY CERT [ec|mismatch]        PKCS#8 key and PEM certificate
-//	apk-notemp DIR                            fails if DIR holds temp files
 //	apk-aligned APK                           checks 4-byte and 16 KiB .so alignment
 //	apk-oracle TOOL APK [ARGS...]             TOOL verify --verbose ARGS APK must pass
 //	                                          (passes when TOOL is not installed)
@@ -56,61 +49,11 @@ func androidScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, ar
 		"apk-dup": func(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), apkScriptZip(ts, "AndroidManifest.xml", "classes.dex", "classes.dex"), 0o644))
 		},
-		"apk-cut": func(ts *testscript.TestScript, neg bool, args []string) {
-			b, err := os.ReadFile(ts.MkAbs(args[0]))
-			ts.Check(err)
-			ts.Check(os.WriteFile(ts.MkAbs(args[1]), b[:len(b)/2], 0o644))
-		},
 		"apk-hole": func(ts *testscript.TestScript, neg bool, args []string) {
 			b, err := os.ReadFile(ts.MkAbs(args[0]))
 			ts.Check(err)
 			mid := len(b) / 2
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), append(b[:mid:mid], b[mid+4096:]...), 0o644))
-		},
-		"apk-keystore": func(ts *testscript.TestScript, neg bool, args []string) {
-			if len(args) < 4 {
-				ts.Fatalf("usage: apk-keystore JKS|PKCS12 OUT ALIAS STOREPW [KEYPW] [ec]")
-			}
-			keyPass := args[3]
-			if len(args) > 4 && args[4] != "ec" {
-				keyPass = args[4]
-			}
-			id := apkScriptIdentity(args[len(args)-1] == "ec")
-			var data []byte
-			switch args[0] {
-			case "JKS":
-				data = signingtest.JKS(id, args[2], args[3], keyPass)
-			case "PKCS12":
-				data = signingtest.PKCS12(id, args[3])
-			default:
-				ts.Fatalf("apk-keystore: unknown type %s", args[0])
-			}
-			ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o600))
-		},
-		"apk-keycert": func(ts *testscript.TestScript, neg bool, args []string) {
-			if len(args) < 2 {
-				ts.Fatalf("usage: apk-keycert KEY CERT [ec|mismatch]")
-			}
-			mode := ""
-			if len(args) > 2 {
-				mode = args[2]
-			}
-			id := apkScriptIdentity(mode == "ec")
-			certOf := id
-			if mode == "mismatch" {
-				certOf = apkScriptIdentity(true)
-			}
-			ts.Check(os.WriteFile(ts.MkAbs(args[0]), signingtest.KeyPKCS8(id), 0o600))
-			ts.Check(os.WriteFile(ts.MkAbs(args[1]), signingtest.CertPEM(certOf.Certificate), 0o644))
-		},
-		"apk-notemp": func(ts *testscript.TestScript, neg bool, args []string) {
-			ents, err := os.ReadDir(ts.MkAbs(args[0]))
-			ts.Check(err)
-			for _, e := range ents {
-				if !e.IsDir() && strings.HasSuffix(e.Name(), ".tmp") {
-					ts.Fatalf("temp file left behind: %s", filepath.Join(args[0], e.Name()))
-				}
-			}
 		},
 		"apk-aligned": func(ts *testscript.TestScript, neg bool, args []string) {
 			b, err := os.ReadFile(ts.MkAbs(args[0]))
@@ -175,11 +118,4 @@ func apkScriptZip(ts *testscript.TestScript, names ...string) []byte {
 	}
 	ts.Check(zw.Close())
 	return buf.Bytes()
-}
-
-func apkScriptIdentity(ec bool) *signing.Identity {
-	if ec {
-		return signingtest.SelfSigned("storesign script apk ec", signingtest.ECKey("storesign script apk ec", elliptic.P256()))
-	}
-	return signingtest.SelfSigned("storesign script apk", nil)
 }
