@@ -449,15 +449,9 @@ func (h *call) updateMeta(id string) {
 	}
 	s := h.s
 	s.mu.Lock()
-	e, err := s.lookupLocked(h.req, id)
-	if err != nil {
+	e, ok := h.writableLocked(id)
+	if !ok {
 		s.mu.Unlock()
-		notFound(h.w, id)
-		return
-	}
-	if e.readOnly {
-		s.mu.Unlock()
-		apiError(h.w, 403, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
 		return
 	}
 	if m.Name != nil {
@@ -475,15 +469,9 @@ func (h *call) updateMeta(id string) {
 func (h *call) delete(id string) {
 	s := h.s
 	s.mu.Lock()
-	e, err := s.lookupLocked(h.req, id)
-	if err != nil {
+	e, ok := h.writableLocked(id)
+	if !ok {
 		s.mu.Unlock()
-		notFound(h.w, id)
-		return
-	}
-	if e.readOnly {
-		s.mu.Unlock()
-		apiError(h.w, 403, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
 		return
 	}
 	delete(s.files, id)
@@ -492,6 +480,22 @@ func (h *call) delete(id string) {
 	}
 	s.mu.Unlock()
 	h.w.WriteHeader(204)
+}
+
+// writableLocked returns the entry id names if the caller may change it;
+// otherwise it writes the 404 or 403 reply and returns ok=false. s.mu is
+// held.
+func (h *call) writableLocked(id string) (e *entry, ok bool) {
+	e, err := h.s.lookupLocked(h.req, id)
+	if err != nil {
+		notFound(h.w, id)
+		return nil, false
+	}
+	if e.readOnly {
+		apiError(h.w, 403, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
+		return nil, false
+	}
+	return e, true
 }
 
 // session is an open resumable upload.
