@@ -193,14 +193,7 @@ func TestSignV4MatchesApksigner(t *testing.T) {
 	tool := testenv.Tool(t, "apksigner35")
 	id := testIdentities()["rsa2048"]
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "v4.pk8")
-	certPath := filepath.Join(dir, "v4.x509.pem")
-	if err := os.WriteFile(keyPath, signingtest.KeyPKCS8(id), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certPath, signingtest.CertPEM(id.Certificate), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	keyPath, certPath := writeKeyCert(t, dir, "v4", id)
 	type v4case struct {
 		name     string
 		in       []byte

@@ -168,14 +168,7 @@ func TestSignSyntheticMatchesApksigner(t *testing.T) {
 	tool := testenv.Tool(t, "apksigner35")
 	id := testIdentities()["rsa2048"]
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "upload.pk8")
-	certPath := filepath.Join(dir, "upload.x509.pem")
-	if err := os.WriteFile(keyPath, signingtest.KeyPKCS8(id), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certPath, signingtest.CertPEM(id.Certificate), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	keyPath, certPath := writeKeyCert(t, dir, "upload", id)
 	type synth struct {
 		minSDK, libAlign int
 		in               []byte
@@ -341,4 +334,19 @@ func TestSignFileVerifiesByDefault(t *testing.T) {
 	if _, err := os.Stat(skipped); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeKeyCert writes id as NAME.pk8 and NAME.x509.pem in dir, the files
+// apksigner's --key and --cert take, and returns their paths.
+func writeKeyCert(t testing.TB, dir, name string, id *signing.Identity) (keyPath, certPath string) {
+	t.Helper()
+	keyPath = filepath.Join(dir, name+".pk8")
+	certPath = filepath.Join(dir, name+".x509.pem")
+	if err := os.WriteFile(keyPath, signingtest.KeyPKCS8(id), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, signingtest.CertPEM(id.Certificate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keyPath, certPath
 }
