@@ -18,7 +18,7 @@ import (
 
 	"google.golang.org/api/googleapi"
 
-	"github.com/storesign/storesign/drive/internal/fanout"
+	"github.com/storesign/storesign/internal/fanout"
 	"github.com/storesign/storesign/internal/atomicfile"
 )
 

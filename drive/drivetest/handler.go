@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/storesign/storesign/drive/internal/fanout"
+	"github.com/storesign/storesign/internal/fanout"
 )
 
 // recorder wraps a ResponseWriter to log the request and to cut the

@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/storesign/storesign/drive/internal/fanout"
+	"github.com/storesign/storesign/internal/fanout"
 )
 
 // MIME types with a meaning to Drive.
