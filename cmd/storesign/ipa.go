@@ -43,7 +43,7 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	entsFile := fs.String("entitlements", "", "entitlements plist for the app, instead of those derived from its profile")
 	dropWatch := fs.Bool("drop-watch", false, "remove the Watch app")
 	dropPlugins := fs.Bool("drop-plugins", false, "remove the app extensions (PlugIns/, Extensions/)")
-	level := fs.Int("compression-level", ipa.DefaultCompressionLevel, "deflate `level` (1-9) of the rewritten entries: signed binaries, plists, profiles; higher is smaller and slower")
+	level := fs.Int("compression-level", ipa.DefaultCompressionLevel, "deflate `level` of the rewritten entries (signed binaries, plists, profiles): 0 stores them, fastest, as zsign does; 1 (fast) to 9 (smallest)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,8 +51,8 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("ipa resign: unexpected argument %q (use --in and --out)", fs.Arg(0))
 	}
-	if *level < 1 || *level > 9 {
-		return usagef("ipa resign: --compression-level is 1 (fastest) to 9 (smallest), not %d", *level)
+	if *level < 0 || *level > 9 {
+		return usagef("ipa resign: --compression-level is 0 (store, fastest) to 9 (smallest), not %d", *level)
 	}
 	switch {
 	case *in == "" || *out == "":

@@ -75,25 +75,38 @@
 // CodeResources and Mach-O files are rewritten. Files are hashed for
 // CodeResources in parallel on every core while the output is written in
 // order; binaries are signed as they are inflated (each binary is read
-// once), and what is written is deflated in 1 MiB blocks on every core.
-// Memory stays bounded whatever the size of the archive; nothing is
-// written to disk.
+// once, inflated a few MiB ahead on a goroutine of its own). Memory stays
+// bounded whatever the size of the archive; nothing is written to disk.
+//
+// Inflating a binary is the one step no second core can share. The app's
+// executable, usually the largest file, must be signed last (its
+// CodeResources seals the nested code), so [ResignFile], which writes to
+// a file, puts it first in the archive and streams it into its place from
+// the start, beside the signing of everything else; only its signature
+// waits for the rest. This needs its size before its first byte, so it is
+// done when the binaries are stored (the default); the archive's bytes
+// are the same whatever the timing. [Resign], which writes a stream,
+// signs it last.
 //
 // # Compression
 //
-// Rewritten entries are deflated at level 1 ([DefaultCompressionLevel])
-// unless Options.CompressionLevel says otherwise. Signed binaries are most
-// of what an app's bytes are, so this level sets both the time Resign
-// takes and the size of the result. Measured on real arm64 and x86-64
-// code, level 6 deflates three to five times slower than level 1 and
-// makes binaries 9 to 11% smaller; level 9 gains nothing more. On the
-// 400 MB benchmark IPA (bench/ipa, whose synthetic code compresses
-// poorly), level 6 costs 60% more CPU for the whole re-signing and gives
-// a 3% larger output; filled with real code instead, 75% more CPU and
-// time for a 5% smaller IPA. The App Store recompresses what it delivers, so the
-// upload size is all that level 1 costs; pass 6 when that matters more
-// than time. Each 1 MiB block is compressed without the previous block's
-// dictionary, which costs well under 1%.
+// Signed binaries and the other rewritten entries are stored by default
+// (CompressionLevel 0, [DefaultCompressionLevel]), as zsign does: inside
+// deflate entries, as stored blocks, except the app's executable, a zip
+// stored entry whose sizes and CRC-32 are in its local header. Re-signing
+// then costs little more than reading the IPA once, and the check of the
+// output before the rename reads the binaries without inflating them. The
+// IPA grows by what its binaries gained from compression: on the 400 MiB
+// benchmark IPA (bench/ipa) 1.23 times the input's size; filled with real
+// code (the Go compiler's, which deflates 2.6:1), 1.89 times. The App
+// Store recompresses what it delivers, so only the upload is larger.
+//
+// CompressionLevel 1 to 9 deflates the rewritten entries instead, in 1 MiB
+// blocks on every core (each without the previous block's dictionary,
+// which costs well under 1%): with real code, level 1 gives an output
+// 1.07 times the input's size and takes about twice the time of storing;
+// level 6 makes binaries 9 to 11% smaller than level 1 and deflates three
+// to five times slower; level 9 gains nothing more.
 //
 // The formats are Apple's (codesign, Technical Note TN2206 and TN3125);
 // they were learned from zsign and rcodesign; the code is our own.

@@ -29,6 +29,11 @@ type entryReaderAt struct {
 	pos  int64
 	head []byte
 	data int64 // data offset for stored entries; -1 otherwise
+
+	// ahead, when not 0, makes each decompressor a readAhead of that
+	// many chunks from pool.
+	ahead int
+	pool  *sync.Pool
 }
 
 const headSize = 256 << 10
@@ -135,6 +140,9 @@ func (r *entryReaderAt) reopen() error {
 	rc, err := r.f.Open()
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", r.f.Name, err)
+	}
+	if r.ahead > 0 {
+		rc = newReadAhead(rc, r.ahead, r.pool)
 	}
 	r.rc, r.pos = rc, 0
 	return nil

@@ -41,10 +41,9 @@ var (
 	ErrInvalid = errors.New("ipa: the app's signature is invalid")
 )
 
-// DefaultCompressionLevel is the deflate level of rewritten entries when
-// Options.CompressionLevel is 0. See the package documentation for the
-// trade-off.
-const DefaultCompressionLevel = 1
+// DefaultCompressionLevel is the CompressionLevel of rewritten entries
+// by default: 0, stored. See the package documentation for the trade-off.
+const DefaultCompressionLevel = 0
 
 // Options tune [Resign]. Identity and Profiles are required; every other
 // zero value leaves the app as it is.
@@ -73,10 +72,11 @@ type Options struct {
 	// DropWatch removes the Watch app; DropPlugins removes the app's
 	// extensions (PlugIns/ and Extensions/).
 	DropWatch, DropPlugins bool
-	// CompressionLevel is the deflate level (1 to 9) of the entries Resign
-	// rewrites (signed binaries, Info.plists, profiles, CodeResources);
-	// 0 means [DefaultCompressionLevel]. Entries that do not change are
-	// copied as they were compressed.
+	// CompressionLevel is the deflate level of the entries Resign
+	// rewrites (signed binaries, Info.plists, profiles, CodeResources):
+	// 0, the default, stores them (fastest, as zsign does); 1 (fast) to 9
+	// (smallest) deflates them. Entries that do not change are copied as
+	// they were compressed.
 	CompressionLevel int
 	// AllowExpiredUnsafe signs even with an expired certificate or
 	// profile. The result will not install; for tests and forensics only.
@@ -88,6 +88,8 @@ type Options struct {
 
 	// sign replaces macho.Sign (tests).
 	sign signFunc
+	// laneMin, when not 0, replaces laneMinSize (tests).
+	laneMin uint64
 }
 
 type signFunc func(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts macho.SignOptions) (*macho.SignResult, error)
@@ -160,15 +162,16 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 		return nil, err
 	}
 	defer dst.Abort()
-	r, err := resignStream(ctx, src, fi.Size(), dst, opts)
+	r, err := resignStream(ctx, src, fi.Size(), dst, dst.File, opts)
 	if err != nil {
 		return nil, err
 	}
 	rep := r.rep
-	size, err := dst.Seek(0, io.SeekCurrent)
+	st, err := dst.Stat()
 	if err != nil {
 		return nil, err
 	}
+	size := st.Size()
 	// Every signature, every rewritten file and every seal is checked
 	// anew; entries copied raw are trusted to hold what the hash pass read
 	// when their CRC-32 and sizes are unchanged.

@@ -310,7 +310,7 @@ func TestResignFileCheck(t *testing.T) {
 	f := newFixture(t)
 	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20})
 	var buf bytes.Buffer
-	r, err := resignStream(context.Background(), bytes.NewReader(in), int64(len(in)), &buf, f.opts())
+	r, err := resignStream(context.Background(), bytes.NewReader(in), int64(len(in)), &buf, nil, f.opts())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,18 @@ type resigner struct {
 	deflater     *parallelDeflater
 	indexes      map[string]blockIndex
 	pendingIndex []pendingIndex
+
+	// chunks pools the buffers of the binaries' readAheads.
+	chunks sync.Pool
+	// at, when not nil, is the output file, written from offset 0: the
+	// app's executable then gets a lane of its own (see mainLane).
+	at   io.WriterAt
+	lane *mainLane
 }
+
+// signAhead is how many 1 MiB chunks of a binary are inflated ahead of
+// its signing.
+const signAhead = 4
 
 type pendingIndex struct {
 	name string
@@ -95,15 +106,18 @@ type writtenFile struct {
 // Resign re-signs the IPA read from src (size bytes) and writes the result
 // to dst. See the package documentation for what changes.
 func Resign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*Report, error) {
-	r, err := resignStream(ctx, src, size, dst, opts)
+	r, err := resignStream(ctx, src, size, dst, nil, opts)
 	if err != nil {
 		return nil, err
 	}
 	return r.rep, nil
 }
 
-func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*resigner, error) {
-	r := &resigner{opts: opts, log: opts.Log, sign: opts.sign, plans: map[*bundle]*signPlan{}, seals: map[string]nestedSeal{}}
+// resignStream writes to dst, or, when at is not nil, to at from offset
+// 0, which lets the app's executable be written beside the rest (see
+// mainLane).
+func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, at io.WriterAt, opts Options) (*resigner, error) {
+	r := &resigner{opts: opts, log: opts.Log, sign: opts.sign, plans: map[*bundle]*signPlan{}, seals: map[string]nestedSeal{}, at: at}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,7 +132,7 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 		return nil, err
 	}
 	if l := opts.CompressionLevel; l < 0 || l > flate.BestCompression {
-		return nil, fmt.Errorf("ipa: compression level %d: want 1 to 9, or 0 for the default", l)
+		return nil, fmt.Errorf("ipa: compression level %d: want 0 (store) to 9", l)
 	}
 	a, err := scan(src, size)
 	if err != nil {
@@ -500,19 +514,39 @@ func (r *resigner) write(ctx context.Context, dst io.Writer) error {
 }
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
+	lctx, stop := context.WithCancel(ctx)
+	lane := r.startMain(lctx)
+	defer func() {
+		stop()
+		lane.wait()
+	}()
+	var lw *laneWriter
+	if lane != nil {
+		lw = &laneWriter{at: r.at}
+		dst = lw
+	}
 	// archive/zip buffers 4 KiB, a system call each when dst is a file.
 	bw := bufio.NewWriterSize(dst, 1<<20)
 	zw := zip.NewWriter(bw)
 	pool := &deflatePools{}
 	level := r.opts.CompressionLevel
-	if level == 0 {
-		level = DefaultCompressionLevel
-	}
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
 		r.deflater = newParallelDeflater(w, level, pool)
 		return r.deflater, nil
 	})
 	r.zw = zw
+	r.lane = lane
+	if lane != nil {
+		flush := func() error {
+			if err := zw.Flush(); err != nil {
+				return err
+			}
+			return bw.Flush()
+		}
+		if err := lane.place(lctx, zw, flush, lw); err != nil {
+			return err
+		}
+	}
 	app := r.a.app
 	firstApp := len(r.a.entries)
 	for _, e := range r.a.entries {
@@ -672,13 +706,19 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 	if err := r.writeNew(b.path("_CodeSignature/CodeResources"), r.a.byName[b.path("_CodeSignature/CodeResources")], cr); err != nil {
 		return err
 	}
-	res2, err := r.signBinary(ctx, b.exeEntry, macho.SignOptions{
-		Identifier:     p.newID,
-		Entitlements:   p.ents,
-		InfoPlist:      p.info,
-		CodeResources:  cr,
-		MainExecutable: b.kind != kindFramework,
-	})
+	var res2 *signed
+	var err error
+	if r.lane != nil && b.exeEntry == r.lane.e {
+		res2, err = r.lane.finish(ctx, cr, r.at)
+	} else {
+		res2, err = r.signBinary(ctx, b.exeEntry, macho.SignOptions{
+			Identifier:     p.newID,
+			Entitlements:   p.ents,
+			InfoPlist:      p.info,
+			CodeResources:  cr,
+			MainExecutable: b.kind != kindFramework,
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -757,6 +797,9 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		return nil, err
 	}
 	defer done()
+	if er, ok := ra.(*entryReaderAt); ok {
+		er.ahead, er.pool = signAhead, &r.chunks
+	}
 	if so.Identifier == "" {
 		// A loose dylib keeps the identifier it was signed with, as Xcode
 		// does when it re-signs (--preserve-metadata=identifier); else it

@@ -62,6 +62,14 @@ type SignOptions struct {
 	// CodeResources is the raw _CodeSignature/CodeResources (special slot
 	// 3); nil: none.
 	CodeResources []byte
+	// CodeResourcesLater, when CodeResources is nil, supplies it once
+	// every page has been written: an app's executable can then be
+	// streamed while the files its CodeResources seals are still being
+	// signed. An error from it stops Sign.
+	CodeResourcesLater func(ctx context.Context) ([]byte, error)
+	// Layout, when not nil, is called with the size of the signed binary
+	// before the first byte is written.
+	Layout func(size int64)
 	// Requirements is a compiled requirement set blob (magic 0xfade0c01)
 	// used as is; nil builds the default designated requirement
 	// (see [DesignatedRequirement]).

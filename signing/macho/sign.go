@@ -27,6 +27,10 @@ type signParams struct {
 	allowUnsign  bool
 	now          time.Time
 	log          *slog.Logger
+	// codeResources is special slot 3; pending while it is to come from
+	// opts.CodeResourcesLater (it is then an empty placeholder).
+	codeResources []byte
+	pending       bool
 }
 
 // slicePlan is how one slice is rewritten.
@@ -66,9 +70,16 @@ func sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 		plans = append(plans, p)
 	}
 
+	var hdr []byte
+	if f.fat {
+		hdr = fatHeader(plans) // sets each plan's outOffset
+	}
+	if opts.Layout != nil {
+		last := plans[len(plans)-1]
+		opts.Layout(last.outOffset + last.outSize())
+	}
 	cw := &countWriter{w: dst}
 	if f.fat {
-		hdr := fatHeader(plans)
 		if last := plans[len(plans)-1]; last.outOffset+last.outSize() > 0xffffffff {
 			return nil, fmt.Errorf("%w: a fat binary over 4 GiB is not supported", ErrTruncated)
 		}
@@ -111,7 +122,10 @@ func newSignParams(opts SignOptions) (*signParams, error) {
 	if strings.IndexByte(opts.Identifier, 0) >= 0 || strings.IndexByte(opts.TeamID, 0) >= 0 {
 		return nil, errors.New("macho: identifier or team ID contains a NUL byte")
 	}
-	p := &signParams{opts: opts, log: opts.Log}
+	p := &signParams{opts: opts, log: opts.Log, codeResources: opts.CodeResources}
+	if p.codeResources == nil && opts.CodeResourcesLater != nil {
+		p.codeResources, p.pending = []byte{}, true
+	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -206,7 +220,7 @@ func alignUp(v, a int64) int64 { return (v + a - 1) &^ (a - 1) }
 
 // specialSlots returns the special slot contents to hash, slot 1 first.
 func (p *signParams) specialSlots() [][]byte {
-	slots := [][]byte{p.opts.InfoPlist, p.requirements, p.opts.CodeResources, nil, p.entBlob, nil, p.entDERBlob}
+	slots := [][]byte{p.opts.InfoPlist, p.requirements, p.codeResources, nil, p.entBlob, nil, p.entDERBlob}
 	n := len(slots)
 	for n > 0 && slots[n-1] == nil {
 		n--
@@ -333,6 +347,16 @@ func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer
 	pages, err := streamPages(ctx, src, w, pl)
 	if err != nil {
 		return CDHash{}, err
+	}
+	if p.pending {
+		cr, err := p.opts.CodeResourcesLater(ctx)
+		if err != nil {
+			return CDHash{}, err
+		}
+		if cr == nil {
+			return CDHash{}, errors.New("macho: CodeResourcesLater returned nothing")
+		}
+		p.codeResources, p.pending = cr, false
 	}
 	special := p.specialSlots()
 	var cds [][]byte

@@ -1,0 +1,293 @@
+package ipa
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"time"
+
+	"github.com/storesign/storesign/signing/macho"
+)
+
+// A mainLane signs the app's main executable beside everything else.
+//
+// Inflating a binary is the one step of re-signing that a second core
+// cannot share, and the app's executable, usually the largest file, is
+// signed last, since its CodeResources seals the nested code. Written in
+// that order, the re-signing takes the time of inflating every binary one
+// after the other. When the output is a file and the signed binaries are
+// stored, the executable's size is known before its first byte (see
+// macho.SignOptions.Layout), so ResignFile places it first in the archive
+// and streams it into its place from the start, on a goroutine of its
+// own, while the rest is written after it; only its signature, at its
+// end, waits for the CodeResources that the rest of the writing produces
+// (macho.SignOptions.CodeResourcesLater). The archive's bytes do not
+// depend on the timing: the layout is fixed before anything is written.
+//
+// The entry is stored, with its CRC-32 and sizes in its local header (no
+// data descriptor), and the zip writer that writes the rest records it in
+// the central directory as if it had written it.
+type mainLane struct {
+	e *entry
+
+	size  chan int64  // the signed size, from Layout
+	start chan int64  // where in the file its data goes, from the writer
+	cr    chan []byte // its CodeResources, from the writer
+	done  chan struct{}
+
+	announced int64 // set by Layout, before size is sent
+
+	// Set before done is closed.
+	res *signed
+	crc uint32
+	err error
+
+	// Set by place, for finish.
+	fh    *zip.FileHeader
+	hdrAt int64
+}
+
+// laneMinSize is the size from which the app's executable gets a lane of
+// its own.
+const laneMinSize = smallEntry
+
+// startMain starts signing the app's executable on its own goroutine when
+// that is possible (see mainLane), or returns nil. ctx must be cancelled
+// when the writing stops, and the lane waited for (lane.wait).
+func (r *resigner) startMain(ctx context.Context) *mainLane {
+	b := r.a.app
+	e := b.exeEntry
+	min := uint64(laneMinSize)
+	if r.opts.laneMin != 0 {
+		min = r.opts.laneMin
+	}
+	if r.at == nil || r.opts.CompressionLevel != 0 || e == nil || e.dropped || e.f.UncompressedSize64 < min {
+		return nil
+	}
+	p := r.plans[b]
+	l := &mainLane{
+		e:     e,
+		size:  make(chan int64, 1),
+		start: make(chan int64, 1),
+		cr:    make(chan []byte, 1),
+		done:  make(chan struct{}),
+	}
+	so := macho.SignOptions{
+		Identifier:     p.newID,
+		Entitlements:   p.ents,
+		InfoPlist:      p.info,
+		MainExecutable: true,
+		Layout: func(n int64) {
+			l.announced = n
+			l.size <- n
+		},
+		CodeResourcesLater: func(ctx context.Context) ([]byte, error) {
+			select {
+			case cr := <-l.cr:
+				return cr, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+	}
+	go func() {
+		defer close(l.done)
+		l.err = r.signMain(ctx, l, so)
+	}()
+	return l
+}
+
+// signMain is the lane's goroutine.
+func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptions) error {
+	e := l.e
+	ra, size, done, err := openEntry(r.a.src, e.f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if er, ok := ra.(*entryReaderAt); ok {
+		er.ahead, er.pool = signAhead, &r.chunks
+	}
+	so.Identity = r.opts.Identity
+	so.Chain = r.opts.Chain
+	so.TeamID = r.team
+	so.Log = r.log
+	now := r.now
+	so.Now = func() time.Time { return now }
+	w := &laneData{ctx: ctx, l: l, at: r.at}
+	res, err := r.sign(ctx, ra, size, w, so)
+	if err == nil {
+		err = w.flush()
+	}
+	if err != nil {
+		return fmt.Errorf("signing %s: %w", e.name, err)
+	}
+	if w.n != l.announced {
+		return fmt.Errorf("signing %s: %d bytes written, %d announced", e.name, w.n, l.announced)
+	}
+	l.res, l.crc = &signed{res, so.Identifier}, w.crc
+	return nil
+}
+
+// laneData writes the lane's binary into its place in the file, once the
+// writer of the rest has said where that is.
+type laneData struct {
+	ctx context.Context
+	l   *mainLane
+	at  io.WriterAt
+	bw  *bufio.Writer
+	crc uint32
+	n   int64
+}
+
+func (w *laneData) Write(p []byte) (int, error) {
+	if w.bw == nil {
+		select {
+		case off := <-w.l.start:
+			w.bw = bufio.NewWriterSize(io.NewOffsetWriter(w.at, off), 1<<20)
+		case <-w.ctx.Done():
+			return 0, w.ctx.Err()
+		}
+	}
+	w.crc = crc32.Update(w.crc, crc32.IEEETable, p)
+	w.n += int64(len(p))
+	return w.bw.Write(p)
+}
+
+func (w *laneData) flush() error {
+	if w.bw == nil {
+		return nil
+	}
+	return w.bw.Flush()
+}
+
+// place writes the lane's local header as the archive's first entry and
+// makes the zip writer skip over the data, which the lane writes itself.
+// finish fills in the CRC-32.
+func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error, lw *laneWriter) error {
+	var size int64
+	select {
+	case size = <-l.size:
+	case <-l.done:
+		return l.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	fh := l.e.f.FileHeader
+	fh.Method = zip.Store
+	fh.Flags &^= 0x8 // sizes and CRC-32 in the local header
+	fh.CRC32 = 0     // set by finish
+	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
+	fh.Extra = withoutZip64(fh.Extra)
+	if err := flush(); err != nil {
+		return err
+	}
+	hdrAt := lw.pos
+	w, err := zw.CreateRaw(&fh)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", l.e.name, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	start := lw.pos
+	lw.skipFrom, lw.skipTo = start, start+size
+	// The zip writer counts the data as written; the lane writes it.
+	zeros := make([]byte, 1<<20)
+	for left := size; left > 0; {
+		n := min(left, int64(len(zeros)))
+		if _, err := w.Write(zeros[:n]); err != nil {
+			return err
+		}
+		left -= n
+	}
+	l.fh, l.hdrAt = &fh, hdrAt
+	l.start <- start
+	return nil
+}
+
+// finish hands the lane its CodeResources, waits for it and completes
+// the entry's headers.
+func (l *mainLane) finish(ctx context.Context, cr []byte, at io.WriterAt) (*signed, error) {
+	l.cr <- cr
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	l.fh.CRC32 = l.crc // for the central directory, written by zw.Close
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], l.crc)
+	if _, err := at.WriteAt(b[:], l.hdrAt+14); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", l.e.name, err)
+	}
+	return l.res, nil
+}
+
+// wait waits for the lane's goroutine to end (after ctx is cancelled,
+// when the writing failed).
+func (l *mainLane) wait() {
+	if l != nil {
+		<-l.done
+	}
+}
+
+// laneWriter writes the zip writer's stream into the output file from
+// offset 0, leaving out the bytes in [skipFrom, skipTo): the lane's data,
+// which the lane writes itself.
+type laneWriter struct {
+	at               io.WriterAt
+	pos              int64
+	skipFrom, skipTo int64
+}
+
+func (w *laneWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		end := w.pos + int64(len(p))
+		switch {
+		case w.pos >= w.skipFrom && w.pos < w.skipTo:
+			k := min(int64(len(p)), w.skipTo-w.pos)
+			w.pos += k
+			p = p[k:]
+		case w.pos < w.skipFrom && end > w.skipFrom:
+			k := w.skipFrom - w.pos
+			if _, err := w.at.WriteAt(p[:k], w.pos); err != nil {
+				return 0, err
+			}
+			w.pos += k
+			p = p[k:]
+		default:
+			if _, err := w.at.WriteAt(p, w.pos); err != nil {
+				return 0, err
+			}
+			w.pos = end
+			p = nil
+		}
+	}
+	return n, nil
+}
+
+// withoutZip64 returns extra without a zip64 field, whose sizes would be
+// the input's.
+func withoutZip64(extra []byte) []byte {
+	var out []byte
+	for len(extra) >= 4 {
+		id, n := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
+		if 4+n > len(extra) {
+			break
+		}
+		if id != 0x0001 {
+			out = append(out, extra[:4+n]...)
+		}
+		extra = extra[4+n:]
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package ipa
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+// TestResignFileLane re-signs the full test app through ResignFile with
+// the app's executable on a lane of its own (see mainLane): the archive
+// must hold, entry for entry, what the one-stream writer writes, with the
+// executable first, stored, its CRC-32 and sizes in its local header.
+func TestResignFileLane(t *testing.T) {
+	f := newFixture(t)
+	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20})
+	dir := t.TempDir()
+	inPath := filepath.Join(dir, "in.ipa")
+	if err := os.WriteFile(inPath, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := f.opts()
+	opts.laneMin = 1
+	outPath := filepath.Join(dir, "out.ipa")
+	rep, err := ResignFile(context.Background(), inPath, outPath, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(context.Background(), bytes.NewReader(got), int64(len(got)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+	want, wantRep := resign(t, in, f.opts())
+	if !slices.EqualFunc(rep.Bundles, wantRep.Bundles, func(a, b BundleReport) bool { return slices.Equal(a.CDHashes, b.CDHashes) && a.Path == b.Path }) {
+		t.Errorf("bundles differ:\n%+v\n%+v", rep.Bundles, wantRep.Bundles)
+	}
+
+	zr, err := zip.NewReader(bytes.NewReader(got), int64(len(got)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := zr.File[0]
+	if first.Name != "Payload/Example.app/Example" || first.Method != zip.Store || first.Flags&0x8 != 0 {
+		t.Errorf("first entry %s, method %d, flags %#x: want the stored executable without a data descriptor", first.Name, first.Method, first.Flags)
+	}
+	// The local header must agree with the central directory (readers
+	// that stream the archive see only the former).
+	lh := got[:30]
+	if crc := uint32(lh[14]) | uint32(lh[15])<<8 | uint32(lh[16])<<16 | uint32(lh[17])<<24; crc != first.CRC32 || first.CRC32 == 0 {
+		t.Errorf("local header CRC-32 %#x, central directory %#x", crc, first.CRC32)
+	}
+	wantFiles := zipFiles(t, want)
+	if len(zr.File) != len(wantFiles) {
+		t.Errorf("%d entries, want %d", len(zr.File), len(wantFiles))
+	}
+	for _, zf := range zr.File {
+		w, ok := wantFiles[zf.Name]
+		if !ok {
+			t.Errorf("%s: not written by the one-stream writer", zf.Name)
+			continue
+		}
+		if zf.Mode() != w.Mode() || !zf.Modified.Equal(w.Modified) {
+			t.Errorf("%s: mode %v %v, want %v %v", zf.Name, zf.Mode(), zf.Modified, w.Mode(), w.Modified)
+		}
+		if !bytes.Equal(readZip(t, zf), readZip(t, w)) {
+			t.Errorf("%s: content differs", zf.Name)
+		}
+	}
+}
+
+// TestResignFileLaneErrors fails the signing of the lane's executable,
+// and of a framework while the lane runs: the error comes back, no output
+// is left and no goroutine keeps running.
+func TestResignFileLaneErrors(t *testing.T) {
+	f := newFixture(t)
+	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20})
+	dir := t.TempDir()
+	inPath := filepath.Join(dir, "in.ipa")
+	if err := os.WriteFile(inPath, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := errors.New("broken signer")
+	before := runtime.NumGoroutine()
+	for _, id := range []string{"com.example.app", "com.example.Kit"} {
+		opts := f.opts()
+		opts.laneMin = 1
+		opts.sign = func(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, so macho.SignOptions) (*macho.SignResult, error) {
+			if so.Identifier == id {
+				return nil, broken
+			}
+			return macho.Sign(ctx, src, size, dst, so)
+		}
+		outPath := filepath.Join(dir, "out.ipa")
+		if _, err := ResignFile(context.Background(), inPath, outPath, opts); !errors.Is(err, broken) {
+			t.Errorf("%s fails: ResignFile = %v", id, err)
+		}
+		if _, err := os.Stat(outPath); err == nil {
+			t.Errorf("%s fails: output left behind", id)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 1 {
+			t.Errorf("%s fails: files left %v", id, left)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines before, %d after", before, n)
+	}
+}
