@@ -57,8 +57,9 @@ const laneMinSize = smallEntry
 
 // startMain starts signing the app's executable on its own goroutine when
 // that is possible (see mainLane), or returns nil. ctx must be cancelled
-// when the writing stops, and the lane waited for (lane.wait).
-func (r *resigner) startMain(ctx context.Context) *mainLane {
+// when the writing stops, and the lane waited for (lane.wait); the lane
+// calls fail when it fails.
+func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 	b := r.a.app
 	e := b.exeEntry
 	min := uint64(laneMinSize)
@@ -96,7 +97,9 @@ func (r *resigner) startMain(ctx context.Context) *mainLane {
 	}
 	go func() {
 		defer close(l.done)
-		l.err = r.signMain(ctx, l, so)
+		if l.err = r.signMain(ctx, l, so); l.err != nil {
+			fail()
+		}
 	}()
 	return l
 }

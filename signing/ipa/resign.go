@@ -513,12 +513,17 @@ func (r *resigner) write(ctx context.Context, dst io.Writer) error {
 	return err
 }
 
-func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
-	lctx, stop := context.WithCancel(ctx)
-	lane := r.startMain(lctx)
+func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) {
+	// A failing lane stops the rest of the writing; its error is the one
+	// reported.
+	ctx, stop := context.WithCancel(ctx)
+	lane := r.startMain(ctx, stop)
 	defer func() {
 		stop()
 		lane.wait()
+		if lane != nil && lane.err != nil && (err == nil || errors.Is(err, context.Canceled)) {
+			err = lane.err
+		}
 	}()
 	var lw *laneWriter
 	if lane != nil {
@@ -543,7 +548,7 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) error {
 			}
 			return bw.Flush()
 		}
-		if err := lane.place(lctx, zw, flush, lw); err != nil {
+		if err := lane.place(ctx, zw, flush, lw); err != nil {
 			return err
 		}
 	}
