@@ -18,8 +18,8 @@ import (
 
 	"google.golang.org/api/googleapi"
 
-	"github.com/storesign/storesign/internal/fanout"
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/fanout"
 )
 
 // Progress reports how far a transfer is.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -62,7 +63,10 @@ func sameFiles(t testing.TB, a, b string) bool {
 }
 
 // heapPeak samples the live heap until stop is called and returns its peak.
+// It starts with a collection, so that garbage left by earlier tests does
+// not count.
 func heapPeak() (stop func() uint64) {
+	runtime.GC()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	var peak uint64
 	done := make(chan struct{})

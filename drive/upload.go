@@ -341,7 +341,8 @@ func (c *Client) openSession(ctx context.Context, op string, size int64, folderI
 // putChunk sends bytes [off, off+n) of src, of size bytes in all, or,
 // with a nil src, asks for the session's status. The bytes are read from
 // src as they go out: no chunk is held in memory, and a retry reads them
-// again. It returns the finished file, or the offset the server wants
+// again. From a file, on Linux, they go out with sendfile(2) where the
+// connection allows it (plain HTTP; see fileChunk). It returns the finished file, or the offset the server wants
 // next.
 func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, off, n, size int64) (*File, int64, error) {
 	actx, wd := newWatchdog(ctx, c.retry.Stall)
@@ -349,9 +350,14 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 	var body io.Reader = http.NoBody
 	cr := fmt.Sprintf("bytes */%d", size)
 	if src != nil && n > 0 {
-		chunk := &chunkReader{r: io.NewSectionReader(src, off, n), left: n, wd: wd}
-		defer chunk.detach()
-		body = chunk
+		if fc := openFileChunk(src, off, n, wd); fc != nil {
+			defer fc.Close()
+			body = fc
+		} else {
+			chunk := &chunkReader{r: io.NewSectionReader(src, off, n), left: n, wd: wd}
+			defer chunk.detach()
+			body = chunk
+		}
 		cr = fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size)
 	} else {
 		n = 0
