@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,5 +48,39 @@ func TestCreateErrors(t *testing.T) {
 	}
 	if _, err := Create(filepath.Join(dir, "nope", "out.apk")); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing folder: %v", err)
+	}
+}
+
+// The writeback writers write what they are given where they are told;
+// the writeback they start is only advice.
+func TestWriteback(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "out")
+	f, err := Create(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Abort()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB: starts writeback
+	if _, err := f.Writeback().Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WritebackAt(int64(len(big))).Write([]byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WritebackAt(4).Write([]byte("HEAD")); err != nil {
+		t.Fatal(err)
+	}
+	f.StartWriteback(0, 1<<30)
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]byte(nil), big...), "tail"...)
+	copy(want[4:], "HEAD")
+	if !bytes.Equal(got, want) {
+		t.Fatal("the file does not hold what was written")
 	}
 }

@@ -167,7 +167,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		defer idsig.Abort()
 		opts.V4Signature = idsig
 	}
-	res, err := Sign(ctx, newWriteback(o, o.File), f, st.Size(), id, opts)
+	res, err := Sign(ctx, o.Writeback(), f, st.Size(), id, opts)
 	if err != nil {
 		return nil, err
 	}

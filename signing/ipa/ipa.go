@@ -162,7 +162,7 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 		return nil, err
 	}
 	defer dst.Abort()
-	r, err := resignStream(ctx, src, fi.Size(), dst, dst.File, opts)
+	r, err := resignStream(ctx, src, fi.Size(), dst.Writeback(), dst, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +176,7 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	// anew; entries copied raw are trusted to hold what the hash pass read
 	// when their CRC-32 and sizes are unchanged.
 	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log, known: r.known, indexes: r.blockIndexes()}
+	r.log.Debug("checking the output", "file", dst.Name())
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}

@@ -51,6 +51,16 @@ type mainLane struct {
 	hdrAt int64
 }
 
+// laneFile is the output file ResignFile writes (an atomicfile.File).
+type laneFile interface {
+	io.WriterAt
+	// WritebackAt returns a writer from off, through WriteAt, that has
+	// the kernel write what it wrote to disk early.
+	WritebackAt(off int64) io.Writer
+	// StartWriteback asks the kernel to start writing [off, off+n) to disk.
+	StartWriteback(off, n int64)
+}
+
 // laneMinSize is the size from which the app's executable gets a lane of
 // its own.
 const laneMinSize = smallEntry
@@ -95,6 +105,7 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 			}
 		},
 	}
+	r.log.Debug("signing on a lane of its own", "binary", e.name)
 	go func() {
 		defer close(l.done)
 		if l.err = r.signMain(ctx, l, so); l.err != nil {
@@ -121,7 +132,7 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	so.Log = r.log
 	now := r.now
 	so.Now = func() time.Time { return now }
-	w := &laneData{ctx: ctx, l: l, at: r.at}
+	w := &laneData{ctx: ctx, l: l, f: r.at}
 	res, err := r.sign(ctx, ra, size, w, so)
 	if err == nil {
 		err = w.flush()
@@ -141,7 +152,7 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 type laneData struct {
 	ctx context.Context
 	l   *mainLane
-	at  io.WriterAt
+	f   laneFile
 	bw  *bufio.Writer
 	crc uint32
 	n   int64
@@ -151,7 +162,7 @@ func (w *laneData) Write(p []byte) (int, error) {
 	if w.bw == nil {
 		select {
 		case off := <-w.l.start:
-			w.bw = bufio.NewWriterSize(io.NewOffsetWriter(w.at, off), 1<<20)
+			w.bw = bufio.NewWriterSize(w.f.WritebackAt(off), 1<<20)
 		case <-w.ctx.Done():
 			return 0, w.ctx.Err()
 		}
@@ -246,13 +257,20 @@ func (l *mainLane) wait() {
 // offset 0, leaving out the bytes in [skipFrom, skipTo): the lane's data,
 // which the lane writes itself.
 type laneWriter struct {
-	at               io.WriterAt
+	f                laneFile
 	pos              int64
 	skipFrom, skipTo int64
+	hinted           int64 // where the writeback was last started
 }
 
 func (w *laneWriter) Write(p []byte) (int, error) {
 	n := len(p)
+	defer func() {
+		if w.pos-w.hinted >= 8<<20 {
+			w.f.StartWriteback(w.hinted, w.pos-w.hinted)
+			w.hinted = w.pos
+		}
+	}()
 	for len(p) > 0 {
 		end := w.pos + int64(len(p))
 		switch {
@@ -262,13 +280,13 @@ func (w *laneWriter) Write(p []byte) (int, error) {
 			p = p[k:]
 		case w.pos < w.skipFrom && end > w.skipFrom:
 			k := w.skipFrom - w.pos
-			if _, err := w.at.WriteAt(p[:k], w.pos); err != nil {
+			if _, err := w.f.WriteAt(p[:k], w.pos); err != nil {
 				return 0, err
 			}
 			w.pos += k
 			p = p[k:]
 		default:
-			if _, err := w.at.WriteAt(p, w.pos); err != nil {
+			if _, err := w.f.WriteAt(p, w.pos); err != nil {
 				return 0, err
 			}
 			w.pos = end

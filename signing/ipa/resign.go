@@ -65,7 +65,7 @@ type resigner struct {
 	chunks sync.Pool
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
-	at   io.WriterAt
+	at   laneFile
 	lane *mainLane
 }
 
@@ -116,7 +116,7 @@ func Resign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opt
 // resignStream writes to dst, or, when at is not nil, to at from offset
 // 0, which lets the app's executable be written beside the rest (see
 // mainLane).
-func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, at io.WriterAt, opts Options) (*resigner, error) {
+func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, at laneFile, opts Options) (*resigner, error) {
 	r := &resigner{opts: opts, log: opts.Log, sign: opts.sign, plans: map[*bundle]*signPlan{}, seals: map[string]nestedSeal{}, at: at}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -527,7 +527,7 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 	}()
 	var lw *laneWriter
 	if lane != nil {
-		lw = &laneWriter{at: r.at}
+		lw = &laneWriter{f: r.at}
 		dst = lw
 	}
 	// archive/zip buffers 4 KiB, a system call each when dst is a file.
