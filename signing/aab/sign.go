@@ -264,7 +264,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		return nil, err
 	}
 	defer tmp.Abort()
-	res, err := Sign(ctx, tmp, f, fi.Size(), id, opts)
+	res, err := Sign(ctx, tmp.Writeback(), f, fi.Size(), id, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
