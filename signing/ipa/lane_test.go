@@ -22,8 +22,19 @@ import (
 // must hold, entry for entry, what the one-stream writer writes, with the
 // executable first, stored, its CRC-32 and sizes in its local header.
 func TestResignFileLane(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   signingtest.IPAOptions
+	}{
+		{"thin", signingtest.IPAOptions{MainCodeSize: 3 << 20}},
+		{"fat", signingtest.IPAOptions{MainCodeSize: 1 << 20, MainArchs: []string{"arm64", "arm64e"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testLane(t, signingtest.IPA(tt.in)) })
+	}
+}
+
+func testLane(t *testing.T, in []byte) {
 	f := newFixture(t)
-	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20})
 	dir := t.TempDir()
 	inPath := filepath.Join(dir, "in.ipa")
 	if err := os.WriteFile(inPath, in, 0o600); err != nil {
@@ -93,6 +104,16 @@ func TestResignFileLaneErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := errors.New("broken signer")
+	enc := filepath.Join(dir, "encrypted.ipa")
+	if err := os.WriteFile(enc, signingtest.IPA(signingtest.IPAOptions{Encrypted: true, MainCodeSize: 1 << 20}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := f.opts()
+	opts.laneMin = 1
+	if _, err := ResignFile(context.Background(), enc, filepath.Join(dir, "out.ipa"), opts); !errors.Is(err, macho.ErrEncrypted) {
+		t.Errorf("encrypted app: ResignFile = %v", err)
+	}
+	os.Remove(enc)
 	before := runtime.NumGoroutine()
 	for _, id := range []string{"com.example.app", "com.example.Kit"} {
 		opts := f.opts()
