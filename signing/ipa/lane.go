@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"time"
 
 	"github.com/storesign/storesign/signing/macho"
 )
@@ -118,20 +117,12 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 // signMain is the lane's goroutine.
 func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptions) error {
 	e := l.e
-	ra, size, done, err := openEntry(r.a.src, e.f)
+	ra, size, done, err := r.openBinary(e)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if er, ok := ra.(*entryReaderAt); ok {
-		er.ahead, er.pool = signAhead, &r.chunks
-	}
-	so.Identity = r.opts.Identity
-	so.Chain = r.opts.Chain
-	so.TeamID = r.team
-	so.Log = r.log
-	now := r.now
-	so.Now = func() time.Time { return now }
+	so = r.signOptions(so)
 	w := &laneData{ctx: ctx, l: l, f: r.at}
 	res, err := r.sign(ctx, ra, size, w, so)
 	if err == nil {

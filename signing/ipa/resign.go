@@ -797,14 +797,11 @@ func (r *resigner) signLoose(ctx context.Context, b *bundle, e *entry) error {
 // signBinary signs entry e's Mach-O into a new zip entry of the same name,
 // hashing what it writes for the parent's CodeResources.
 func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOptions) (*signed, error) {
-	ra, size, done, err := openEntry(r.a.src, e.f)
+	ra, size, done, err := r.openBinary(e)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	if er, ok := ra.(*entryReaderAt); ok {
-		er.ahead, er.pool = signAhead, &r.chunks
-	}
 	if so.Identifier == "" {
 		// A loose dylib keeps the identifier it was signed with, as Xcode
 		// does when it re-signs (--preserve-metadata=identifier); else it
@@ -817,12 +814,7 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 			so.Identifier = strings.TrimSuffix(base, path.Ext(base))
 		}
 	}
-	so.Identity = r.opts.Identity
-	so.Chain = r.opts.Chain
-	so.TeamID = r.team
-	so.Log = r.log
-	now := r.now
-	so.Now = func() time.Time { return now }
+	so = r.signOptions(so)
 	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", e.name, err)
@@ -844,6 +836,30 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{h1.Sum(nil), h2.Sum(nil)}})
 	r.keepIndex(e)
 	return &signed{res, so.Identifier}, nil
+}
+
+// openBinary opens a binary to sign, inflated a few MiB ahead of its
+// reading (see readAhead).
+func (r *resigner) openBinary(e *entry) (io.ReaderAt, int64, func(), error) {
+	ra, size, done, err := openEntry(r.a.src, e.f)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if er, ok := ra.(*entryReaderAt); ok {
+		er.ahead, er.pool = signAhead, &r.chunks
+	}
+	return ra, size, done, nil
+}
+
+// signOptions completes so with what every signature of the run shares.
+func (r *resigner) signOptions(so macho.SignOptions) macho.SignOptions {
+	so.Identity = r.opts.Identity
+	so.Chain = r.opts.Chain
+	so.TeamID = r.team
+	so.Log = r.log
+	now := r.now
+	so.Now = func() time.Time { return now }
+	return so
 }
 
 // keepIndex remembers the block index of the binary just written. The
