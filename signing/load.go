@@ -177,8 +177,28 @@ func loadJKS(data []byte, opts KeystoreOptions) (*Identity, error) {
 // LoadKeyAndCertificate loads an identity from a private key (PKCS#8, or
 // PKCS#1 / SEC 1 in PEM; DER or PEM) and certificates (DER, or PEM with the
 // leaf first and any chain after), as apksigner's --key and --cert take them.
+// An encrypted key returns [ErrEncryptedKey]: load it with
+// [LoadKeyAndCertificateWithPassword].
 func LoadKeyAndCertificate(keyData, certData []byte) (*Identity, error) {
-	key, err := ParsePrivateKey(keyData)
+	return LoadKeyAndCertificateWithPassword(keyData, certData, nil)
+}
+
+// LoadKeyAndCertificateWithPassword is [LoadKeyAndCertificate] for a key
+// that may be encrypted, as apksigner's --key, --cert and --key-pass take
+// them. A nil password expects an unencrypted key, and returns
+// [ErrEncryptedKey] for an encrypted one; otherwise the key is decrypted
+// with [ParseEncryptedPrivateKey] (an unencrypted key loads, and the
+// password is ignored).
+func LoadKeyAndCertificateWithPassword(keyData, certData []byte, password *string) (*Identity, error) {
+	var (
+		key crypto.Signer
+		err error
+	)
+	if password == nil {
+		key, err = ParsePrivateKey(keyData)
+	} else {
+		key, err = ParseEncryptedPrivateKey(keyData, *password)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -194,13 +214,15 @@ func LoadKeyAndCertificate(keyData, certData []byte) (*Identity, error) {
 
 // ParsePrivateKey parses an unencrypted private key: PKCS#8 DER, or PEM
 // holding PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY") or SEC 1
-// ("EC PRIVATE KEY"). DSA keys parse, but the returned signer refuses to be
-// used for signing by [NewIdentity].
+// ("EC PRIVATE KEY"); in a PEM file holding other blocks too, the first
+// private key counts. DSA keys parse, but the returned signer refuses to be
+// used for signing by [NewIdentity]. An encrypted key returns
+// [ErrEncryptedKey]: parse it with [ParseEncryptedPrivateKey].
 func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 	der := data
-	if block, _ := pem.Decode(data); block != nil {
-		if strings.Contains(block.Type, "ENCRYPTED") {
-			return nil, errors.New("signing: the private key is encrypted: decrypt it (openssl pkcs8 -topk8 -nocrypt) or use a keystore")
+	if block := findKeyBlock(data); block != nil {
+		if strings.Contains(block.Type, "ENCRYPTED") || x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck // legacy keys are still met
+			return nil, ErrEncryptedKey
 		}
 		der = block.Bytes
 		switch block.Type {
@@ -222,6 +244,9 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 	if err != nil {
 		if k, err2 := parseDSAPKCS8(der); err2 == nil {
 			return k, nil
+		}
+		if _, ok := parseEncryptedInfo(der); ok {
+			return nil, ErrEncryptedKey
 		}
 		return nil, errors.New("signing: not a valid private key (expected PKCS#8 DER or PEM)")
 	}
