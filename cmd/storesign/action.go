@@ -292,6 +292,7 @@ var (
 	bundleIDRE    = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$`)
 	shortVersRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
 	bundleVersRE  = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
+	compressionRE = regexp.MustCompile(`^[0-9]$`)
 	driveLinkIDRE = regexp.MustCompile(`(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]{10,})`)
 )
 
@@ -384,6 +385,7 @@ func (st *actionStep) checkPlainInputs() error {
 			{"bundle-id", bundleIDRE, "letters, digits, - and dots, e.g. com.example.game"},
 			{"short-version", shortVersRE, "one to three numbers with dots, e.g. 1.4.0"},
 			{"bundle-version", bundleVersRE, "one to three numbers with dots, e.g. 142"},
+			{"compression-level", compressionRE, "0 (store the signed binaries: fastest) to 9 (smallest)"},
 		} {
 			if v := in(c.name); v != "" && !c.re.MatchString(v) {
 				return inputErr(c.name, "is %q: it must be %s", v, c.want)
@@ -707,6 +709,12 @@ func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *a
 		BundleVersion: st.a.Input("bundle-version"),
 		DisplayName:   st.a.Input("display-name"),
 		Log:           st.logger(),
+	}
+	if v := st.a.Input("compression-level"); v != "" {
+		if !compressionRE.MatchString(v) {
+			return nil, &actions.InputError{Input: "compression-level", Msg: fmt.Sprintf("is %q: it must be 0 (store the signed binaries: fastest) to 9 (smallest)", v)}
+		}
+		opts.CompressionLevel = int(v[0] - '0')
 	}
 	st.a.Group("Re-signing " + filepath.Base(in))
 	r, err := ipa.ResignFile(ctx, in, out, opts)
