@@ -16,8 +16,8 @@ import (
 )
 
 // keyFlags are apksigner's signer flags, shared by `apk sign` and
-// `aab sign`: a keystore with its passwords and alias, or a PKCS#8 key and
-// its certificate.
+// `aab sign`: a keystore with its passwords and alias, or a PKCS#8 key
+// (encrypted with --key-pass, or not) and its certificate.
 type keyFlags struct {
 	ks, alias, ksPass, keyPass, ksType, key, cert string
 }
@@ -27,9 +27,9 @@ func (k *keyFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&k.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the "+what)
 	fs.StringVar(&k.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
 	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
-	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's: pass:, env: or file:")
+	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's, or of an encrypted --key: pass:, env: or file:")
 	fs.StringVar(&k.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
-	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM), with --cert instead of --ks")
+	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM, encrypted with --key-pass or not), with --cert instead of --ks")
 	fs.StringVar(&k.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
 }
 
@@ -45,8 +45,15 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 		return nil, usagef("%s: --key and --cert go together", cmd)
 	}
 	if k.key != "" {
+		// As apksigner: --key-pass decrypts an encrypted PKCS#8 key, and is
+		// ignored for an unencrypted one.
+		var keyPass *string
 		if k.keyPass != "" {
-			return nil, usagef("%s: --key-pass: encrypted key files are not supported; pass an unencrypted PKCS#8 key, or a keystore with --ks", cmd)
+			p, err := signing.ReadPassword(k.keyPass)
+			if err != nil {
+				return nil, fmt.Errorf("--key-pass: %w", err)
+			}
+			keyPass = &p
 		}
 		keyData, err := os.ReadFile(k.key)
 		if err != nil {
@@ -56,8 +63,12 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 		if err != nil {
 			return nil, fmt.Errorf("certificate %s: %w: check --cert", k.cert, pathErr(err))
 		}
-		id, err := signing.LoadKeyAndCertificate(keyData, certData)
+		id, err := signing.LoadKeyAndCertificateWithPassword(keyData, certData, keyPass)
 		switch {
+		case errors.Is(err, signing.ErrEncryptedKey):
+			return nil, fmt.Errorf("%s: the private key is encrypted: pass its password with --key-pass", k.key)
+		case errors.Is(err, signing.ErrWrongPassword):
+			return nil, fmt.Errorf("%s: wrong password for the private key: check --key-pass", k.key)
 		case errors.Is(err, signing.ErrKeyMismatch):
 			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", k.key, k.cert)
 		case err != nil:
