@@ -5,8 +5,11 @@
 //
 // Start with [LoadKeystore] for Android keystores (JKS or PKCS#12, detected
 // from the bytes), [LoadPKCS12] for an Apple .p12, or [LoadKeyAndCertificate]
-// for a PKCS#8 key and an X.509 certificate in DER or PEM. Passwords are
-// given as [ReadPassword] specs: "pass:secret", "env:VAR" or "file:PATH".
+// for a PKCS#8 key and an X.509 certificate in DER or PEM
+// ([LoadKeyAndCertificateWithPassword] when the key is encrypted, as
+// openssl pkcs8 -topk8 writes it; see [ParseEncryptedPrivateKey]).
+// Passwords are given as [ReadPassword] specs: "pass:secret", "env:VAR"
+// or "file:PATH".
 //
 // RSA and ECDSA (P-256, P-384, P-521) keys sign. DSA keys load, so that old
 // signatures can be verified, but are refused for signing with

@@ -58,7 +58,7 @@ func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 
 // genIOSKeys writes throwaway signing material into a folder:
 // dist.p12 (password "secret", with its chain), dist-key.pem and
-// dist-cert.pem, root.pem, profiles app.mobileprovision
+// dist-cert.pem, dist-key.enc (dist-key encrypted with "keypass"), root.pem, profiles app.mobileprovision
 // (com.example.app), wild.mobileprovision (com.example.*),
 // groups.mobileprovision (com.example.* with an app group),
 // dev.mobileprovision (development, com.example.*), expired.mobileprovision,
@@ -81,6 +81,7 @@ func genIOSKeys(ts *testscript.TestScript, neg bool, args []string) {
 	write("dist.p12", signingtest.PKCS12(apple.Identity, "secret"))
 	write("dist-key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: signingtest.KeyPKCS8(apple.Identity)}))
 	write("dist-cert.pem", signingtest.CertPEM(apple.Identity.Certificate))
+	write("dist-key.enc", signingtest.EncryptedKeyPKCS8(apple.Identity, "keypass"))
 	write("wwdr.pem", signingtest.CertPEM(apple.WWDR.Certificate))
 	write("root.pem", signingtest.CertPEM(apple.Root.Certificate))
 	write("app.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Example App Store", AppID: "com.example.app"}))

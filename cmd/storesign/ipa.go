@@ -26,13 +26,14 @@ func runIPA(ctx context.Context, e *env, args []string) error {
 }
 
 func ipaResignCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "ipa resign", "ipa resign --in app.ipa --out signed.ipa (--p12 F --p12-pass SPEC | --key F --cert F) --profile P [--profile P2...] [flags]")
+	fs := newFlagSet(e, "ipa resign", "ipa resign --in app.ipa --out signed.ipa (--p12 F --p12-pass SPEC | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]")
 	in := fs.String("in", "", "the IPA to re-sign (never modified)")
 	out := fs.String("out", "", "where to write the re-signed IPA (written only once verified)")
 	p12 := fs.String("p12", "", "PKCS#12 file (.p12) with the distribution certificate and its key")
 	p12Pass := fs.String("p12-pass", "", "the .p12 password: pass:X, env:VAR or file:PATH")
 	keyFile := fs.String("key", "", "private key file (PEM or DER, PKCS#1/PKCS#8), instead of --p12")
 	certFile := fs.String("cert", "", "certificate file (PEM or DER), with --key")
+	keyPass := fs.String("key-pass", "", "password of an encrypted --key: pass:X, env:VAR or file:PATH")
 	chainFile := fs.String("chain", "", "PEM file with the Apple WWDR intermediate (default: from the .p12, else fetched from the certificate's AIA URL)")
 	var profiles stringList
 	fs.Var(&profiles, "profile", "provisioning profile (.mobileprovision); repeat for extensions")
@@ -68,7 +69,7 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s: %w", *in, pathErr(err))
 	}
 
-	id, err := loadIPAIdentity(*p12, *p12Pass, *keyFile, *certFile)
+	id, err := loadIPAIdentity(*p12, *p12Pass, *keyFile, *certFile, *keyPass)
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func preCheck(id *signing.Identity, profiles []*provision.Profile) error {
 	return nil
 }
 
-func loadIPAIdentity(p12, p12Pass, keyFile, certFile string) (*signing.Identity, error) {
+func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.Identity, error) {
 	if p12 != "" {
 		data, err := os.ReadFile(p12)
 		if err != nil {
@@ -177,19 +178,7 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile string) (*signing.Identity,
 		}
 		return id, nil
 	}
-	key, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: check --key", keyFile, pathErr(err))
-	}
-	cert, err := os.ReadFile(certFile)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: check --cert", certFile, pathErr(err))
-	}
-	id, err := signing.LoadKeyAndCertificate(key, cert)
-	if err != nil {
-		return nil, fmt.Errorf("%s, %s: %w", keyFile, certFile, err)
-	}
-	return id, nil
+	return loadKeyCert(keyFile, certFile, keyPass)
 }
 
 func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {

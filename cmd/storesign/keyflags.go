@@ -45,36 +45,7 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 		return nil, usagef("%s: --key and --cert go together", cmd)
 	}
 	if k.key != "" {
-		// As apksigner: --key-pass decrypts an encrypted PKCS#8 key, and is
-		// ignored for an unencrypted one.
-		var keyPass *string
-		if k.keyPass != "" {
-			p, err := signing.ReadPassword(k.keyPass)
-			if err != nil {
-				return nil, fmt.Errorf("--key-pass: %w", err)
-			}
-			keyPass = &p
-		}
-		keyData, err := os.ReadFile(k.key)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w: check --key", k.key, pathErr(err))
-		}
-		certData, err := os.ReadFile(k.cert)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %s: %w: check --cert", k.cert, pathErr(err))
-		}
-		id, err := signing.LoadKeyAndCertificateWithPassword(keyData, certData, keyPass)
-		switch {
-		case errors.Is(err, signing.ErrEncryptedKey):
-			return nil, fmt.Errorf("%s: the private key is encrypted: pass its password with --key-pass", k.key)
-		case errors.Is(err, signing.ErrWrongPassword):
-			return nil, fmt.Errorf("%s: wrong password for the private key: check --key-pass", k.key)
-		case errors.Is(err, signing.ErrKeyMismatch):
-			return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", k.key, k.cert)
-		case err != nil:
-			return nil, fmt.Errorf("key %s, certificate %s: %s", k.key, k.cert, strings.TrimPrefix(err.Error(), "signing: "))
-		}
-		return id, nil
+		return loadKeyCert(k.key, k.cert, k.keyPass)
 	}
 	if k.ksPass == "" {
 		return nil, usagef("%s: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)", cmd)
@@ -130,4 +101,38 @@ func keyInfo(c *x509.Certificate) (string, int) {
 		return "DSA", k.P.BitLen()
 	}
 	return c.PublicKeyAlgorithm.String(), 0
+}
+
+// loadKeyCert loads --key and --cert; as apksigner, --key-pass (keyPass,
+// a password spec) decrypts an encrypted PKCS#8 key and is ignored for
+// an unencrypted one.
+func loadKeyCert(key, cert, keyPass string) (*signing.Identity, error) {
+	var pw *string
+	if keyPass != "" {
+		p, err := signing.ReadPassword(keyPass)
+		if err != nil {
+			return nil, fmt.Errorf("--key-pass: %w", err)
+		}
+		pw = &p
+	}
+	keyData, err := os.ReadFile(key)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w: check --key", key, pathErr(err))
+	}
+	certData, err := os.ReadFile(cert)
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w: check --cert", cert, pathErr(err))
+	}
+	id, err := signing.LoadKeyAndCertificateWithPassword(keyData, certData, pw)
+	switch {
+	case errors.Is(err, signing.ErrEncryptedKey):
+		return nil, fmt.Errorf("%s: the private key is encrypted: pass its password with --key-pass", key)
+	case errors.Is(err, signing.ErrWrongPassword):
+		return nil, fmt.Errorf("%s: wrong password for the private key: check --key-pass", key)
+	case errors.Is(err, signing.ErrKeyMismatch):
+		return nil, fmt.Errorf("key %s does not match certificate %s: pass the certificate of this key", key, cert)
+	case err != nil:
+		return nil, fmt.Errorf("key %s, certificate %s: %s", key, cert, strings.TrimPrefix(err.Error(), "signing: "))
+	}
+	return id, nil
 }
