@@ -139,9 +139,9 @@ func TestFileChunkSendfile(t *testing.T) {
 	}
 }
 
-// slowBody lets the first slow bytes of a request body through in small
-// pieces with pauses (or, with stop, none past them until the request
-// ends), then the rest at full speed.
+// slowBody lets the first slow bytes of a request body through at 25 MB/s
+// (or, with stop, stops short of them for long enough for the client to
+// give up), then the rest at full speed.
 type slowBody struct {
 	io.ReadCloser
 	slow int64
@@ -155,12 +155,12 @@ func (b *slowBody) Read(p []byte) (int, error) {
 	if b.stop && b.slow <= 1<<20 {
 		// Long enough for the client to give up (the request's context
 		// ends only once the body is read).
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(time.Second)
 		return 0, errors.New("gave up")
 	}
-	time.Sleep(20 * time.Millisecond)
 	n, err := io.ReadFull(b.ReadCloser, p[:min(int64(len(p)), 512<<10, b.slow)])
 	b.slow -= int64(n)
+	time.Sleep(time.Duration(n) * 40 * time.Nanosecond) // 25 MB/s
 	return n, err
 }
 
@@ -187,7 +187,7 @@ func TestUploadStall(t *testing.T) {
 			}))
 			defer ts.Close()
 			r := fastRetry
-			r.Stall = 150 * time.Millisecond
+			r.Stall = 300 * time.Millisecond
 			c, err := New(context.Background(), WithEndpoint(ts.URL), WithRetry(r), WithoutEnvironment())
 			if err != nil {
 				t.Fatal(err)

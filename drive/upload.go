@@ -107,8 +107,9 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 	defer hcancel()
 	go func() {
 		h := md5.New()
-		// Large reads: fewer syscalls, and MD5 is this core's only work.
-		_, err := io.CopyBuffer(h, &ctxReader{ctx: hctx, r: io.NewSectionReader(src, 0, size)}, make([]byte, 1<<20))
+		// Reads large enough to make syscalls few, small enough for the
+		// buffer to stay in the core's cache between the read and MD5.
+		_, err := io.CopyBuffer(h, &ctxReader{ctx: hctx, r: io.NewSectionReader(src, 0, size)}, make([]byte, 256<<10))
 		sumc <- sum{hex.EncodeToString(h.Sum(nil)), err}
 	}()
 	var local *sum
