@@ -184,7 +184,7 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.
 func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "ipa verify", "ipa verify [--json] [--root FILE] [--allow-expired] app.ipa")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	root := fs.String("root", "", "PEM file with the root certificate(s) signatures must chain to (default: chains are not checked)")
+	root := fs.String("root", "", "PEM file with the root certificate(s) signatures must chain to (default: Apple Root CA when the signature embeds it, as codesign's do)")
 	allowExpired := fs.Bool("allow-expired", false, "accept expired profiles and certificates")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -223,9 +223,31 @@ func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if !*asJSON {
+		fmt.Fprintf(e.stdout, "chain: %s\n", chainSummary(rep))
 		fmt.Fprintf(e.stdout, "verified: %s\n", name)
 	}
 	return nil
+}
+
+// chainSummary says what the bundles' certificate chains were checked
+// against.
+func chainSummary(rep *ipa.Report) string {
+	count := map[string]int{}
+	for _, b := range rep.Bundles {
+		count[b.Anchor]++
+	}
+	n := len(rep.Bundles)
+	switch {
+	case count[macho.AnchorApple] == n:
+		return "every signature chains to Apple Root CA"
+	case count[macho.AnchorRoots] == n:
+		return "every signature chains to a --root certificate"
+	case count[""] == n:
+		return "not checked: the signatures do not embed Apple Root CA; pass --root FILE to check them against a root"
+	case count[""] > 0:
+		return fmt.Sprintf("not checked for %d of %d signatures, which do not embed Apple Root CA; pass --root FILE to check them against a root", count[""], n)
+	}
+	return "every signature chains to Apple Root CA or a --root certificate"
 }
 
 func ipaInspectCmd(ctx context.Context, e *env, args []string) error {

@@ -112,12 +112,17 @@ type BundleReport struct {
 	Kind     string `json:"kind"` // app, appex, framework, dylib
 	BundleID string `json:"bundle_id,omitempty"`
 	// Identifier and TeamID are the code signature's.
-	Identifier string         `json:"identifier"`
-	TeamID     string         `json:"team_id"`
-	CDHashes   []string       `json:"cdhashes"` // hex, one per architecture
-	Archs      []string       `json:"archs,omitempty"`
-	Authority  []string       `json:"authority,omitempty"`
-	Profile    *ProfileReport `json:"profile,omitempty"`
+	Identifier string   `json:"identifier"`
+	TeamID     string   `json:"team_id"`
+	CDHashes   []string `json:"cdhashes"` // hex, one per architecture
+	Archs      []string `json:"archs,omitempty"`
+	Authority  []string `json:"authority,omitempty"`
+	// Anchor is what the certificate chain was checked against (Verify):
+	// "Apple Root CA" when the signature embeds it, as codesign's do,
+	// "roots" for VerifyOptions.Roots, "" when the chain was not checked
+	// (see macho.VerifyOptions.Roots).
+	Anchor  string         `json:"anchor,omitempty"`
+	Profile *ProfileReport `json:"profile,omitempty"`
 	// Requirement is the designated requirement, as codesign -d -r- prints it.
 	Requirement string `json:"requirement,omitempty"`
 	// SigningTime is the CMS signing time (Verify and Inspect only).

@@ -328,7 +328,7 @@ func (v *verifier) loose(ctx context.Context, e *entry) {
 func fillInfo(br *BundleReport, mi *macho.Info) {
 	for i, s := range mi.Slices {
 		if i == 0 {
-			br.Identifier, br.TeamID, br.Authority = s.Identifier, s.TeamID, s.Authority
+			br.Identifier, br.TeamID, br.Authority, br.Anchor = s.Identifier, s.TeamID, s.Authority, s.Anchor
 			br.Entitlements = string(s.Entitlements)
 			br.Requirement = strings.TrimPrefix(designated(s.Requirements), "designated => ")
 			if !s.SigningTime.IsZero() {

@@ -126,13 +126,26 @@ type VerifyOptions struct {
 	// special slots 1 and 3. When nil, those slots are not checked.
 	InfoPlist, CodeResources []byte
 	// Roots, when not nil, must contain the root the signing certificate
-	// chains to (through the embedded certificates). nil: the chain is
-	// not checked, only the signature by the embedded leaf.
+	// chains to (through the embedded certificates). nil: when the
+	// signature embeds Apple Root CA (recognised by its SHA-256
+	// fingerprint), as codesign's do and Sign's do when ResolveChain found
+	// it, the chain must lead to it; else the chain is not checked, only
+	// the signature by the embedded leaf. SliceInfo.Anchor says which.
 	Roots *x509.CertPool
 	// Now is the time for the chain check; nil: the signing time, or
 	// time.Now without one.
 	Now func() time.Time
+
+	// appleRootSHA256 replaces Apple Root CA's fingerprint (tests).
+	appleRootSHA256 string
 }
+
+// What a signature's certificate chain was checked against
+// (SliceInfo.Anchor).
+const (
+	AnchorRoots = "roots"         // VerifyOptions.Roots
+	AnchorApple = "Apple Root CA" // the embedded Apple Root CA, by fingerprint
+)
 
 // Info describes a verified binary.
 type Info struct {
@@ -169,6 +182,10 @@ type SliceInfo struct {
 	// Authority lists the common names of the embedded certificates from
 	// the leaf up, as codesign -dvvv prints them.
 	Authority []string
+	// Anchor is what the certificate chain was checked against:
+	// [AnchorRoots], [AnchorApple], or "" when it was not checked (see
+	// VerifyOptions.Roots).
+	Anchor string
 	// SigningTime is the CMS signing-time attribute; zero when absent.
 	SigningTime time.Time
 	// Platform is the LC_BUILD_VERSION platform (2 for iOS), or the one

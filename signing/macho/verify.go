@@ -3,8 +3,10 @@ package macho
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"reflect"
@@ -218,16 +220,29 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	if err := p7.UnmarshalSignedAttribute(oidSigningTime, &st); err == nil {
 		si.SigningTime = st
 	}
-	if opts.Roots != nil {
+	now := si.SigningTime
+	if opts.Now != nil {
+		now = opts.Now()
+	} else if now.IsZero() {
+		now = time.Now()
+	}
+	switch apple := embeddedAppleRoot(p7.Certificates, opts.appleRootSHA256); {
+	case opts.Roots != nil:
 		acceptAppleExtensions(p7.Certificates)
-		now := si.SigningTime
-		if opts.Now != nil {
-			now = opts.Now()
-		} else if now.IsZero() {
-			now = time.Now()
-		}
 		err = p7.VerifyWithChainAtTime(opts.Roots, now)
-	} else {
+		si.Anchor = AnchorRoots
+	case apple != nil && !sha1Signed(p7.Certificates):
+		// Signed as codesign signs, with Apple Root CA embedded: the chain
+		// must lead to it. (Apple's SHA-1 certificates of before 2016, WWDR
+		// G1, are left unchecked: crypto/x509 no longer verifies SHA-1.)
+		acceptAppleExtensions(p7.Certificates)
+		roots := x509.NewCertPool()
+		roots.AddCert(apple)
+		if err := p7.VerifyWithChainAtTime(roots, now); err != nil {
+			return nil, badf("the certificate chain does not lead to Apple Root CA: %v", err)
+		}
+		si.Anchor = AnchorApple
+	default:
 		err = p7.Verify()
 	}
 	if err != nil {
@@ -373,4 +388,38 @@ func authority(p7 *pkcs7.PKCS7) []string {
 		c = issuerOf(c, p7.Certificates)
 	}
 	return out
+}
+
+// appleRootCASHA256 is the SHA-256 fingerprint of Apple Root CA (2006),
+// the root of every Apple code signing certificate, as Apple publishes it
+// and codesign embeds it.
+const appleRootCASHA256 = "b0b1730ecbc7ff4505142c49f1295e6eda6bcaed7e2c68c5be91b5a11001f024"
+
+// sha1Signed reports whether a certificate that is not self-signed is
+// signed with SHA-1.
+func sha1Signed(certs []*x509.Certificate) bool {
+	for _, c := range certs {
+		switch c.SignatureAlgorithm {
+		case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
+			if !isSelfSigned(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// embeddedAppleRoot returns the embedded certificate that is Apple Root
+// CA (pin: a hex SHA-256 fingerprint to use instead, for tests), or nil.
+func embeddedAppleRoot(certs []*x509.Certificate, pin string) *x509.Certificate {
+	if pin == "" {
+		pin = appleRootCASHA256
+	}
+	for _, c := range certs {
+		sum := sha256.Sum256(c.Raw)
+		if hex.EncodeToString(sum[:]) == pin {
+			return c
+		}
+	}
+	return nil
 }
