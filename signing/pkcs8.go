@@ -442,13 +442,18 @@ func pbkdf1(h func() hash.Hash, password, salt []byte, iterations int) []byte {
 	d := h()
 	d.Write(password)
 	d.Write(salt)
-	t := d.Sum(nil)
+	return rehash(d, d.Sum(nil), iterations)[:16]
+}
+
+// rehash hashes t with d again until it has been hashed iterations times
+// in all (t is the first hash).
+func rehash(d hash.Hash, t []byte, iterations int) []byte {
 	for i := 1; i < iterations; i++ {
 		d.Reset()
 		d.Write(t)
 		t = d.Sum(t[:0])
 	}
-	return t[:16]
+	return t
 }
 
 // bmpString encodes a password as PKCS #12 wants it: UTF-16 big-endian with
@@ -491,12 +496,7 @@ func pkcs12KDF(h func() hash.Hash, v int, password, salt []byte, iterations int,
 		d.Reset()
 		d.Write(D)
 		d.Write(I)
-		a := d.Sum(nil)
-		for i := 1; i < iterations; i++ {
-			d.Reset()
-			d.Write(a)
-			a = d.Sum(a[:0])
-		}
+		a := rehash(d, d.Sum(nil), iterations)
 		out = append(out, a...)
 		if len(out) >= n {
 			break
