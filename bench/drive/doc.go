@@ -11,8 +11,10 @@
 // least 0.8), the CPU seconds per GiB of each, how long an fsync of the
 // plain copy's file takes (DownloadFile syncs its temp file before the
 // rename) with the download ratio when the plain copy is charged it too,
-// and what MD5 and SHA-256 cost per GiB here, with the ratio ceilings they
-// set when the CPU is the limit.
+// the cores each side keeps busy on average, and what MD5 and SHA-256
+// cost per GiB here, with the ratio ceilings they set when the CPU is the
+// limit: the plain copy's wall time over the least time the plain copy's
+// CPU work plus the hashes can take on the machine's cores (see ceiling).
 //
 // The plain copy is net/http at its best: the server sends the file with
 // sendfile, the upload client too (a PUT of an *os.File), the client's
