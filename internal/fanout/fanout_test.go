@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
@@ -117,4 +118,61 @@ func TestBounded(t *testing.T) {
 	}
 	<-done
 	f.Close()
+}
+
+// TestOrder checks that consumers of different speeds each see every
+// block in order, with the buffers reused underneath them.
+func TestOrder(t *testing.T) {
+	const blocks, size = 200, 1 << 10
+	var fast, slow bytes.Buffer
+	slowly := func(b []byte) error {
+		if b[0]%7 == 0 {
+			time.Sleep(50 * time.Microsecond)
+		}
+		slow.Write(b)
+		return nil
+	}
+	f := New(4, NewPool(size), Writer(&fast), slowly)
+	var want bytes.Buffer
+	for i := range blocks {
+		b := f.Buffer()
+		n := 1 + i%size
+		for j := range n {
+			(*b)[j] = byte(i + j)
+		}
+		want.Write((*b)[:n])
+		f.Push(b, n)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fast.Bytes(), want.Bytes()) || !bytes.Equal(slow.Bytes(), want.Bytes()) {
+		t.Fatal("a consumer saw other bytes or another order")
+	}
+}
+
+// TestNoLeak checks that Close ends every consumer goroutine, after a
+// clean copy, a consumer failure and an abandoned copy alike.
+func TestNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 20 {
+		f := New(3, NewPool(4<<10), Writer(io.Discard), Writer(sha256.New()))
+		f.Copy(bytes.NewReader(make([]byte, 100<<10)), -1)
+		f.Close()
+
+		f = New(3, NewPool(4<<10), Writer(&failAfter{n: 10 << 10}), Writer(io.Discard))
+		f.Copy(bytes.NewReader(make([]byte, 100<<10)), -1)
+		f.Close()
+
+		f = New(3, NewPool(4<<10), Writer(io.Discard))
+		f.Push(f.Buffer(), 100) // no Copy: a caller giving up half way
+		f.Close()
+	}
+	n := runtime.NumGoroutine()
+	for end := time.Now().Add(5 * time.Second); n > before && time.Now().Before(end); n = runtime.NumGoroutine() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n > before {
+		t.Errorf("%d goroutines after, %d before", n, before)
+	}
 }
