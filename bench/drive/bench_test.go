@@ -80,9 +80,11 @@ func plainServer(src, upDir string) http.Handler {
 	})
 }
 
-// plainClient is an HTTP client set up as the drive package's own (the
-// same transport buffer sizes), so that the baseline differs from Drive
-// only by what Drive needs: sessions, chunks, checksums, the temp file.
+// plainClient is net/http's default transport with 256 KiB buffers: with
+// io.Copy's 32 KiB reads, the plain copy's fastest setting here (about 700
+// MB/s against 550-600 with 4 or 16 KiB read buffers, measured the same
+// way). The drive client reads larger blocks and does best with a 16 KiB
+// read buffer; each side gets its own best.
 func plainClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ReadBufferSize = 256 << 10

@@ -18,7 +18,8 @@
 //
 // The plain copy is net/http at its best: the server sends the file with
 // sendfile, the upload client too (a PUT of an *os.File), the client's
-// transport has the drive client's buffer sizes, and uploads are kept on
-// disk until the iteration ends, as the fake keeps its own. Each phase
-// starts after a sync(2), with no dirty pages left by the one before.
+// transport has 256 KiB buffers (its fastest setting), and uploads are
+// kept on disk until the iteration ends, as the fake keeps its own. Each
+// phase starts after a sync(2), with no dirty pages left by the one
+// before.
 package drivebench
