@@ -11,7 +11,9 @@
 // least 0.8), the CPU seconds per GiB of each, how long an fsync of the
 // plain copy's file takes (DownloadFile syncs its temp file before the
 // rename) with the download ratio when the plain copy is charged it too,
-// the cores each side keeps busy on average, and what MD5 and SHA-256
+// the cores each side keeps busy on average and the cores the machine
+// spent outside the benchmark meanwhile (*-outside-cores: on a shared
+// machine, read the ratios of quiet runs only), what MD5 and SHA-256
 // cost per GiB here, with the ratio ceilings they set when the CPU is the
 // limit: the plain copy's wall time over the least time the plain copy's
 // CPU work plus the hashes can take on the machine's cores (see ceiling).
