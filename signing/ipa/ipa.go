@@ -193,6 +193,7 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 		// A bug of ours, not of the input: say so plainly.
 		return nil, fmt.Errorf("checking the re-signed app before writing %s: %w", out, err)
 	}
+	r.log.Debug("output checked; syncing it to disk and renaming it", "file", out)
 	if err := dst.Commit(); err != nil {
 		return nil, err
 	}

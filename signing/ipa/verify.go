@@ -108,21 +108,25 @@ func Inspect(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOption
 
 // exeResult is the verification of a bundle's main executable.
 type exeResult struct {
-	cr    []byte // the bundle's CodeResources
+	cr    []byte    // the bundle's CodeResources
+	seal  *sealFile // cr parsed
 	crErr string
 	mi    *macho.Info
 	err   error
 }
 
-func (v *verifier) verifyExe(ctx context.Context, b *bundle) exeResult {
-	var res exeResult
+func (v *verifier) verifyExe(ctx context.Context, b *bundle) (res exeResult) {
 	crEntry := v.a.byName[b.path("_CodeSignature/CodeResources")]
 	if crEntry == nil {
 		res.crErr = "not signed: _CodeSignature/CodeResources is missing"
 	} else if raw, err := readAll(crEntry.f, maxPlistSize); err != nil {
 		res.crErr = err.Error()
 	} else {
+		// Parse it while the executable is verified.
 		res.cr = raw
+		parsed := make(chan *sealFile, 1)
+		go func() { parsed <- parseSeal(raw) }()
+		defer func() { res.seal = <-parsed }()
 	}
 	mo := macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: res.cr}
 	if e := b.exeEntry; v.hashedWithExe(e) {
@@ -254,7 +258,7 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 		}
 	}
 	res := v.exes[b]
-	cr, mi, err := res.cr, res.mi, res.err
+	cr, mi, err := res.seal, res.mi, res.err
 	if res.crErr != "" {
 		problem("%s", res.crErr)
 	}
@@ -377,18 +381,37 @@ func isExeOfChild(b *bundle, e *entry) bool {
 // returns what differs. Nested code is accepted sealed either by file
 // hashes (as Xcode does for iOS) or by cdhash and requirement (as it does
 // for macOS-style "nested" rules).
-func (v *verifier) checkSeal(b *bundle, raw []byte) []string {
-	var cr codeResources
-	if _, err := plist.Unmarshal(raw, &cr); err != nil {
-		return []string{fmt.Sprintf("_CodeSignature/CodeResources: %v", err)}
+// sealFile is a bundle's CodeResources, parsed for checkSeal.
+type sealFile struct {
+	cr      codeResources
+	rules2  []rule
+	problem string // when it cannot be used
+}
+
+// parseSeal parses a CodeResources file. It runs beside the verification
+// of the executables: the app's, with thousands of files, takes a while.
+func parseSeal(raw []byte) *sealFile {
+	sf := &sealFile{}
+	if _, err := plist.Unmarshal(raw, &sf.cr); err != nil {
+		sf.problem = fmt.Sprintf("_CodeSignature/CodeResources: %v", err)
+		return sf
 	}
-	if cr.Files2 == nil {
-		return []string{"_CodeSignature/CodeResources has no files2 (a signature older than iOS 9 accepts)"}
+	if sf.cr.Files2 == nil {
+		sf.problem = "_CodeSignature/CodeResources has no files2 (a signature older than iOS 9 accepts)"
+		return sf
 	}
-	rules2, err := parseRules(cr.Rules2)
-	if err != nil {
-		return []string{fmt.Sprintf("_CodeSignature/CodeResources: rules2: %v", err)}
+	var err error
+	if sf.rules2, err = parseRules(sf.cr.Rules2); err != nil {
+		sf.problem = fmt.Sprintf("_CodeSignature/CodeResources: rules2: %v", err)
 	}
+	return sf
+}
+
+func (v *verifier) checkSeal(b *bundle, sf *sealFile) []string {
+	if sf.problem != "" {
+		return []string{sf.problem}
+	}
+	cr, rules2 := sf.cr, sf.rules2
 	var problems []string
 	seen := map[string]bool{}
 	isNested := func(rel string) bool {
