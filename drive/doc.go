@@ -23,8 +23,8 @@
 // # Speed and memory
 //
 // A download is written as it is read, in 64 KiB blocks, while MD5 and
-// SHA-256 run on goroutines of their own: three cores' worth of work
-// spread over what the machine has, in bounded memory (16 blocks). An
+// SHA-256 run on goroutines of their own, on the blocks in order: the
+// three run in parallel, with at most 16 blocks in memory. An
 // upload hashes the local file on its own goroutine while the chunks go
 // out; from a file on Linux the chunks go out with sendfile(2), without
 // passing through user space. Package bench/drive measures both against a
