@@ -17,8 +17,11 @@
 // neither tool pays for the other's I/O. On a busy machine wall times depend on the share of CPU
 // each process gets; CPU time does not. storesign's time
 // includes the verification of its output it does before renaming it into
-// place; apksigner does not verify. The outputs are compared too: they
-// should be byte-identical.
+// place; apksigner does not verify, so the benchmark also times
+// `apksigner verify` on apksigner's output, the check its users run, and
+// reports the ratio with it (speedup-checked-x) beside the one without
+// (speedup-x). The outputs are compared too: they should be
+// byte-identical.
 //
 // Set STORESIGN_BENCH_DIR to build the APK in that folder and reuse it in
 // later runs.
