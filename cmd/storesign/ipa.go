@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -128,7 +129,22 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "re-signed %s -> %s\n", *in, *out)
 	printReport(e.stdout, rep, false)
+	if note := sizeNote(*in, *out, *level); note != "" {
+		fmt.Fprintln(e.stdout, note)
+	}
 	return nil
+}
+
+// sizeNote explains an output notably larger than its input: the signed
+// binaries are stored unless a compression level is given.
+func sizeNote(in, out string, level int) string {
+	a, err1 := os.Stat(in)
+	b, err2 := os.Stat(out)
+	if err1 != nil || err2 != nil || level != 0 || a.Size() == 0 || b.Size() < a.Size()+a.Size()/10 {
+		return ""
+	}
+	return fmt.Sprintf("note: %s is %d%% larger than %s: the signed binaries are stored, which is fastest (the App Store recompresses them); --compression-level 1 deflates them",
+		filepath.Base(out), (b.Size()-a.Size())*100/a.Size(), filepath.Base(in))
 }
 
 // preCheck catches, before any work, what would make the output unusable.
