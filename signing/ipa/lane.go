@@ -71,11 +71,11 @@ const laneMinSize = smallEntry
 func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 	b := r.a.app
 	e := b.exeEntry
-	min := uint64(laneMinSize)
+	threshold := uint64(laneMinSize)
 	if r.opts.laneMin != 0 {
-		min = r.opts.laneMin
+		threshold = r.opts.laneMin
 	}
-	if r.at == nil || r.opts.CompressionLevel != 0 || e == nil || e.dropped || e.f.UncompressedSize64 < min {
+	if r.at == nil || r.opts.CompressionLevel != 0 || e == nil || e.dropped || e.f.UncompressedSize64 < threshold {
 		return nil
 	}
 	p := r.plans[b]
