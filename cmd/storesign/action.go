@@ -19,6 +19,7 @@ import (
 
 	"github.com/storesign/storesign/actions"
 	"github.com/storesign/storesign/drive"
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/aab"
 	"github.com/storesign/storesign/signing/apk"
@@ -566,16 +567,12 @@ func fileExists(path string) bool {
 }
 
 func detectFile(path string) (actions.Kind, error) {
-	f, err := os.Open(path)
+	f, size, err := atomicfile.OpenInput(path, "a build")
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	return actions.Detect(f, fi.Size())
+	return actions.Detect(f, size)
 }
 
 // resign signs the build at the path input, verifies it, and sets the

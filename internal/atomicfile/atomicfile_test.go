@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,25 @@ func TestWriteback(t *testing.T) {
 	copy(want[4:], "HEAD")
 	if !bytes.Equal(got, want) {
 		t.Fatal("the file does not hold what was written")
+	}
+}
+
+func TestOpenInput(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "in.apk")
+	if err := os.WriteFile(name, []byte("12345"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, size, err := OpenInput(name, "an APK")
+	if err != nil || size != 5 {
+		t.Fatalf("OpenInput = %d, %v", size, err)
+	}
+	f.Close()
+	if _, _, err := OpenInput(dir, "an APK"); err == nil || err.Error() != dir+" is a folder, not an APK" {
+		t.Errorf("folder: %v", err)
+	}
+	var pe *os.PathError
+	if _, _, err := OpenInput(filepath.Join(dir, "missing.apk"), "an APK"); !errors.As(err, &pe) {
+		t.Errorf("missing file: %v, want the os package's error", err)
 	}
 }

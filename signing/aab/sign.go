@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -247,24 +246,17 @@ func javaSignatureAlgorithm(h crypto.Hash, pub crypto.PublicKey) string {
 // opts.SkipVerify) and renamed to out only then; on any error no output
 // is left and in is never modified. Errors name the file concerned.
 func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Options) (*Result, error) {
-	f, err := os.Open(in)
+	f, size, err := atomicfile.OpenInput(in, "an app bundle")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s is a folder, not an app bundle", in)
-	}
 	tmp, err := atomicfile.Create(out, in)
 	if err != nil {
 		return nil, err
 	}
 	defer tmp.Abort()
-	res, err := Sign(ctx, tmp.Writeback(), f, fi.Size(), id, opts)
+	res, err := Sign(ctx, tmp.Writeback(), f, size, id, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}

@@ -7,9 +7,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/jar"
 	"github.com/storesign/storesign/internal/zipx"
 )
@@ -281,19 +281,12 @@ func cutSuffixFold(s, suffix string) (string, bool) {
 // VerifyFile verifies the bundle at path, as [Verify] does. Errors name
 // the file.
 func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*Result, error) {
-	f, err := os.Open(path)
+	f, size, err := atomicfile.OpenInput(path, "an app bundle")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s is a folder, not an app bundle", path)
-	}
-	res, err := Verify(ctx, f, fi.Size(), opts)
+	res, err := Verify(ctx, f, size, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

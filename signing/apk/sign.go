@@ -142,18 +142,11 @@ func (r *Result) Schemes() []string {
 // to out+".idsig"). The output appears only when complete and checked
 // (opts.Check, by default [Verify]); the input is never modified.
 func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Options) (*Result, error) {
-	f, err := os.Open(in)
+	f, size, err := atomicfile.OpenInput(in, "an APK")
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, unwrapPathError(err)
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a folder, not an APK", in)
-	}
 	o, err := atomicfile.Create(out, in)
 	if err != nil {
 		return nil, err
@@ -167,7 +160,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		defer idsig.Abort()
 		opts.V4Signature = idsig
 	}
-	res, err := Sign(ctx, o.Writeback(), f, st.Size(), id, opts)
+	res, err := Sign(ctx, o.Writeback(), f, size, id, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/axml"
 	"github.com/storesign/storesign/internal/zipx"
 )
@@ -116,16 +116,12 @@ func (r *VerifyResult) Err() error {
 
 // VerifyFile verifies the APK at path. See [Verify].
 func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyResult, error) {
-	f, err := os.Open(path)
+	f, size, err := atomicfile.OpenInput(path, "an APK")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	res, err := Verify(ctx, f, st.Size(), opts)
+	res, err := Verify(ctx, f, size, opts)
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", path, err)
 	}

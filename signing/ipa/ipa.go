@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"time"
 
@@ -153,30 +152,25 @@ func profileReport(p *provision.Profile) *ProfileReport {
 // temporary file beside out, verified with [Verify], and renamed into
 // place only when it checks out; in is never modified.
 func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, error) {
-	src, err := os.Open(in)
+	src, size, err := atomicfile.OpenInput(in, "an IPA")
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	fi, err := src.Stat()
-	if err != nil {
-		return nil, err
-	}
 	dst, err := atomicfile.Create(out, in)
 	if err != nil {
 		return nil, err
 	}
 	defer dst.Abort()
-	r, err := resignStream(ctx, src, fi.Size(), dst.Writeback(), dst, opts)
+	r, err := resignStream(ctx, src, size, dst.Writeback(), dst, opts)
 	if err != nil {
 		return nil, err
 	}
 	rep := r.rep
-	st, err := dst.Stat()
+	written, err := dst.Stat()
 	if err != nil {
 		return nil, err
 	}
-	size := st.Size()
 	// Every signature, every rewritten file and every seal is checked
 	// anew; entries copied raw are trusted to hold what the hash pass read
 	// when their CRC-32 and sizes are unchanged.
@@ -185,7 +179,7 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}
-	vrep, err := Verify(ctx, dst.File, size, vopts)
+	vrep, err := Verify(ctx, dst.File, written.Size(), vopts)
 	if err == nil {
 		err = sameSignatures(rep, vrep)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"howett.net/plist"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 )
@@ -75,16 +76,12 @@ func InspectFile(ctx context.Context, name string, opts VerifyOptions) (*Report,
 }
 
 func withFile(name string, fn func(*os.File, int64) (*Report, error)) (*Report, error) {
-	f, err := os.Open(name)
+	f, size, err := atomicfile.OpenInput(name, "an IPA")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return fn(f, fi.Size())
+	return fn(f, size)
 }
 
 // Inspect describes the IPA read from src as [Verify] does, but records
