@@ -67,13 +67,28 @@ type demo struct {
 	dir string
 }
 
-// file writes a demo file and returns its path; secret material is 0600.
-func (d *demo) file(name string, data []byte) (string, error) {
-	p := filepath.Join(d.dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return "", err
+// demoFile is a file the demo writes: a name under its folder, and the
+// bytes.
+type demoFile struct {
+	name string
+	data []byte
+}
+
+// files writes the demo's files (0600: some are secret material) and
+// returns their paths by name.
+func (d *demo) files(files []demoFile) (map[string]string, error) {
+	paths := make(map[string]string, len(files))
+	for _, f := range files {
+		p := filepath.Join(d.dir, f.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, f.data, 0o600); err != nil {
+			return nil, err
+		}
+		paths[f.name] = p
 	}
-	return p, os.WriteFile(p, data, 0o600)
+	return paths, nil
 }
 
 // run prints a command line as a user would type it, then runs it.
@@ -92,10 +107,7 @@ func (d *demo) run(ctx context.Context, f func(context.Context, *env, []string) 
 func (d *demo) android(ctx context.Context) error {
 	id := signingtest.SelfSigned("storesign demo upload key", nil)
 	const storePass, keyPass = "demo-store-password", "demo-key-password"
-	files := []struct {
-		name string
-		data []byte
-	}{
+	paths, err := d.files([]demoFile{
 		{"android/upload.jks", signingtest.JKS(id, "upload", storePass, keyPass)},
 		{"android/store.pass", []byte(storePass)},
 		{"android/key.pass", []byte(keyPass)},
@@ -104,14 +116,9 @@ func (d *demo) android(ctx context.Context) error {
 			NativeABIs: []string{"arm64-v8a", "armeabi-v7a"}, Assets: 8,
 		})},
 		{"android/sample.aab", signingtest.Bundle(signingtest.APKOptions{Package: "com.example.demo", VersionName: "1.0"})},
-	}
-	paths := map[string]string{}
-	for _, f := range files {
-		p, err := d.file(f.name, f.data)
-		if err != nil {
-			return err
-		}
-		paths[f.name] = p
+	})
+	if err != nil {
+		return err
 	}
 	key := []string{
 		"--ks", paths["android/upload.jks"], "--ks-key-alias", "upload",
@@ -139,23 +146,15 @@ func (d *demo) android(ctx context.Context) error {
 func (d *demo) ios(ctx context.Context) error {
 	apple := signingtest.NewApple(signingtest.AppleOptions{})
 	const p12Pass = "demo-p12-password"
-	files := []struct {
-		name string
-		data []byte
-	}{
+	paths, err := d.files([]demoFile{
 		{"ios/distribution.p12", signingtest.PKCS12(apple.Identity, p12Pass)},
 		{"ios/p12.pass", []byte(p12Pass)},
 		{"ios/root.pem", signingtest.CertPEM(apple.Root.Certificate)},
 		{"ios/AppStore.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Demo App Store", AppID: "com.example.*"})},
 		{"ios/Studio.ipa", signingtest.IPA(signingtest.IPAOptions{BundleID: "com.example.studio"})},
-	}
-	paths := map[string]string{}
-	for _, f := range files {
-		p, err := d.file(f.name, f.data)
-		if err != nil {
-			return err
-		}
-		paths[f.name] = p
+	})
+	if err != nil {
+		return err
 	}
 	out := filepath.Join(d.dir, "ios", "Signed.ipa")
 	steps := []struct {
