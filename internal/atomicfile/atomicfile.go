@@ -16,6 +16,8 @@ type File struct {
 	*os.File
 	target string
 	done   bool
+	// rename is os.Rename; tests replace it to fail a commit half way.
+	rename func(oldpath, newpath string) error
 }
 
 // Create starts writing target. It fails at once, before any work, when
@@ -34,6 +36,9 @@ func Create(target string, inputs ...string) (*File, error) {
 		return nil, fmt.Errorf("output folder %s is not a folder", dir)
 	}
 	if err := CheckDistinct(target, inputs...); err != nil {
+		return nil, err
+	}
+	if err := checkTarget(target); err != nil {
 		return nil, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.tmp")
@@ -63,29 +68,135 @@ func CheckDistinct(target string, inputs ...string) error {
 }
 
 // Commit syncs and closes the temp file and renames it over the target
-// with mode 0644.
+// with mode 0644. On failure the temp file is removed and the target is
+// left as it was.
 func (f *File) Commit() error {
-	if f.done {
-		return errors.New("atomicfile: already committed or aborted")
+	return CommitAll(f)
+}
+
+// CommitAll publishes several outputs that belong together (an APK and its
+// .idsig) all or nothing: every target is checked and every temp file
+// synced before the first rename, and when a rename fails the targets
+// already replaced get their previous content back (or are removed when
+// there was none). Either every target holds its new content, or every
+// target is as it was before and every temp file is removed.
+func CommitAll(files ...*File) error {
+	for _, f := range files {
+		if f.done {
+			abortAll(files)
+			return errors.New("atomicfile: already committed or aborted")
+		}
 	}
+	for _, f := range files {
+		if err := f.finish(); err != nil {
+			abortAll(files)
+			return err
+		}
+	}
+	for _, f := range files {
+		if err := checkTarget(f.target); err != nil {
+			abortAll(files)
+			return err
+		}
+	}
+	// Keep each previous target under a backup name (a hard link, so
+	// that the target never disappears), replace it, and drop the backups
+	// only when all are in place.
+	backups := make([]string, len(files))
+	restore := func(n int) {
+		for i := n - 1; i >= 0; i-- {
+			if backups[i] != "" {
+				os.Rename(backups[i], files[i].target)
+				// Renaming a link over the same file does nothing.
+				os.Remove(backups[i])
+			} else {
+				os.Remove(files[i].target)
+			}
+		}
+	}
+	for i, f := range files {
+		b, err := backup(f.target)
+		if err != nil {
+			restore(i)
+			abortAll(files)
+			return err
+		}
+		backups[i] = b
+		rename := f.rename
+		if rename == nil {
+			rename = os.Rename
+		}
+		if err := rename(f.File.Name(), f.target); err != nil {
+			restore(i + 1)
+			abortAll(files)
+			return fmt.Errorf("writing %s: %w", f.target, unwrapPath(err))
+		}
+		f.done = true
+	}
+	for _, b := range backups {
+		if b != "" {
+			os.Remove(b)
+		}
+	}
+	return nil
+}
+
+// finish syncs, closes and chmods the temp file.
+func (f *File) finish() error {
 	if err := f.File.Sync(); err != nil {
-		f.Abort()
 		return fmt.Errorf("writing %s: %w", f.target, unwrapPath(err))
 	}
 	if err := f.File.Close(); err != nil {
-		f.Abort()
 		return fmt.Errorf("writing %s: %w", f.target, unwrapPath(err))
 	}
 	if err := os.Chmod(f.File.Name(), 0o644); err != nil {
-		f.Abort()
-		return err
-	}
-	if err := os.Rename(f.File.Name(), f.target); err != nil {
-		f.Abort()
 		return fmt.Errorf("writing %s: %w", f.target, unwrapPath(err))
 	}
-	f.done = true
 	return nil
+}
+
+// backup links an existing target to a fresh name beside it and returns
+// that name; "" when there is no target. Where hard links are not
+// possible the target is renamed instead.
+func backup(target string) (string, error) {
+	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.old")
+	if err != nil {
+		return "", fmt.Errorf("writing %s: %w", target, unwrapPath(err))
+	}
+	name := tmp.Name()
+	tmp.Close()
+	os.Remove(name)
+	if err := os.Link(target, name); err == nil {
+		return name, nil
+	}
+	if err := os.Rename(target, name); err != nil {
+		return "", fmt.Errorf("writing %s: %w", target, unwrapPath(err))
+	}
+	return name, nil
+}
+
+// checkTarget refuses a target that exists and is not a regular file (or a
+// symbolic link, which the rename replaces): renaming over a folder fails
+// only after all the work, and over a device it would replace the device.
+func checkTarget(target string) error {
+	fi, err := os.Lstat(target)
+	if err != nil || fi.Mode().IsRegular() || fi.Mode()&os.ModeSymlink != 0 {
+		return nil
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("output %s is a folder: remove it or choose another --out", target)
+	}
+	return fmt.Errorf("output %s exists and is not a regular file: remove it or choose another --out", target)
+}
+
+func abortAll(files []*File) {
+	for _, f := range files {
+		f.Abort()
+	}
 }
 
 // Abort closes and removes the temp file. It is safe to call after Commit.

@@ -97,7 +97,7 @@ func TestOpenInput(t *testing.T) {
 		t.Fatalf("OpenInput = %d, %v", size, err)
 	}
 	f.Close()
-	if _, _, err := OpenInput(dir, "an APK"); err == nil || err.Error() != dir+" is a folder, not an APK" {
+	if _, _, err := OpenInput(dir, "an APK"); err == nil || err.Error() != dir+" is a folder, not an APK: pass the file itself" {
 		t.Errorf("folder: %v", err)
 	}
 	var pe *os.PathError
