@@ -187,14 +187,14 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 	if err := <-synced; err != nil {
 		return nil, fmt.Errorf("writing %s: %w", out, err)
 	}
-	if err := o.Commit(); err != nil {
-		return nil, err
-	}
+	// The APK and its .idsig appear together or not at all, and a failure
+	// leaves any previous ones in place.
+	outs := []*atomicfile.File{o}
 	if idsig != nil {
-		if err := idsig.Commit(); err != nil {
-			os.Remove(out)
-			return nil, err
-		}
+		outs = append(outs, idsig)
+	}
+	if err := atomicfile.CommitAll(outs...); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
