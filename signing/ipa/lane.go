@@ -87,10 +87,9 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 		done:  make(chan struct{}),
 	}
 	so := macho.SignOptions{
-		Identifier:     p.newID,
-		Entitlements:   p.ents,
-		InfoPlist:      p.info,
-		MainExecutable: true,
+		Identifier:   p.newID,
+		Entitlements: p.ents,
+		InfoPlist:    p.info,
 		Layout: func(n int64) {
 			l.announced = n
 			l.size <- n

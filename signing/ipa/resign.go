@@ -317,11 +317,14 @@ func (r *resigner) plan(ctx context.Context) error {
 			}
 			p.ents = ents
 		} else {
-			ents, err := entitlementsFor(prof, p.newID)
+			if err := r.readOrigEnts(b); err != nil {
+				return err
+			}
+			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements})
 			if err != nil {
 				return err
 			}
-			p.ents = ents
+			p.ents, br.EntitlementChanges = ents, changes
 		}
 		br.Entitlements = string(p.ents)
 		if prof.Kind == provision.Development {
@@ -717,11 +720,10 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 		res2, err = r.lane.finish(ctx, cr, r.at)
 	} else {
 		res2, err = r.signBinary(ctx, b.exeEntry, macho.SignOptions{
-			Identifier:     p.newID,
-			Entitlements:   p.ents,
-			InfoPlist:      p.info,
-			CodeResources:  cr,
-			MainExecutable: b.kind != kindFramework,
+			Identifier:    p.newID,
+			Entitlements:  p.ents,
+			InfoPlist:     p.info,
+			CodeResources: cr,
 		})
 	}
 	if err != nil {

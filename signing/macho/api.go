@@ -57,7 +57,9 @@ type SignOptions struct {
 	// Entitlements is the XML plist of entitlements; nil writes no
 	// entitlement blobs (as codesign does for frameworks and dylibs).
 	Entitlements []byte
-	// InfoPlist is the raw Info.plist of the bundle (special slot 1); nil: none.
+	// InfoPlist is the raw Info.plist of the bundle (special slot 1); nil:
+	// the Info.plist linked into the binary (__TEXT,__info_plist), as
+	// codesign hashes it for a loose dylib or tool, else none.
 	InfoPlist []byte
 	// CodeResources is the raw _CodeSignature/CodeResources (special slot
 	// 3); nil: none.
@@ -74,9 +76,6 @@ type SignOptions struct {
 	// used as is; nil builds the default designated requirement
 	// (see [DesignatedRequirement]).
 	Requirements []byte
-	// MainExecutable sets CS_EXECSEG_MAIN_BINARY: true for the main
-	// executable of an app or app extension.
-	MainExecutable bool
 	// Now is the signing time put in the CMS signature; nil: time.Now.
 	Now func() time.Time
 	// Log receives debug messages; nil discards them.

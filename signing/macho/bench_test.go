@@ -28,7 +28,7 @@ func BenchmarkSign(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			opts := macho.SignOptions{Identity: testApple().Identity, Identifier: testIdentifier, Entitlements: testEntitlements, MainExecutable: true, Now: fixedNow}
+			opts := macho.SignOptions{Identity: testApple().Identity, Identifier: testIdentifier, Entitlements: testEntitlements, Now: fixedNow}
 			r := bytes.NewReader(in)
 			b.SetBytes(int64(len(in)))
 			b.ReportAllocs()

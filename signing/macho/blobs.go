@@ -34,10 +34,15 @@ const (
 	pageShift = 12
 	pageSize  = 1 << pageShift
 
-	cdVersion       = 0x20400
-	cdHeaderSize    = 88
-	execSegMainBin  = 0x1
-	execSegAllowUns = 0x10
+	cdVersion            = 0x20400
+	cdHeaderSize         = 88
+	execSegMainBin       = 0x1
+	execSegAllowUns      = 0x10
+	execSegDebugger      = 0x20
+	execSegJIT           = 0x40
+	execSegSkipLV        = 0x80
+	execSegCanLoadCDHash = 0x100
+	execSegCanExecCDHash = 0x200
 
 	requirementDesignated = 3
 )

@@ -105,9 +105,8 @@ func TestSignXcodeBuilt(t *testing.T) {
 				t.Fatal("no main executable")
 			}
 			out, res := signBytes(t, in, macho.SignOptions{
-				Entitlements:   testEntitlements,
-				InfoPlist:      files[tt.app+"Info.plist"],
-				MainExecutable: true,
+				Entitlements: testEntitlements,
+				InfoPlist:    files[tt.app+"Info.plist"],
 			})
 			types := []string{"sha1", "sha256"} // minimum iOS 9
 			checkIndependently(t, out, expect{identifier: testIdentifier, teamID: testTeam, hashTypes: types, execSegFlags: 1,
@@ -137,7 +136,7 @@ func TestSignCorpusIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := signingtest.IOSMachO(t, "arm64", "15.0")
-	out, res := signBytes(t, in, macho.SignOptions{Identity: id, Entitlements: testEntitlements, MainExecutable: true})
+	out, res := signBytes(t, in, macho.SignOptions{Identity: id, Entitlements: testEntitlements})
 	if !strings.Contains(res.DesignatedRequirement, `" and certificate root = H"`) {
 		t.Errorf("designated requirement %q", res.DesignatedRequirement)
 	}

@@ -18,7 +18,32 @@
 // SignedData over the first CodeDirectory carrying the cdhashes attributes
 // (OIDs 1.2.840.113635.100.9.1 and .2). The formats are Apple's (cs_blobs.h,
 // requirement.h, libsecurity_codesigning); they were learned from zsign and
-// rcodesign, and the code is our own.
+// rcodesign, and the code is our own. Use [ReadSignature] to read an
+// existing signature without verifying it.
+//
+// # Same inputs, same bytes as codesign
+//
+// Given what codesign was given (a certificate with the same subject, the
+// same identifier, entitlements, Info.plist and CodeResources), Sign
+// writes codesign's CodeDirectories, requirements and entitlements blobs
+// byte for byte, and so the same code pages; only the CMS signature
+// differs. The tests check this against every binary of an Apple-signed
+// app in the corpus. Each choice follows codesign:
+//
+//	choice                          codesign's behaviour followed
+//	hash types                      SHA-1 + SHA-256 below iOS/tvOS 11, watchOS 4, macOS 10.11.4; else SHA-256
+//	room reserved for the signature its estimate: blobs + CodeDirectories (sized as 0x20500) + 18000 bytes of CMS, 16-byte aligned
+//	__LINKEDIT vmsize               codesign_allocate: new file size rounded to 16 KiB (ARM) or 4 KiB (Intel)
+//	CS_EXECSEG_MAIN_BINARY          only for MH_EXECUTE, with the flags its entitlements call for
+//	                                (get-task-allow, run-unsigned-code, dynamic-codesigning, ...)
+//	DER entitlements (slot 7)       only for MH_EXECUTE; bundles and dylibs get the XML blob alone
+//	Info.plist slot (1)             the bundle's Info.plist, else the one linked into the binary
+//	                                (__TEXT,__info_plist), else empty
+//	special slot count              up to the last non-empty slot
+//
+// A signature in an older format (CodeDirectory before 0x20400, no DER
+// entitlements) is never copied: re-signing writes the current format,
+// which iOS 15 and later require.
 //
 // # Access pattern and memory
 //

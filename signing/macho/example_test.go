@@ -17,11 +17,10 @@ func ExampleSign() {
 
 	var out bytes.Buffer
 	res, err := macho.Sign(context.Background(), bytes.NewReader(bin), int64(len(bin)), &out, macho.SignOptions{
-		Identity:       apple.Identity,
-		Identifier:     "com.example.app",
-		Entitlements:   []byte(`<plist version="1.0"><dict><key>application-identifier</key><string>ABCDE12345.com.example.app</string></dict></plist>`),
-		MainExecutable: true,
-		Now:            func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) },
+		Identity:     apple.Identity,
+		Identifier:   "com.example.app",
+		Entitlements: []byte(`<plist version="1.0"><dict><key>application-identifier</key><string>ABCDE12345.com.example.app</string></dict></plist>`),
+		Now:          func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) },
 	})
 	if err != nil {
 		log.Fatal(err)

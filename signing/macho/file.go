@@ -26,6 +26,9 @@ const (
 	lcVersionMinTVOS   = 0x2f
 	lcVersionMinWatch  = 0x30
 	lcBuildVersion     = 0x32
+	lcUUID             = 0x1b
+
+	mhExecute = 0x2
 
 	cpuTypeX86     = 7
 	cpuTypeX86_64  = 0x01000007
@@ -50,7 +53,8 @@ const (
 	sectionGBZerofill    = 0xc
 	sectionTLVZerofill   = 0x12
 	codeSignatureCmdSize = 16
-	linkeditSlack        = 4096 // bytes __LINKEDIT may claim past the end of the image
+	linkeditSlack        = 4096    // bytes __LINKEDIT may claim past the end of the image
+	maxInfoPlist         = 1 << 20 // bytes of an embedded __info_plist section read
 )
 
 // file is the structure of a thin or fat binary, as far as signing needs it.
@@ -71,6 +75,13 @@ type slice struct {
 	header       []byte // mach header and load commands (hdrSize+sizeofcmds bytes)
 	ncmds        uint32
 	sizeofcmds   uint32
+	fileType     uint32 // MH_EXECUTE, MH_DYLIB, MH_BUNDLE...
+	uuid         []byte // LC_UUID's 16 bytes; nil when none
+	// infoPlistOff and infoPlistSize locate the __TEXT,__info_plist
+	// section in the slice (an Info.plist linked into a loose binary);
+	// infoPlistSize is 0 when there is none.
+	infoPlistOff, infoPlistSize int64
+	infoPlist                   []byte // the section's bytes, when read
 
 	text, linkedit   *segment
 	firstSectionData int64 // lowest file offset of section or segment data after the header
@@ -156,6 +167,13 @@ func readAt(r io.ReaderAt, off int64, n int) ([]byte, error) {
 // parseFile reads the fat header, if any, and each slice's header and load
 // commands, at increasing offsets.
 func parseFile(r io.ReaderAt, size int64) (*file, error) {
+	return parseFileOpts(r, size, false)
+}
+
+// parseFileOpts is parseFile; withInfoPlist also reads each slice's
+// embedded __info_plist section, right after its header so that every read
+// stays at an increasing offset.
+func parseFileOpts(r io.ReaderAt, size int64, withInfoPlist bool) (*file, error) {
 	if size < 8 {
 		return nil, ErrNotMachO
 	}
@@ -173,7 +191,7 @@ func parseFile(r io.ReaderAt, size int64) (*file, error) {
 	f := &file{}
 	m := binary.BigEndian.Uint32(head)
 	if m != fatMagic && m != fatMagic64 {
-		s, err := parseSlice(r, 0, size)
+		s, err := parseSlice(r, 0, size, withInfoPlist)
 		if err != nil {
 			return nil, err
 		}
@@ -210,7 +228,7 @@ func parseFile(r io.ReaderAt, size int64) (*file, error) {
 			return nil, fmt.Errorf("%w: fat architecture %d (%s) has offset %d size %d in a file of %d bytes", ErrTruncated, i, archName(cpu, sub), off, sz, size)
 		}
 		end = off + sz
-		s, err := parseSlice(r, off, sz)
+		s, err := parseSlice(r, off, sz, withInfoPlist)
 		if err != nil {
 			return nil, fmt.Errorf("architecture %s: %w", archName(cpu, sub), err)
 		}
@@ -226,7 +244,7 @@ func parseFile(r io.ReaderAt, size int64) (*file, error) {
 	return f, nil
 }
 
-func parseSlice(r io.ReaderAt, off, size int64) (*slice, error) {
+func parseSlice(r io.ReaderAt, off, size int64, withInfoPlist bool) (*slice, error) {
 	if size < 28 {
 		return nil, ErrTruncated
 	}
@@ -247,6 +265,7 @@ func parseSlice(r io.ReaderAt, off, size int64) (*slice, error) {
 	}
 	s.cpuType = int32(le.Uint32(h[4:]))
 	s.cpuSubtype = int32(le.Uint32(h[8:]))
+	s.fileType = le.Uint32(h[12:])
 	s.ncmds = le.Uint32(h[16:])
 	s.sizeofcmds = le.Uint32(h[20:])
 	if s.sizeofcmds > maxHeaderSize || int64(s.hdrSize)+int64(s.sizeofcmds) > size || s.ncmds > s.sizeofcmds/8 {
@@ -258,6 +277,11 @@ func parseSlice(r io.ReaderAt, off, size int64) (*slice, error) {
 	}
 	if err := s.parseCommands(); err != nil {
 		return nil, err
+	}
+	if withInfoPlist && s.infoPlistSize > 0 {
+		if s.infoPlist, err = readAt(r, off+s.infoPlistOff, int(s.infoPlistSize)); err != nil {
+			return nil, fmt.Errorf("reading the embedded Info.plist: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -301,6 +325,10 @@ func (s *slice) parseCommands() error {
 			s.sigSize = le.Uint32(c[12:])
 			if int64(s.sigOff)+int64(s.sigSize) > s.size || int64(s.sigOff) < hdrEnd {
 				return fmt.Errorf("%w: code signature at %d (%d bytes) outside the %d-byte image", ErrTruncated, s.sigOff, s.sigSize, s.size)
+			}
+		case lcUUID:
+			if cmdSize >= 24 {
+				s.uuid = c[8:24]
 			}
 		case lcEncryptionInfo, lcEncryptionInfo64:
 			if cmdSize >= 20 {
@@ -378,6 +406,9 @@ func (s *slice) parseSegment(c []byte, at int, is64 bool, hdrEnd int64) (*segmen
 		var off uint32
 		var size uint64
 		var flags uint32
+		if cString(sec[0:16]) == "__info_plist" && cString(sec[16:32]) == "__TEXT" {
+			s.noteInfoPlist(sec, is64)
+		}
 		if is64 {
 			size = le.Uint64(sec[40:])
 			off = le.Uint32(sec[48:])
@@ -399,6 +430,27 @@ func (s *slice) parseSegment(c []byte, at int, is64 bool, hdrEnd int64) (*segmen
 	return seg, nil
 }
 
+// noteInfoPlist records the __TEXT,__info_plist section header sec when
+// its bytes lie inside the slice.
+func (s *slice) noteInfoPlist(sec []byte, is64 bool) {
+	le := binary.LittleEndian
+	var off, size uint64
+	if is64 {
+		size, off = le.Uint64(sec[40:]), uint64(le.Uint32(sec[48:]))
+	} else {
+		size, off = uint64(le.Uint32(sec[36:])), uint64(le.Uint32(sec[40:]))
+	}
+	if off == 0 || size == 0 || size > maxInfoPlist || off > uint64(s.size) || size > uint64(s.size)-off {
+		return
+	}
+	s.infoPlistOff, s.infoPlistSize = int64(off), int64(size)
+}
+
+// isExecutable reports whether the slice is a main executable
+// (MH_EXECUTE), which codesign marks CS_EXECSEG_MAIN_BINARY and gives DER
+// entitlements.
+func (s *slice) isExecutable() bool { return s.fileType == mhExecute }
+
 func cString(b []byte) string {
 	for i, c := range b {
 		if c == 0 {
@@ -411,10 +463,12 @@ func cString(b []byte) string {
 // arch names the slice.
 func (s *slice) arch() string { return archName(s.cpuType, s.cpuSubtype) }
 
-// pageAlign is the segment alignment of the architecture.
+// pageAlign is the segment alignment of the architecture, as
+// codesign_allocate rounds __LINKEDIT's vmsize to it: 16 KiB for every ARM
+// architecture (armv7 included, since iOS 9), 4 KiB for Intel.
 func (s *slice) pageAlign() uint64 {
 	switch s.cpuType {
-	case cpuTypeARM64, cpuTypeARM6432:
+	case cpuTypeARM, cpuTypeARM64, cpuTypeARM6432:
 		return 0x4000
 	}
 	return 0x1000

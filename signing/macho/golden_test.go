@@ -25,8 +25,8 @@ func TestGolden(t *testing.T) {
 		minOS string
 		opts  macho.SignOptions
 	}{
-		{"minimal-ios15-app", "15.0", macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources, MainExecutable: true}},
-		{"minimal-ios10-app", "10.0", macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources, MainExecutable: true}},
+		{"minimal-ios15-app", "15.0", macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources}},
+		{"minimal-ios10-app", "10.0", macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources}},
 		{"minimal-ios15-dylib", "15.0", macho.SignOptions{Identifier: "libexample"}},
 	}
 	for _, tt := range tests {

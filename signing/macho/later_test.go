@@ -23,7 +23,7 @@ func TestSignCodeResourcesLater(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in(t)
-			opts := macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources, MainExecutable: true}
+			opts := macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources}
 			want, _ := signBytes(t, in, opts)
 
 			calls, layout := 0, int64(-1)

@@ -24,7 +24,9 @@ type signParams struct {
 	requirements []byte
 	entBlob      []byte // nil when no entitlements
 	entDERBlob   []byte
-	allowUnsign  bool
+	// entExecFlags are the exec-segment flags the entitlements call for
+	// on a main executable.
+	entExecFlags uint64
 	now          time.Time
 	log          *slog.Logger
 	// codeResources is special slot 3; pending while it is to come from
@@ -51,7 +53,9 @@ func sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	if err != nil {
 		return nil, err
 	}
-	f, err := parseFile(src, size)
+	// The Info.plist linked into a loose binary is hashed in special slot
+	// 1 when the caller gives none.
+	f, err := parseFileOpts(src, size, opts.InfoPlist == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -167,9 +171,7 @@ func newSignParams(opts SignOptions) (*signParams, error) {
 		}
 		p.entBlob = blob(magicEntitlements, opts.Entitlements)
 		p.entDERBlob = blob(magicEntitlementsDER, der)
-		if v, ok := ents["get-task-allow"].(bool); ok && v {
-			p.allowUnsign = true
-		}
+		p.entExecFlags = entitlementExecFlags(ents)
 	}
 	p.now = time.Now()
 	if opts.Now != nil {
@@ -218,14 +220,93 @@ func designatedFromSet(set []byte) (string, []byte) {
 
 func alignUp(v, a int64) int64 { return (v + a - 1) &^ (a - 1) }
 
-// specialSlots returns the special slot contents to hash, slot 1 first.
-func (p *signParams) specialSlots() [][]byte {
-	slots := [][]byte{p.opts.InfoPlist, p.requirements, p.codeResources, nil, p.entBlob, nil, p.entDERBlob}
+// specialSlots returns the special slot contents to hash for slice s,
+// slot 1 first. Slot 1 is the bundle's Info.plist, or the one linked into
+// a loose binary (__TEXT,__info_plist), as codesign hashes it. The DER
+// entitlements go to main executables only, as codesign writes them.
+func (p *signParams) specialSlots(s *slice) [][]byte {
+	info := p.opts.InfoPlist
+	if info == nil {
+		info = s.infoPlist
+	}
+	var der []byte
+	if s.isExecutable() {
+		der = p.entDERBlob
+	}
+	slots := [][]byte{info, p.requirements, p.codeResources, nil, p.entBlob, nil, der}
 	n := len(slots)
 	for n > 0 && slots[n-1] == nil {
 		n--
 	}
 	return slots[:n]
+}
+
+// pieces returns the blobs of slice s's signature besides its
+// CodeDirectories and CMS, in slot order.
+func (p *signParams) pieces(s *slice) []slotBlob {
+	b := []slotBlob{{slotRequirements, p.requirements}}
+	if p.entBlob != nil {
+		b = append(b, slotBlob{slotEntitlements, p.entBlob})
+		if s.isExecutable() {
+			b = append(b, slotBlob{slotEntitlementsDER, p.entDERBlob})
+		}
+	}
+	return b
+}
+
+// execSegFlags returns the CodeDirectory's exec-segment flags for slice s:
+// codesign marks a main executable (MH_EXECUTE) and adds the flags its
+// entitlements call for; other code gets none.
+func (p *signParams) execSegFlags(s *slice) uint64 {
+	if !s.isExecutable() {
+		return 0
+	}
+	return execSegMainBin | p.entExecFlags
+}
+
+// entitlementExecFlags maps entitlements to the exec-segment flags
+// codesign derives from them (cs_blobs.h CS_EXECSEG_*).
+func entitlementExecFlags(ents map[string]any) uint64 {
+	var f uint64
+	for _, e := range []struct {
+		key  string
+		flag uint64
+	}{
+		{"get-task-allow", execSegAllowUns},
+		{"run-unsigned-code", execSegAllowUns},
+		{"com.apple.private.cs.debugger", execSegDebugger},
+		{"dynamic-codesigning", execSegJIT},
+		{"com.apple.private.skip-library-validation", execSegSkipLV},
+		{"com.apple.private.amfi.can-load-cdhash", execSegCanLoadCDHash},
+		{"com.apple.private.amfi.can-execute-cdhash", execSegCanExecCDHash},
+	} {
+		if v, ok := ents[e.key].(bool); ok && v {
+			f |= e.flag
+		}
+	}
+	return f
+}
+
+// codesignCMSReserve is the room codesign reserves for the CMS signature
+// (SecCodeSigner's default cmssize, doubled since Xcode 12).
+const codesignCMSReserve = 18000
+
+// codesignReserve returns the bytes codesign reserves for a signature of
+// the given pieces and CodeDirectory sizes: its size estimate counts a
+// CodeDirectory 8 bytes larger than version 0x20400 writes (the 0x20500
+// fields), one index entry per blob and codesignCMSReserve bytes of CMS,
+// rounded up to 16 bytes. Checked against every signature of the Apple
+// corpus (deviceagent-2023: app, xctest, frameworks, dylibs; one and two
+// CodeDirectories).
+func codesignReserve(pieces []slotBlob, cdSizes []int) int64 {
+	n := int64(12 + 8*(len(pieces)+len(cdSizes)+1) + codesignCMSReserve)
+	for _, b := range pieces {
+		n += int64(len(b.data))
+	}
+	for _, c := range cdSizes {
+		n += int64(c) + 8
+	}
+	return alignUp(n, 16)
 }
 
 // plan decides the layout of a signed slice.
@@ -253,20 +334,19 @@ func (p *signParams) plan(s *slice) (*slicePlan, error) {
 		pl.hashTypes = []uint8{hashTypeSHA1, hashTypeSHA256}
 	}
 
-	// Reserve the signature: exact sizes for everything but the CMS
-	// signature value, which is bounded by the key.
-	special := p.specialSlots()
-	total := int64(12)
-	count := 0
-	for _, b := range [][]byte{p.requirements, p.entBlob, p.entDERBlob} {
-		if b != nil {
-			total += 8 + int64(len(b))
-			count++
-		}
+	// Reserve the signature as codesign does (see codesignReserve), or
+	// more when our own worst case needs it (an unusually long chain).
+	special := p.specialSlots(s)
+	pieces := p.pieces(s)
+	total := int64(12 + 8*len(pieces))
+	for _, b := range pieces {
+		total += 8 + int64(len(b.data))
 	}
 	in := cmsInput{certs: p.certs, time: p.now}
+	var cdSizes []int
 	for _, t := range pl.hashTypes {
 		n := cdSize(p.opts.Identifier, p.teamID, len(special), pl.nPages, t)
+		cdSizes = append(cdSizes, n)
 		total += 8 + int64(n)
 		in.cds = append(in.cds, make([]byte, n))
 		in.cdTypes = append(in.cdTypes, t)
@@ -277,7 +357,7 @@ func (p *signParams) plan(s *slice) (*slicePlan, error) {
 		return nil, err
 	}
 	total += 8 + 8 + int64(len(cms))
-	pl.sigSize = alignUp(total, 16)
+	pl.sigSize = max(codesignReserve(pieces, cdSizes), alignUp(total, 16))
 
 	// Patch the header.
 	h := append([]byte(nil), s.header...)
@@ -299,11 +379,10 @@ func (p *signParams) plan(s *slice) (*slicePlan, error) {
 	}
 	le.PutUint32(h[cmd+8:], uint32(sigOff))
 	le.PutUint32(h[cmd+12:], uint32(pl.sigSize))
+	// codesign_allocate sets __LINKEDIT's vmsize to its new file size
+	// rounded up to the segment alignment.
 	newLen := uint64(sigOff + pl.sigSize - int64(link.fileOff))
-	vm := link.vmSize
-	if need := uint64(alignUp(int64(newLen), int64(s.pageAlign()))); need > vm {
-		vm = need
-	}
+	vm := uint64(alignUp(int64(newLen), int64(s.pageAlign())))
 	c := link.cmdOff
 	if s.is64 {
 		le.PutUint64(h[c+32:], vm)
@@ -358,17 +437,10 @@ func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer
 		}
 		p.codeResources, p.pending = cr, false
 	}
-	special := p.specialSlots()
+	special := p.specialSlots(s)
 	var cds [][]byte
-	var blobs []slotBlob
 	res := CDHash{Arch: s.arch()}
-	execFlags := uint64(0)
-	if p.opts.MainExecutable {
-		execFlags |= execSegMainBin
-		if p.allowUnsign {
-			execFlags |= execSegAllowUns
-		}
-	}
+	execFlags := p.execSegFlags(s)
 	for i, t := range pl.hashTypes {
 		cd := &codeDirectory{
 			hashType:     t,
@@ -399,10 +471,7 @@ func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer
 			res.Primary = h[:20]
 		}
 	}
-	blobs = append(blobs, slotBlob{slotCodeDirectory, cds[0]}, slotBlob{slotRequirements, p.requirements})
-	if p.entBlob != nil {
-		blobs = append(blobs, slotBlob{slotEntitlements, p.entBlob}, slotBlob{slotEntitlementsDER, p.entDERBlob})
-	}
+	blobs := append([]slotBlob{{slotCodeDirectory, cds[0]}}, p.pieces(s)...)
 	for i := 1; i < len(cds); i++ {
 		blobs = append(blobs, slotBlob{uint32(slotAlternateCD + i - 1), cds[i]})
 	}

@@ -417,10 +417,9 @@ func hexs(b []byte) string {
 
 func TestSignRoundTrip(t *testing.T) {
 	full := macho.SignOptions{
-		Entitlements:   testEntitlements,
-		InfoPlist:      testInfoPlist,
-		CodeResources:  testCodeResources,
-		MainExecutable: true,
+		Entitlements:  testEntitlements,
+		InfoPlist:     testInfoPlist,
+		CodeResources: testCodeResources,
 	}
 	tests := []struct {
 		name   string
@@ -438,7 +437,7 @@ func TestSignRoundTrip(t *testing.T) {
 		{
 			name: "arm64 linker-signed macOS dylib-like",
 			in:   func(t *testing.T) []byte { return signingtest.MachO(t, "arm64") },
-			want: expect{hashTypes: []string{"sha256"}},
+			want: expect{hashTypes: []string{"sha256"}, execSegFlags: 1}, // MH_EXECUTE
 		},
 		{
 			name: "amd64 unsigned iOS 10 gets SHA-1 first",
@@ -450,7 +449,7 @@ func TestSignRoundTrip(t *testing.T) {
 			name: "fat iOS 12",
 			in:   func(t *testing.T) []byte { return signingtest.FatIOSMachO(t, "12.0") },
 			opts: macho.SignOptions{InfoPlist: testInfoPlist},
-			want: expect{hashTypes: []string{"sha256"}, info: testInfoPlist},
+			want: expect{hashTypes: []string{"sha256"}, execSegFlags: 1, info: testInfoPlist},
 		},
 		{
 			name: "fat iOS 9",
@@ -462,7 +461,7 @@ func TestSignRoundTrip(t *testing.T) {
 			name: "explicit team ID",
 			in:   func(t *testing.T) []byte { return signingtest.IOSMachO(t, "arm64", "14.0") },
 			opts: macho.SignOptions{TeamID: "ZZZZZ99999", Identifier: "com.example.app.widget"},
-			want: expect{hashTypes: []string{"sha256"}, teamID: "ZZZZZ99999", identifier: "com.example.app.widget"},
+			want: expect{hashTypes: []string{"sha256"}, execSegFlags: 1, teamID: "ZZZZZ99999", identifier: "com.example.app.widget"},
 		},
 	}
 	for _, tt := range tests {
@@ -581,7 +580,12 @@ func TestSignAllowUnsigned(t *testing.T) {
 		{ents, false, 0},
 		{nil, false, 0},
 	} {
-		out, _ := signBytes(t, in, macho.SignOptions{Entitlements: tt.ents, MainExecutable: tt.main})
+		bin := in
+		if !tt.main {
+			bin = bytes.Clone(in)
+			binary.LittleEndian.PutUint32(bin[12:], 6) // MH_DYLIB
+		}
+		out, _ := signBytes(t, bin, macho.SignOptions{Entitlements: tt.ents})
 		info := verifyBytes(t, out, macho.VerifyOptions{})
 		if got := info.Slices[0].ExecSegFlags; got != tt.want {
 			t.Errorf("get-task-allow entitlements %v, main %v: exec seg flags %#x, want %#x", tt.ents != nil, tt.main, got, tt.want)
@@ -623,6 +627,6 @@ func TestSignECDSA(t *testing.T) {
 	}
 	in := signingtest.IOSMachO(t, "arm64", "15.0")
 	out, _ := signBytes(t, in, macho.SignOptions{Identity: apple.Identity, Entitlements: testEntitlements})
-	checkIndependently(t, out, expect{identifier: testIdentifier, teamID: testTeam, hashTypes: []string{"sha256"}, entitlements: testEntitlements, derEntitlements: true})
+	checkIndependently(t, out, expect{identifier: testIdentifier, teamID: testTeam, hashTypes: []string{"sha256"}, execSegFlags: 1, entitlements: testEntitlements, derEntitlements: true})
 	verifyBytes(t, out, macho.VerifyOptions{})
 }

@@ -20,7 +20,7 @@ import (
 const maxSigRead = 64 << 20
 
 func verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*Info, error) {
-	f, err := parseFile(r, size)
+	f, err := parseFileOpts(r, size, opts.InfoPlist == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +160,22 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 				return nil, badf("page %d (offset %d) does not match its %s hash", i, int64(i)<<cd.pageShift, hashName(cd.hashType))
 			}
 		}
-		// Special slots.
+		// Special slots. A loose binary's linked-in Info.plist is bound
+		// to slot 1 as codesign binds it.
+		info, infoName := opts.InfoPlist, "Info.plist"
+		if info == nil && s.infoPlist != nil {
+			info, infoName = s.infoPlist, "the Info.plist linked into the binary (__TEXT,__info_plist)"
+			if got := cd.specialHash(slotInfo); got == nil || allZero(got) {
+				return nil, badf("%s is not bound to the signature (special slot 1 is empty): re-sign the binary", infoName)
+			}
+		}
 		checks := []struct {
 			slot int
 			data []byte
 			must bool
 			name string
 		}{
-			{slotInfo, opts.InfoPlist, opts.InfoPlist != nil, "Info.plist"},
+			{slotInfo, info, info != nil, infoName},
 			{slotRequirements, reqs, true, "requirements"},
 			{slotResources, opts.CodeResources, opts.CodeResources != nil, "CodeResources"},
 			{slotEntitlements, ent, true, "entitlements"},

@@ -171,6 +171,9 @@ type AppleOptions struct {
 	// AIA is the WWDR certificate's URL put in the leaf's Authority
 	// Information Access extension.
 	AIA string
+	// Subject, when not nil, replaces the leaf's subject: a stand-in for
+	// a real certificate, to compare signatures with the ones it made.
+	Subject *pkix.Name
 }
 
 // NewApple returns a fake Apple root, WWDR G3 intermediate and a leaf
@@ -200,14 +203,19 @@ func NewApple(opts AppleOptions) *Apple {
 	if opts.AIA != "" {
 		aia = []string{opts.AIA}
 	}
+	subject := pkix.Name{
+		CommonName:         kind + ": " + opts.Organization + " (" + opts.TeamID + ")",
+		OrganizationalUnit: []string{opts.TeamID},
+		Organization:       []string{opts.Organization},
+		Country:            []string{"US"},
+		ExtraNames:         []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}, Value: opts.TeamID}},
+	}
+	if opts.Subject != nil {
+		subject = *opts.Subject
+		subject.ExtraNames = subject.Names // keep every attribute, in order
+	}
 	id := wwdr.Issue(CertOptions{
-		Subject: pkix.Name{
-			CommonName:         kind + ": " + opts.Organization + " (" + opts.TeamID + ")",
-			OrganizationalUnit: []string{opts.TeamID},
-			Organization:       []string{opts.Organization},
-			Country:            []string{"US"},
-			ExtraNames:         []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}, Value: opts.TeamID}},
-		},
+		Subject: subject,
 		Key:                   opts.Key,
 		NotBefore:             opts.NotBefore,
 		NotAfter:              opts.NotAfter,

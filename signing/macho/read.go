@@ -1,0 +1,141 @@
+package macho
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// Signature is a binary's code signature as it is found, read but not
+// verified: what re-signing keeps from it and what a comparison with
+// codesign's output looks at.
+type Signature struct {
+	Slices []SignedSlice
+}
+
+// SignedSlice is the code signature of one architecture slice.
+type SignedSlice struct {
+	Arch string
+	// Offset is the slice's offset in the file; HeaderSize the size of
+	// its Mach-O header and load commands.
+	Offset     int64
+	HeaderSize int
+	// Reserved is the size of the signature's room in __LINKEDIT
+	// (LC_CODE_SIGNATURE's datasize); Used is the super blob's length.
+	Reserved, Used int64
+	// LinkeditFileSize and LinkeditVMSize are __LINKEDIT's sizes.
+	LinkeditFileSize, LinkeditVMSize uint64
+	// CodeDirectories are the raw CodeDirectory blobs, primary first.
+	CodeDirectories [][]byte
+	// Requirements is the raw requirement set blob (magic 0xfade0c01).
+	Requirements []byte
+	// Entitlements and EntitlementsDER are the payloads of the
+	// entitlements blobs; nil when absent.
+	Entitlements, EntitlementsDER []byte
+	// CMS is the signature blob's payload; empty for ad-hoc signatures.
+	CMS []byte
+	// Identifier, TeamID, Version, Flags, HashTypes, PageSize and
+	// ExecSegFlags are the primary CodeDirectory's.
+	Identifier   string
+	TeamID       string
+	Version      uint32
+	Flags        uint32
+	HashTypes    []string
+	PageSize     int
+	ExecSegFlags uint64
+	// InfoPlist is the Info.plist linked into the binary
+	// (__TEXT,__info_plist); nil when none.
+	InfoPlist []byte
+}
+
+// ReadSignature reads the code signature of every slice of the binary in
+// r without verifying it. It returns [ErrNotSigned] when no slice has one.
+// It reads the headers, each embedded Info.plist and each signature: for a
+// stream that restarts on a backward read, about the whole binary.
+func ReadSignature(r io.ReaderAt, size int64) (*Signature, error) {
+	f, err := parseFileOpts(r, size, true)
+	if err != nil {
+		return nil, err
+	}
+	sig := &Signature{}
+	for _, s := range f.slices {
+		ss, err := readSlice(r, s)
+		if err != nil {
+			if f.fat {
+				return nil, fmt.Errorf("architecture %s: %w", s.arch(), err)
+			}
+			return nil, err
+		}
+		sig.Slices = append(sig.Slices, *ss)
+	}
+	return sig, nil
+}
+
+func readSlice(r io.ReaderAt, s *slice) (*SignedSlice, error) {
+	if s.sigCmd < 0 {
+		return nil, ErrNotSigned
+	}
+	if s.sigSize > maxSigRead {
+		return nil, badf("code signature of %d bytes", s.sigSize)
+	}
+	raw, err := readAt(r, s.offset+int64(s.sigOff), int(s.sigSize))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := parseSuperBlob(raw)
+	if err != nil {
+		return nil, err
+	}
+	ss := &SignedSlice{
+		Arch:             s.arch(),
+		Offset:           s.offset,
+		HeaderSize:       len(s.header),
+		Reserved:         int64(s.sigSize),
+		Used:             int64(binary.BigEndian.Uint32(raw[4:])),
+		LinkeditFileSize: s.linkedit.fileLen,
+		LinkeditVMSize:   s.linkedit.vmSize,
+		InfoPlist:        s.infoPlist,
+	}
+	var cds []*parsedCD // by slot: the primary (slot 0) first
+	var slots []uint32
+	for _, b := range blobs {
+		switch {
+		case b.slot == slotCodeDirectory || b.slot >= slotAlternateCD && b.slot < slotAlternateCD+5:
+			cd, err := parseCodeDirectory(b.data)
+			if err != nil {
+				return nil, err
+			}
+			i := len(slots)
+			for i > 0 && slots[i-1] > b.slot {
+				i--
+			}
+			slots = slices.Insert(slots, i, b.slot)
+			cds = slices.Insert(cds, i, cd)
+		case b.slot == slotRequirements:
+			ss.Requirements = b.data
+		case b.slot == slotEntitlements:
+			ss.Entitlements = b.data[8:]
+		case b.slot == slotEntitlementsDER:
+			ss.EntitlementsDER = b.data[8:]
+		case b.slot == slotSignature:
+			ss.CMS = b.data[8:]
+		}
+	}
+	if len(cds) == 0 || slots[0] != slotCodeDirectory {
+		return nil, badf("no CodeDirectory in slot 0")
+	}
+	for _, cd := range cds {
+		ss.CodeDirectories = append(ss.CodeDirectories, cd.raw)
+		ss.HashTypes = append(ss.HashTypes, hashName(cd.hashType))
+	}
+	primary := cds[0]
+	ss.Identifier, ss.TeamID = primary.identifier, primary.teamID
+	ss.Version, ss.Flags = primary.version, primary.flags
+	ss.PageSize = 1 << primary.pageShift
+	if primary.pageShift == 0 {
+		ss.PageSize = 0
+	}
+	ss.ExecSegFlags = primary.execSegFlags
+	return ss, nil
+}
