@@ -43,5 +43,5 @@ func ExampleLoadPKCS12() {
 func ExampleReadPassword() {
 	_, err := signing.ReadPassword("env:STORESIGN_EXAMPLE_UNSET")
 	fmt.Println(err)
-	// Output: password: environment variable STORESIGN_EXAMPLE_UNSET is not set
+	// Output: signing: no password: the environment variable named in the env: spec is not set (the name is not shown: it may be the password): set it, or write env:NAME, not env:$NAME
 }

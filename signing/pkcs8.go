@@ -36,14 +36,14 @@ var (
 )
 
 // Limits on what an encrypted key may ask of the decrypter, so that a
-// hostile file cannot hang the tool or exhaust memory. Real files use
-// 2,048 (openssl) to 600,000 iterations and scrypt N = 2^14 to 2^20.
+// hostile file cannot hang the tool or exhaust memory (iterations: see
+// [MaxKDFIterations]). Real files use scrypt N = 2^14 to 2^20.
 const (
-	maxKDFIterations = 10_000_000
-	maxEncryptedKey  = 1 << 20 // bytes of ciphertext; a 16384-bit RSA key is ~10 KiB
-	maxSalt          = 1 << 10
-	maxScryptMemory  = 1 << 30 // 128·N·r bytes, and as much for p lanes in turn
-	maxScryptP       = 16
+	maxEncryptedKey = 1 << 20 // bytes of ciphertext; a 16384-bit RSA key is ~10 KiB
+	maxSalt         = 1 << 10
+	maxScryptMemory = 1 << 30 // 128·N·r bytes, and as much for p lanes in turn
+	maxScryptP      = 16
+	maxScryptWork   = 10_000_000 // N·r·p, in Salsa20/8 block pairs
 )
 
 // Object identifiers of RFC 8018 (PKCS #5 v2.1), RFC 7292 (PKCS #12),
@@ -143,7 +143,7 @@ type pbeParams struct {
 // is ignored, as apksigner ignores it. A wrong password returns
 // [ErrWrongPassword]; an algorithm not listed above returns an error that
 // wraps [ErrUnsupportedEncryption] and names it. Key derivations of more than
-// 10,000,000 iterations are refused.
+// [MaxKDFIterations] iterations are refused with a *[LimitError].
 func ParseEncryptedPrivateKey(data []byte, password string) (crypto.Signer, error) {
 	der := data
 	if block := findKeyBlock(data); block != nil {
@@ -295,8 +295,8 @@ func checkKDF(iterations int64, salt []byte) error {
 	switch {
 	case iterations < 1:
 		return fmt.Errorf("signing: the encrypted private key is not valid: iteration count %d", iterations)
-	case iterations > maxKDFIterations:
-		return fmt.Errorf("signing: the encrypted private key asks for %d key derivation iterations, more than the %d allowed: re-encrypt it with fewer (openssl pkcs8 -topk8 -iter)", iterations, maxKDFIterations)
+	case iterations > MaxKDFIterations:
+		return iterationsError("encrypted private key", iterations, "re-encrypt it with fewer (openssl pkcs8 -topk8 -v2 aes256 -iter 600000)")
 	case len(salt) > maxSalt:
 		return fmt.Errorf("signing: the encrypted private key is not valid: salt of %d bytes", len(salt))
 	}
@@ -391,14 +391,18 @@ func decryptPBES2(params, ciphertext, password []byte) ([]byte, error) {
 }
 
 func checkScrypt(sp *scryptParams) error {
+	const fix = "re-encrypt it with openssl pkcs8 -topk8 -v2 aes256"
 	switch {
 	case sp.N < 2 || sp.N&(sp.N-1) != 0 || sp.R < 1 || sp.P < 1:
 		return fmt.Errorf("signing: the encrypted private key is not valid: scrypt N=%d r=%d p=%d", sp.N, sp.R, sp.P)
 	case len(sp.Salt) > maxSalt:
 		return fmt.Errorf("signing: the encrypted private key is not valid: salt of %d bytes", len(sp.Salt))
-	case sp.R > maxScryptMemory/128 || sp.N > maxScryptMemory/128/sp.R || sp.P > maxScryptP,
-		sp.N*sp.R*sp.P > maxKDFIterations: // the work, in Salsa20/8 block pairs
-		return fmt.Errorf("signing: the encrypted private key asks for scrypt N=%d r=%d p=%d, more work or memory than allowed: re-encrypt it with openssl pkcs8 -topk8 -v2 aes256", sp.N, sp.R, sp.P)
+	case sp.R > maxScryptMemory/128 || sp.N > maxScryptMemory/128/sp.R:
+		return fmt.Errorf("signing: %w", &LimitError{What: fmt.Sprintf("scrypt memory of the encrypted private key (128·N·r bytes, N=%d r=%d)", sp.N, sp.R), Value: -1, Limit: maxScryptMemory, Fix: fix})
+	case sp.P > maxScryptP:
+		return fmt.Errorf("signing: %w", &LimitError{What: "scrypt parallelism p of the encrypted private key", Value: sp.P, Limit: maxScryptP, Fix: fix})
+	case sp.N*sp.R*sp.P > maxScryptWork: // cannot overflow: N·r ≤ 2^23, p ≤ 16
+		return fmt.Errorf("signing: %w", &LimitError{What: fmt.Sprintf("scrypt work N·r·p of the encrypted private key (N=%d r=%d p=%d)", sp.N, sp.R, sp.P), Value: sp.N * sp.R * sp.P, Limit: maxScryptWork, Fix: fix})
 	}
 	return nil
 }

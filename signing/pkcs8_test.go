@@ -222,11 +222,11 @@ func TestEncryptedKeyErrors(t *testing.T) {
 		{"unknown scheme", info(oid(1, 2, 3, 4), nil, make([]byte, 16)),
 			signing.ErrUnsupportedEncryption, "1.2.3.4"},
 		{"pkcs12 iterations", info(oid(1, 2, 840, 113549, 1, 12, 1, 3), pbe([]byte("saltsalt"), 10_000_001), make([]byte, 16)),
-			nil, "10000001 key derivation iterations"},
+			signing.ErrLimit, "key derivation iterations: 10000001 is more than the limit of 5000000"},
 		{"pbes1 iterations", info(oid(1, 2, 840, 113549, 1, 5, 10), pbe([]byte("saltsalt"), 1<<40), make([]byte, 16)),
-			nil, "key derivation iterations"},
+			signing.ErrLimit, "key derivation iterations"},
 		{"pbkdf2 iterations", pbes2(pbkdf2(1<<31, oid(1, 2, 840, 113549, 2, 9)), aes256(), make([]byte, 16)),
-			nil, "2147483648 key derivation iterations"},
+			signing.ErrLimit, "key derivation iterations: 2147483648"},
 		{"zero iterations", pbes2(pbkdf2(0, nil), aes256(), make([]byte, 16)),
 			nil, "iteration count 0"},
 		{"pbkdf2 prf", pbes2(pbkdf2(2048, oid(1, 2, 840, 113549, 2, 5)), aes256(), make([]byte, 16)),
@@ -239,7 +239,7 @@ func TestEncryptedKeyErrors(t *testing.T) {
 			Salt    []byte
 			N, R, P int
 		}{[]byte("salt"), 1 << 30, 8, 1})), aes256(), make([]byte, 16)),
-			nil, "scrypt N=1073741824 r=8 p=1, more work or memory than allowed"},
+			signing.ErrLimit, "scrypt memory of the encrypted private key (128·N·r bytes, N=1073741824 r=8)"},
 		{"scrypt N", pbes2(alg(oid(1, 3, 6, 1, 4, 1, 11591, 4, 11), der(struct {
 			Salt    []byte
 			N, R, P int

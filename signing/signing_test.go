@@ -172,7 +172,7 @@ func TestReadPassword(t *testing.T) {
 			t.Errorf("ReadPassword(%q) = %q, %v; want %q", spec, got, err, want)
 		}
 	}
-	if _, err := signing.ReadPassword("env:STORESIGN_TEST_UNSET_VAR"); err == nil || !strings.Contains(err.Error(), "STORESIGN_TEST_UNSET_VAR is not set") {
+	if _, err := signing.ReadPassword("env:STORESIGN_TEST_UNSET_VAR"); !errors.Is(err, signing.ErrPasswordSpec) || strings.Contains(err.Error(), "STORESIGN_TEST_UNSET_VAR") {
 		t.Errorf("unset env: %v", err)
 	}
 }

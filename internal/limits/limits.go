@@ -39,9 +39,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var s string
 	if e.Value < 0 {
-		s = fmt.Sprintf("%s is more than the limit of %d", e.What, e.Limit)
+		s = fmt.Sprintf("%s: more than the limit of %d", e.What, e.Limit)
 	} else {
-		s = fmt.Sprintf("%s of %d is more than the limit of %d", e.What, e.Value, e.Limit)
+		s = fmt.Sprintf("%s: %d is more than the limit of %d", e.What, e.Value, e.Limit)
 	}
 	if e.Fix != "" {
 		s += ": " + e.Fix

@@ -13,11 +13,11 @@ func TestError(t *testing.T) {
 	if !errors.As(err, &le) || le.Limit != 1_000_000 || !errors.Is(err, ErrExceeded) {
 		t.Fatalf("errors.As/Is failed on %v", err)
 	}
-	want := "reading key.p12: PKCS#12 MAC iterations of 2147483648 is more than the limit of 1000000: re-export it with fewer"
+	want := "reading key.p12: PKCS#12 MAC iterations: 2147483648 is more than the limit of 1000000: re-export it with fewer"
 	if err.Error() != want {
 		t.Errorf("got  %q\nwant %q", err, want)
 	}
-	if got := (&Error{What: "file size (bytes)", Value: -1, Limit: 10}).Error(); got != "file size (bytes) is more than the limit of 10" {
+	if got := (&Error{What: "file size (bytes)", Value: -1, Limit: 10}).Error(); got != "file size (bytes): more than the limit of 10" {
 		t.Errorf("unknown value: %q", got)
 	}
 	if Check("x", 10, 10, "") != nil {
