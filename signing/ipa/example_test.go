@@ -47,7 +47,7 @@ func Example() {
 	// appex com.example.game.share
 	// appex com.example.game.watchkitapp.watchkitextension
 	// app com.example.game.watchkitapp
-	// dylib libswiftCore
+	// dylib libswiftCore-b81512424a3a2014b98675c057e3d90ae625f859
 	// app com.example.game
 	// verify: <nil>
 }

@@ -3,19 +3,16 @@ package ipa
 import (
 	"archive/zip"
 	"bufio"
-	"bytes"
 	"compress/flate"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -805,16 +802,14 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 	}
 	defer done()
 	if so.Identifier == "" {
-		// A loose dylib keeps the identifier it was signed with, as Xcode
-		// does when it re-signs (--preserve-metadata=identifier); else it
-		// gets its file name without extension, as codesign gives it.
-		if _, inMemory := ra.(*entryReaderAt); !inMemory {
-			so.Identifier = existingIdentifier(ra, size)
+		// A loose binary gets the identifier codesign gives it (the one
+		// Xcode's signature carries too): whatever the input's signature
+		// says, the same input always gives the same identifier.
+		id, err := macho.DefaultIdentifier(ra, size, e.name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.name, err)
 		}
-		if so.Identifier == "" {
-			base := path.Base(e.name)
-			so.Identifier = strings.TrimSuffix(base, path.Ext(base))
-		}
+		so.Identifier = id
 	}
 	so = r.signOptions(so)
 	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
@@ -883,83 +878,4 @@ func (r *resigner) keepIndex(e *entry) {
 type signed struct {
 	*macho.SignResult
 	identifier string
-}
-
-// existingIdentifier returns the identifier of the code signature of the
-// first slice of the Mach-O in r, or "" when there is none.
-func existingIdentifier(r io.ReaderAt, size int64) string {
-	read := func(off int64, n int) []byte {
-		if off < 0 || n < 0 || n > 1<<20 || off+int64(n) > size {
-			return nil
-		}
-		b := make([]byte, n)
-		if _, err := r.ReadAt(b, off); err != nil {
-			return nil
-		}
-		return b
-	}
-	be, le := binary.BigEndian, binary.LittleEndian
-	h := read(0, 8)
-	if h == nil {
-		return ""
-	}
-	base := int64(0)
-	if m := be.Uint32(h); m == 0xcafebabe {
-		a := read(8, 20)
-		if a == nil {
-			return ""
-		}
-		base = int64(be.Uint32(a[8:]))
-	}
-	mh := read(base, 32)
-	if mh == nil {
-		return ""
-	}
-	hdr := 28
-	switch le.Uint32(mh) {
-	case 0xfeedfacf:
-		hdr = 32
-	case 0xfeedface:
-	default:
-		return ""
-	}
-	ncmds, sizeofcmds := le.Uint32(mh[16:]), le.Uint32(mh[20:])
-	cmds := read(base+int64(hdr), int(sizeofcmds))
-	if cmds == nil {
-		return ""
-	}
-	for p, i := 0, uint32(0); i < ncmds && p+16 <= len(cmds); i++ {
-		cmd, n := le.Uint32(cmds[p:]), int(le.Uint32(cmds[p+4:]))
-		if cmd == 0x1d {
-			sig := read(base+int64(le.Uint32(cmds[p+8:])), int(le.Uint32(cmds[p+12:])))
-			if len(sig) < 12 || be.Uint32(sig) != 0xfade0cc0 {
-				return ""
-			}
-			count := be.Uint32(sig[8:])
-			for j := uint32(0); j < count && 12+8*int(j)+8 <= len(sig); j++ {
-				if be.Uint32(sig[12+8*j:]) != 0 {
-					continue
-				}
-				off := int(be.Uint32(sig[16+8*j:]))
-				if off+24 > len(sig) || be.Uint32(sig[off:]) != 0xfade0c02 {
-					return ""
-				}
-				id := off + int(be.Uint32(sig[off+20:]))
-				if id >= len(sig) {
-					return ""
-				}
-				end := bytes.IndexByte(sig[id:], 0)
-				if end <= 0 {
-					return ""
-				}
-				return string(sig[id : id+end])
-			}
-			return ""
-		}
-		if n < 8 {
-			return ""
-		}
-		p += n
-	}
-	return ""
 }

@@ -238,3 +238,23 @@ func TestVerifyLinkedInfoPlist(t *testing.T) {
 		t.Errorf("verifying a signature that does not bind the linked-in Info.plist: %v", err)
 	}
 }
+
+// TestDefaultIdentifier checks the identifier codesign gives loose
+// binaries, against the ones it gave in the corpus apps.
+func TestDefaultIdentifier(t *testing.T) {
+	for _, tc := range []struct{ ipa, name string }{
+		{"apple/deviceagent-2023-dev-sha256.ipa", "Payload/DeviceAgent-Runner.app/Frameworks/libXCTestSwiftSupport.dylib"},
+		{"apple/simplesaucy-2015-dev-swift.ipa", "Payload/SimpleSaucyApp.app/Frameworks/libswiftCore.dylib"},
+		{"apple/simplesaucy-2015-dev-swift.ipa", "Payload/SimpleSaucyApp.app/Frameworks/libswiftUIKit.dylib"},
+	} {
+		in := ipaFiles(t, tc.ipa)[tc.name]
+		sig, err := macho.ReadSignature(bytes.NewReader(in), int64(len(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := macho.DefaultIdentifier(bytes.NewReader(in), int64(len(in)), tc.name)
+		if err != nil || got != sig.Slices[0].Identifier {
+			t.Errorf("%s: %q, %v; codesign gave %q", tc.name, got, err, sig.Slices[0].Identifier)
+		}
+	}
+}

@@ -1,10 +1,16 @@
 package macho
 
 import (
+	"crypto/sha1"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"path"
 	"slices"
+	"strings"
+
+	"howett.net/plist"
 )
 
 // Signature is a binary's code signature as it is found, read but not
@@ -138,4 +144,48 @@ func readSlice(r io.ReaderAt, s *slice) (*SignedSlice, error) {
 	}
 	ss.ExecSegFlags = primary.execSegFlags
 	return ss, nil
+}
+
+// DefaultIdentifier returns the code signing identifier codesign gives a
+// binary that is not a bundle's main executable (a loose dylib or tool),
+// named name: the CFBundleIdentifier of the Info.plist linked into it
+// when there is one; else the file name without its extension, followed,
+// when that has no dot, by "-" and the hex of the binary's identification
+// ("UUID" and its LC_UUID, or the SHA-1 of its load commands without one;
+// of the arm64 slice of a fat binary, else the first).
+func DefaultIdentifier(r io.ReaderAt, size int64, name string) (string, error) {
+	f, err := parseFileOpts(r, size, true)
+	if err != nil {
+		return "", err
+	}
+	s := f.slices[0]
+	for _, c := range f.slices {
+		if c.cpuType == cpuTypeARM64 && c.cpuSubtype&0xffffff == 0 {
+			s = c
+			break
+		}
+	}
+	if s.infoPlist != nil {
+		var info struct {
+			ID string `plist:"CFBundleIdentifier"`
+		}
+		if _, err := plist.Unmarshal(s.infoPlist, &info); err == nil && info.ID != "" {
+			return info.ID, nil
+		}
+	}
+	base := path.Base(name)
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	if strings.Contains(base, ".") {
+		return base, nil
+	}
+	var id []byte
+	if s.uuid != nil {
+		id = append([]byte("UUID"), s.uuid...)
+	} else {
+		h := sha1.Sum(s.header[s.hdrSize:])
+		id = h[:]
+	}
+	return base + "-" + hex.EncodeToString(id), nil
 }
