@@ -8,22 +8,148 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 )
 
-// Errors returned by [Read].
+// Errors returned by [Read] and [Archive.CheckRecords]. Errors about
+// one entry or one limit are typed ([NameError], [UnsupportedError],
+// [LimitError], [OverlapError], [MismatchError], [DuplicateError]); all of
+// them match [ErrUnsafe] with errors.Is.
 var (
 	// ErrFormat means the data is not a zip archive (no End of Central
 	// Directory record).
 	ErrFormat = errors.New("zip: not a valid zip file")
 	// ErrTruncated means the archive ends before a record it declares.
 	ErrTruncated = errors.New("zip: archive is truncated or damaged")
+	// ErrUnsafe is matched by every error about an archive that is well
+	// formed enough to read but that storesign refuses: unsafe names,
+	// unsupported features, records that disagree or overlap, limits.
+	ErrUnsafe = errors.New("zip: unsafe or unsupported archive")
 )
+
+// rebuild is the fix most archive errors suggest.
+const rebuild = "rebuild the archive with the platform's own tools (Xcode, Android Gradle Plugin, bundletool) or a standard zip tool"
 
 // DuplicateError reports two central directory entries with one name.
 type DuplicateError struct{ Name string }
 
 func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("zip: duplicate entry %q", e.Name)
+	return fmt.Sprintf("zip: duplicate entry %q: tools disagree on which copy counts; %s", e.Name, rebuild)
+}
+
+// Unwrap returns [ErrUnsafe].
+func (e *DuplicateError) Unwrap() error { return ErrUnsafe }
+
+// NameError reports an entry name that could escape the folder it is
+// extracted to or that tools read differently: absolute, with a ".."
+// element, a backslash, NUL or another control character, or empty.
+type NameError struct {
+	Name   string
+	Reason string
+}
+
+func (e *NameError) Error() string {
+	return fmt.Sprintf("zip: unsafe entry name %q: %s; rebuild the archive with relative names of printable characters", e.Name, e.Reason)
+}
+
+// Unwrap returns [ErrUnsafe].
+func (e *NameError) Unwrap() error { return ErrUnsafe }
+
+// UnsupportedError reports an archive feature storesign refuses: a
+// compression method other than stored and deflate, encryption, or an
+// archive split over several disks. Name is empty for archive-wide
+// features.
+type UnsupportedError struct {
+	Name    string
+	Feature string
+}
+
+func (e *UnsupportedError) Error() string {
+	if e.Name == "" {
+		return fmt.Sprintf("zip: %s, which app stores do not accept; %s", e.Feature, rebuild)
+	}
+	return fmt.Sprintf("zip: entry %q %s, which app stores do not accept; %s", e.Name, e.Feature, rebuild)
+}
+
+// Unwrap returns [ErrUnsafe].
+func (e *UnsupportedError) Unwrap() error { return ErrUnsafe }
+
+// LimitError reports a count or size beyond one of the [Limits].
+type LimitError struct {
+	What         string
+	Value, Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("zip: %s is %d, above storesign's limit of %d: the archive is damaged or hostile; if it is a real app, report it", e.What, e.Value, e.Limit)
+}
+
+// Unwrap returns [ErrUnsafe].
+func (e *LimitError) Unwrap() error { return ErrUnsafe }
+
+// OverlapError reports two entries whose records share bytes of the
+// file (a zip bomb or an archive read differently by different tools).
+type OverlapError struct{ Name, Other string }
+
+func (e *OverlapError) Error() string {
+	return fmt.Sprintf("zip: entries %q and %q overlap in the file: the archive is damaged or crafted; %s", e.Name, e.Other, rebuild)
+}
+
+// Unwrap returns [ErrUnsafe].
+func (e *OverlapError) Unwrap() error { return ErrUnsafe }
+
+// MismatchError reports a local file header or data descriptor whose
+// field disagrees with the central directory (Where is "local header" or
+// "data descriptor", Field what differs).
+type MismatchError struct {
+	Name, Where, Field string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("zip: entry %q: the %s's %s differs from the central directory's: the archive is damaged or crafted; %s", e.Name, e.Where, e.Field, rebuild)
+}
+
+// Unwrap returns [ErrUnsafe].
+func (e *MismatchError) Unwrap() error { return ErrUnsafe }
+
+// Limits bound what [ReadLimits] accepts. A zero field takes its default
+// (the Default* constants), sized for the largest real apps: games with
+// a few hundred thousand files.
+type Limits struct {
+	// MaxEntries bounds the number of entries.
+	MaxEntries int
+	// MaxCentralDirectory bounds the size of the central directory,
+	// which is read into memory.
+	MaxCentralDirectory int64
+	// MaxNameLen bounds the length of an entry name in bytes.
+	MaxNameLen int
+	// MaxExtraLen bounds a central directory record's extra field and
+	// comment together.
+	MaxExtraLen int
+}
+
+// Default limits (see [Limits]).
+const (
+	DefaultMaxEntries          = 1 << 20
+	DefaultMaxCentralDirectory = 256 << 20
+	DefaultMaxNameLen          = 4096
+	DefaultMaxExtraLen         = 16 << 10
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultMaxEntries
+	}
+	if l.MaxCentralDirectory <= 0 {
+		l.MaxCentralDirectory = DefaultMaxCentralDirectory
+	}
+	if l.MaxNameLen <= 0 {
+		l.MaxNameLen = DefaultMaxNameLen
+	}
+	if l.MaxExtraLen <= 0 {
+		l.MaxExtraLen = DefaultMaxExtraLen
+	}
+	return l
 }
 
 // Signatures and fixed sizes of zip records.
@@ -91,10 +217,27 @@ type Entry struct {
 // IsDir reports whether the entry names a directory.
 func (e *Entry) IsDir() bool { return len(e.Name) > 0 && e.Name[len(e.Name)-1] == '/' }
 
-// Read parses the archive's end records and central directory. It
-// checks that the directory is consistent (records in bounds, no duplicate
-// names) but reads no local header.
+// Flags of the general purpose bit field that storesign refuses.
+const (
+	flagEncrypted       = 0x0001
+	flagStrongEncrypted = 0x0040
+	flagMaskedHeaders   = 0x2000
+)
+
+// Read is [ReadLimits] with the default limits.
 func Read(r io.ReaderAt, size int64) (*Archive, error) {
+	return ReadLimits(r, size, Limits{})
+}
+
+// ReadLimits parses the archive's end records and central directory. It
+// checks that the directory is consistent (records in bounds, sizes that
+// add up without overflow, no duplicate names, one disk) and refuses
+// unsafe names ([NameError]), compression methods other than stored and
+// deflate and encrypted entries ([UnsupportedError]) and anything beyond
+// lim ([LimitError]). It reads no local header: see
+// [Archive.CheckRecords].
+func ReadLimits(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
+	lim = lim.withDefaults()
 	if size < EOCDLen {
 		return nil, ErrFormat
 	}
@@ -108,7 +251,7 @@ func Read(r io.ReaderAt, size int64) (*Archive, error) {
 	}
 	eocdPos := -1
 	// Search backwards for an EOCD whose comment length fits exactly,
-	// as apksig does; fall back to the last signature found.
+	// as apksig does.
 	for i := len(buf) - EOCDLen; i >= 0; i-- {
 		if binary.LittleEndian.Uint32(buf[i:]) != EOCDSig {
 			continue
@@ -126,41 +269,58 @@ func Read(r io.ReaderAt, size int64) (*Archive, error) {
 	a.EOCDOffset = size - tail + int64(eocdPos)
 	a.EOCD = append([]byte(nil), buf[eocdPos:]...)
 	e := a.EOCD
-	count := int64(binary.LittleEndian.Uint16(e[10:]))
-	a.CDSize = int64(binary.LittleEndian.Uint32(e[12:]))
-	a.CDOffset = int64(binary.LittleEndian.Uint32(e[16:]))
-	if count == 0xffff || a.CDSize == 0xffffffff || a.CDOffset == 0xffffffff {
+	le := binary.LittleEndian
+	disk, cdDisk := le.Uint16(e[4:]), le.Uint16(e[6:])
+	diskCount := int64(le.Uint16(e[8:]))
+	count := int64(le.Uint16(e[10:]))
+	a.CDSize = int64(le.Uint32(e[12:]))
+	a.CDOffset = int64(le.Uint32(e[16:]))
+	if count == 0xffff || a.CDSize == 0xffffffff || a.CDOffset == 0xffffffff || disk == 0xffff || cdDisk == 0xffff {
 		if err := a.readZip64(r, &count); err != nil {
 			return nil, err
 		}
 	}
-	if a.CDOffset < 0 || a.CDSize < 0 || a.CDOffset+a.CDSize > a.EOCDOffset {
+	// Overflow-safe bounds: every value is checked against what is
+	// already known to lie in the file before it is added to anything.
+	if a.CDOffset < 0 || a.CDSize < 0 || a.CDOffset > a.EOCDOffset || a.CDSize > a.EOCDOffset-a.CDOffset {
 		return nil, fmt.Errorf("%w: central directory out of bounds", ErrTruncated)
+	}
+	if a.CDSize > lim.MaxCentralDirectory {
+		return nil, &LimitError{What: "the central directory size", Value: a.CDSize, Limit: lim.MaxCentralDirectory}
 	}
 	if count > a.CDSize/CentralHeaderLen {
 		return nil, fmt.Errorf("%w: %d entries cannot fit in a %d-byte central directory", ErrTruncated, count, a.CDSize)
 	}
+	if !a.Zip64 && (disk != 0 || cdDisk != 0 || diskCount != count) {
+		return nil, &UnsupportedError{Feature: "is split over several disks (multi-disk records)"}
+	}
+	if count > int64(lim.MaxEntries) {
+		return nil, &LimitError{What: "the number of entries", Value: count, Limit: int64(lim.MaxEntries)}
+	}
 	cd := make([]byte, a.CDSize)
 	if _, err := r.ReadAt(cd, a.CDOffset); err != nil {
-		return nil, fmt.Errorf("zip: reading central directory: %w", err)
+		return nil, fmt.Errorf("%w: reading central directory: %v", ErrTruncated, err)
 	}
 	a.Entries = make([]*Entry, 0, count)
-	seen := make(map[string]bool, count)
+	seen := make(map[string]struct{}, count)
 	p := 0
 	for i := int64(0); i < count; i++ {
-		ent, n, err := parseCentral(cd[p:])
+		ent, n, err := parseCentral(cd[p:], lim)
 		if err != nil {
+			if errors.Is(err, ErrUnsafe) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%w: central directory record %d: %v", ErrTruncated, i+1, err)
 		}
 		ent.Raw = cd[p : p+n : p+n]
 		p += n
-		if ent.HeaderOffset+LocalHeaderLen > a.CDOffset {
+		if ent.HeaderOffset > a.CDOffset-LocalHeaderLen-int64(len(ent.Name)) {
 			return nil, fmt.Errorf("%w: entry %q starts beyond the entries section", ErrTruncated, ent.Name)
 		}
-		if seen[ent.Name] {
+		if _, dup := seen[ent.Name]; dup {
 			return nil, &DuplicateError{ent.Name}
 		}
-		seen[ent.Name] = true
+		seen[ent.Name] = struct{}{}
 		a.Entries = append(a.Entries, ent)
 	}
 	if p != len(cd) {
@@ -176,34 +336,43 @@ func (a *Archive) readZip64(r io.ReaderAt, count *int64) error {
 	}
 	loc := make([]byte, zip64LocatorLen)
 	if _, err := r.ReadAt(loc, locOff); err != nil {
-		return fmt.Errorf("zip: reading zip64 locator: %w", err)
+		return fmt.Errorf("%w: reading zip64 locator: %v", ErrTruncated, err)
 	}
-	if binary.LittleEndian.Uint32(loc) != Zip64LocatorSig {
+	le := binary.LittleEndian
+	if le.Uint32(loc) != Zip64LocatorSig {
 		return nil
 	}
-	recOff := int64(binary.LittleEndian.Uint64(loc[8:]))
-	if recOff < 0 || recOff+zip64EOCDLen > locOff {
+	if le.Uint32(loc[4:]) != 0 || le.Uint32(loc[16:]) > 1 {
+		return &UnsupportedError{Feature: "is split over several disks (zip64 multi-disk records)"}
+	}
+	u := le.Uint64(loc[8:])
+	if u > uint64(locOff) || uint64(locOff)-u < zip64EOCDLen {
 		return fmt.Errorf("%w: zip64 end record out of bounds", ErrTruncated)
 	}
+	recOff := int64(u)
 	rec := make([]byte, zip64EOCDLen)
 	if _, err := r.ReadAt(rec, recOff); err != nil {
-		return fmt.Errorf("zip: reading zip64 end record: %w", err)
+		return fmt.Errorf("%w: reading zip64 end record: %v", ErrTruncated, err)
 	}
-	if binary.LittleEndian.Uint32(rec) != Zip64EOCDSig {
+	if le.Uint32(rec) != Zip64EOCDSig {
 		return fmt.Errorf("%w: bad zip64 end record", ErrTruncated)
 	}
-	*count = int64(binary.LittleEndian.Uint64(rec[32:]))
-	a.CDSize = int64(binary.LittleEndian.Uint64(rec[40:]))
-	a.CDOffset = int64(binary.LittleEndian.Uint64(rec[48:]))
-	if *count < 0 || a.CDSize < 0 || a.CDOffset < 0 {
-		return fmt.Errorf("%w: bad zip64 end record", ErrTruncated)
+	if le.Uint32(rec[16:]) != 0 || le.Uint32(rec[20:]) != 0 || le.Uint64(rec[24:]) != le.Uint64(rec[32:]) {
+		return &UnsupportedError{Feature: "is split over several disks (zip64 multi-disk records)"}
 	}
+	c, cs, co := le.Uint64(rec[32:]), le.Uint64(rec[40:]), le.Uint64(rec[48:])
+	// Each must lie before the zip64 end record: anything larger is
+	// refused before it can overflow a sum.
+	if c > uint64(recOff) || cs > uint64(recOff) || co > uint64(recOff) {
+		return fmt.Errorf("%w: zip64 end record points beyond itself", ErrTruncated)
+	}
+	*count, a.CDSize, a.CDOffset = int64(c), int64(cs), int64(co)
 	a.EOCDOffset = recOff
 	a.Zip64 = true
 	return nil
 }
 
-func parseCentral(b []byte) (*Entry, int, error) {
+func parseCentral(b []byte, lim Limits) (*Entry, int, error) {
 	if len(b) < CentralHeaderLen {
 		return nil, 0, errors.New("short record")
 	}
@@ -231,16 +400,91 @@ func parseCentral(b []byte) (*Entry, int, error) {
 		Extra:            b[CentralHeaderLen+nl : CentralHeaderLen+nl+xl : CentralHeaderLen+nl+xl],
 		Comment:          b[CentralHeaderLen+nl+xl : n : n],
 	}
-	if e.UncompressedSize == 0xffffffff || e.CompressedSize == 0xffffffff || e.HeaderOffset == 0xffffffff {
-		e.applyZip64(e.Extra)
+	if nl > lim.MaxNameLen {
+		return nil, 0, &LimitError{What: fmt.Sprintf("the name length of entry %q", e.Name[:min(len(e.Name), 64)]+"..."), Value: int64(nl), Limit: int64(lim.MaxNameLen)}
+	}
+	if xl+cl > lim.MaxExtraLen {
+		return nil, 0, &LimitError{What: fmt.Sprintf("the extra field and comment length of entry %q", e.Name), Value: int64(xl + cl), Limit: int64(lim.MaxExtraLen)}
+	}
+	if err := CheckName(e.Name); err != nil {
+		return nil, 0, err
+	}
+	diskStart := le.Uint16(b[34:])
+	if e.UncompressedSize == 0xffffffff || e.CompressedSize == 0xffffffff || e.HeaderOffset == 0xffffffff || diskStart == 0xffff {
+		e.applyZip64(e.Extra, &diskStart)
+	}
+	if diskStart != 0 && diskStart != 0xffff {
+		return nil, 0, &UnsupportedError{Name: e.Name, Feature: "lies on another disk (multi-disk records)"}
 	}
 	if e.CompressedSize < 0 || e.UncompressedSize < 0 || e.HeaderOffset < 0 {
 		return nil, 0, errors.New("bad zip64 sizes")
 	}
+	if err := checkEntryFeatures(e.Name, e.Flags, e.Method); err != nil {
+		return nil, 0, err
+	}
+	if e.Method == Store && e.CompressedSize != e.UncompressedSize {
+		return nil, 0, &MismatchError{Name: e.Name, Where: "central directory", Field: "compressed size (a stored entry's must equal its size)"}
+	}
 	return e, n, nil
 }
 
-func (e *Entry) applyZip64(extra []byte) {
+// checkEntryFeatures refuses encryption and compression methods other
+// than stored and deflate.
+func checkEntryFeatures(name string, flags, method uint16) error {
+	if flags&(flagEncrypted|flagStrongEncrypted|flagMaskedHeaders) != 0 {
+		return &UnsupportedError{Name: name, Feature: "is encrypted"}
+	}
+	if method != Store && method != Deflated {
+		return &UnsupportedError{Name: name, Feature: fmt.Sprintf("uses compression method %d (only stored and deflate are supported)", method)}
+	}
+	return nil
+}
+
+// CheckName refuses an entry name that is empty, absolute (a leading
+// slash or a drive letter), has a ".." element, a backslash, NUL or
+// another control character: names that escape the folder an archive is
+// extracted to, or that tools read differently. It returns a
+// [*NameError].
+func CheckName(name string) error {
+	reason := ""
+	switch {
+	case name == "":
+		reason = "it is empty"
+	case name[0] == '/':
+		reason = "it is absolute"
+	case len(name) >= 2 && name[1] == ':' && (name[0]|0x20 >= 'a' && name[0]|0x20 <= 'z'):
+		reason = "it starts with a drive letter"
+	}
+	for i := 0; reason == "" && i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '\\':
+			reason = "it contains a backslash"
+		case c == 0:
+			reason = "it contains a NUL byte"
+		case c < 0x20 || c == 0x7f:
+			reason = "it contains a control character"
+		}
+	}
+	if reason == "" {
+		for rest := name; rest != ""; {
+			var part string
+			part, rest, _ = strings.Cut(rest, "/")
+			if part == ".." {
+				reason = `it has a ".." element`
+				break
+			}
+		}
+	}
+	if reason != "" {
+		return &NameError{Name: name, Reason: reason}
+	}
+	return nil
+}
+
+// applyZip64 takes the fields marked 0xffffffff (0xffff for the disk)
+// from the zip64 extended information extra field, in its order:
+// uncompressed size, compressed size, header offset, disk.
+func (e *Entry) applyZip64(extra []byte, disk *uint16) {
 	le := binary.LittleEndian
 	for len(extra) >= 4 {
 		id, sz := le.Uint16(extra), int(le.Uint16(extra[2:]))
@@ -261,6 +505,13 @@ func (e *Entry) applyZip64(extra []byte) {
 		next(&e.UncompressedSize)
 		next(&e.CompressedSize)
 		next(&e.HeaderOffset)
+		if *disk == 0xffff && len(d) >= 4 {
+			if le.Uint32(d) == 0 {
+				*disk = 0
+			} else {
+				*disk = 1
+			}
+		}
 		return
 	}
 }
