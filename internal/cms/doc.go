@@ -1,0 +1,34 @@
+// Package cms writes and reads the CMS (PKCS#7) SignedData signatures of
+// all three signers: JAR signature blocks (APK v1 as apksigner 35 writes
+// them, AAB as jarsigner 17 does) and Apple code signatures (as codesign
+// writes them). One encoder, [Sign], and one parser, [Parse], with
+// options for where the reference tools differ; [SignedData.Verify]
+// checks a signer over its signed attributes exactly as stored.
+//
+// The format is RFC 5652 (CMS) and RFC 2315 (PKCS#7 1.5). What each
+// reference tool writes, all detached, with the digest algorithm's
+// parameters NULL and the certificates in DER SET OF order:
+//
+//	                     apksigner 35    jarsigner 17        codesign (2023)
+//	signatureAlgorithm   rsaEncryption   sha256WithRSA       sha256WithRSA
+//	                     id-ecPublicKey  ecdsa-with-SHA256   ecdsa-with-SHA256
+//	                     (NULL params)   (NULL for RSA)      (NULL for RSA)
+//	signed attributes    none            contentType,        contentType,
+//	                                     signingTime,        signingTime,
+//	                                     algProtection,      messageDigest,
+//	                                     messageDigest       cdhashes (9.1, 9.2)
+//	encoding             DER             DER                 BER: indefinite
+//	                                                         lengths on the four
+//	                                                         outer layers
+//
+// Attributes are in DER order, and so are the values of each attribute:
+// current codesign sorts the values of Apple's 1.2.840.113635.100.9.2
+// attribute; codesign of 2020 did not (and named rsaEncryption), which is
+// why the parser keeps the stored bytes and verification never
+// re-encodes them. These rows were read from Apple-signed apps of 2015,
+// 2020 and 2023 and an App Store dylib (see the tests).
+//
+// [Parse] reads BER and DER under [Limits] (size, counts, nesting) and
+// fails with [ErrMalformed] or a [*LimitError]; it never panics on any
+// input (FuzzParse).
+package cms
