@@ -215,7 +215,10 @@ func TestSignErrors(t *testing.T) {
 	for name, f := range map[string]func() error{
 		"no key":         func() error { _, err := cms.Sign(nil, nil, id.Certificates(), cms.SignOptions{}); return err },
 		"no certificate": func() error { _, err := cms.Sign(nil, id.Signer, nil, cms.SignOptions{}); return err },
-		"bad hash":       func() error { _, err := cms.Sign(nil, id.Signer, id.Certificates(), cms.SignOptions{Hash: crypto.MD5}); return err },
+		"bad hash": func() error {
+			_, err := cms.Sign(nil, id.Signer, id.Certificates(), cms.SignOptions{Hash: crypto.MD5})
+			return err
+		},
 		"unknown key": func() error {
 			_, err := cms.Sign(nil, opaque{dsaID, "not a key"}, id.Certificates(), cms.SignOptions{})
 			return err
