@@ -19,7 +19,15 @@
 // wildcard, a longer wildcard a shorter one); embedded.mobileprovision is
 // replaced. A bundle without a matching profile is an error naming its
 // bundle ID and the profiles tried. Frameworks and dylibs carry no
-// profile and no entitlements, as with Xcode.
+// profile and no entitlements, as with Xcode. Test bundles (.xctest), XPC
+// services (.xpc) and loadable bundles with code (.bundle) are bundles
+// too: their Info.plist and CodeResources are bound to their signature;
+// they keep the entitlements they were signed with (fitted to the profile
+// of their ID) and get no embedded profile, as Xcode signs them. A
+// bundle's main executable is marked as such (CS_EXECSEG_MAIN_BINARY) and
+// given DER entitlements when it is an MH_EXECUTE file, as codesign
+// decides; loose binaries get codesign's identifier
+// (see macho.DefaultIdentifier).
 //
 // Info.plist edits keep the file's form (binary or XML): Options.BundleID
 // replaces the app's ID and, by prefix, the IDs of nested bundles and the

@@ -68,6 +68,10 @@ type Options struct {
 	// be granted by the app's profile; get-task-allow is removed unless
 	// the profile is a development one.
 	Entitlements []byte
+	// DropUngrantedEntitlements signs a bundle without the entitlements
+	// it was signed with that its new profile does not grant, and reports
+	// each one, instead of failing with an [EntitlementNotGrantedError].
+	DropUngrantedEntitlements bool
 	// DropWatch removes the Watch app; DropPlugins removes the app's
 	// extensions (PlugIns/ and Extensions/).
 	DropWatch, DropPlugins bool
@@ -108,7 +112,7 @@ type Report struct {
 // BundleReport describes one signed bundle or loose binary.
 type BundleReport struct {
 	Path     string `json:"path"` // inside the archive
-	Kind     string `json:"kind"` // app, appex, framework, dylib
+	Kind     string `json:"kind"` // app, appex, framework, xctest, xpc, bundle, dylib
 	BundleID string `json:"bundle_id,omitempty"`
 	// Identifier and TeamID are the code signature's.
 	Identifier string   `json:"identifier"`
@@ -130,8 +134,26 @@ type BundleReport struct {
 	CertificateExpires *time.Time `json:"certificate_expires,omitempty"`
 	// Entitlements is the XML plist signed into the main executable.
 	Entitlements string `json:"entitlements,omitempty"`
+	// EntitlementChanges says, key by key, how the entitlements the
+	// bundle was signed with were fitted to its new profile (Resign only;
+	// see the package documentation).
+	EntitlementChanges []EntitlementChange `json:"entitlement_changes,omitempty"`
 	// Problems lists what Inspect found wrong with this bundle.
 	Problems []string `json:"problems,omitempty"`
+}
+
+// EntitlementChange is what Resign did with one entitlement of a bundle.
+type EntitlementChange struct {
+	Key string `json:"key"`
+	// Action is EntitlementKept, EntitlementChanged, EntitlementDropped
+	// or EntitlementAdded.
+	Action string `json:"action"`
+	// Old and New are the values before and after, on one line (strings
+	// as they are, lists as [a, b]); "" when absent.
+	Old string `json:"old,omitempty"`
+	New string `json:"new,omitempty"`
+	// Reason says why it changed ("" when kept).
+	Reason string `json:"reason,omitempty"`
 }
 
 // ProfileReport summarises an embedded provisioning profile.

@@ -295,6 +295,29 @@ func (r *resigner) plan(ctx context.Context) error {
 		if b.kind == kindFramework {
 			continue
 		}
+		if !b.kind.embedsProfile() {
+			// A test bundle, XPC service or loadable bundle keeps the
+			// entitlements it was signed with, fitted to the profile of
+			// its ID; Xcode embeds no profile in it.
+			if err := r.readOrigEnts(b); err != nil {
+				return err
+			}
+			if b.origEnts == nil {
+				continue
+			}
+			prof, err := provision.Match(r.opts.Profiles, p.newID)
+			if err != nil {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: its entitlements are dropped: %v", b.dir, err))
+				continue
+			}
+			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements})
+			if err != nil {
+				return err
+			}
+			p.ents, br.EntitlementChanges = ents, changes
+			br.Entitlements = string(p.ents)
+			continue
+		}
 		prof, err := provision.Match(r.opts.Profiles, p.newID)
 		if err != nil {
 			return err
@@ -385,7 +408,7 @@ func (r *resigner) replaced(e *entry) bool {
 	if rel == "_CodeSignature" || strings.HasPrefix(rel, "_CodeSignature/") {
 		return true
 	}
-	return e == b.exeEntry || e == b.infoEntry || (rel == "embedded.mobileprovision" && b.kind != kindFramework)
+	return e == b.exeEntry || e == b.infoEntry || (rel == "embedded.mobileprovision" && b.kind.embedsProfile())
 }
 
 // hashAll hashes, in parallel, every file of the app that is copied as is,

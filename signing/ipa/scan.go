@@ -28,10 +28,36 @@ const (
 	kindApp bundleKind = iota
 	kindAppex
 	kindFramework
+	kindXCTest // a test bundle (.xctest)
+	kindXPC    // an XPC service (.xpc)
+	kindBundle // a loadable bundle with code (.bundle)
 )
 
 func (k bundleKind) String() string {
-	return [...]string{"app", "appex", "framework"}[k]
+	return [...]string{"app", "appex", "framework", "xctest", "xpc", "bundle"}[k]
+}
+
+// embedsProfile reports whether Xcode gives bundles of kind k an
+// embedded.mobileprovision: apps and app extensions.
+func (k bundleKind) embedsProfile() bool { return k == kindApp || k == kindAppex }
+
+// kindOf returns the kind of bundle whose folder has extension ext.
+func kindOf(ext string) (bundleKind, bool) {
+	switch ext {
+	case ".app":
+		return kindApp, true
+	case ".appex":
+		return kindAppex, true
+	case ".framework":
+		return kindFramework, true
+	case ".xctest":
+		return kindXCTest, true
+	case ".xpc":
+		return kindXPC, true
+	case ".bundle":
+		return kindBundle, true
+	}
+	return 0, false
 }
 
 // entry is one zip entry of the input.
@@ -73,6 +99,10 @@ type bundle struct {
 	exeEntry   *entry
 	bundleID   string // as found
 	own        []*entry
+
+	// origEnts are the XML entitlements of exe's signature as found
+	// (first slice); nil when it has none.
+	origEnts []byte
 }
 
 func (b *bundle) path(name string) string { return b.dir + "/" + name }
@@ -142,8 +172,9 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 	}
 	appDir := appDirs[0]
 
-	// Candidate bundle folders: any folder named *.app, *.appex or
-	// *.framework inside the app (nested at any depth), with an Info.plist.
+	// Candidate bundle folders: any folder named *.app, *.appex,
+	// *.framework, *.xctest, *.xpc or *.bundle inside the app (nested at
+	// any depth), with an Info.plist and an executable.
 	dirs := map[string]bool{appDir: true}
 	for _, e := range a.entries {
 		if !strings.HasPrefix(e.name, appDir+"/") {
@@ -160,14 +191,7 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 	var list []*bundle
 	for d := range dirs {
 		b := &bundle{dir: d, rel: strings.TrimPrefix(strings.TrimPrefix(d, appDir), "/"), depth: strings.Count(d, "/")}
-		switch {
-		case strings.HasSuffix(d, ".appex"):
-			b.kind = kindAppex
-		case strings.HasSuffix(d, ".framework"):
-			b.kind = kindFramework
-		default:
-			b.kind = kindApp
-		}
+		b.kind, _ = kindOf(path.Ext(d)) // the app's own folder is *.app
 		ok, err := a.loadInfo(b)
 		if err != nil {
 			return nil, err
@@ -228,7 +252,8 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 }
 
 func isBundleName(base string) bool {
-	return strings.HasSuffix(base, ".app") || strings.HasSuffix(base, ".appex") || strings.HasSuffix(base, ".framework")
+	_, ok := kindOf(path.Ext(base))
+	return ok && len(base) > len(path.Ext(base))
 }
 
 // loadInfo reads b's Info.plist. It reports false for a folder that is

@@ -270,7 +270,7 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 			problem("%s", p)
 		}
 	}
-	if b.kind != kindFramework {
+	if b.kind.embedsProfile() {
 		v.checkProfile(b, &br, mi)
 	}
 	v.rep.Bundles = append(v.rep.Bundles, br)
