@@ -95,7 +95,7 @@ func aabExplain(err error) error {
 	case errors.Is(err, zipx.ErrTruncated):
 		return fmt.Errorf("%w: download or build the bundle again", err)
 	case errors.As(err, &dup):
-		return fmt.Errorf("%w: a bundle must not hold two entries with one name; build it again", err)
+		return err // zipx says what to do
 	case errors.Is(err, aab.ErrNotBundle):
 		return fmt.Errorf("%w: pass the .aab that Gradle's bundleRelease or bundletool built (for an .apk use 'storesign apk')", err)
 	case errors.Is(err, aab.ErrNotSigned):
@@ -138,6 +138,9 @@ func aabVerifyCmd(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if err != nil {
+		if errors.Is(err, aab.ErrNotSigned) || errors.Is(err, aab.ErrInvalidSignature) {
+			return notVerified(aabExplain(err))
+		}
 		return aabExplain(err)
 	}
 	if *asJSON {

@@ -72,7 +72,7 @@ func apkVerifyCmd(ctx context.Context, e *env, args []string) error {
 				msg += fmt.Sprintf(" (and %d more errors; run with -v to see them)", n)
 			}
 		}
-		return fmt.Errorf("%s %s", path, msg)
+		return notVerified(fmt.Errorf("%s %s", path, msg))
 	}
 	return nil
 }

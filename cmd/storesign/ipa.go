@@ -236,7 +236,7 @@ func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 		printReport(e.stdout, rep, true)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return notVerified(fmt.Errorf("%s: %w", name, err))
 	}
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "chain: %s\n", chainSummary(rep))

@@ -13,14 +13,128 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
+
+	"github.com/storesign/storesign/internal/atomicfile"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(runUntilSignal(os.Args[1:], os.Stdout, os.Stderr, notifySignals(), stopGrace, run))
+}
+
+// notifySignals returns the channel SIGINT and SIGTERM arrive on.
+func notifySignals() <-chan os.Signal {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	return sigs
+}
+
+// stopGrace is how long a command has, after the first SIGINT or SIGTERM
+// cancelled its context, to return by itself before the process removes
+// its temp files and exits anyway: a goroutine blocked in a system call
+// (opening a FIFO, a long key derivation) never looks at its context.
+const stopGrace = 500 * time.Millisecond
+
+// Exit codes, as printed by "storesign help".
+const (
+	exitOK       = 0
+	exitFailed   = 1 // an error the user can fix: the message says how
+	exitUsage    = 2 // a mistake in the command line
+	exitNotValid = 3 // verify: the file was read, its signature does not verify
+)
+
+// signalStop is the cause of a context cancelled by a signal.
+type signalStop struct{ sig os.Signal }
+
+func (s *signalStop) Error() string { return "stopped by " + signalName(s.sig) }
+
+func signalName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	if sig == os.Interrupt {
+		return "SIGINT"
+	}
+	return sig.String()
+}
+
+// exitCode is the shell's code for a process ended by sig: 128 + signal
+// number (130 for SIGINT, 143 for SIGTERM).
+func exitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 128 + int(syscall.SIGTERM)
+}
+
+// stopLine is the one line printed when a signal stops a command.
+func stopLine(sig os.Signal) string {
+	return "storesign: " + signalName(sig) + ": stopped, nothing was written: run the command again to finish it"
+}
+
+// runUntilSignal runs the command on a goroutine of its own. The first
+// signal on sigs cancels its context; when the command has not returned
+// grace later (or at a second signal), the temp files of its unfinished
+// outputs are removed and the process's exit code returned at once, the
+// command's goroutine left blocked behind.
+func runUntilSignal(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, grace time.Duration,
+	run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	errw := &gateWriter{w: stderr}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, stdout, errw) }()
+	var sig os.Signal
+	select {
+	case code := <-done:
+		return code
+	case sig = <-sigs:
+	}
+	cancel(&signalStop{sig})
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case code := <-done:
+		// The command saw the cancellation, aborted its outputs and
+		// printed the stop line itself.
+		atomicfile.RemoveTemps()
+		if code == exitOK {
+			return exitOK
+		}
+		return exitCode(sig)
+	case <-timer.C:
+	case <-sigs:
+	}
+	atomicfile.RemoveTemps()
+	errw.last(stopLine(sig))
+	return exitCode(sig)
+}
+
+// gateWriter is the command's stderr, which the last line printed by
+// runUntilSignal closes: a command goroutine still running then prints
+// nothing more after it.
+type gateWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gateWriter) last(line string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	fmt.Fprintln(g.w, line)
+	g.closed = true
 }
 
 // env is what a command may use of the process: its output streams.
@@ -67,6 +181,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
+			if stop := (*signalStop)(nil); err != nil && errors.As(context.Cause(ctx), &stop) {
+				fmt.Fprintln(stderr, stopLine(stop.sig))
+				return exitCode(stop.sig)
+			}
 			return report(stderr, err)
 		}
 	}
@@ -76,19 +194,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func report(stderr io.Writer, err error) int {
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "storesign: %s\n", oneLine(err.Error()))
-		return 2
+		return exitOK
 	}
 	fmt.Fprintf(stderr, "storesign: %s\n", oneLine(err.Error()))
-	return 1
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	var nv *notVerifiedError
+	if errors.As(err, &nv) {
+		return exitNotValid
+	}
+	return exitFailed
 }
+
+// notVerifiedError is the finding of a verify command that the file it
+// read does not verify (exit 3), as opposed to a file it could not read
+// (exit 1).
+type notVerifiedError struct{ err error }
+
+func (e *notVerifiedError) Error() string { return e.err.Error() }
+func (e *notVerifiedError) Unwrap() error { return e.err }
+
+// notVerified marks err as a failed verification.
+func notVerified(err error) error { return &notVerifiedError{err} }
 
 // oneLine keeps an error on the one line a planner reads in a CI log.
 func oneLine(s string) string {
@@ -103,7 +235,19 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'storesign <command> -h' for a command's flags.")
+	fmt.Fprintln(w)
+	fmt.Fprint(w, exitCodesHelp)
 }
+
+// exitCodesHelp is the exit code section of "storesign help" (and of
+// README.md).
+const exitCodesHelp = `Exit codes:
+  0    done
+  1    failed: one line on stderr, "storesign: <file>: <what is wrong>: <what to do>"
+  2    bad usage (unknown command or flag, missing argument)
+  3    verification failed (apk|aab|ipa verify): the file was read, its signature is not valid
+  130  stopped by SIGINT, 143 stopped by SIGTERM (unfinished outputs removed)
+`
 
 // subcommand dispatches "storesign <group> <sub> ...".
 func subcommand(ctx context.Context, e *env, group string, args []string, subs map[string]func(context.Context, *env, []string) error) error {

@@ -2,16 +2,50 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/storesign/storesign/internal/atomicfile"
 )
 
+// helperEnv makes the test binary run hangMain instead of the tests: the
+// signal tests start it as a child process.
+const helperEnv = "STORESIGN_TEST_HANG"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		os.Exit(hangMain())
+	}
 	testscript.Main(m, map[string]func(){
 		"storesign": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})
+}
+
+// hangMain is main with a command that starts an output (a temp file
+// beside OUT), prints "ready" and then blocks in open(2) of the FIFO
+// named by the first argument, never looking at its context: the worst
+// case of a command stuck in a system call.
+func hangMain() int {
+	return runUntilSignal(os.Args[1:], os.Stdout, os.Stderr, notifySignals(), stopGrace,
+		func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			out, err := atomicfile.Create(args[1])
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+			defer out.Abort()
+			fmt.Fprintln(out, "half an output")
+			fmt.Fprintln(stdout, "ready")
+			f, err := os.OpenFile(args[0], os.O_RDONLY, 0) // blocks: no writer
+			if err == nil {
+				f.Close()
+			}
+			return 0
+		})
 }
 
 // TestScripts runs the CLI scripts in testdata/script: each is a txtar
@@ -19,3 +53,4 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams(t))
 }
+

@@ -45,6 +45,11 @@ func Create(target string, inputs ...string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating output in %s: %w", dir, unwrapPath(err))
 	}
+	if err := temps.track(f.Name()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	return &File{File: f, target: target}, nil
 }
 
@@ -126,7 +131,7 @@ func CommitAll(files ...*File) error {
 		if rename == nil {
 			rename = os.Rename
 		}
-		if err := rename(f.File.Name(), f.target); err != nil {
+		if err := temps.publish(f.File.Name(), f.target, rename); err != nil {
 			restore(i + 1)
 			abortAll(files)
 			return fmt.Errorf("writing %s: %w", f.target, unwrapPath(err))
@@ -207,6 +212,7 @@ func (f *File) Abort() {
 	f.done = true
 	f.File.Close()
 	os.Remove(f.File.Name())
+	temps.untrack(f.File.Name())
 }
 
 func unwrapPath(err error) error {
