@@ -53,4 +53,3 @@ func hangMain() int {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams(t))
 }
-
