@@ -134,6 +134,9 @@ type VerifyOptions struct {
 	// Now is the time for the chain check; nil: the signing time, or
 	// time.Now without one.
 	Now func() time.Time
+	// Strict fails a signature that current codesign would not have
+	// written (see SliceInfo.Deviations).
+	Strict bool
 
 	// appleRootSHA256 replaces Apple Root CA's fingerprint (tests).
 	appleRootSHA256 string
@@ -187,6 +190,11 @@ type SliceInfo struct {
 	Anchor string
 	// SigningTime is the CMS signing-time attribute; zero when absent.
 	SigningTime time.Time
+	// Deviations list how the signature differs from what current
+	// codesign writes for the same binary (an older format, exec-segment
+	// flags that do not follow the entitlements...): it still verifies,
+	// but iOS may refuse it. VerifyOptions.Strict makes them errors.
+	Deviations []string
 	// Platform is the LC_BUILD_VERSION platform (2 for iOS), or the one
 	// implied by an LC_VERSION_MIN_* command; 0 when unknown.
 	Platform uint32

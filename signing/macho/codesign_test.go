@@ -96,6 +96,22 @@ func sameAsCodesign(t *testing.T, files map[string][]byte, name string, current 
 	if _, err := macho.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts); err != nil {
 		t.Fatal(err)
 	}
+	// Our output is what codesign writes: no deviation, even strictly.
+	if _, err := macho.Verify(context.Background(), bytes.NewReader(out.Bytes()), int64(out.Len()), macho.VerifyOptions{
+		Roots: apple.Root.Pool(), InfoPlist: opts.InfoPlist, CodeResources: opts.CodeResources, Strict: true,
+	}); err != nil {
+		t.Errorf("strict verification of our output: %v", err)
+	}
+	if !current {
+		info, err := macho.Verify(context.Background(), bytes.NewReader(in), int64(len(in)), macho.VerifyOptions{InfoPlist: opts.InfoPlist, CodeResources: opts.CodeResources})
+		if err != nil {
+			t.Errorf("verifying Apple's signature: %v", err)
+		} else if len(info.Slices[0].Deviations) == 0 {
+			t.Errorf("Apple's older signature shows no deviation from current codesign")
+		} else {
+			t.Logf("Apple's older signature: %s", info.Slices[0].Deviations)
+		}
+	}
 	got, err := macho.ReadSignature(bytes.NewReader(out.Bytes()), int64(out.Len()))
 	if err != nil {
 		t.Fatal(err)

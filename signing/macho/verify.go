@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"time"
 
 	"go.mozilla.org/pkcs7"
@@ -213,6 +214,10 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	}
 	if err := checkEntitlementsAgree(si.Entitlements, si.EntitlementsDER); err != nil {
 		return nil, err
+	}
+	si.Deviations = deviations(s, primary, cds, si)
+	if opts.Strict && len(si.Deviations) > 0 {
+		return nil, badf("not what codesign writes: %s", strings.Join(si.Deviations, "; "))
 	}
 
 	// CMS.
@@ -430,4 +435,53 @@ func embeddedAppleRoot(certs []*x509.Certificate, pin string) *x509.Certificate 
 		}
 	}
 	return nil
+}
+
+// deviations lists how a slice's signature differs from what current
+// codesign writes for the same binary: an old CodeDirectory version,
+// missing DER entitlements, exec-segment flags that do not follow the
+// file type and entitlements, hash types that do not follow the minimum
+// OS, trailing empty special slots.
+func deviations(s *slice, primary *parsedCD, cds []*parsedCD, si *SliceInfo) []string {
+	var d []string
+	if primary.version < cdVersion {
+		d = append(d, fmt.Sprintf("CodeDirectory version %#x is older than %#x (iOS 15 requires DER entitlements and exec-segment fields)", primary.version, cdVersion))
+	}
+	if s.isExecutable() && si.Entitlements != nil && si.EntitlementsDER == nil {
+		d = append(d, "a main executable with entitlements but no DER entitlements")
+	}
+	if !s.isExecutable() && si.EntitlementsDER != nil {
+		d = append(d, "DER entitlements on a binary that is not a main executable")
+	}
+	if primary.version >= cdVersion {
+		want := uint64(0)
+		if s.isExecutable() {
+			want = execSegMainBin
+			if si.Entitlements != nil {
+				if ents, err := parseEntitlements(si.Entitlements); err == nil {
+					want |= entitlementExecFlags(ents)
+				}
+			}
+		}
+		if primary.execSegFlags != want {
+			d = append(d, fmt.Sprintf("exec-segment flags %#x where the file type and entitlements call for %#x", primary.execSegFlags, want))
+		}
+	}
+	types := make([]string, len(cds))
+	for i, cd := range cds {
+		types[i] = hashName(cd.hashType)
+	}
+	want := []string{"sha256"}
+	if s.needsSHA1() {
+		want = []string{"sha1", "sha256"}
+	}
+	if strings.Join(types, ",") != strings.Join(want, ",") {
+		d = append(d, fmt.Sprintf("hash types %s where the minimum OS calls for %s", strings.Join(types, ", "), strings.Join(want, ", ")))
+	}
+	if n := primary.nSpecial; n > 0 {
+		if h := primary.specialHash(n); h != nil && allZero(h) {
+			d = append(d, fmt.Sprintf("special slot %d, the last, is empty", n))
+		}
+	}
+	return d
 }
