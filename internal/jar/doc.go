@@ -9,6 +9,8 @@
 // ([HashMapOrder]), and the signed attributes jarsigner puts in its
 // signature blocks. apksigner's variant (no signed attributes, key
 // algorithm OIDs, no main-attributes digest) is selected by options.
+// The PKCS#7 encoding and parsing are internal/cms's, shared with the
+// APK verifier and the Mach-O signer.
 //
 // The package only builds and checks the pieces; walking an archive is
 // the job of signing/aab and signing/apk.

@@ -152,7 +152,7 @@ func TestJarsignerBytes(t *testing.T) {
 }
 
 func withoutSignature(s *SignerInfo) string {
-	return fmt.Sprintf("%x %v %v %x %x %x", s.Certificate.Raw, s.DigestAlgorithm, s.SignatureAlgorithm, s.SignatureParams, s.signedAttrsDER, s.digestParams)
+	return fmt.Sprintf("%x %v %v %x %x %x", s.Certificate.Raw, s.DigestAlgorithm, s.SignatureAlgorithm, s.SignatureParams, s.si.SignedAttributesDER(), s.si.DigestAlgorithm.Parameters)
 }
 
 func writeTestJar(t *testing.T, path string) []string {
