@@ -34,6 +34,12 @@ func parseDSAPKCS8(der []byte) (crypto.Signer, error) {
 	if params.P == nil || params.Q == nil || params.G == nil {
 		return nil, errors.New("DSA parameters missing")
 	}
+	// Bound the exponentiation below: FIPS 186 stops at a 3072-bit P and
+	// a 256-bit Q, and x < Q.
+	if params.P.Sign() <= 0 || params.Q.Sign() <= 0 || x.Sign() <= 0 ||
+		params.P.BitLen() > maxDSABits || params.Q.BitLen() > 512 || x.Cmp(params.Q) >= 0 {
+		return nil, errors.New("DSA parameters out of range")
+	}
 	y := new(big.Int).Exp(params.G, x, params.P)
 	return &dsaSigner{dsa.PrivateKey{PublicKey: dsa.PublicKey{Parameters: params, Y: y}, X: x}}, nil
 }

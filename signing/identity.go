@@ -72,6 +72,12 @@ func NewIdentity(signer crypto.Signer, cert *x509.Certificate, chain ...*x509.Ce
 	if signer == nil {
 		return nil, ErrNoKey
 	}
+	if err := checkCertificates(append([]*x509.Certificate{cert}, chain...)); err != nil {
+		return nil, err
+	}
+	if err := checkPublicKeySize(signer.Public(), "private key"); err != nil {
+		return nil, err
+	}
 	if err := checkSigningKey(signer.Public()); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ func checkJKS(data []byte) error {
 	if uint64(count)*18 > uint64(len(data)) {
 		return fmt.Errorf("claims %d entries in %d bytes", count, len(data))
 	}
+	if count > MaxKeystoreEntries {
+		return &LimitError{What: "entries of the JKS keystore", Value: int64(count), Limit: MaxKeystoreEntries, Fix: "check that it is the right file"}
+	}
 	cert := func() {
 		if version == 2 {
 			r.skip(int(r.u16()))
@@ -49,6 +52,9 @@ func checkJKS(data []byte) error {
 			n := r.u32()
 			if uint64(n)*4 > uint64(r.left()) {
 				return fmt.Errorf("claims a chain of %d certificates", n)
+			}
+			if n > MaxChainLength+1 {
+				return &LimitError{What: "certificates in the chain of a JKS key", Value: int64(n), Limit: MaxChainLength + 1, Fix: "keep only the leaf certificate and those that issued it"}
 			}
 			for j := uint32(0); j < n && r.err == nil; j++ {
 				cert()

@@ -1,7 +1,12 @@
 package signing
 
 import (
+	"crypto"
+	"crypto/dsa" //nolint:staticcheck // DSA is loaded for verification only.
+	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
+	"strconv"
 
 	"github.com/storesign/storesign/internal/limits"
 )
@@ -40,6 +45,15 @@ const (
 	MaxKeystoreEntries = 1024
 	// MaxChainLength is the most certificates one key's chain may hold.
 	MaxChainLength = 64
+	// MaxRSABits is the largest RSA key (modulus bits) loaded: checking a
+	// signature with a 200,000-bit key takes seconds. Real keys are 2048
+	// to 4096 bits; 16384 is also Java's and OpenSSL's bound.
+	MaxRSABits = 16384
+	// maxDSABits is the largest DSA prime loaded (FIPS 186 stops at 3072).
+	maxDSABits = 4096
+	// maxKeyDER is the most bytes of one unencrypted private key (DER): a
+	// 16384-bit RSA key is about 9.5 KiB.
+	maxKeyDER = 32 << 10
 )
 
 // checkSize refuses key material larger than MaxKeyInput.
@@ -50,8 +64,38 @@ func checkSize(what string, data []byte) error {
 	return nil
 }
 
+// checkCertificates refuses more certificates than a chain may hold and
+// public keys larger than storesign checks signatures with.
+func checkCertificates(certs []*x509.Certificate) error {
+	if len(certs) > MaxChainLength+1 {
+		return fmt.Errorf("signing: %w", &LimitError{What: "certificates in the chain", Value: int64(len(certs)), Limit: MaxChainLength + 1, Fix: "keep only the leaf certificate and those that issued it"})
+	}
+	for _, c := range certs {
+		if err := checkPublicKeySize(c.PublicKey, "certificate "+strconv.Quote(c.Subject.CommonName)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPublicKeySize refuses RSA and DSA keys too large to use in bounded
+// time; what names the key in the error.
+func checkPublicKeySize(pub crypto.PublicKey, what string) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n > MaxRSABits {
+			return fmt.Errorf("signing: %w", &LimitError{What: "RSA key size of the " + what + " (bits)", Value: int64(n), Limit: MaxRSABits, Fix: "use a key of 2048 to 4096 bits"})
+		}
+	case *dsa.PublicKey:
+		if n := k.P.BitLen(); n > maxDSABits {
+			return fmt.Errorf("signing: %w", &LimitError{What: "DSA key size of the " + what + " (bits)", Value: int64(n), Limit: maxDSABits, Fix: "use an RSA or EC key"})
+		}
+	}
+	return nil
+}
+
 // iterationsError is the error for a key derivation that asks for more
 // iterations than allowed; fix says how to write the file again.
 func iterationsError(what string, n int64, fix string) error {
-	return fmt.Errorf("signing: %w", &LimitError{What: what + " key derivation iterations", Value: n, Limit: MaxKDFIterations, Fix: fix})
+	return fmt.Errorf("signing: %w", &LimitError{What: "key derivation iterations of the " + what, Value: n, Limit: MaxKDFIterations, Fix: fix})
 }

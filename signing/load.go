@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	keystore "github.com/pavlo-v-chernykh/keystore-go/v4"
@@ -52,6 +53,9 @@ func DetectKeystoreType(data []byte) string {
 // LoadKeystore loads a signing identity from an Android keystore: JKS or
 // PKCS#12.
 func LoadKeystore(data []byte, opts KeystoreOptions) (*Identity, error) {
+	if err := checkSize("keystore", data); err != nil {
+		return nil, err
+	}
 	typ := strings.ToUpper(opts.Type)
 	if typ == "" {
 		typ = DetectKeystoreType(data)
@@ -85,6 +89,12 @@ func LoadPKCS12(data []byte, password string) (*Identity, error) {
 }
 
 func loadPKCS12(data []byte, password, alias string) (*Identity, error) {
+	if err := checkSize("PKCS#12 file", data); err != nil {
+		return nil, err
+	}
+	if err := checkPKCS12(data, password); err != nil {
+		return nil, err
+	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		switch {
@@ -101,6 +111,10 @@ func loadPKCS12(data []byte, password, alias string) (*Identity, error) {
 	if !ok {
 		return nil, ErrUnsupportedKey
 	}
+	// Before orderChain, which checks signatures between them.
+	if err := checkCertificates(append([]*x509.Certificate{leaf}, cas...)); err != nil {
+		return nil, err
+	}
 	id, err := NewIdentity(signer, leaf, orderChain(leaf, cas)...)
 	if err != nil {
 		return nil, err
@@ -111,6 +125,10 @@ func loadPKCS12(data []byte, password, alias string) (*Identity, error) {
 
 func loadJKS(data []byte, opts KeystoreOptions) (*Identity, error) {
 	if err := checkJKS(data); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("signing: %w", err)
+		}
 		return nil, fmt.Errorf("signing: not a valid JKS keystore: %v", err)
 	}
 	ks := keystore.New()
@@ -190,6 +208,12 @@ func LoadKeyAndCertificate(keyData, certData []byte) (*Identity, error) {
 // with [ParseEncryptedPrivateKey] (an unencrypted key loads, and the
 // password is ignored).
 func LoadKeyAndCertificateWithPassword(keyData, certData []byte, password *string) (*Identity, error) {
+	if err := checkSize("private key", keyData); err != nil {
+		return nil, err
+	}
+	if err := checkSize("certificate file", certData); err != nil {
+		return nil, err
+	}
 	var (
 		key crypto.Signer
 		err error
@@ -219,26 +243,35 @@ func LoadKeyAndCertificateWithPassword(keyData, certData []byte, password *strin
 // used for signing by [NewIdentity]. An encrypted key returns
 // [ErrEncryptedKey]: parse it with [ParseEncryptedPrivateKey].
 func ParsePrivateKey(data []byte) (crypto.Signer, error) {
-	der := data
+	if err := checkSize("private key", data); err != nil {
+		return nil, err
+	}
+	der, pemType := data, ""
 	if block := findKeyBlock(data); block != nil {
 		if strings.Contains(block.Type, "ENCRYPTED") || x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck // legacy keys are still met
 			return nil, ErrEncryptedKey
 		}
-		der = block.Bytes
-		switch block.Type {
-		case "RSA PRIVATE KEY":
-			k, err := x509.ParsePKCS1PrivateKey(der)
-			if err != nil {
-				return nil, fmt.Errorf("signing: not a valid RSA private key: %v", err)
-			}
-			return k, nil
-		case "EC PRIVATE KEY":
-			k, err := x509.ParseECPrivateKey(der)
-			if err != nil {
-				return nil, fmt.Errorf("signing: not a valid EC private key: %v", err)
-			}
-			return k, nil
+		der, pemType = block.Bytes, block.Type
+	}
+	if len(der) > maxKeyDER {
+		if _, ok := parseEncryptedInfo(der); ok {
+			return nil, ErrEncryptedKey
 		}
+		return nil, fmt.Errorf("signing: %w", &LimitError{What: "size of the private key (bytes)", Value: int64(len(der)), Limit: maxKeyDER, Fix: "check that it is the right file (a 16384-bit RSA key takes 10 KiB)"})
+	}
+	switch pemType {
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("signing: not a valid RSA private key: %v", err)
+		}
+		return k, nil
+	case "EC PRIVATE KEY":
+		k, err := x509.ParseECPrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("signing: not a valid EC private key: %v", err)
+		}
+		return k, nil
 	}
 	key, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
@@ -260,10 +293,16 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 // ParseCertificates parses one DER certificate, or every CERTIFICATE block of
 // a PEM file, in order.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	if err := checkSize("certificate file", data); err != nil {
+		return nil, err
+	}
 	if !bytes.Contains(data, []byte("-----BEGIN")) {
 		c, err := x509.ParseCertificate(data)
 		if err != nil {
 			return nil, fmt.Errorf("signing: not a valid certificate (expected X.509 DER or PEM): %v", trimPrefix(err.Error(), "x509: "))
+		}
+		if err := checkPublicKeySize(c.PublicKey, "certificate "+strconv.Quote(c.Subject.CommonName)); err != nil {
+			return nil, err
 		}
 		return []*x509.Certificate{c}, nil
 	}
@@ -278,9 +317,15 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
+		if len(certs) == MaxKeystoreEntries {
+			return nil, fmt.Errorf("signing: %w", &LimitError{What: "certificates in the PEM file", Value: -1, Limit: MaxKeystoreEntries, Fix: "check that it is the right file"})
+		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("signing: not a valid certificate: %v", trimPrefix(err.Error(), "x509: "))
+		}
+		if err := checkPublicKeySize(c.PublicKey, "certificate "+strconv.Quote(c.Subject.CommonName)); err != nil {
+			return nil, err
 		}
 		certs = append(certs, c)
 	}

@@ -39,7 +39,7 @@ var (
 // hostile file cannot hang the tool or exhaust memory (iterations: see
 // [MaxKDFIterations]). Real files use scrypt N = 2^14 to 2^20.
 const (
-	maxEncryptedKey = 1 << 20 // bytes of ciphertext; a 16384-bit RSA key is ~10 KiB
+	maxEncryptedKey = maxKeyDER + 64 // bytes of ciphertext: a key and its padding
 	maxSalt         = 1 << 10
 	maxScryptMemory = 1 << 30 // 128·N·r bytes, and as much for p lanes in turn
 	maxScryptP      = 16
@@ -145,6 +145,9 @@ type pbeParams struct {
 // wraps [ErrUnsupportedEncryption] and names it. Key derivations of more than
 // [MaxKDFIterations] iterations are refused with a *[LimitError].
 func ParseEncryptedPrivateKey(data []byte, password string) (crypto.Signer, error) {
+	if err := checkSize("private key", data); err != nil {
+		return nil, err
+	}
 	der := data
 	if block := findKeyBlock(data); block != nil {
 		switch {
@@ -161,6 +164,9 @@ func ParseEncryptedPrivateKey(data []byte, password string) (crypto.Signer, erro
 			return k, nil
 		}
 		return nil, errors.New("signing: not a valid private key (expected PKCS#8 DER or PEM, encrypted or not)")
+	}
+	if err := checkEncryptedKeySize(info); err != nil {
+		return nil, err
 	}
 	plain, err := decryptPKCS8(info, []byte(password))
 	if err != nil {
@@ -233,10 +239,8 @@ func parseLegacyPEM(block *pem.Block, password string) (crypto.Signer, error) {
 }
 
 // decryptPKCS8 returns the PrivateKeyInfo DER that info encrypts.
+// The caller bounds the size of info.Data.
 func decryptPKCS8(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error) {
-	if len(info.Data) > maxEncryptedKey {
-		return nil, fmt.Errorf("signing: the encrypted private key is too large (%d bytes)", len(info.Data))
-	}
 	algo := info.Algo.Algorithm
 	switch {
 	case algo.Equal(oidPBES2):
@@ -278,6 +282,14 @@ func decryptPKCS8(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error
 		return decryptCBC(block, iv, info.Data)
 	}
 	return nil, fmt.Errorf("%w: %s: re-encrypt it with openssl pkcs8 -topk8 -v2 aes256", ErrUnsupportedEncryption, algo)
+}
+
+// checkEncryptedKeySize refuses an encrypted key larger than any real one.
+func checkEncryptedKeySize(info *encryptedPrivateKeyInfo) error {
+	if len(info.Data) > maxEncryptedKey {
+		return fmt.Errorf("signing: %w", &LimitError{What: "size of the encrypted private key (bytes)", Value: int64(len(info.Data)), Limit: maxEncryptedKey, Fix: "check that it is the right file (a 16384-bit RSA key takes 10 KiB)"})
+	}
+	return nil
 }
 
 func parsePBEParams(der []byte, name string) (*pbeParams, error) {
