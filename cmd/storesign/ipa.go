@@ -198,10 +198,11 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.
 }
 
 func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "ipa verify", "ipa verify [--json] [--root FILE] [--allow-expired] app.ipa")
+	fs := newFlagSet(e, "ipa verify", "ipa verify [--json] [--root FILE] [--allow-expired] [--strict] app.ipa")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	root := fs.String("root", "", "PEM file with the root certificate(s) signatures must chain to (default: Apple Root CA when the signature embeds it, as codesign's do)")
 	allowExpired := fs.Bool("allow-expired", false, "accept expired profiles and certificates")
+	strict := fs.Bool("strict", false, "also fail signatures that current codesign would not have written (older formats, exec-segment flags that do not follow the entitlements...)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -209,7 +210,7 @@ func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 		return usagef("ipa verify: want one IPA")
 	}
 	name := fs.Arg(0)
-	opts := ipa.VerifyOptions{AllowExpired: *allowExpired}
+	opts := ipa.VerifyOptions{AllowExpired: *allowExpired, Strict: *strict}
 	if *root != "" {
 		b, err := os.ReadFile(*root)
 		if err != nil {
@@ -309,6 +310,9 @@ func printReport(w io.Writer, rep *ipa.Report, problems bool) {
 		if problems {
 			for _, p := range b.Problems {
 				fmt.Fprintf(w, "    problem: %s: %s\n", b.Path, p)
+			}
+			for _, d := range b.Deviations {
+				fmt.Fprintf(w, "    not as codesign writes it: %s: %s\n", b.Path, d)
 			}
 		}
 	}

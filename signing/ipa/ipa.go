@@ -140,6 +140,10 @@ type BundleReport struct {
 	EntitlementChanges []EntitlementChange `json:"entitlement_changes,omitempty"`
 	// Problems lists what Inspect found wrong with this bundle.
 	Problems []string `json:"problems,omitempty"`
+	// Deviations list how its signature differs from what current
+	// codesign writes (see macho.SliceInfo.Deviations), per architecture;
+	// VerifyOptions.Strict makes them problems.
+	Deviations []string `json:"deviations,omitempty"`
 }
 
 // EntitlementChange is what Resign did with one entitlement of a bundle.

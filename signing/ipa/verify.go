@@ -34,6 +34,9 @@ type VerifyOptions struct {
 	Roots *x509.CertPool
 	// AllowExpired accepts expired profiles and certificates.
 	AllowExpired bool
+	// Strict fails an IPA any of whose signatures current codesign would
+	// not have written (BundleReport.Deviations).
+	Strict bool
 	// Now is the time expiry is checked at; nil: time.Now.
 	Now func() time.Time
 	// Log receives progress; nil discards it.
@@ -60,6 +63,9 @@ func Verify(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOptions
 	for _, b := range rep.Bundles {
 		if len(b.Problems) > 0 {
 			return rep, fmt.Errorf("%w: %s: %s", ErrInvalid, b.Path, b.Problems[0])
+		}
+		if opts.Strict && len(b.Deviations) > 0 {
+			return rep, fmt.Errorf("%w: %s: not what codesign writes: %s", ErrInvalid, b.Path, b.Deviations[0])
 		}
 	}
 	return rep, nil
@@ -339,6 +345,9 @@ func fillInfo(br *BundleReport, mi *macho.Info) {
 		}
 		br.CDHashes = append(br.CDHashes, hex.EncodeToString(s.CDHash.Primary))
 		br.Archs = append(br.Archs, s.Arch)
+		for _, d := range s.Deviations {
+			br.Deviations = append(br.Deviations, s.Arch+": "+d)
+		}
 	}
 }
 

@@ -1,0 +1,39 @@
+package ipa
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestVerifyStrict checks that Verify reports an Apple signature of an
+// older format (2015: CodeDirectory 0x20200, SHA-1 only) as a deviation,
+// fails it under Strict, and that re-signing it gives signatures that
+// pass Strict.
+func TestVerifyStrict(t *testing.T) {
+	in := corpusFile(t, "apple/simplesaucy-2015-dev-swift.ipa")
+	rep, err := Inspect(context.Background(), bytes.NewReader(in), int64(len(in)), VerifyOptions{AllowExpired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range rep.Bundles {
+		n += len(b.Deviations)
+	}
+	if n == 0 {
+		t.Error("no deviation reported for a 2015 signature")
+	}
+	_, err = Verify(context.Background(), bytes.NewReader(in), int64(len(in)), VerifyOptions{AllowExpired: true, Strict: true})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not what codesign writes") {
+		t.Errorf("strict verification of a 2015 signature: %v", err)
+	}
+	id, profiles := corpusIdentity(t)
+	now := func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
+	out, _ := resign(t, in, Options{Identity: id, Profiles: profiles, Now: now, BundleID: "com.saucelabs.SimpleSaucyApp"})
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), VerifyOptions{Now: now, Strict: true}); err != nil {
+		t.Errorf("strict verification of the re-signed app: %v", err)
+	}
+}
