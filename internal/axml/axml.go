@@ -47,7 +47,31 @@ const (
 	ValueBoolean
 )
 
-const maxDepth = 1 << 12
+// Limits of the parser: a document beyond one is refused with a
+// [*LimitError]. Real manifests are a few hundred KiB at most, with a few
+// thousand elements.
+const (
+	maxDepth      = 1 << 12
+	maxDocument   = 32 << 20 // bytes
+	maxElements   = 1 << 20
+	maxAttributes = 4096     // per element
+	maxDecoded    = 16 << 20 // bytes of strings decoded, in total
+)
+
+// LimitError reports a document beyond one of the parser's limits (size,
+// element count, attributes per element, nesting, decoded strings). It
+// matches [ErrMalformed].
+type LimitError struct {
+	What         string
+	Value, Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("axml: %s is %d, above the limit of %d: the manifest is damaged or crafted; rebuild the app with the Android Gradle Plugin", e.What, e.Value, e.Limit)
+}
+
+// Unwrap returns [ErrMalformed].
+func (e *LimitError) Unwrap() error { return ErrMalformed }
 
 // Attribute is one attribute of an element.
 type Attribute struct {
@@ -92,6 +116,9 @@ func Walk(data []byte, fn func(*Element) error) error {
 	if len(data) < 8 {
 		return fmt.Errorf("%w: too short", ErrMalformed)
 	}
+	if len(data) > maxDocument {
+		return &LimitError{What: "the document size", Value: int64(len(data)), Limit: maxDocument}
+	}
 	typ, hdr, size, err := chunkHeader(data)
 	if err != nil {
 		return err
@@ -102,7 +129,7 @@ func Walk(data []byte, fn func(*Element) error) error {
 	body := data[hdr:size]
 	var pool *stringPool
 	var resMap []byte
-	depth := 0
+	depth, elements := 0, 0
 	for len(body) > 0 {
 		if len(body) < 8 {
 			// Trailing junk shorter than a header: Android ignores it.
@@ -133,7 +160,10 @@ func Walk(data []byte, fn func(*Element) error) error {
 				return fmt.Errorf("%w: element before string pool", ErrMalformed)
 			}
 			if depth >= maxDepth {
-				return fmt.Errorf("%w: elements nested too deep", ErrMalformed)
+				return &LimitError{What: "the element nesting depth", Value: int64(depth + 1), Limit: maxDepth}
+			}
+			if elements++; elements > maxElements {
+				return &LimitError{What: "the number of elements", Value: int64(elements), Limit: maxElements}
 			}
 			depth++
 			el, err := parseElement(chunk, hdr, pool, resMap)
@@ -170,6 +200,9 @@ type stringPool struct {
 	offsets []byte // count u32 offsets
 	strs    []byte // string data
 	cache   map[uint32]string
+	// decoded counts the bytes of strings decoded so far: string offsets
+	// may all point at one long string, so decoding is what is bounded.
+	decoded int64
 }
 
 func parseStringPool(chunk []byte, hdr int) (*stringPool, error) {
@@ -233,6 +266,9 @@ func (p *stringPool) get(i uint32) (string, error) {
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: string %d: %v", ErrMalformed, i, err)
+	}
+	if p.decoded += int64(len(s)); p.decoded > maxDecoded {
+		return "", &LimitError{What: "the size of the strings decoded", Value: p.decoded, Limit: maxDecoded}
 	}
 	if len(p.cache) < 4096 {
 		p.cache[i] = s
@@ -308,6 +344,9 @@ func parseElement(chunk []byte, hdr int, pool *stringPool, resMap []byte) (*Elem
 	attrStart := int(le.Uint16(ext[8:]))
 	attrSize := int(le.Uint16(ext[10:]))
 	attrCount := int(le.Uint16(ext[12:]))
+	if attrCount > maxAttributes {
+		return nil, &LimitError{What: "the number of attributes of an element", Value: int64(attrCount), Limit: maxAttributes}
+	}
 	if attrCount > 0 && attrSize < 20 {
 		return nil, fmt.Errorf("%w: attribute size %d too small", ErrMalformed, attrSize)
 	}
