@@ -1,15 +1,14 @@
 package ipa
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/xml"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/storesign/storesign/internal/plistx"
 )
 
 // A resource rule of CodeResources: files matching pattern are omitted or
@@ -19,6 +18,7 @@ type rule struct {
 	re       *regexp.Regexp
 	omit     bool
 	optional bool
+	nested   bool    // nested code: sealed by cdhash (older and macOS rule sets)
 	weight   float64 // 0: the rule is written as <true/>
 }
 
@@ -110,137 +110,155 @@ func seal(rules1, rules2 []rule, r resource) sealed {
 	return s
 }
 
-// buildCodeResources returns _CodeSignature/CodeResources for resources
-// (every file of the bundle but its main executable and its own
-// _CodeSignature), formatted as Xcode's codesign writes it.
-func buildCodeResources(res []resource) []byte {
-	rules1, rules2 := iosRules(), iosRules2()
-	slices.SortFunc(res, func(a, b resource) int { return strings.Compare(a.rel, b.rel) })
-	var w plistWriter
-	w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n")
-	w.open("dict")
-	w.key("files")
-	w.open("dict")
-	for _, r := range res {
-		s := seal(rules1, rules2, r)
-		if !s.in1 {
-			continue
-		}
-		w.key(r.rel)
-		if s.opt1 {
-			w.open("dict")
-			w.key("hash")
-			w.data(r.sum.sha1)
-			w.key("optional")
-			w.line("<true/>")
-			w.close("dict")
-		} else {
-			w.data(r.sum.sha1)
+// sealHashes is the set of digests a files2 entry carries: codesign
+// hashes each file with every hash type of the signature's
+// CodeDirectories, "hash" for SHA-1 and "hash2" for SHA-256.
+type sealHashes uint8
+
+const (
+	sealSHA1 sealHashes = 1 << iota
+	sealSHA256
+)
+
+// sealHashesOf converts the hash type names of [macho.SliceInfo.HashTypes]
+// ("sha1", "sha256"); none known: SHA-256 only, what current codesign
+// writes for iOS 11 and later.
+func sealHashesOf(types []string) sealHashes {
+	var h sealHashes
+	for _, t := range types {
+		switch t {
+		case "sha1":
+			h |= sealSHA1
+		case "sha256":
+			h |= sealSHA256
 		}
 	}
-	w.close("dict")
-	w.key("files2")
-	w.open("dict")
+	if h == 0 {
+		h = sealSHA256
+	}
+	return h
+}
+
+// sealHashesFor predicts from a bundle's Info.plist the hash types codesign
+// signs its executable with: SHA-1 and SHA-256 when it must run on iOS or
+// tvOS before 11 or watchOS before 4 (or says nothing of its minimum
+// system), else SHA-256 only. codesign decides on the executable's
+// minimum OS; Xcode writes the same version in MinimumOSVersion.
+func sealHashesFor(info map[string]any) sealHashes {
+	v, ok := info["MinimumOSVersion"].(string)
+	if !ok {
+		return sealSHA1 | sealSHA256
+	}
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return sealSHA1 | sealSHA256
+	}
+	limit := 11
+	platform, _ := info["DTPlatformName"].(string)
+	if strings.HasPrefix(strings.ToLower(platform), "watch") {
+		limit = 4
+	}
+	if n < limit {
+		return sealSHA1 | sealSHA256
+	}
+	return sealSHA256
+}
+
+// buildCodeResources returns _CodeSignature/CodeResources for resources
+// (every file of the bundle but its main executable and its own
+// _CodeSignature), byte for byte as codesign writes it for an iOS bundle
+// whose CodeDirectories have the hash types hashes.
+func buildCodeResources(res []resource, hashes sealHashes) []byte {
+	return buildCodeResourcesWith(res, hashes, iosRules(), iosRules2())
+}
+
+// buildCodeResourcesWith is buildCodeResources with given rule sets (an
+// older Xcode's, in tests). codesign builds the plist as a CFDictionary
+// and writes it with CFPropertyListCreateData, which plistx reproduces:
+//
+//   - "files" (v1 rules) holds the SHA-1 of each file, as bare <data>, or
+//     a dict of hash and optional;
+//   - "files2" (v2 rules) holds a dict per file with one digest per hash
+//     type (hash, hash2) and optional, collapsed to bare <data> when it
+//     holds only a SHA-1 "hash" (SHA-1-only signatures); symlinks as
+//     {symlink}, nested code as {cdhash, requirement};
+//   - "rules" and "rules2": a rule without flags and weight is <true/>,
+//     the others a dict of nested, omit, optional and weight (a real).
+func buildCodeResourcesWith(res []resource, hashes sealHashes, rules1, rules2 []rule) []byte {
+	files := map[string]any{}
+	files2 := map[string]any{}
 	for _, r := range res {
 		s := seal(rules1, rules2, r)
+		if s.in1 {
+			if s.opt1 {
+				files[r.rel] = map[string]any{"hash": r.sum.sha1, "optional": true}
+			} else {
+				files[r.rel] = r.sum.sha1
+			}
+		}
 		if !s.in2 {
 			continue
 		}
-		w.key(r.rel)
-		w.open("dict")
-		if r.nested != nil {
-			w.key("cdhash")
-			w.data(r.nested.cdhash)
-			if s.opt2 {
-				w.key("optional")
-				w.line("<true/>")
+		e := map[string]any{}
+		switch {
+		case r.nested != nil:
+			e["cdhash"] = r.nested.cdhash
+			e["requirement"] = r.nested.requirement
+		case r.symlink:
+			e["symlink"] = r.target
+		default:
+			if hashes&sealSHA1 != 0 {
+				e["hash"] = r.sum.sha1
 			}
-			w.key("requirement")
-			w.str(r.nested.requirement)
-		} else if r.symlink {
-			if s.opt2 {
-				w.key("optional")
-				w.line("<true/>")
+			if hashes&sealSHA256 != 0 || hashes == 0 {
+				e["hash2"] = r.sum.sha256
 			}
-			w.key("symlink")
-			w.str(r.target)
+		}
+		if s.opt2 {
+			e["optional"] = true
+		}
+		if h, ok := e["hash"]; ok && len(e) == 1 {
+			files2[r.rel] = h
 		} else {
-			w.key("hash")
-			w.data(r.sum.sha1)
-			w.key("hash2")
-			w.data(r.sum.sha256)
-			if s.opt2 {
-				w.key("optional")
-				w.line("<true/>")
-			}
+			files2[r.rel] = e
 		}
-		w.close("dict")
 	}
-	w.close("dict")
-	for _, set := range []struct {
-		name  string
-		rules []rule
-	}{{"rules", rules1}, {"rules2", rules2}} {
-		w.key(set.name)
-		w.open("dict")
-		rs := slices.Clone(set.rules)
-		slices.SortFunc(rs, func(a, b rule) int { return strings.Compare(a.pattern, b.pattern) })
-		for _, r := range rs {
-			w.key(r.pattern)
-			if r.weight == 0 && !r.omit && !r.optional {
-				w.line("<true/>")
-				continue
-			}
-			w.open("dict")
-			if r.omit {
-				w.key("omit")
-				w.line("<true/>")
-			}
-			if r.optional {
-				w.key("optional")
-				w.line("<true/>")
-			}
-			w.key("weight")
-			w.line("<real>" + strconv.FormatFloat(r.weight, 'f', -1, 64) + "</real>")
-			w.close("dict")
+	cr := map[string]any{
+		"files":  files,
+		"files2": files2,
+		"rules":  rulesPlist(rules1),
+		"rules2": rulesPlist(rules2),
+	}
+	b, err := plistx.MarshalXML(cr)
+	if err != nil {
+		// Names come from zip entries and are checked as UTF-8 when the
+		// archive is scanned.
+		panic("ipa: internal error: writing CodeResources: " + err.Error())
+	}
+	return b
+}
+
+func rulesPlist(rs []rule) map[string]any {
+	m := make(map[string]any, len(rs))
+	for _, r := range rs {
+		if r.weight == 0 && !r.omit && !r.optional && !r.nested {
+			m[r.pattern] = true
+			continue
 		}
-		w.close("dict")
+		d := map[string]any{"weight": r.weight}
+		if r.omit {
+			d["omit"] = true
+		}
+		if r.optional {
+			d["optional"] = true
+		}
+		if r.nested {
+			d["nested"] = true
+		}
+		m[r.pattern] = d
 	}
-	w.close("dict")
-	w.raw("</plist>\n")
-	return w.buf.Bytes()
-}
-
-// plistWriter writes XML plists indented with tabs as CFPropertyList does.
-type plistWriter struct {
-	buf   bytes.Buffer
-	depth int
-}
-
-func (w *plistWriter) raw(s string) { w.buf.WriteString(s) }
-func (w *plistWriter) line(s string) {
-	for range w.depth {
-		w.buf.WriteByte('\t')
-	}
-	w.buf.WriteString(s)
-	w.buf.WriteByte('\n')
-}
-func (w *plistWriter) open(tag string)  { w.line("<" + tag + ">"); w.depth++ }
-func (w *plistWriter) close(tag string) { w.depth--; w.line("</" + tag + ">") }
-func (w *plistWriter) key(k string)     { w.line("<key>" + escape(k) + "</key>") }
-func (w *plistWriter) str(s string)     { w.line("<string>" + escape(s) + "</string>") }
-func (w *plistWriter) data(b []byte) {
-	w.line("<data>")
-	w.line(base64.StdEncoding.EncodeToString(b))
-	w.line("</data>")
-}
-
-func escape(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	// CFPropertyList leaves quotes alone and keeps newlines as is.
-	r := strings.NewReplacer("&#34;", "\"", "&#39;", "'", "&#xA;", "\n", "&#x9;", "\t", "&#xD;", "\r")
-	return r.Replace(b.String())
+	return m
 }
 
 // codeResources is a parsed CodeResources, for verification.
@@ -294,6 +312,7 @@ func parseRules(m map[string]any) ([]rule, error) {
 		case map[string]any:
 			r.omit, _ = v["omit"].(bool)
 			r.optional, _ = v["optional"].(bool)
+			r.nested, _ = v["nested"].(bool)
 			switch w := v["weight"].(type) {
 			case float64:
 				r.weight = w

@@ -3,13 +3,20 @@ package ipa
 import (
 	"crypto/sha1"
 	"crypto/sha256"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"howett.net/plist"
+
+	"github.com/storesign/storesign/internal/plistx"
 )
 
-// TestCodeResourcesFormat pins the layout codesign writes: keys sorted,
-// tabs, <data> on three lines, optional lproj files, symlinks in files2
-// only, omitted files absent from files2, and Xcode's iOS rule sets.
+// TestCodeResourcesFormat pins the layout codesign writes for a SHA-1 and
+// SHA-256 signature: keys sorted, tabs, <data> on three lines, optional
+// lproj files, symlinks in files2 only, omitted files absent from files2,
+// and Xcode's iOS rule sets.
 func TestCodeResourcesFormat(t *testing.T) {
 	sum := func(s string) fileSum {
 		a, b := sha1.Sum([]byte(s)), sha256.Sum256([]byte(s))
@@ -20,7 +27,7 @@ func TestCodeResourcesFormat(t *testing.T) {
 		{rel: "Info.plist", sum: sum("i")},
 		{rel: "en.lproj/L.strings", sum: sum("l")},
 		{rel: "link", symlink: true, target: "b.txt"},
-	}))
+	}, sealSHA1|sealSHA256))
 	want := `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -174,5 +181,82 @@ func TestCodeResourcesFormat(t *testing.T) {
 			}
 		}
 		t.Fatalf("got %d lines, want %d", len(gl), len(wl))
+	}
+}
+
+// TestCodeResourcesHashTypes checks files2 against the signature's hash
+// types, as the corpus shows codesign writes them: SHA-256 only
+// (deviceagent, 2023) gives {hash2}; SHA-1 and SHA-256 (permissions, 2020)
+// {hash, hash2}; SHA-1 only (simplesaucy, 2015) bare <data>, or {hash,
+// optional}. "files" always holds SHA-1 digests.
+func TestCodeResourcesHashTypes(t *testing.T) {
+	s1, s2 := sha1.Sum([]byte("x")), sha256.Sum256([]byte("x"))
+	sum := fileSum{s1[:], s2[:]}
+	res := []resource{
+		{rel: "a.png", sum: sum},
+		{rel: "en.lproj/A.strings", sum: sum},
+		{rel: "Frameworks/X.framework", nested: &nestedSeal{cdhash: s1[:], requirement: "cdhash H\"00\""}},
+	}
+	for _, tc := range []struct {
+		name   string
+		hashes sealHashes
+		a      any
+		lproj  map[string]any
+	}{
+		{"sha256", sealSHA256, map[string]any{"hash2": s2[:]}, map[string]any{"hash2": s2[:], "optional": true}},
+		{"default", 0, map[string]any{"hash2": s2[:]}, map[string]any{"hash2": s2[:], "optional": true}},
+		{"sha1+sha256", sealSHA1 | sealSHA256, map[string]any{"hash": s1[:], "hash2": s2[:]}, map[string]any{"hash": s1[:], "hash2": s2[:], "optional": true}},
+		{"sha1", sealSHA1, s1[:], map[string]any{"hash": s1[:], "optional": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := buildCodeResources(slices.Clone(res), tc.hashes)
+			var cr codeResources
+			if _, err := plist.Unmarshal(out, &cr); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cr.Files2["a.png"], tc.a) {
+				t.Errorf("a.png: %#v, want %#v", cr.Files2["a.png"], tc.a)
+			}
+			if !reflect.DeepEqual(cr.Files2["en.lproj/A.strings"], tc.lproj) {
+				t.Errorf("lproj: %#v, want %#v", cr.Files2["en.lproj/A.strings"], tc.lproj)
+			}
+			want := map[string]any{"cdhash": s1[:], "requirement": "cdhash H\"00\""}
+			if !reflect.DeepEqual(cr.Files2["Frameworks/X.framework"], want) {
+				t.Errorf("nested: %#v", cr.Files2["Frameworks/X.framework"])
+			}
+			if !reflect.DeepEqual(cr.Files["a.png"], s1[:]) {
+				t.Errorf("files: %#v", cr.Files["a.png"])
+			}
+			if _, ok := cr.Files["Frameworks/X.framework"]; ok {
+				t.Error("nested code in files (v1)")
+			}
+			if !plistx.Canonical(out) {
+				t.Error("not in CF's layout")
+			}
+		})
+	}
+}
+
+func TestSealHashesFor(t *testing.T) {
+	for _, tc := range []struct {
+		info map[string]any
+		want sealHashes
+	}{
+		{map[string]any{"MinimumOSVersion": "11.0"}, sealSHA256},
+		{map[string]any{"MinimumOSVersion": "17.2.1"}, sealSHA256},
+		{map[string]any{"MinimumOSVersion": "10.3"}, sealSHA1 | sealSHA256},
+		{map[string]any{"MinimumOSVersion": "8.0"}, sealSHA1 | sealSHA256},
+		{map[string]any{"MinimumOSVersion": "4.0", "DTPlatformName": "watchos"}, sealSHA256},
+		{map[string]any{"MinimumOSVersion": "3.2", "DTPlatformName": "watchos"}, sealSHA1 | sealSHA256},
+		{map[string]any{"MinimumOSVersion": "x"}, sealSHA1 | sealSHA256},
+		{nil, sealSHA1 | sealSHA256},
+	} {
+		if got := sealHashesFor(tc.info); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.info, got, tc.want)
+		}
+	}
+	if sealHashesOf([]string{"sha1", "sha256"}) != sealSHA1|sealSHA256 || sealHashesOf([]string{"sha256"}) != sealSHA256 ||
+		sealHashesOf([]string{"sha1"}) != sealSHA1 || sealHashesOf(nil) != sealSHA256 {
+		t.Error("sealHashesOf")
 	}
 }

@@ -36,11 +36,22 @@
 // BundleVersion are set on the app and its extensions (App Store Connect
 // requires them to agree); DisplayName on the app only.
 //
-// _CodeSignature/CodeResources is written as Xcode's codesign writes it
-// for iOS: "files" (SHA-1, v1 rules), "files2" (SHA-1 and SHA-256, v2
-// rules), symlinks as symlinks, "rules" and "rules2". Xcode's iOS rule
-// set has no "nested" rule, so a parent seals its frameworks, extensions
-// and dylibs file by file (their signed executables and CodeResources
+// _CodeSignature/CodeResources is written byte for byte as codesign
+// writes it for iOS, in CFPropertyListCreateData's XML layout
+// (internal/plistx). "files" holds the SHA-1 of each file under the v1
+// rules: bare <data>, or {hash, optional} for lproj files. "files2", under
+// the v2 rules, holds one digest per hash type of the executable's
+// CodeDirectories: {hash2} for a SHA-256-only signature (what current
+// Xcode writes), {hash, hash2} when SHA-1 is needed too (codesign adds it
+// for an executable that runs on iOS or tvOS before 11 or watchOS before
+// 4; Resign predicts this from the bundle's MinimumOSVersion), bare <data>
+// for SHA-1 alone (codesign before 2016); symlinks as {symlink}. "rules"
+// and "rules2" are Xcode's iOS rule sets; a bundle sealed under the older
+// ones (Xcode 6 and 7.0: "^" of weight 20, "nested" rules) is resealed
+// under the current ones. The corpus test rebuilds the CodeResources of
+// Apple-signed apps from 2015 to 2023 byte for byte. Xcode's iOS rule set
+// has no "nested" rule, so a parent seals its frameworks, extensions and
+// dylibs file by file (their signed executables and CodeResources
 // included), as Xcode and zsign do; sealing nested code by cdhash and
 // designated requirement is what macOS bundles get. [Verify] accepts both,
 // and applies each CodeResources' own rules, as codesign does.
@@ -57,53 +68,14 @@
 //
 // # Entitlements policy
 //
-// Each app and extension keeps the entitlements it was signed with (read
-// from its executable's signature), fitted to its new profile as Xcode
-// does when it exports an archive for distribution:
+// Unless Options.Entitlements is given (it then replaces the main app's
+// entitlements as is, except that get-task-allow is removed for a
+// non-development profile), each app and extension is signed with its
+// profile's entitlements fitted to the bundle:
 //
-//	key                                 rule                                        source
-//	application-identifier              <AppIDPrefix>.<bundle ID>                   profile, bundle ID
-//	com.apple.developer.team-identifier the profile's team                          profile
-//	keychain-access-groups              old team or App ID prefix -> new one, old   app, re-prefixed
-//	                                    bundle ID after it -> new one; each group
-//	                                    kept when the profile's (TEAM.*) allow it
-//	com.apple.security.application-     each group kept when the profile lists it   app
-//	groups                              (or grants "*")
-//	get-task-allow                      development profile: as the app had it,     app, profile kind
-//	                                    true when absent; other profiles: true ->
-//	                                    false (as Xcode exports), false stays,
-//	                                    absent stays absent
-//	beta-reports-active                 kept, or added, when the profile grants it  profile
-//	                                    (App Store); dropped otherwise
-//	aps-environment                     the profile's value, when the app has it    profile
-//	com.apple.developer.icloud-         Development with a development profile,     profile kind
-//	container-environment               else Production; added when the app has
-//	                                    iCloud containers
-//	identifiers prefixed with the old   re-prefixed as keychain groups, then        app, re-prefixed
-//	team (ubiquity-kvstore-identifier,  checked as below
-//	pass types, App Clip parents)
-//	every other key (associated         kept as the app had it when the profile     app
-//	domains, iCloud containers and      grants it: "*" allows any value, a list
-//	services, ...)                      its members, "prefix.*" the strings it
-//	                                    prefixes, a scalar an equal value, true
-//	                                    allows true and false
-//
-// An entitlement, or a value of a list, the profile does not grant fails
-// with an [EntitlementNotGrantedError] naming the bundle, the key and the
-// capability to enable for the App ID, unless
-// Options.DropUngrantedEntitlements, which signs without it. Keys the
-// profile grants but the app did not ask for are not added (a profile's
-// "*" is a permission, not a value). Every key's fate (kept, changed,
-// dropped, added) and why is in [BundleReport].EntitlementChanges. When
-// nothing changes, the entitlements are signed as the original bytes, so
-// the entitlements blob stays as Xcode wrote it; otherwise they are
-// written in codesign's XML layout (internal/plistx).
-//
-// An executable signed without entitlements (an unsigned build) gets its
-// profile's entitlements fitted to the bundle instead:
-//
-//   - application-identifier and com.apple.developer.team-identifier as
-//     above;
+//   - application-identifier is <AppIDPrefix>.<bundle ID>, also when the
+//     profile is a wildcard; com.apple.developer.team-identifier is the
+//     profile's team;
 //   - keychain-access-groups: a wildcard group (TEAM.*) becomes the
 //     bundle's own group <AppIDPrefix>.<bundle ID>; explicit groups are
 //     kept; so are app groups (com.apple.security.application-groups),
@@ -114,10 +86,6 @@
 //     Development with a Development profile);
 //   - any other wildcard value ("*", "TEAM.*") is dropped, since a signed
 //     entitlement must be concrete.
-//
-// Options.Entitlements, when given, replaces the main app's entitlements
-// as is, except that get-task-allow is removed for a non-development
-// profile.
 //
 // # Streaming
 //

@@ -56,7 +56,7 @@ func FuzzCodeResources(f *testing.F) {
 		content := []byte(name)
 		s1, s2 := sha1.Sum(content), sha256.Sum256(content)
 		res := resource{rel: name, sum: fileSum{s1[:], s2[:]}, symlink: target != "", target: target}
-		out := buildCodeResources([]resource{res})
+		out := buildCodeResources([]resource{res}, sealSHA1|sealSHA256)
 		var got codeResources
 		if _, err := plist.Unmarshal(out, &got); err != nil {
 			t.Fatalf("our CodeResources does not parse: %v\n%s", err, out)

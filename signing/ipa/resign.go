@@ -730,7 +730,7 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 			return err
 		}
 	}
-	cr := buildCodeResources(r.resources(b))
+	cr := buildCodeResources(r.resources(b), sealHashesFor(b.info))
 	if err := r.writeNew(b.path("_CodeSignature/CodeResources"), r.a.byName[b.path("_CodeSignature/CodeResources")], cr); err != nil {
 		return err
 	}
