@@ -68,14 +68,53 @@
 //
 // # Entitlements policy
 //
-// Unless Options.Entitlements is given (it then replaces the main app's
-// entitlements as is, except that get-task-allow is removed for a
-// non-development profile), each app and extension is signed with its
-// profile's entitlements fitted to the bundle:
+// Each app and extension keeps the entitlements it was signed with (read
+// from its executable's signature), fitted to its new profile as Xcode
+// does when it exports an archive for distribution:
 //
-//   - application-identifier is <AppIDPrefix>.<bundle ID>, also when the
-//     profile is a wildcard; com.apple.developer.team-identifier is the
-//     profile's team;
+//	key                                 rule                                        source
+//	application-identifier              <AppIDPrefix>.<bundle ID>                   profile, bundle ID
+//	com.apple.developer.team-identifier the profile's team                          profile
+//	keychain-access-groups              old team or App ID prefix -> new one, old   app, re-prefixed
+//	                                    bundle ID after it -> new one; each group
+//	                                    kept when the profile's (TEAM.*) allow it
+//	com.apple.security.application-     each group kept when the profile lists it   app
+//	groups                              (or grants "*")
+//	get-task-allow                      development profile: as the app had it,     app, profile kind
+//	                                    true when absent; other profiles: true ->
+//	                                    false (as Xcode exports), false stays,
+//	                                    absent stays absent
+//	beta-reports-active                 kept, or added, when the profile grants it  profile
+//	                                    (App Store); dropped otherwise
+//	aps-environment                     the profile's value, when the app has it    profile
+//	com.apple.developer.icloud-         Development with a development profile,     profile kind
+//	container-environment               else Production; added when the app has
+//	                                    iCloud containers
+//	identifiers prefixed with the old   re-prefixed as keychain groups, then        app, re-prefixed
+//	team (ubiquity-kvstore-identifier,  checked as below
+//	pass types, App Clip parents)
+//	every other key (associated         kept as the app had it when the profile     app
+//	domains, iCloud containers and      grants it: "*" allows any value, a list
+//	services, ...)                      its members, "prefix.*" the strings it
+//	                                    prefixes, a scalar an equal value, true
+//	                                    allows true and false
+//
+// An entitlement, or a value of a list, the profile does not grant fails
+// with an [EntitlementNotGrantedError] naming the bundle, the key and the
+// capability to enable for the App ID, unless
+// Options.DropUngrantedEntitlements, which signs without it. Keys the
+// profile grants but the app did not ask for are not added (a profile's
+// "*" is a permission, not a value). Every key's fate (kept, changed,
+// dropped, added) and why is in [BundleReport].EntitlementChanges. When
+// nothing changes, the entitlements are signed as the original bytes, so
+// the entitlements blob stays as Xcode wrote it; otherwise they are
+// written in codesign's XML layout (internal/plistx).
+//
+// An executable signed without entitlements (an unsigned build) gets its
+// profile's entitlements fitted to the bundle instead:
+//
+//   - application-identifier and com.apple.developer.team-identifier as
+//     above;
 //   - keychain-access-groups: a wildcard group (TEAM.*) becomes the
 //     bundle's own group <AppIDPrefix>.<bundle ID>; explicit groups are
 //     kept; so are app groups (com.apple.security.application-groups),
@@ -86,6 +125,10 @@
 //     Development with a Development profile);
 //   - any other wildcard value ("*", "TEAM.*") is dropped, since a signed
 //     entitlement must be concrete.
+//
+// Options.Entitlements, when given, replaces the main app's entitlements
+// as is, except that get-task-allow is removed for a non-development
+// profile.
 //
 // # Streaming
 //
