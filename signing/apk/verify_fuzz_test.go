@@ -163,7 +163,7 @@ func FuzzJarSignatureBlock(f *testing.F) {
 			return
 		}
 		for i := range p.signers {
-			if c := p.findCert(&p.signers[i]); c != nil {
+			if c := p.findCert(p.signers[i]); c != nil {
 				p.chain(c)
 			}
 		}

@@ -17,50 +17,17 @@ import (
 	"fmt"
 	"hash"
 	"math/big"
+	"strings"
+
+	"github.com/storesign/storesign/internal/cms"
 )
 
-// A JAR signature block (.RSA, .DSA, .EC) is a PKCS#7 SignedData. These
-// types parse the parts apksig looks at, keeping raw encodings where the
-// signature covers them.
-
-type vContentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue `asn1:"explicit,optional,tag:0"`
-}
-
-type vSignedData struct {
-	Version          int
-	DigestAlgorithms asn1.RawValue
-	EncapContentInfo vContentInfo
-	Certificates     asn1.RawValue `asn1:"optional,tag:0"`
-	CRLs             asn1.RawValue `asn1:"optional,tag:1"`
-	SignerInfos      asn1.RawValue
-}
-
-type vSignerInfo struct {
-	Version            int
-	SID                asn1.RawValue
-	DigestAlgorithm    pkix.AlgorithmIdentifier
-	SignedAttrs        asn1.RawValue `asn1:"optional,tag:0"`
-	SignatureAlgorithm pkix.AlgorithmIdentifier
-	Signature          []byte
-	UnsignedAttrs      asn1.RawValue `asn1:"optional,tag:1"`
-}
-
-type vIssuerAndSerial struct {
-	Issuer asn1.RawValue
-	Serial *big.Int
-}
-
-type vAttribute struct {
-	Type   asn1.ObjectIdentifier
-	Values asn1.RawValue
-}
+// A JAR signature block (.RSA, .DSA, .EC) is a PKCS#7 SignedData, read
+// by internal/cms; these are the parts apksig looks at.
 
 var (
-	vOIDSignedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	vOIDContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
-	vOIDMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	vOIDContentType   = cms.OIDContentType
+	vOIDMessageDigest = cms.OIDMessageDigest
 	vOIDKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 15}
 )
 
@@ -68,62 +35,33 @@ var (
 type vPKCS7 struct {
 	contentType asn1.ObjectIdentifier // of the encapsulated content
 	certs       []*x509.Certificate
-	signers     []vSignerInfo
+	signers     []*cms.SignerInfo
 }
 
+// vParsePKCS7 parses a signature block as apksig does: BER accepted,
+// bytes after it ignored, certificates parsed leniently (Android takes
+// some that crypto/x509 refuses), within internal/cms's limits.
 func vParsePKCS7(der []byte) (*vPKCS7, error) {
-	var ci vContentInfo
-	if _, err := asn1.Unmarshal(der, &ci); err != nil {
-		return nil, fmt.Errorf("parsing ContentInfo: %v", err)
+	sd, err := cms.Parse(der, cms.ParseOptions{ParseCertificate: vParseCertificate, AllowTrailingData: true})
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "cms: "))
 	}
-	if !ci.ContentType.Equal(vOIDSignedData) {
-		return nil, fmt.Errorf("unsupported ContentInfo.contentType: %v", ci.ContentType)
-	}
-	var sd vSignedData
-	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
-		return nil, fmt.Errorf("parsing SignedData: %v", err)
-	}
-	p := &vPKCS7{contentType: sd.EncapContentInfo.ContentType}
-	for rest := sd.Certificates.Bytes; len(rest) > 0; {
-		var raw asn1.RawValue
-		var err error
-		if rest, err = asn1.Unmarshal(rest, &raw); err != nil {
-			return nil, fmt.Errorf("parsing certificates: %v", err)
-		}
-		if raw.Class != asn1.ClassUniversal || raw.Tag != asn1.TagSequence {
-			continue
-		}
-		c, err := vParseCertificate(raw.FullBytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing certificate: %v", err)
-		}
-		p.certs = append(p.certs, c)
-	}
-	for rest := sd.SignerInfos.Bytes; len(rest) > 0; {
-		var si vSignerInfo
-		var err error
-		if rest, err = asn1.Unmarshal(rest, &si); err != nil {
-			return nil, fmt.Errorf("parsing SignerInfo: %v", err)
-		}
-		p.signers = append(p.signers, si)
-	}
-	return p, nil
+	return &vPKCS7{contentType: sd.ContentType, certs: sd.Certificates, signers: sd.Signers}, nil
 }
 
 // findCert returns the certificate a SignerInfo names by issuer and
 // serial number.
-func (p *vPKCS7) findCert(si *vSignerInfo) *x509.Certificate {
-	var ias vIssuerAndSerial
-	if _, err := asn1.Unmarshal(si.SID.FullBytes, &ias); err != nil || ias.Serial == nil {
+func (p *vPKCS7) findCert(si *cms.SignerInfo) *x509.Certificate {
+	if si.Issuer == nil || si.SerialNumber == nil {
 		return nil
 	}
 	var issuer pkix.RDNSequence
-	asn1.Unmarshal(ias.Issuer.FullBytes, &issuer)
+	asn1.Unmarshal(si.Issuer, &issuer)
 	for _, c := range p.certs {
-		if c.SerialNumber.Cmp(ias.Serial) != 0 {
+		if c.SerialNumber.Cmp(si.SerialNumber) != 0 {
 			continue
 		}
-		if bytes.Equal(c.RawIssuer, ias.Issuer.FullBytes) || c.Issuer.String() == vName(issuer) {
+		if bytes.Equal(c.RawIssuer, si.Issuer) || c.Issuer.String() == vName(issuer) {
 			return c
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/storesign/storesign/internal/cms"
 	"github.com/storesign/storesign/internal/zipx"
 )
 
@@ -270,7 +271,7 @@ func (v *vVerifier) verifySigBlock(s *vJarSigner, minSDK, maxSDK int) error {
 	}
 	var cert *x509.Certificate
 	for i := range try {
-		c, err := s.verifySignerInfo(p7, &try[i], minSDK, maxSDK)
+		c, err := s.verifySignerInfo(p7, try[i], minSDK, maxSDK)
 		if len(s.info.Errors) > 0 {
 			return nil
 		}
@@ -294,7 +295,7 @@ func (v *vVerifier) verifySigBlock(s *vJarSigner, minSDK, maxSDK int) error {
 // verifySignerInfo returns the signing certificate when the SignerInfo
 // verifies against the .SF file, nil when it does not, and an error when
 // it cannot be checked (which fails the signer).
-func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *vSignerInfo, minSDK, maxSDK int) (*x509.Certificate, error) {
+func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *cms.SignerInfo, minSDK, maxSDK int) (*x509.Certificate, error) {
 	digestOID := si.DigestAlgorithm.Algorithm.String()
 	sigOID := si.SignatureAlgorithm.Algorithm.String()
 	if gaps := vUncovered(minSDK, maxSDK, vJarSigAlgLevels(digestOID, sigOID)); len(gaps) > 0 {
@@ -330,31 +331,18 @@ func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *vSignerInfo, minSDK, maxSD
 		return nil, fmt.Errorf("unsupported signature algorithm %s with %s", digestOID, sigOID)
 	}
 	signed := s.sfBytes
-	if len(si.SignedAttrs.FullBytes) > 0 {
+	if si.SignedAttributes != nil {
 		if minSDK < vSDKKitKat {
 			return nil, fmt.Errorf("APKs with Signed Attributes broken on platforms with API Level < %d", vSDKKitKat)
 		}
-		attrs := map[string][]asn1.RawValue{}
-		for rest := si.SignedAttrs.Bytes; len(rest) > 0; {
-			var a vAttribute
-			var err error
-			if rest, err = asn1.Unmarshal(rest, &a); err != nil {
-				return nil, fmt.Errorf("failed to parse signed attributes: %v", err)
-			}
+		attrs := map[string][][]byte{}
+		for _, a := range si.SignedAttributes {
 			if _, dup := attrs[a.Type.String()]; dup {
 				return nil, fmt.Errorf("duplicate signed attribute: %v", a.Type)
 			}
-			var vals []asn1.RawValue
-			for r := a.Values.Bytes; len(r) > 0; {
-				var rv asn1.RawValue
-				if r, err = asn1.Unmarshal(r, &rv); err != nil {
-					return nil, fmt.Errorf("failed to parse signed attributes: %v", err)
-				}
-				vals = append(vals, rv)
-			}
-			attrs[a.Type.String()] = vals
+			attrs[a.Type.String()] = a.Values
 		}
-		single := func(oid asn1.ObjectIdentifier) (*asn1.RawValue, error) {
+		single := func(oid asn1.ObjectIdentifier) ([]byte, error) {
 			vals := attrs[oid.String()]
 			if len(vals) == 0 {
 				return nil, nil
@@ -362,7 +350,7 @@ func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *vSignerInfo, minSDK, maxSD
 			if len(vals) > 1 {
 				return nil, fmt.Errorf("attribute %v has multiple values", oid)
 			}
-			return &vals[0], nil
+			return vals[0], nil
 		}
 		if maxSDK >= vSDKN {
 			ct, err := single(vOIDContentType)
@@ -373,7 +361,7 @@ func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *vSignerInfo, minSDK, maxSD
 				return nil, fmt.Errorf("no Content Type in signed attributes")
 			}
 			var oid asn1.ObjectIdentifier
-			if _, err := asn1.Unmarshal(ct.FullBytes, &oid); err != nil {
+			if _, err := asn1.Unmarshal(ct, &oid); err != nil {
 				return nil, fmt.Errorf("failed to decode OBJECT IDENTIFIER")
 			}
 			if !oid.Equal(p7.contentType) {
@@ -388,7 +376,7 @@ func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *vSignerInfo, minSDK, maxSD
 			return nil, fmt.Errorf("no content digest in signed attributes")
 		}
 		var want []byte
-		if _, err := asn1.Unmarshal(md.FullBytes, &want); err != nil {
+		if _, err := asn1.Unmarshal(md, &want); err != nil {
 			return nil, fmt.Errorf("failed to decode OCTET STRING")
 		}
 		dh := vNewJarHash(vDigestHash(digestOID))
@@ -399,7 +387,7 @@ func (s *vJarSigner) verifySignerInfo(p7 *vPKCS7, si *vSignerInfo, minSDK, maxSD
 		if !bytes.Equal(dh.Sum(nil), want) {
 			return nil, nil
 		}
-		signed = append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...)
+		signed = si.SignedAttributesDER()
 	}
 	ok, err := vVerifyJarSignature(cert.PublicKey, h, keyType, signed, si.Signature)
 	if err != nil {
