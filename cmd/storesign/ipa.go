@@ -42,7 +42,8 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	shortVersion := fs.String("short-version", "", "set CFBundleShortVersionString")
 	bundleVersion := fs.String("bundle-version", "", "set CFBundleVersion")
 	displayName := fs.String("display-name", "", "set CFBundleDisplayName of the app")
-	entsFile := fs.String("entitlements", "", "entitlements plist for the app, instead of those derived from its profile")
+	entsFile := fs.String("entitlements", "", "entitlements plist for the app, instead of those it was signed with fitted to its profile")
+	dropUngranted := fs.Bool("drop-ungranted-entitlements", false, "sign without the entitlements a bundle was signed with that its new profile does not grant (each one is reported), instead of failing")
 	dropWatch := fs.Bool("drop-watch", false, "remove the Watch app")
 	dropPlugins := fs.Bool("drop-plugins", false, "remove the app extensions (PlugIns/, Extensions/)")
 	level := fs.Int("compression-level", ipa.DefaultCompressionLevel, "deflate `level` of the rewritten entries (signed binaries, plists, profiles): 0 stores them, fastest, as zsign does; 1 (fast) to 9 (smallest)")
@@ -83,6 +84,8 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 		DropWatch:        *dropWatch,
 		DropPlugins:      *dropPlugins,
 		CompressionLevel: *level,
+
+		DropUngrantedEntitlements: *dropUngranted,
 	}
 	for _, p := range profiles {
 		prof, err := provision.ReadFile(p)
@@ -307,6 +310,7 @@ func printReport(w io.Writer, rep *ipa.Report, problems bool) {
 			line += fmt.Sprintf(" profile=%q (%s, expires %s)", b.Profile.Name, b.Profile.Kind, b.Profile.Expires.UTC().Format(time.DateOnly))
 		}
 		fmt.Fprintln(w, line)
+		printEntitlementChanges(w, b.EntitlementChanges)
 		if problems {
 			for _, p := range b.Problems {
 				fmt.Fprintf(w, "    problem: %s: %s\n", b.Path, p)
@@ -315,6 +319,43 @@ func printReport(w io.Writer, rep *ipa.Report, problems bool) {
 				fmt.Fprintf(w, "    not as codesign writes it: %s: %s\n", b.Path, d)
 			}
 		}
+	}
+}
+
+// printEntitlementChanges prints what Resign did with a bundle's
+// entitlements: a line per entitlement changed, dropped or added (one for
+// all of them when they all come from the profile for the same reason),
+// then those kept as signed.
+func printEntitlementChanges(w io.Writer, changes []ipa.EntitlementChange) {
+	var kept, added []string
+	sameReason := true
+	for _, c := range changes {
+		switch c.Action {
+		case ipa.EntitlementKept:
+			kept = append(kept, c.Key)
+		case ipa.EntitlementAdded:
+			added = append(added, c.Key+"="+c.New)
+		}
+		if c.Action != ipa.EntitlementAdded || c.Reason != changes[0].Reason {
+			sameReason = false
+		}
+	}
+	if sameReason && len(added) > 1 {
+		fmt.Fprintf(w, "    entitlements added (%s): %s\n", changes[0].Reason, strings.Join(added, " "))
+		return
+	}
+	for _, c := range changes {
+		switch c.Action {
+		case ipa.EntitlementChanged:
+			fmt.Fprintf(w, "    entitlement changed: %s: %s -> %s (%s)\n", c.Key, c.Old, c.New, c.Reason)
+		case ipa.EntitlementDropped:
+			fmt.Fprintf(w, "    entitlement dropped: %s: %s (%s)\n", c.Key, c.Old, c.Reason)
+		case ipa.EntitlementAdded:
+			fmt.Fprintf(w, "    entitlement added: %s: %s (%s)\n", c.Key, c.New, c.Reason)
+		}
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(w, "    entitlements kept as signed: %s\n", strings.Join(kept, " "))
 	}
 }
 
