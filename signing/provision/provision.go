@@ -5,13 +5,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"go.mozilla.org/pkcs7"
 	"howett.net/plist"
+
+	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/limits"
 )
 
 // Errors callers branch on.
@@ -103,9 +105,11 @@ type rawProfile struct {
 	ProvisionsAllDevices        bool           `plist:"ProvisionsAllDevices"`
 }
 
-// ReadFile reads and parses the profile at path.
+// ReadFile reads and parses the profile at path. It must be a regular file
+// (a FIFO or device is refused before it is opened for reading) of at most
+// [MaxSize] bytes.
 func ReadFile(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadInput(path, "a provisioning profile", MaxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -116,14 +120,26 @@ func ReadFile(path string) (*Profile, error) {
 	return p, nil
 }
 
-// maxProfileSize bounds what Parse accepts; real profiles are tens of KiB.
-const maxProfileSize = 8 << 20
+// Limits of [Parse]: real profiles are tens of KiB (a few hundred KiB with
+// many devices) and nest less than 20 deep.
+const (
+	// MaxSize is the most bytes a profile may hold.
+	MaxSize = atomicfile.MaxProfileFile
+	// MaxNesting is the deepest the CMS structure, and the plist inside,
+	// may nest.
+	MaxNesting = limits.MaxNesting
+)
 
 // Parse decodes a .mobileprovision file and verifies its CMS signature with
-// the certificate it embeds (not the chain: see [Profile.VerifyChain]).
+// the certificate it embeds (not the chain: see [Profile.VerifyChain]). A
+// profile larger or deeper than [MaxSize] and [MaxNesting] allow is
+// refused with a *limits.Error (signing.LimitError), before it is parsed.
 func Parse(data []byte) (*Profile, error) {
-	if len(data) > maxProfileSize {
-		return nil, fmt.Errorf("%w: %d bytes is too large", ErrNotProfile, len(data))
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("provision: %w", &limits.Error{What: "size of the provisioning profile (bytes)", Value: int64(len(data)), Limit: MaxSize, Fix: "check that it is a .mobileprovision file"})
+	}
+	if err := limits.CheckBERNesting("CMS structure of the provisioning profile", data, MaxNesting); err != nil {
+		return nil, fmt.Errorf("provision: %w", err)
 	}
 	p7, err := parseCMS(data)
 	if err != nil {
@@ -167,6 +183,12 @@ func ParsePlist(content []byte) (*Profile, error) {
 }
 
 func parsePlist(content []byte) (*Profile, error) {
+	if len(content) > MaxSize {
+		return nil, fmt.Errorf("provision: %w", &limits.Error{What: "size of the profile's plist (bytes)", Value: int64(len(content)), Limit: MaxSize, Fix: "check that it is a provisioning profile"})
+	}
+	if err := limits.CheckPlistNesting("profile's plist", content, MaxNesting); err != nil {
+		return nil, fmt.Errorf("provision: %w", err)
+	}
 	var r rawProfile
 	if _, err := plist.Unmarshal(content, &r); err != nil {
 		return nil, fmt.Errorf("%w: decoding the plist: %v", ErrNotProfile, err)

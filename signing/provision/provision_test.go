@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +185,11 @@ func FuzzParse(f *testing.F) {
 	if data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "ios", "apple-appstore-expired.mobileprovision")); err == nil {
 		f.Add(data)
 	}
+	for _, c := range hostileProfiles(apple) {
+		if len(c.data) <= 64<<10 {
+			f.Add(c.data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := provision.Parse(data)
 		if err != nil {
@@ -199,6 +205,8 @@ func FuzzParsePlist(f *testing.F) {
 	apple := signingtest.NewApple(signingtest.AppleOptions{})
 	f.Add(apple.ProfilePlist(signingtest.ProfileOptions{}))
 	f.Add([]byte("bplist00"))
+	f.Add([]byte("<plist>" + strings.Repeat("<array>", 300) + strings.Repeat("</array>", 300) + "</plist>"))
+	f.Add([]byte(strings.Repeat("(", 300) + strings.Repeat(")", 300)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if p, err := provision.ParsePlist(data); err == nil {
 			p.Score("a.b")
