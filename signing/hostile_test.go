@@ -24,6 +24,7 @@ import (
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/signingtest"
 )
@@ -137,6 +138,28 @@ func encryptedSafe(iter int64, bags ...tSafeBag) tContentInfo {
 	var ed tEncryptedData
 	ed.Info.ContentType = tOIDData
 	ed.Info.Algorithm = pbe3DES(iter)
+	ed.Info.Content = ct
+	return tContentInfo{ContentType: tOIDEncryptedData, Content: explicit0(ed)}
+}
+
+// rc2Safe encrypts bags with pbeWithSHAAnd40BitRC2-CBC of one iteration,
+// as legacy files encrypt their certificates.
+func rc2Safe(bags ...tSafeBag) tContentInfo {
+	salt := []byte("rc2salt!")
+	plain := mustDER(bags)
+	pad := 8 - len(plain)%8
+	plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
+	pw := signing.BMPString([]byte(hostilePassword))
+	key := signing.PKCS12KDF(sha1.New, 64, pw, salt, 1, 1, 5)
+	iv := signing.PKCS12KDF(sha1.New, 64, pw, salt, 1, 2, 8)
+	ct := make([]byte, len(plain))
+	cipher.NewCBCEncrypter(signing.NewRC2(key), iv).CryptBlocks(ct, plain)
+	var ed tEncryptedData
+	ed.Info.ContentType = tOIDData
+	ed.Info.Algorithm = pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 6}, Parameters: rawOf(struct {
+		Salt       []byte
+		Iterations int64
+	}{salt, 1})}
 	ed.Info.Content = ct
 	return tContentInfo{ContentType: tOIDEncryptedData, Content: explicit0(ed)}
 }
@@ -259,6 +282,7 @@ func hostileKeyCases(t testing.TB) []hostileKeyCase {
 		{"p12-key-bag-iterations-2^31", p12File(1, dataSafe(shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
 		{"p12-encrypted-content-iterations-2^31", p12File(1, encryptedSafe(1<<31, certBag(certDER))), p12, signing.ErrLimit},
 		{"p12-key-bag-inside-encrypted-content-2^31", p12File(1, encryptedSafe(1, shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
+		{"p12-key-bag-inside-rc2-content-2^31", p12File(1, rc2Safe(certBag(certDER), shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
 		{"p12-work-of-all-parts", p12File(1, encryptedSafe(1, shroudedKeyBag(3_000_000), shroudedKeyBag(3_000_000))), p12, signing.ErrLimit},
 		{"p12-1100-bags", p12File(1, dataSafe(manyBags...)), p12, signing.ErrLimit},
 		{"p12-larger-than-4MiB", big4M, p12, signing.ErrLimit},
@@ -399,5 +423,23 @@ func TestHostilePasswordSpecs(t *testing.T) {
 				t.Errorf("the message shows the spec: %v", err)
 			}
 		})
+	}
+}
+
+// TestPKCS12LegacyRC2Checked checks that the check decrypts a legacy
+// file's RC2-encrypted content (RC2-40 certificates, as Keychain Access and
+// OpenSSL 1.x export them), so that a hostile key bag hidden there is found
+// (TestHostileKeys/p12-key-bag-inside-rc2-content-2^31), and that the
+// corpus file still loads.
+func TestPKCS12LegacyRC2Checked(t *testing.T) {
+	data, err := os.ReadFile(testenv.Corpus(t, "ios", "self-signed-rsa-apple-distribution.p12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signing.LoadPKCS12(data, "password"); err != nil {
+		t.Fatalf("corpus p12: %v", err)
+	}
+	if !signing.RC2SafeDecrypts(data, "password") {
+		t.Error("the check did not decrypt the corpus file's RC2 content")
 	}
 }

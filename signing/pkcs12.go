@@ -62,11 +62,11 @@ type p12Check struct {
 // a *LimitError, one whose key derivations (MAC, encrypted contents,
 // shrouded key bags) ask for more than [MaxKDFIterations] iterations each
 // or [MaxKDFWork] together, or that holds more than [MaxKeystoreEntries]
-// bags. Encrypted contents are decrypted (with bounded work) to check the
-// key bags inside them too (nested SafeContents bags, which the decoder
-// skips, are skipped too); contents it cannot decrypt (a wrong password,
-// or RC2 and RC4 schemes this package does not implement) are left to the
-// decoder, which fails on them or cannot reach them.
+// bags. Encrypted contents are decrypted (with bounded work; 3DES, RC2 and
+// PBES2 schemes) to check the key bags inside them too (nested
+// SafeContents bags, which the decoder skips, are skipped too); contents
+// it cannot decrypt (a wrong password, which the decoder's MAC check then
+// refuses, or RC4) are left to the decoder.
 //
 // Structures it does not understand are not its business: it returns nil
 // and lets the decoder say what is wrong.
@@ -135,7 +135,7 @@ func checkPKCS12(data []byte, password string) error {
 			if err := c.checkAlgorithm(info.Algo, "PKCS#12 encrypted content", fix); err != nil {
 				return err
 			}
-			plain, err := decryptPKCS8(info, c.password)
+			plain, err := decryptSafe(info, c.password)
 			if err != nil {
 				continue // the decoder will say why, if it gets that far
 			}
@@ -148,6 +148,23 @@ func checkPKCS12(data []byte, password string) error {
 		}
 	}
 	return nil
+}
+
+// decryptSafe decrypts an encrypted SafeContents: as a PKCS#8 key is
+// decrypted, and with RC2 as legacy files encrypt their certificates.
+func decryptSafe(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error) {
+	alg := info.Algo.Algorithm
+	if len(alg) == len(oidPKCS12)+1 && alg[:len(oidPKCS12)].Equal(oidPKCS12) {
+		keyBytes := map[int]int{5: 16, 6: 5}[alg[len(oidPKCS12)]]
+		if keyBytes != 0 {
+			p, err := parsePBEParams(info.Algo.Parameters.FullBytes, "RC2")
+			if err != nil {
+				return nil, err
+			}
+			return decryptPKCS12RC2(p, keyBytes, info.Data, password)
+		}
+	}
+	return decryptPKCS8(info, password)
 }
 
 // checkBags checks the bags of one SafeContents.
