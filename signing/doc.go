@@ -16,5 +16,20 @@
 // [ErrUnsupportedKey].
 //
 // No function here logs, and no error message contains a password or key
-// material.
+// material; [ReadPassword] does not even name the variable or file of an
+// env: or file: spec, in case the password was typed in its place.
+//
+// # Hostile input
+//
+// Keystores and keys may come from anywhere, so every reader is bounded:
+// at most [MaxKeyInput] bytes per file, [MaxKDFIterations] iterations per
+// password-based key derivation and [MaxKDFWork] for all those of one
+// file, [MaxKeystoreEntries] entries, [MaxChainLength] certificates above
+// a leaf, RSA keys of at most [MaxRSABits] bits. A PKCS#12 file is walked
+// before it is decoded (its MAC, each encrypted content, each shrouded key
+// bag, including those inside encrypted contents, which are decrypted with
+// bounded work first), so that a file asking for 2^31 iterations is
+// refused at once rather than after hours. An input over a limit fails
+// with a *[LimitError] (errors.Is(err, [ErrLimit])), the same type every
+// storesign package uses, which says what to do.
 package signing

@@ -1,6 +1,14 @@
 // Package atomicfile writes an output file so that it either appears
 // complete and checked, or not at all: the bytes go to a 0600 temp file in
 // the target's folder, which is renamed over the target only on Commit.
+// [CommitAll] publishes outputs that belong together (an APK and its
+// .idsig) all or nothing, and never loses the previous ones on failure.
+//
+// It also opens inputs: [OpenInput] for the archives the *File functions
+// read, [ReadInput] for small files read whole (keystores, keys, profiles,
+// entitlements, passwords) with a size cap. Both refuse anything but a
+// regular file (a folder, a FIFO, a device) with a *[NotRegularError],
+// without blocking in open.
 package atomicfile
 
 import (
