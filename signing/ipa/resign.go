@@ -21,6 +21,7 @@ import (
 
 	"howett.net/plist"
 
+	"github.com/storesign/storesign/internal/plistx"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 )
@@ -276,12 +277,9 @@ func (r *resigner) plan(ctx context.Context) error {
 		p.newID, _ = info["CFBundleIdentifier"].(string)
 		p.info, p.changed = b.infoRaw, changed
 		if changed {
-			out, err := plist.MarshalIndent(info, b.infoFormat, "\t")
+			out, err := encodeInfo(info, b.infoFormat)
 			if err != nil {
 				return fmt.Errorf("encoding %s: %w", b.infoEntry.name, err)
-			}
-			if b.infoFormat == plist.XMLFormat {
-				out = append(out, '\n')
 			}
 			p.info = out
 		}
@@ -627,21 +625,9 @@ func (r *resigner) remember(e *entry, sum fileSum, target string) {
 	r.known[e.name] = knownEntry{crc: e.f.CRC32, size: e.f.UncompressedSize64, csize: e.f.CompressedSize64, sum: sum, target: target}
 }
 
-func (r *resigner) copyRaw(e *entry) error {
-	hdr := e.f.FileHeader
-	w, err := r.zw.CreateRaw(&hdr)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", e.name, err)
-	}
-	rc, err := e.f.OpenRaw()
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", e.name, err)
-	}
-	if _, err := io.Copy(w, rc); err != nil {
-		return fmt.Errorf("copying %s: %w", e.name, err)
-	}
-	return nil
-}
+// copyRaw copies e without recompressing it, cleaning its directory
+// entry or missing Unix mode (see copyEntry).
+func (r *resigner) copyRaw(e *entry) error { return r.copyEntry(e) }
 
 // header returns a header for a rewritten entry, keeping the original's
 // mode and time when there is one.
@@ -649,11 +635,9 @@ func (r *resigner) header(name string, like *entry, mode uint32) *zip.FileHeader
 	h := &zip.FileHeader{Name: name, Method: zip.Deflate}
 	if like != nil {
 		h.Modified = like.f.Modified
-		h.CreatorVersion = like.f.CreatorVersion
-		h.ExternalAttrs = like.f.ExternalAttrs
-		if like.f.Mode() == 0 {
-			h.SetMode(0o644)
-		}
+		// A like without a Unix mode (a zsign or Windows archive) gets
+		// mode instead of its MS-DOS attributes.
+		h.CreatorVersion, h.ExternalAttrs = modeFor(&like.f.FileHeader, mode)
 	} else {
 		h.Modified = r.now.UTC().Truncate(time.Second)
 		h.CreatorVersion = 3 << 8
@@ -677,6 +661,7 @@ func (r *resigner) writeNew(name string, like *entry, data []byte) error {
 
 func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 	p := r.plans[b]
+	var sigDir *entry
 	own := slices.Clone(b.own)
 	slices.SortFunc(own, func(x, y *entry) int { return x.index - y.index })
 	for _, e := range own {
@@ -696,7 +681,11 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 				return err
 			}
 		case r.replaced(e):
-			// written below, or removed
+			// written below, or removed; the _CodeSignature/ folder
+			// entry is kept, written before CodeResources.
+			if e.dir && e.name == b.path("_CodeSignature") {
+				sigDir = e
+			}
 		case e.dir:
 			if err := r.copyRaw(e); err != nil {
 				return err
@@ -731,6 +720,11 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 		}
 	}
 	cr := buildCodeResources(r.resources(b), sealHashesFor(b.info))
+	if sigDir != nil {
+		if err := r.copyRaw(sigDir); err != nil {
+			return err
+		}
+	}
 	if err := r.writeNew(b.path("_CodeSignature/CodeResources"), r.a.byName[b.path("_CodeSignature/CodeResources")], cr); err != nil {
 		return err
 	}
@@ -901,4 +895,14 @@ func (r *resigner) keepIndex(e *entry) {
 type signed struct {
 	*macho.SignResult
 	identifier string
+}
+
+// encodeInfo encodes an edited Info.plist in the form it was found in, as
+// Apple's tools lay it out (binary as current Xcode writes it, XML as
+// CoreFoundation does); an OpenStep plist is written as XML.
+func encodeInfo(info map[string]any, format int) ([]byte, error) {
+	if format == plist.BinaryFormat {
+		return plistx.MarshalBinary(info)
+	}
+	return plistx.MarshalXML(info)
 }

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"howett.net/plist"
+
+	"github.com/storesign/storesign/internal/plistx"
 )
 
 // TestVerifyStrict checks that Verify reports an Apple signature of an
@@ -35,5 +39,26 @@ func TestVerifyStrict(t *testing.T) {
 	out, _ := resign(t, in, Options{Identity: id, Profiles: profiles, Now: now, BundleID: "com.saucelabs.SimpleSaucyApp"})
 	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), VerifyOptions{Now: now, Strict: true}); err != nil {
 		t.Errorf("strict verification of the re-signed app: %v", err)
+	}
+}
+
+// TestInfoPlistEditLayout checks that an edited Info.plist keeps its form
+// and is laid out as Apple's tools lay it out.
+func TestInfoPlistEditLayout(t *testing.T) {
+	in := corpusFile(t, "apple/simplesaucy-2015-dev-swift.ipa")
+	id, profiles := corpusIdentity(t)
+	now := func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
+	out, _ := resign(t, in, Options{Identity: id, Profiles: profiles, Now: now, BundleID: "com.saucelabs.SimpleSaucyApp", BundleVersion: "42"})
+	const name = "Payload/SimpleSaucyApp.app/Info.plist"
+	before, after := zipContents(t, in)[name], zipContents(t, out)[name]
+	if plistx.FormatOf(after) != plistx.FormatOf(before) {
+		t.Errorf("Info.plist form changed from %v to %v", plistx.FormatOf(before), plistx.FormatOf(after))
+	}
+	if !plistx.Canonical(after) {
+		t.Error("the edited Info.plist is not laid out as Apple's tools lay it out")
+	}
+	var info map[string]any
+	if _, err := plist.Unmarshal(after, &info); err != nil || info["CFBundleVersion"] != "42" || info["CFBundleIdentifier"] != "com.saucelabs.SimpleSaucyApp" {
+		t.Errorf("edited Info.plist: %v, %v", info, err)
 	}
 }
