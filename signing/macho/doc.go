@@ -40,6 +40,9 @@
 //	Info.plist slot (1)             the bundle's Info.plist, else the one linked into the binary
 //	                                (__TEXT,__info_plist), else empty
 //	special slot count              up to the last non-empty slot
+//	CMS signature                   current codesign's encoding (cms.go): BER outer layers, SHA-256,
+//	                                sha256WithRSAEncryption/NULL, certificates and attributes in DER
+//	                                order; byte for byte but the signature value (TestCMSLikeCodesign)
 //
 // A signature in an older format (CodeDirectory before 0x20400, no DER
 // entitlements) is never copied: re-signing writes the current format,

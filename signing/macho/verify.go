@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mozilla.org/pkcs7"
 	"howett.net/plist"
 )
 
@@ -221,7 +220,7 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	}
 
 	// CMS.
-	p7, err := pkcs7.Parse(cms[8:])
+	p7, err := parseSignature(cms[8:])
 	if err != nil {
 		return nil, badf("parsing the CMS signature: %v", err)
 	}
@@ -319,7 +318,7 @@ func allZero(b []byte) bool {
 
 // checkCDHashAttributes checks Apple's two cdhashes attributes against
 // the CodeDirectories.
-func checkCDHashAttributes(p7 *pkcs7.PKCS7, cds []*parsedCD) error {
+func checkCDHashAttributes(p7 *signature, cds []*parsedCD) error {
 	var plistData []byte
 	if err := p7.UnmarshalSignedAttribute(oidCDHashesPlist, &plistData); err != nil {
 		// Signatures made before iOS 11 carry one CodeDirectory and no
@@ -375,7 +374,7 @@ func checkCDHashAttributes(p7 *pkcs7.PKCS7, cds []*parsedCD) error {
 	return nil
 }
 
-func hasAttribute(p7 *pkcs7.PKCS7, oid asn1.ObjectIdentifier) bool {
+func hasAttribute(p7 *signature, oid asn1.ObjectIdentifier) bool {
 	for _, a := range p7.Signers[0].AuthenticatedAttributes {
 		if a.Type.Equal(oid) {
 			return true
@@ -385,7 +384,7 @@ func hasAttribute(p7 *pkcs7.PKCS7, oid asn1.ObjectIdentifier) bool {
 }
 
 // authority lists the common names of the certificates from the signer up.
-func authority(p7 *pkcs7.PKCS7) []string {
+func authority(p7 *signature) []string {
 	leaf := p7.GetOnlySigner()
 	if leaf == nil {
 		return nil
