@@ -18,4 +18,9 @@
 // ProvisionsAllDevices means Enterprise (in-house); ProvisionedDevices with
 // get-task-allow means Development, without it Ad Hoc; neither means App
 // Store.
+//
+// Profiles come from outside, so [Parse] refuses one larger than [MaxSize]
+// or nesting deeper than [MaxNesting] (in its CMS structure or its plist)
+// with a *limits.Error (signing.LimitError) before the recursive parsers
+// see it, and [ReadFile] reads only regular files, with that cap.
 package provision
