@@ -190,6 +190,12 @@ func buildCodeResourcesWith(res []resource, hashes sealHashes, rules1, rules2 []
 	files2 := map[string]any{}
 	for _, r := range res {
 		s := seal(rules1, rules2, r)
+		// A CFString holds only valid Unicode, and no Mac file name is
+		// anything else: a name that is not UTF-8 (a zip written on
+		// another system) is sealed under its U+FFFD spelling, which
+		// Verify then reports as not sealed.
+		r.rel = strings.ToValidUTF8(r.rel, "\uFFFD")
+		r.target = strings.ToValidUTF8(r.target, "\uFFFD")
 		if s.in1 {
 			if s.opt1 {
 				files[r.rel] = map[string]any{"hash": r.sum.sha1, "optional": true}
@@ -232,8 +238,8 @@ func buildCodeResourcesWith(res []resource, hashes sealHashes, rules1, rules2 []
 	}
 	b, err := plistx.MarshalXML(cr)
 	if err != nil {
-		// Names come from zip entries and are checked as UTF-8 when the
-		// archive is scanned.
+		// Every string is valid UTF-8 (above) and every value a type
+		// plistx writes.
 		panic("ipa: internal error: writing CodeResources: " + err.Error())
 	}
 	return b

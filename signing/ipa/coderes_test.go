@@ -260,3 +260,20 @@ func TestSealHashesFor(t *testing.T) {
 		t.Error("sealHashesOf")
 	}
 }
+
+// TestCodeResourcesInvalidUTF8 checks that a name or symlink target that
+// is not UTF-8 (which no Mac file system holds) is written, not a panic.
+func TestCodeResourcesInvalidUTF8(t *testing.T) {
+	s1, s2 := sha1.Sum(nil), sha256.Sum256(nil)
+	out := buildCodeResources([]resource{
+		{rel: "caf\xe9.txt", sum: fileSum{s1[:], s2[:]}},
+		{rel: "link", symlink: true, target: "\xff"},
+	}, sealSHA256)
+	var cr codeResources
+	if _, err := plist.Unmarshal(out, &cr); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cr.Files2["caf\uFFFD.txt"]; !ok {
+		t.Errorf("files2: %v", cr.Files2)
+	}
+}
