@@ -183,3 +183,143 @@ func CopyRange(w io.Writer, r io.ReaderAt, off, n int64) error {
 	_, err := io.Copy(w, io.NewSectionReader(r, off, n))
 	return err
 }
+
+// needs64 reports whether a size or offset needs a zip64 field.
+func needs64(v int64) bool { return v >= 0xffffffff }
+
+// WithZip64 returns a copy of the raw central directory record raw
+// describing an entry of usize bytes (csize compressed) whose local header
+// is at off, with a zip64 extended information field holding the values
+// that do not fit in 32 bits (in APPNOTE's order: size, compressed size,
+// offset) and version needed 4.5 when there is one. Any zip64 field raw
+// had is dropped first, so an entry that no longer needs zip64 loses it.
+func WithZip64(raw []byte, usize, csize, off int64) []byte {
+	le := binary.LittleEndian
+	nl, xl, cl := int(le.Uint16(raw[28:])), int(le.Uint16(raw[30:])), int(le.Uint16(raw[32:]))
+	name := raw[CentralHeaderLen : CentralHeaderLen+nl]
+	extra := raw[CentralHeaderLen+nl : CentralHeaderLen+nl+xl]
+	comment := raw[CentralHeaderLen+nl+xl : CentralHeaderLen+nl+xl+cl]
+	var z []byte
+	for _, v := range []int64{usize, csize, off} {
+		if needs64(v) {
+			z = le.AppendUint64(z, uint64(v))
+		}
+	}
+	kept := withoutField(extra, zip64ExtraID)
+	if z == nil && len(kept) == len(extra) {
+		b := append([]byte(nil), raw...)
+		le.PutUint32(b[20:], uint32(csize))
+		le.PutUint32(b[24:], uint32(usize))
+		le.PutUint32(b[42:], uint32(off))
+		return b
+	}
+	b := make([]byte, CentralHeaderLen, CentralHeaderLen+nl+len(kept)+4+len(z)+cl)
+	copy(b, raw[:CentralHeaderLen])
+	set := func(field int, v int64) {
+		if needs64(v) {
+			le.PutUint32(b[field:], 0xffffffff)
+		} else {
+			le.PutUint32(b[field:], uint32(v))
+		}
+	}
+	set(24, usize)
+	set(20, csize)
+	set(42, off)
+	b = append(b, name...)
+	if z != nil {
+		if le.Uint16(b[6:]) < 45 {
+			le.PutUint16(b[6:], 45)
+		}
+		b = le.AppendUint16(b, zip64ExtraID)
+		b = le.AppendUint16(b, uint16(len(z)))
+		b = append(b, z...)
+	}
+	b = append(b, kept...)
+	le.PutUint16(b[30:], uint16(len(b)-CentralHeaderLen-nl))
+	return append(b, comment...)
+}
+
+// LocalWithZip64 returns a copy of the local header hdr (fixed part, name,
+// extra) whose sizes are usize and csize: when either needs 64 bits, both
+// fields are 0xffffffff and a zip64 field holds both (as APPNOTE asks of
+// local headers), replacing any zip64 field hdr had.
+func LocalWithZip64(hdr []byte, usize, csize int64) []byte {
+	le := binary.LittleEndian
+	if !needs64(usize) && !needs64(csize) {
+		b := append([]byte(nil), hdr...)
+		le.PutUint32(b[18:], uint32(csize))
+		le.PutUint32(b[22:], uint32(usize))
+		return b
+	}
+	nl := int(le.Uint16(hdr[26:]))
+	extra := withoutField(hdr[LocalHeaderLen+nl:], zip64ExtraID)
+	b := make([]byte, 0, LocalHeaderLen+nl+20+len(extra))
+	b = append(b, hdr[:LocalHeaderLen+nl]...)
+	le.PutUint32(b[18:], 0xffffffff)
+	le.PutUint32(b[22:], 0xffffffff)
+	if le.Uint16(b[4:]) < 45 {
+		le.PutUint16(b[4:], 45)
+	}
+	b = le.AppendUint16(b, zip64ExtraID)
+	b = le.AppendUint16(b, 16)
+	b = le.AppendUint64(b, uint64(usize))
+	b = le.AppendUint64(b, uint64(csize))
+	b = append(b, extra...)
+	le.PutUint16(b[28:], uint16(len(b)-LocalHeaderLen-nl))
+	return b
+}
+
+// withoutField returns extra without its fields of the given id (a
+// malformed tail is kept as it is).
+func withoutField(extra []byte, id uint16) []byte {
+	le := binary.LittleEndian
+	out := make([]byte, 0, len(extra))
+	for len(extra) >= 4 {
+		fid, sz := le.Uint16(extra), int(le.Uint16(extra[2:]))
+		if sz > len(extra)-4 {
+			break
+		}
+		if fid != id {
+			out = append(out, extra[:4+sz]...)
+		}
+		extra = extra[4+sz:]
+	}
+	return append(out, extra...)
+}
+
+// EndRecords returns the end of an archive whose central directory of
+// count records and cdSize bytes starts at cdOffset: the classic End of
+// Central Directory record eocd (its comment kept) and, when a value does
+// not fit it, a zip64 end record and locator before it, as
+// java.util.zip.ZipOutputStream writes them (version 4.5, one disk; the
+// classic record's fields that do not fit set to their maximum).
+func EndRecords(eocd []byte, count int, cdSize, cdOffset int64) []byte {
+	le := binary.LittleEndian
+	end := append([]byte(nil), eocd...)
+	le.PutUint16(end[4:], 0)
+	le.PutUint16(end[6:], 0)
+	z := count >= 0xffff || needs64(cdSize) || needs64(cdOffset)
+	le.PutUint16(end[8:], uint16(min(count, 0xffff)))
+	le.PutUint16(end[10:], uint16(min(count, 0xffff)))
+	le.PutUint32(end[12:], uint32(min(cdSize, 0xffffffff)))
+	le.PutUint32(end[16:], uint32(min(cdOffset, 0xffffffff)))
+	if !z {
+		return end
+	}
+	b := make([]byte, 0, zip64EOCDLen+zip64LocatorLen+len(end))
+	b = le.AppendUint32(b, Zip64EOCDSig)
+	b = le.AppendUint64(b, zip64EOCDLen-12)
+	b = le.AppendUint16(b, 45)
+	b = le.AppendUint16(b, 45)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint64(b, uint64(count))
+	b = le.AppendUint64(b, uint64(count))
+	b = le.AppendUint64(b, uint64(cdSize))
+	b = le.AppendUint64(b, uint64(cdOffset))
+	b = le.AppendUint32(b, Zip64LocatorSig)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint64(b, uint64(cdOffset+cdSize))
+	b = le.AppendUint32(b, 1)
+	return append(b, end...)
+}

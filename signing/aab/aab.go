@@ -23,9 +23,6 @@ var (
 	// signed bundle: a digest or signature that does not match, or an
 	// entry the signature does not cover.
 	ErrInvalidSignature = errors.New("aab: invalid signature")
-	// ErrZip64 is returned for bundles that need zip64 (4 GiB or more, or
-	// 65,535 entries or more), which the writer does not produce.
-	ErrZip64 = errors.New("aab: zip64 bundles are not supported")
 )
 
 // Files every bundle has; their absence means the zip is not a bundle.

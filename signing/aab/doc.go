@@ -19,6 +19,13 @@
 //
 // Every other entry is copied raw, never re-compressed; entry digests are
 // computed in parallel and memory stays bounded whatever the bundle size.
+// Bundles that need zip64 (65,535 entries or more, entries or offsets
+// past 4 GiB) are read and written, with zip64 fields laid out as
+// java.util.zip writes them. Hostile archives are refused before
+// anything is written: unsafe entry names, methods other than stored and
+// deflate, encryption, multi-disk records, local headers or data
+// descriptors that disagree with the central directory, overlapping
+// entries, and counts or sizes beyond internal/zipx's limits.
 //
 // The format is the JAR File Specification's "Signed JAR File" section;
 // the exact bytes follow java.util.jar and jdk.security.jarsigner, as the

@@ -21,13 +21,18 @@ const maxMetaFile = 64 << 20
 
 // openBundle reads the archive's central directory and checks that it
 // is an app bundle storesign can rewrite.
+//
+// Zip64 bundles (65,535 entries or more, 4 GiB or more) are read and
+// written. What zipx refuses is refused (unsafe names, unsupported
+// methods, encryption, multi-disk records, records that disagree with the
+// central directory or overlap, limits): the error is zipx's typed error.
 func openBundle(r io.ReaderAt, size int64) (*zipx.Archive, error) {
 	a, err := zipx.Read(r, size)
 	if err != nil {
 		return nil, err
 	}
-	if a.Zip64 {
-		return nil, ErrZip64
+	if _, err := a.CheckRecords(r, a.CDOffset); err != nil {
+		return nil, err
 	}
 	var config, manifest bool
 	for _, e := range a.Entries {
@@ -155,26 +160,18 @@ func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 		return err
 	}
 	off := z.w.N
-	if off >= 0xffffffff {
-		return ErrZip64
-	}
-	if e.CompressedSize >= 0xffffffff || e.UncompressedSize >= 0xffffffff {
-		return ErrZip64
-	}
-	hdr := l.LocalHeaderWithExtra(l.Extra)
-	central := append([]byte(nil), e.Raw...)
+	// The central directory is what readers and digests go by; make the
+	// local header agree with it (zip64 fields where sizes or the offset
+	// need them).
+	hdr := zipx.LocalWithZip64(l.LocalHeaderWithExtra(l.Extra), e.UncompressedSize, e.CompressedSize)
+	central := zipx.WithZip64(e.Raw, e.UncompressedSize, e.CompressedSize, off)
 	le := binary.LittleEndian
 	if e.Flags&zipx.FlagDataDescriptor != 0 {
 		flags := le.Uint16(hdr[6:]) &^ zipx.FlagDataDescriptor
 		le.PutUint16(hdr[6:], flags)
 		le.PutUint16(central[8:], e.Flags&^zipx.FlagDataDescriptor)
 	}
-	// The central directory is what readers and digests go by; make the
-	// local header agree with it.
 	le.PutUint32(hdr[14:], e.CRC32)
-	le.PutUint32(hdr[18:], uint32(e.CompressedSize))
-	le.PutUint32(hdr[22:], uint32(e.UncompressedSize))
-	le.PutUint32(central[42:], uint32(off))
 	if _, err := z.w.Write(hdr); err != nil {
 		return err
 	}
@@ -189,8 +186,8 @@ func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 // default level.
 func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
 	off := z.w.N
-	if off >= 0xffffffff {
-		return ErrZip64
+	if off >= 0xffffffff || len(data) >= 0xffffffff {
+		return fmt.Errorf("aab: internal error: %s written at offset %d", name, off)
 	}
 	comp := zipx.Deflate(data, 6)
 	dosTime, dosDate := dosDateTime(mod)
@@ -213,8 +210,8 @@ func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
 	return nil
 }
 
-// close writes the central directory and the end record, keeping the
-// source's archive comment.
+// close writes the central directory and the end record (zip64 ones
+// when needed), keeping the source's archive comment.
 func (z *zipWriter) close(eocd []byte) error {
 	cdOff := z.w.N
 	for _, c := range z.central {
@@ -222,14 +219,7 @@ func (z *zipWriter) close(eocd []byte) error {
 			return err
 		}
 	}
-	end, err := zipx.EOCDWith(eocd, len(z.central), z.w.N-cdOff, cdOff)
-	if err != nil {
-		return ErrZip64
-	}
-	le := binary.LittleEndian
-	le.PutUint16(end[4:], 0) // one disk
-	le.PutUint16(end[6:], 0)
-	_, err = z.w.Write(end)
+	_, err := z.w.Write(zipx.EndRecords(eocd, len(z.central), z.w.N-cdOff, cdOff))
 	return err
 }
 

@@ -146,7 +146,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		cd := e.Raw
 		if outStart != rec.start {
 			if cd, err = zipx.WithHeaderOffset(e.Raw, outStart); err != nil {
-				return nil, err
+				return nil, ErrZip64
 			}
 		}
 		outCD[e.Name] = cd
@@ -231,7 +231,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	cd := bytes.Join(cdRecords, nil)
 	eocd, err := zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff)
 	if err != nil {
-		return nil, err
+		return nil, ErrZip64
 	}
 
 	var tail [][]byte // signing block, central directory, end record
@@ -247,7 +247,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			return nil, err
 		}
 		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff); err != nil {
-			return nil, err
+			return nil, ErrZip64
 		}
 		chunks := make([][]byte, 0, len(p.chunks)+2)
 		for _, ch := range p.chunks {
@@ -261,7 +261,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			return nil, err
 		}
 		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff+int64(len(block))); err != nil {
-			return nil, err
+			return nil, ErrZip64
 		}
 		tail = [][]byte{block, cd, eocd}
 	} else {

@@ -27,6 +27,11 @@ var (
 	ErrNotAPK = errors.New("apk: not an APK (no AndroidManifest.xml)")
 	// ErrNoScheme means every signature scheme was turned off.
 	ErrNoScheme = errors.New("apk: no signature scheme enabled")
+	// ErrZip64 means the APK is, or its signed output would be, a zip64
+	// archive (65,535 entries or more, or 4 GiB), which apksigner and
+	// Android's package manager refuse.
+	ErrZip64 = errors.New("apk: the APK needs zip64 (65,535 entries or more, or 4 GiB), which apksigner and Android refuse: " +
+		"publish it as an Android App Bundle (large content in Play Asset Delivery packs), or pack small files into fewer assets")
 )
 
 // DuplicateEntryError reports an archive holding two entries with one
@@ -278,21 +283,42 @@ func (a *archive) find(name string) *zipx.Entry { return a.byName[name] }
 
 // readZip reads the central directory of an APK, turning zipx's errors
 // into the package's own. Sign and Verify both start here.
+// Like apksig, it refuses zip64 ([ErrZip64]); unlike apksig, it also
+// refuses what zipx refuses (unsafe names, unsupported methods,
+// encryption, multi-disk records, limits): those errors match
+// [ErrMalformed] and carry zipx's typed error.
 func readZip(src io.ReaderAt, size int64) (*zipx.Archive, error) {
 	za, err := zipx.Read(src, size)
 	if err != nil {
-		var dup *zipx.DuplicateError
-		switch {
-		case errors.As(err, &dup):
-			return nil, &DuplicateEntryError{Name: dup.Name}
-		case errors.Is(err, zipx.ErrFormat):
-			return nil, ErrNotZip
-		case errors.Is(err, zipx.ErrTruncated):
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		return nil, fmt.Errorf("reading APK: %w", err)
+		return nil, zipError(err)
+	}
+	if za.Zip64 {
+		return nil, ErrZip64
 	}
 	return za, nil
+}
+
+// zipError turns zipx's errors into the package's own.
+func zipError(err error) error {
+	var dup *zipx.DuplicateError
+	switch {
+	case errors.As(err, &dup):
+		return &DuplicateEntryError{Name: dup.Name}
+	case errors.Is(err, zipx.ErrFormat):
+		return ErrNotZip
+	case errors.Is(err, zipx.ErrTruncated), errors.Is(err, zipx.ErrUnsafe):
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return fmt.Errorf("reading APK: %w", err)
+}
+
+// checkRecords checks every local record against the central directory
+// (see [zipx.Archive.CheckRecords]) up to limit, the end of the entries.
+func checkRecords(src io.ReaderAt, za *zipx.Archive, limit int64) error {
+	if _, err := za.CheckRecords(src, limit); err != nil {
+		return zipError(err)
+	}
+	return nil
 }
 
 func readArchive(src io.ReaderAt, size int64) (*archive, error) {
@@ -303,6 +329,9 @@ func readArchive(src io.ReaderAt, size int64) (*archive, error) {
 	a := &archive{Archive: za, lfhEnd: za.CDOffset, byName: make(map[string]*zipx.Entry, len(za.Entries))}
 	if off, ok := findSigningBlock(src, za.CDOffset); ok {
 		a.lfhEnd = off
+	}
+	if err := checkRecords(src, za, a.lfhEnd); err != nil {
+		return nil, err
 	}
 	for _, e := range za.Entries {
 		a.byName[e.Name] = e

@@ -150,8 +150,8 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if a.Zip64 {
-		return nil, errors.New("apk: ZIP64 APKs are not supported by Android")
+	if err := checkRecords(r, a, a.CDOffset); err != nil {
+		return nil, err
 	}
 	v := &vVerifier{ctx: ctx, r: r, a: a, log: log}
 	defer v.stopPrefetch()

@@ -7,10 +7,12 @@
 package ziptest
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 )
 
 // Entry is one entry to build.
@@ -199,3 +201,192 @@ func Build(entries []Entry, opts Options) *Archive {
 	a.Bytes = out
 	return a
 }
+
+// EntriesOf returns the entries of a zip archive (read with archive/zip)
+// as [Entry] values to rebuild it with [Build]: names, contents, methods
+// and Unix modes are kept; flags, extra fields and times are not.
+func EntriesOf(b []byte) ([]Entry, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(zr.File))
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		e := Entry{Name: f.Name, Data: data, Deflate: f.Method == zip.Deflate, MadeBy: f.CreatorVersion, ExternalAttrs: f.ExternalAttrs}
+		if e.MadeBy>>8 != 3 {
+			e.MadeBy, e.ExternalAttrs = 0, 0
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Zeros describes an entry of Size zero bytes, stored, that
+// [BuildSparse] does not hold in memory.
+type Zeros struct {
+	Name string
+	Size int64
+}
+
+// BuildSparse returns an archive of the entries followed by big (stored,
+// with zip64 fields), with a zip64 end record, as a reader that makes
+// big's zeros up on the fly: archives of several GiB without the disk or
+// memory.
+func BuildSparse(entries []Entry, big Zeros) (*SparseBuffer, error) {
+	small := Build(entries, Options{})
+	le := binary.LittleEndian
+	s := &SparseBuffer{}
+	s.Write(small.Bytes[:small.CDOffset])
+	bigOff := s.Size()
+	crc := crc32.NewIEEE()
+	zero := make([]byte, 1<<20)
+	for n := big.Size; n > 0; n -= int64(len(zero)) {
+		crc.Write(zero[:min(n, int64(len(zero)))])
+	}
+	z64 := le.AppendUint64(le.AppendUint64([]byte{1, 0, 16, 0}, uint64(big.Size)), uint64(big.Size))
+	h := make([]byte, 30)
+	le.PutUint32(h, 0x04034b50)
+	le.PutUint16(h[4:], 45)
+	le.PutUint32(h[14:], crc.Sum32())
+	le.PutUint32(h[18:], 0xffffffff)
+	le.PutUint32(h[22:], 0xffffffff)
+	le.PutUint16(h[26:], uint16(len(big.Name)))
+	le.PutUint16(h[28:], uint16(len(z64)))
+	s.Write(append(append(h, big.Name...), z64...))
+	if _, err := s.WriteZeros(big.Size); err != nil {
+		return nil, err
+	}
+	cdOff := s.Size()
+	cd := bytes.Clone(small.Bytes[small.CDOffset:small.EOCDOffset])
+	c := make([]byte, 46)
+	le.PutUint32(c, 0x02014b50)
+	le.PutUint16(c[4:], 3<<8|45)
+	le.PutUint16(c[6:], 45)
+	le.PutUint32(c[16:], crc.Sum32())
+	le.PutUint32(c[20:], 0xffffffff)
+	le.PutUint32(c[24:], 0xffffffff)
+	le.PutUint16(c[28:], uint16(len(big.Name)))
+	le.PutUint16(c[30:], uint16(len(z64)))
+	le.PutUint32(c[38:], 0o100644<<16)
+	le.PutUint32(c[42:], uint32(bigOff))
+	cd = append(append(append(cd, c...), big.Name...), z64...)
+	s.Write(cd)
+	count := len(entries) + 1
+	rec := s.Size()
+	var end []byte
+	end = le.AppendUint32(end, 0x06064b50)
+	end = le.AppendUint64(end, 44)
+	end = le.AppendUint16(end, 45)
+	end = le.AppendUint16(end, 45)
+	end = le.AppendUint64(end, 0)
+	end = le.AppendUint64(end, uint64(count))
+	end = le.AppendUint64(end, uint64(count))
+	end = le.AppendUint64(end, uint64(len(cd)))
+	end = le.AppendUint64(end, uint64(cdOff))
+	end = le.AppendUint32(end, 0x07064b50)
+	end = le.AppendUint32(end, 0)
+	end = le.AppendUint64(end, uint64(rec))
+	end = le.AppendUint32(end, 1)
+	end = le.AppendUint32(end, 0x06054b50)
+	end = le.AppendUint32(end, 0)
+	end = le.AppendUint16(end, uint16(count))
+	end = le.AppendUint16(end, uint16(count))
+	end = le.AppendUint32(end, uint32(len(cd)))
+	end = le.AppendUint32(end, 0xffffffff)
+	end = le.AppendUint16(end, 0)
+	s.Write(end)
+	return s, nil
+}
+
+// SparseBuffer is an in-memory file that does not store runs of zeros:
+// an io.Writer and io.ReaderAt for archives of several GiB made mostly of
+// zeros.
+type SparseBuffer struct {
+	segs []segment
+	size int64
+	zero []byte
+}
+
+type segment struct {
+	off  int64
+	data []byte
+}
+
+const sparseBlock = 64 << 10
+
+// Size is the number of bytes written.
+func (s *SparseBuffer) Size() int64 { return s.size }
+
+// Write appends p, keeping only its blocks that are not all zeros.
+func (s *SparseBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if s.zero == nil {
+		s.zero = make([]byte, sparseBlock)
+	}
+	for len(p) > 0 {
+		k := min(len(p), sparseBlock)
+		if !bytes.Equal(p[:k], s.zero[:k]) {
+			if l := len(s.segs); l > 0 && s.segs[l-1].off+int64(len(s.segs[l-1].data)) == s.size {
+				s.segs[l-1].data = append(s.segs[l-1].data, p[:k]...)
+			} else {
+				s.segs = append(s.segs, segment{off: s.size, data: bytes.Clone(p[:k])})
+			}
+		}
+		s.size += int64(k)
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// WriteZeros appends n zero bytes.
+func (s *SparseBuffer) WriteZeros(n int64) (int64, error) {
+	s.size += n
+	return n, nil
+}
+
+// ReadAt reads as from a file holding what was written.
+func (s *SparseBuffer) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if off >= s.size {
+		return 0, io.EOF
+	}
+	n := len(p)
+	var err error
+	if int64(n) > s.size-off {
+		n, err = int(s.size-off), io.EOF
+	}
+	p = p[:n]
+	clear(p)
+	end := off + int64(n)
+	// First segment that may overlap: binary search on ends.
+	lo, hi := 0, len(s.segs)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if s.segs[m].off+int64(len(s.segs[m].data)) <= off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for _, sg := range s.segs[lo:] {
+		if sg.off >= end {
+			break
+		}
+		from, to := max(sg.off, off), min(sg.off+int64(len(sg.data)), end)
+		copy(p[from-off:to-off], sg.data[from-sg.off:to-sg.off])
+	}
+	return n, err
+}
+
+

@@ -1,0 +1,164 @@
+package aab
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/internal/zipx/ziptest"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+func bundleEntries(t testing.TB, opts signingtest.APKOptions) []ziptest.Entry {
+	es, err := ziptest.EntriesOf(signingtest.Bundle(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// zipKind checks that err is zipx's error for a ziptest kind.
+func zipKind(err error, kind string) error {
+	var (
+		dup   *zipx.DuplicateError
+		name  *zipx.NameError
+		unsup *zipx.UnsupportedError
+		limit *zipx.LimitError
+		over  *zipx.OverlapError
+		mis   *zipx.MismatchError
+	)
+	ok := false
+	switch kind {
+	case ziptest.WantFormat:
+		ok = errors.Is(err, zipx.ErrFormat)
+	case ziptest.WantTruncated:
+		ok = errors.Is(err, zipx.ErrTruncated)
+	case ziptest.WantDuplicate:
+		ok = errors.As(err, &dup)
+	case ziptest.WantName:
+		ok = errors.As(err, &name)
+	case ziptest.WantUnsupported:
+		ok = errors.As(err, &unsup)
+	case ziptest.WantLimit:
+		ok = errors.As(err, &limit)
+	case ziptest.WantOverlap:
+		ok = errors.As(err, &over)
+	case ziptest.WantMismatch:
+		ok = errors.As(err, &mis)
+	}
+	if !ok {
+		return fmt.Errorf("error %v (%T), want a %s error", err, err, kind)
+	}
+	return nil
+}
+
+// TestHostileBundles signs and verifies each hostile archive: both
+// refuse it with zipx's typed error, write nothing, and stay within
+// bounded time and memory.
+func TestHostileBundles(t *testing.T) {
+	id := testIdentities()["rsa-2048"]
+	base := bundleEntries(t, signingtest.APKOptions{})
+	good := ziptest.Build(base, ziptest.Options{}).Bytes
+	if _, err := Sign(context.Background(), io.Discard, bytes.NewReader(good), int64(len(good)), id, testOptions()); err != nil {
+		t.Fatalf("the base bundle: %v", err)
+	}
+	cases := ziptest.Hostile(base)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			var out bytes.Buffer
+			_, err := Sign(context.Background(), &out, bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), id, testOptions())
+			if e := zipKind(err, tc.Want); e != nil {
+				t.Errorf("Sign: %v", e)
+			}
+			if out.Len() != 0 {
+				t.Errorf("Sign wrote %d bytes", out.Len())
+			}
+			_, err = Verify(context.Background(), bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), VerifyOptions{})
+			if e := zipKind(err, tc.Want); e != nil {
+				t.Errorf("Verify: %v", e)
+			}
+			runtime.ReadMemStats(&after)
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("took %v", el)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+				t.Errorf("allocated %d bytes", alloc)
+			}
+		})
+	}
+	t.Logf("%d hostile bundles refused by Sign and Verify", len(cases))
+}
+
+// TestSignZip64 signs bundles that need zip64: a zip64 input, and 70,000
+// entries (a zip64 count) in and out; the output verifies and
+// archive/zip reads it.
+func TestSignZip64(t *testing.T) {
+	id := testIdentities()["rsa-2048"]
+	base := bundleEntries(t, signingtest.APKOptions{})
+	in := ziptest.Build(base, ziptest.Options{Zip64: true}).Bytes
+	out, _ := sign(t, in, id, testOptions())
+	if _, err := verify(out); err != nil {
+		t.Fatalf("zip64 input: %v", err)
+	}
+
+	es := base
+	for i := range 70000 {
+		es = append(es, ziptest.Entry{Name: fmt.Sprintf("base/assets/many/f%05d", i), Data: []byte{byte(i), byte(i >> 8)}})
+	}
+	in = ziptest.Build(es, ziptest.Options{Zip64: true}).Bytes
+	out, _ = sign(t, in, id, testOptions())
+	a, err := zipx.Read(bytes.NewReader(out), int64(len(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Zip64 || len(a.Entries) != len(es)+3 {
+		t.Errorf("output: zip64 %v, %d entries, want %d", a.Zip64, len(a.Entries), len(es)+3)
+	}
+	if _, err := verify(out); err != nil {
+		t.Fatalf("70,000 entries: %v", err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(out), int64(len(out)))
+	if err != nil || len(zr.File) != len(es)+3 {
+		t.Fatalf("archive/zip: %v", err)
+	}
+}
+
+// TestSignOver4GiB signs a bundle holding a 4.1 GiB entry (zeros made up
+// on the fly; the output kept sparse in memory): sizes and offsets past
+// 4 GiB in zip64 fields, and the output verifies.
+func TestSignOver4GiB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes 8 GiB: skipped in -short")
+	}
+	id := testIdentities()["rsa-2048"]
+	base := bundleEntries(t, signingtest.APKOptions{})
+	in, err := ziptest.BuildSparse(base, ziptest.Zeros{Name: "base/assets/big.bin", Size: 4<<30 + 100<<20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &ziptest.SparseBuffer{}
+	if _, err := Sign(context.Background(), out, in, in.Size(), id, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(out, out.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := zr.File[len(zr.File)-1]
+	if big.Name != "base/assets/big.bin" || big.UncompressedSize64 != 4<<30+100<<20 {
+		t.Fatalf("last entry %s of %d bytes", big.Name, big.UncompressedSize64)
+	}
+	if _, err := Verify(context.Background(), out, out.Size(), VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

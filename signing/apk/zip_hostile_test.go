@@ -1,0 +1,141 @@
+package apk_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/internal/zipx/ziptest"
+	"github.com/storesign/storesign/signing/apk"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+// hostileBase returns a valid APK's entries for ziptest.
+func hostileBase(t testing.TB) []ziptest.Entry {
+	es, err := ziptest.EntriesOf(signingtest.APK(signingtest.APKOptions{Assets: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// apkKind checks that err is what Sign and Verify return for a ziptest
+// kind: the package's errors, with zipx's typed error inside.
+func apkKind(err error, kind string) error {
+	var (
+		dup   *apk.DuplicateEntryError
+		name  *zipx.NameError
+		unsup *zipx.UnsupportedError
+		limit *zipx.LimitError
+		over  *zipx.OverlapError
+		mis   *zipx.MismatchError
+	)
+	ok := false
+	switch kind {
+	case ziptest.WantFormat:
+		ok = errors.Is(err, apk.ErrNotZip)
+	case ziptest.WantTruncated:
+		ok = errors.Is(err, apk.ErrMalformed)
+	case ziptest.WantDuplicate:
+		ok = errors.As(err, &dup)
+	case ziptest.WantName:
+		ok = errors.Is(err, apk.ErrMalformed) && errors.As(err, &name)
+	case ziptest.WantUnsupported:
+		ok = errors.Is(err, apk.ErrMalformed) && errors.As(err, &unsup)
+	case ziptest.WantLimit:
+		ok = errors.Is(err, apk.ErrMalformed) && errors.As(err, &limit)
+	case ziptest.WantOverlap:
+		ok = errors.Is(err, apk.ErrMalformed) && errors.As(err, &over)
+	case ziptest.WantMismatch:
+		ok = errors.Is(err, apk.ErrMalformed) && errors.As(err, &mis)
+	}
+	if !ok {
+		return fmt.Errorf("error %v (%T), want a %s error", err, err, kind)
+	}
+	return nil
+}
+
+// TestHostileAPKs signs and verifies each hostile archive: both refuse
+// it with the typed error, write nothing, and stay within bounded time
+// and memory.
+func TestHostileAPKs(t *testing.T) {
+	base := hostileBase(t)
+	good := ziptest.Build(base, ziptest.Options{}).Bytes
+	id := testIdentities()["rsa2048"]
+	if _, err := apk.Sign(context.Background(), io.Discard, bytes.NewReader(good), int64(len(good)), id, apk.Options{}); err != nil {
+		t.Fatalf("the base APK: %v", err)
+	}
+	cases := ziptest.Hostile(base)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			var out bytes.Buffer
+			_, err := apk.Sign(context.Background(), &out, bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), id, apk.Options{})
+			if e := apkKind(err, tc.Want); e != nil {
+				t.Errorf("Sign: %v", e)
+			}
+			if out.Len() != 0 {
+				t.Errorf("Sign wrote %d bytes", out.Len())
+			}
+			_, err = apk.Verify(context.Background(), bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), apk.VerifyOptions{})
+			if e := apkKind(err, tc.Want); e != nil {
+				t.Errorf("Verify: %v", e)
+			}
+			runtime.ReadMemStats(&after)
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("took %v", el)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+				t.Errorf("allocated %d bytes", alloc)
+			}
+			if err != nil && strings.ContainsAny(err.Error(), "\n\x00\x1b") {
+				t.Errorf("message carries control characters: %q", err)
+			}
+		})
+	}
+	t.Logf("%d hostile APKs refused by Sign and Verify", len(cases))
+}
+
+// TestAPKZip64 checks that an APK needing zip64, in or out, is refused
+// with ErrZip64 (apksigner and Android refuse zip64 APKs), and that its
+// message says what to do.
+func TestAPKZip64(t *testing.T) {
+	id := testIdentities()["rsa2048"]
+	base := hostileBase(t)
+	z64 := ziptest.Build(base, ziptest.Options{Zip64: true}).Bytes
+	_, err := apk.Sign(context.Background(), io.Discard, bytes.NewReader(z64), int64(len(z64)), id, apk.Options{})
+	if !errors.Is(err, apk.ErrZip64) {
+		t.Errorf("Sign of a zip64 APK: %v", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), "App Bundle") {
+		t.Errorf("no fix in %q", err)
+	}
+	_, err = apk.Verify(context.Background(), bytes.NewReader(z64), int64(len(z64)), apk.VerifyOptions{})
+	if !errors.Is(err, apk.ErrZip64) {
+		t.Errorf("Verify of a zip64 APK: %v", err)
+	}
+
+	// 65,533 entries fit the classic end record; with the three v1
+	// signature files the output would not.
+	if testing.Short() {
+		t.Skip("65,533 entries: skipped in -short")
+	}
+	es := base
+	for i := len(es); i < 65533; i++ {
+		es = append(es, ziptest.Entry{Name: fmt.Sprintf("assets/f%05d", i), Data: []byte{byte(i)}})
+	}
+	many := ziptest.Build(es, ziptest.Options{}).Bytes
+	_, err = apk.Sign(context.Background(), io.Discard, bytes.NewReader(many), int64(len(many)), id, apk.Options{})
+	if !errors.Is(err, apk.ErrZip64) {
+		t.Errorf("Sign with 65,536 entries out: %v", err)
+	}
+}
