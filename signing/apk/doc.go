@@ -15,6 +15,14 @@
 // for the same input and options (apksig's quirks included), which the
 // tests check against apksigner itself.
 //
+// Where apksigner accepts an archive storesign refuses it: unsafe entry
+// names, methods other than stored and deflate, encryption, multi-disk
+// records, local headers or data descriptors that disagree with the
+// central directory, overlapping entries, counts or sizes beyond
+// internal/zipx's limits ([ErrMalformed], with the zipx error inside).
+// Like apksig, it refuses zip64 APKs and outputs that would need zip64
+// ([ErrZip64], whose message says what to do instead).
+//
 // The formats are those of AOSP's apksig library: ApkSigner,
 // DefaultApkSignerEngine, V1SchemeSigner, V2SchemeSigner, V3SchemeSigner,
 // V4SchemeSigner and ApkSigningBlockUtils, and the APK Signature Scheme
