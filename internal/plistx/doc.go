@@ -17,13 +17,14 @@
 // today: objects numbered depth first (a dictionary, then all its keys,
 // then all its values; an array, then its elements), dictionary keys
 // sorted as above, strings, numbers, dates and data written once and
-// referenced wherever an equal value recurs (keys included), strings in
+// referenced wherever an equal value recurs (keys included; booleans too,
+// which no corpus file shows repeated), strings in
 // ASCII when they are, else UTF-16BE, integers in 1, 2, 4 or 8 bytes
 // (negative ones in 8, those above 2^63-1 in 16), references and offsets
-// in the fewest bytes of 1, 2, 4 or 8, top object 0. Older Xcodes (2015)
-// and Apple's own framework builds wrote keys in CFDictionary's hash order
-// and shared only identical objects; those files cannot be reproduced
-// from their values, and [Canonical] says so.
+// in the fewest bytes of 1, 2, 4 or 8, top object 0. Older Xcodes (2015,
+// 2016), ibtool and Apple's own framework builds wrote keys in
+// CFDictionary's hash order and shared only identical objects; those
+// files cannot be reproduced from their values, and [Canonical] says so.
 //
 // Values are what howett.net/plist decodes into: map[string]any, []any,
 // string, bool, int64, uint64 (and the other integer kinds), float64,
