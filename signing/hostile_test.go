@@ -283,6 +283,7 @@ func hostileKeyCases(t testing.TB) []hostileKeyCase {
 		{"p12-encrypted-content-iterations-2^31", p12File(1, encryptedSafe(1<<31, certBag(certDER))), p12, signing.ErrLimit},
 		{"p12-key-bag-inside-encrypted-content-2^31", p12File(1, encryptedSafe(1, shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
 		{"p12-key-bag-inside-rc2-content-2^31", p12File(1, rc2Safe(certBag(certDER), shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
+		{"p12-plain-key-bag-of-40KiB", p12File(1, dataSafe(tSafeBag{ID: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}, Value: explicit0(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: make([]byte, 40960)})})), p12, signing.ErrLimit},
 		{"p12-work-of-all-parts", p12File(1, encryptedSafe(1, shroudedKeyBag(3_000_000), shroudedKeyBag(3_000_000))), p12, signing.ErrLimit},
 		{"p12-1100-bags", p12File(1, dataSafe(manyBags...)), p12, signing.ErrLimit},
 		{"p12-larger-than-4MiB", big4M, p12, signing.ErrLimit},

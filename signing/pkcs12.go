@@ -12,6 +12,7 @@ var (
 	oidData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidEncryptedData  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
 	oidPBMAC1         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 14}
+	oidKeyBag         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
 	oidShroudedKeyBag = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
 )
 
@@ -179,6 +180,10 @@ func (c *p12Check) checkBags(der []byte, fix string) error {
 	}
 	for _, b := range bags {
 		switch {
+		case b.ID.Equal(oidKeyBag):
+			if n := len(b.Value.Bytes); n > maxKeyDER {
+				return fmt.Errorf("signing: %w", &LimitError{What: "size of the PKCS#12 private key (bytes)", Value: int64(n), Limit: maxKeyDER, Fix: "check that it is the right file (a 16384-bit RSA key takes 10 KiB)"})
+			}
 		case b.ID.Equal(oidShroudedKeyBag):
 			info, ok := parseEncryptedInfo(b.Value.Bytes)
 			if !ok {
