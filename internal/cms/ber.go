@@ -3,6 +3,7 @@ package cms
 import (
 	"bytes"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 )
@@ -98,6 +99,17 @@ func (r *reader) children(e element, depth int, what string, max int) ([]element
 		rest = r2
 	}
 	return out, nil
+}
+
+// fields decodes the fields of a SEQUENCE of at most max fields: more is
+// a malformed structure, not a limit.
+func (r *reader) fields(e element, depth int, what string, max int) ([]element, error) {
+	f, err := r.children(e, depth, what, max)
+	var le *LimitError
+	if errors.As(err, &le) && le.What == what {
+		return nil, malformed("%s: more than %d", what, max)
+	}
+	return f, err
 }
 
 func (e element) is(class, tag int, compound bool) bool {

@@ -165,7 +165,7 @@ func Parse(der []byte, opts ParseOptions) (*SignedData, error) {
 	if !ci.isUniversal(asn1.TagSequence) {
 		return nil, malformed("not a ContentInfo")
 	}
-	parts, err := r.children(ci, 0, "ContentInfo fields", 2)
+	parts, err := r.fields(ci, 0, "ContentInfo fields", 2)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func Parse(der []byte, opts ParseOptions) (*SignedData, error) {
 	if !parts[1].is(asn1.ClassContextSpecific, 0, true) {
 		return nil, malformed("no signedData content")
 	}
-	inner, err := r.children(parts[1], 1, "ContentInfo content", 1)
+	inner, err := r.fields(parts[1], 1, "ContentInfo content", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func Parse(der []byte, opts ParseOptions) (*SignedData, error) {
 
 func parseSignedData(r *reader, e element, lim Limits, opts ParseOptions) (*SignedData, error) {
 	const depth = 2
-	f, err := r.children(e, depth, "SignedData fields", 6)
+	f, err := r.fields(e, depth, "SignedData fields", 6)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,7 @@ func (sd *SignedData) parseEncapsulated(r *reader, e element, depth int) error {
 	if !e.isUniversal(asn1.TagSequence) {
 		return malformed("encapContentInfo is not a SEQUENCE")
 	}
-	f, err := r.children(e, depth, "encapContentInfo fields", 2)
+	f, err := r.fields(e, depth, "encapContentInfo fields", 2)
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func (sd *SignedData) parseEncapsulated(r *reader, e element, depth int) error {
 	if !f[1].is(asn1.ClassContextSpecific, 0, true) {
 		return malformed("bad eContent")
 	}
-	inner, err := r.children(f[1], depth+1, "eContent", 1)
+	inner, err := r.fields(f[1], depth+1, "eContent", 1)
 	if err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func parseAlgorithm(r *reader, e element, depth int) (AlgorithmIdentifier, error
 	if !e.isUniversal(asn1.TagSequence) {
 		return AlgorithmIdentifier{}, malformed("algorithm identifier is not a SEQUENCE")
 	}
-	f, err := r.children(e, depth, "algorithm identifier fields", 2)
+	f, err := r.fields(e, depth, "algorithm identifier fields", 2)
 	if err != nil {
 		return AlgorithmIdentifier{}, err
 	}
@@ -349,7 +349,7 @@ func parseSignerInfo(r *reader, e element, depth int, lim Limits) (*SignerInfo, 
 	if !e.isUniversal(asn1.TagSequence) {
 		return nil, malformed("SignerInfo is not a SEQUENCE")
 	}
-	f, err := r.children(e, depth, "SignerInfo fields", 7)
+	f, err := r.fields(e, depth, "SignerInfo fields", 7)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func parseSignerInfo(r *reader, e element, depth int, lim Limits) (*SignerInfo, 
 	}
 	switch sid := f[1]; {
 	case sid.isUniversal(asn1.TagSequence):
-		ias, err := r.children(sid, depth+1, "issuerAndSerialNumber fields", 2)
+		ias, err := r.fields(sid, depth+1, "issuerAndSerialNumber fields", 2)
 		if err != nil {
 			return nil, err
 		}
@@ -423,7 +423,7 @@ func parseAttributes(r *reader, e element, depth int, lim Limits) ([]Attribute, 
 		if !a.isUniversal(asn1.TagSequence) {
 			return nil, malformed("attribute is not a SEQUENCE")
 		}
-		f, err := r.children(a, depth+1, "attribute fields", 2)
+		f, err := r.fields(a, depth+1, "attribute fields", 2)
 		if err != nil {
 			return nil, err
 		}
