@@ -339,3 +339,30 @@ func FuzzBase64List(f *testing.F) {
 		}
 	})
 }
+
+func TestReportMarkdownEntitlements(t *testing.T) {
+	r := &Report{
+		Platform: KindIPA.String(),
+		Entitlements: []EntitlementChange{
+			{Bundle: "com.example.app", Key: "keychain-access-groups", Action: "changed", Old: "[OLDTEAM123.com.studio.game]", New: "[ABCDE12345.com.example.app]", Reason: "re-prefixed for the new team"},
+			{Bundle: "com.example.app", Key: "com.apple.developer.associated-domains", Action: "dropped", Old: "[applinks:a.com|b]", Reason: "not granted by the profile <X>"},
+			{Bundle: "com.example.app", Key: "beta-reports-active", Action: "added", New: "true", Reason: "TestFlight"},
+			{Bundle: "com.example.app.share", Key: "application-identifier", Action: "added", New: "ABCDE12345.com.example.app.share", Reason: "from the profile"},
+			{Bundle: "com.example.app.share", Key: "get-task-allow", Action: "added", New: "false", Reason: "from the profile"},
+		},
+		EntitlementsKept: 4,
+	}
+	got := r.Markdown()
+	want := "\n#### Entitlements\n\n| Bundle | Entitlement | Change | Why |\n|---|---|---|---|\n" +
+		"| `com.example.app` | `keychain-access-groups` | changed `[OLDTEAM123.com.studio.game]` → `[ABCDE12345.com.example.app]` | re-prefixed for the new team |\n" +
+		"| `com.example.app` | `com.apple.developer.associated-domains` | **dropped** `[applinks:a.com\\|b]` | not granted by the profile &lt;X&gt; |\n" +
+		"| `com.example.app` | `beta-reports-active` | added `true` | TestFlight |\n" +
+		"| `com.example.app.share` | `application-identifier` `get-task-allow` | added | from the profile |\n" +
+		"\n4 other entitlement(s) kept as the app was signed with them.\n"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("got:\n%s\nwant it to end with:\n%s", got, want)
+	}
+	if s := (&Report{Platform: KindIPA.String()}).Markdown(); strings.Contains(s, "Entitlements") {
+		t.Errorf("an entitlements section without entitlements:\n%s", s)
+	}
+}

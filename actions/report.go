@@ -25,6 +25,22 @@ type Report struct {
 	Size       int64     `json:"size,omitempty"`
 	SHA256     string    `json:"sha256,omitempty"`
 	DriveLink  string    `json:"driveLink,omitempty"`
+	// Entitlements lists the iOS entitlements re-signing changed, dropped
+	// or added; EntitlementsKept counts those kept as the app had them.
+	Entitlements     []EntitlementChange `json:"entitlements,omitempty"`
+	EntitlementsKept int                 `json:"entitlementsKept,omitempty"`
+}
+
+// EntitlementChange is an iOS entitlement that re-signing changed,
+// dropped or added, as the summary lists it.
+type EntitlementChange struct {
+	Bundle string `json:"bundle"` // the bundle's ID (or path)
+	Key    string `json:"key"`
+	Action string `json:"action"` // "changed", "dropped" or "added"
+	// Old and New are the values before and after, on one line.
+	Old    string `json:"old,omitempty"`
+	New    string `json:"new,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Profile is a provisioning profile as the summary shows it.
@@ -92,7 +108,64 @@ func (r *Report) Markdown() string {
 	if r.DriveLink != "" {
 		row("Google Drive", fmt.Sprintf("[%s](%s)", cell(linkText(r)), strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C").Replace(r.DriveLink)))
 	}
+	r.entitlementsMarkdown(&b)
 	return b.String()
+}
+
+// entitlementsMarkdown writes the table of entitlement changes, one row
+// per change; the keys a bundle got from its profile for the same reason
+// (an unsigned build) share a row.
+func (r *Report) entitlementsMarkdown(b *strings.Builder) {
+	if len(r.Entitlements) == 0 && r.EntitlementsKept == 0 {
+		return
+	}
+	b.WriteString("\n#### Entitlements\n\n")
+	if len(r.Entitlements) > 0 {
+		b.WriteString("| Bundle | Entitlement | Change | Why |\n|---|---|---|---|\n")
+	}
+	ents := r.Entitlements
+	for i := 0; i < len(ents); {
+		c := ents[i]
+		j := i + 1
+		for c.Action == "added" && j < len(ents) && ents[j].Action == "added" && ents[j].Bundle == c.Bundle && ents[j].Reason == c.Reason {
+			j++
+		}
+		var keys []string
+		for _, e := range ents[i:j] {
+			keys = append(keys, mdCode(e.Key))
+		}
+		var change string
+		switch {
+		case j > i+1:
+			change = "added"
+		case c.Action == "changed":
+			change = "changed " + mdCode(c.Old) + " → " + mdCode(c.New)
+		case c.Action == "dropped":
+			change = "**dropped** " + mdCode(c.Old)
+		case c.Action == "added":
+			change = "added " + mdCode(c.New)
+		default:
+			change = cell(c.Action)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCode(c.Bundle), strings.Join(keys, " "), change, cell(c.Reason))
+		i = j
+	}
+	if r.EntitlementsKept > 0 {
+		if len(r.Entitlements) > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(b, "%d other entitlement(s) kept as the app was signed with them.\n", r.EntitlementsKept)
+	}
+}
+
+// mdCode writes v as code in a table cell: a code span shows HTML and
+// brackets as they are, so only line breaks, column separators and
+// backticks need care.
+func mdCode(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "`" + strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`, "`", "'").Replace(v) + "`"
 }
 
 func linkText(r *Report) string {

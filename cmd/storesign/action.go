@@ -294,6 +294,7 @@ var (
 	shortVersRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
 	bundleVersRE  = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
 	compressionRE = regexp.MustCompile(`^[0-9]$`)
+	boolRE        = regexp.MustCompile(`^(true|false)$`)
 	driveLinkIDRE = regexp.MustCompile(`(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]{10,})`)
 )
 
@@ -387,6 +388,7 @@ func (st *actionStep) checkPlainInputs() error {
 			{"short-version", shortVersRE, "one to three numbers with dots, e.g. 1.4.0"},
 			{"bundle-version", bundleVersRE, "one to three numbers with dots, e.g. 142"},
 			{"compression-level", compressionRE, "0 (store the signed binaries: fastest) to 9 (smallest)"},
+			{"drop-ungranted-entitlements", boolRE, "true or false"},
 		} {
 			if v := in(c.name); v != "" && !c.re.MatchString(v) {
 				return inputErr(c.name, "is %q: it must be %s", v, c.want)
@@ -713,6 +715,13 @@ func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *a
 		}
 		opts.CompressionLevel = int(v[0] - '0')
 	}
+	switch v := st.a.Input("drop-ungranted-entitlements"); v {
+	case "", "false":
+	case "true":
+		opts.DropUngrantedEntitlements = true
+	default:
+		return nil, &actions.InputError{Input: "drop-ungranted-entitlements", Msg: fmt.Sprintf("is %q: it must be true or false", v)}
+	}
 	st.a.Group("Re-signing " + filepath.Base(in))
 	r, err := ipa.ResignFile(ctx, in, out, opts)
 	st.a.EndGroup()
@@ -720,6 +729,16 @@ func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *a
 		var pe *provision.NoProfileError
 		if errors.As(err, &pe) {
 			return nil, &actions.InputError{Input: "profiles-base64", Msg: "has no profile for " + pe.BundleID + ": add the App Store profile of " + pe.BundleID + " (one base64 value per line)", Err: err}
+		}
+		var ne *ipa.EntitlementNotGrantedError
+		if errors.As(err, &ne) {
+			var keys []string
+			for _, u := range ne.Ungranted {
+				keys = append(keys, u.Key+" ("+u.Old+")")
+			}
+			return nil, &actions.InputError{Input: "profiles-base64", Err: err, Msg: fmt.Sprintf(
+				"holds the profile %q (%s), which does not grant %s: %s was signed with it; enable %s for the App ID %s in the Apple Developer portal and download the profile again, or set the input drop-ungranted-entitlements to true to sign without it",
+				ne.Profile, ne.AppID, strings.Join(keys, ", "), ne.Path, strings.Join(ne.Capabilities(), ", "), ne.BundleID)}
 		}
 		if errors.Is(err, ipa.ErrTeamMismatch) {
 			return nil, &actions.InputError{Input: "profiles-base64", Msg: "holds a profile of another team than the certificate in p12-base64: use the profiles of the certificate's team", Err: err}
@@ -737,6 +756,20 @@ func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *a
 	for _, b := range r.Bundles {
 		if b.Profile != nil {
 			rep.Profiles = append(rep.Profiles, actions.Profile{Name: b.Profile.Name, BundleID: b.BundleID, Expires: b.Profile.Expires})
+		}
+		bundle := b.BundleID
+		if bundle == "" {
+			bundle = b.Path
+		}
+		for _, c := range b.EntitlementChanges {
+			if c.Action == ipa.EntitlementKept {
+				rep.EntitlementsKept++
+				continue
+			}
+			rep.Entitlements = append(rep.Entitlements, actions.EntitlementChange{Bundle: bundle, Key: c.Key, Action: c.Action, Old: c.Old, New: c.New, Reason: c.Reason})
+			if c.Action == ipa.EntitlementDropped {
+				st.a.Warning("Entitlement dropped", fmt.Sprintf("%s: %s (%s) was dropped: %s", bundle, c.Key, c.Old, c.Reason))
+			}
 		}
 	}
 	return id, nil

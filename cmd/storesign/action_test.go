@@ -191,6 +191,10 @@ func TestActionRelease(t *testing.T) {
 			if tc.name == "ipa" && !strings.Contains(string(md), "| Profile | Test Profile, expires 2034-01-01") {
 				t.Errorf("step summary lacks the profile:\n%s", md)
 			}
+			// The build is unsigned: its entitlements come from the profile.
+			if tc.name == "ipa" && !strings.Contains(string(md), "\n#### Entitlements\n\n| Bundle | Entitlement | Change | Why |\n|---|---|---|---|\n| `com.example.app") {
+				t.Errorf("step summary lacks the entitlements:\n%s", md)
+			}
 			all := strings.Join(logs, "\n") + string(md)
 			for k, v := range secrets {
 				for _, line := range strings.Split(all, "\n") {

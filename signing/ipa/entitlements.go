@@ -155,14 +155,24 @@ type EntitlementNotGrantedError struct {
 	Ungranted []EntitlementChange
 }
 
-func (e *EntitlementNotGrantedError) Error() string {
-	var keys, caps []string
+// Capabilities names the Apple Developer portal capabilities that would
+// grant what is missing, one per kind, in the order of Ungranted.
+func (e *EntitlementNotGrantedError) Capabilities() []string {
+	var caps []string
 	for _, u := range e.Ungranted {
-		keys = append(keys, u.Key+" ("+u.Old+")")
 		if c := capabilityOf(u.Key); !slices.Contains(caps, c) {
 			caps = append(caps, c)
 		}
 	}
+	return caps
+}
+
+func (e *EntitlementNotGrantedError) Error() string {
+	var keys []string
+	for _, u := range e.Ungranted {
+		keys = append(keys, u.Key+" ("+u.Old+")")
+	}
+	caps := e.Capabilities()
 	what := "the entitlement " + keys[0]
 	if len(keys) > 1 {
 		what = fmt.Sprintf("%d entitlements: %s", len(keys), strings.Join(keys, ", "))
