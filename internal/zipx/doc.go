@@ -8,8 +8,25 @@
 // (zip64 included), the central directory, and gives an [Archive] whose
 // [Entry] values carry the raw central directory record and the offset of
 // the local header. [Entry.Local] reads the local header to find the data.
-// [Writer] writes local records and collects central directory records,
-// then [Writer.Close] (or [Writer.CentralDirectory]) emits them.
+// Writers build their records with [FileHeader], [Local.LocalHeaderWithExtra],
+// [WithHeaderOffset] and [EOCDWith], copying data with [CopyRange].
+//
+// Hostile input: [Read] (or [ReadLimits] with [Limits]) checks every size
+// and offset with overflow-safe arithmetic before using it, bounds entry
+// counts, the central directory, name and extra field lengths, and
+// refuses unsafe names ([CheckName], [NameError]), methods other than
+// stored and deflate, encryption and multi-disk records
+// ([UnsupportedError]). [Archive.CheckRecords] then reads the local
+// headers (a few large reads for many small entries) and data
+// descriptors and refuses those that disagree with the central directory
+// ([MismatchError]) and records that overlap ([OverlapError]). All these
+// errors match [ErrUnsafe]; their messages say what to do.
+//
+// Zip64: [Read] takes zip64 end records and extra fields; [WithZip64],
+// [LocalWithZip64] and [EndRecords] write them as java.util.zip does, for
+// archives of 65,535 entries or more and entries or offsets past 4 GiB.
+// Package ziptest builds archives field by field for tests, including
+// the table of hostile variants every format's reader is tested with.
 //
 // [AlignExtra] builds the local-header extra field that aligns an entry's
 // data the way apksig and zipalign do: it drops old alignment fields
