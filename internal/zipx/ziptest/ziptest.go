@@ -388,5 +388,3 @@ func (s *SparseBuffer) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
-
-
