@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"howett.net/plist"
+
+	"github.com/storesign/storesign/internal/zipx"
 )
 
 // Limits on what an IPA may claim, so that a hostile archive fails early
@@ -119,11 +121,16 @@ type archive struct {
 	bundles   []*bundle // innermost first (post-order)
 }
 
-// scan reads the central directory of an IPA, checks its names and sizes
-// and finds the app and its nested bundles.
+// scan reads the central directory of an IPA, checks its structure (see
+// checkArchive), names and sizes and finds the app and its nested
+// bundles.
 func scan(src io.ReaderAt, size int64) (*archive, error) {
 	zr, err := zip.NewReader(src, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// zipx may say more precisely what is wrong.
+		if cerr := checkArchive(src, size); cerr != nil {
+			return nil, cerr
+		}
 		return nil, fmt.Errorf("%w: %v", ErrNotIPA, err)
 	}
 	if len(zr.File) > maxEntries {
@@ -148,11 +155,6 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 		if _, dup := a.byName[e.name]; dup {
 			return nil, fmt.Errorf("%w: %s appears twice", ErrNotIPA, e.name)
 		}
-		if e.symlink {
-			if err := readLink(e); err != nil {
-				return nil, err
-			}
-		}
 		a.entries = append(a.entries, e)
 		a.byName[e.name] = e
 		parts := strings.Split(e.name, "/")
@@ -160,6 +162,19 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 			d := parts[0] + "/" + parts[1]
 			if !slices.Contains(appDirs, d) {
 				appDirs = append(appDirs, d)
+			}
+		}
+	}
+	// What archive/zip does not check: methods, encryption, disks,
+	// local headers and descriptors against the directory, overlaps,
+	// limits.
+	if err := checkArchive(src, size); err != nil {
+		return nil, err
+	}
+	for _, e := range a.entries {
+		if e.symlink {
+			if err := readLink(e); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -290,6 +305,9 @@ func (a *archive) loadInfo(b *bundle) (bool, error) {
 
 // checkName refuses entry names that would escape the extraction folder.
 func checkName(name string) error {
+	if err := zipx.CheckName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsafePath, err)
+	}
 	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || strings.Contains(name, "\x00") {
 		return fmt.Errorf("%w: %q", ErrUnsafePath, name)
 	}

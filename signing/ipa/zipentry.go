@@ -1,0 +1,150 @@
+package ipa
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing/macho"
+)
+
+// ErrUnsafeArchive is returned for an IPA whose zip structure storesign
+// refuses: compression methods other than stored and deflate, encrypted
+// entries, multi-disk records, local headers or data descriptors that
+// disagree with the central directory, overlapping entries, or counts and
+// sizes beyond the limits. The wrapped error says which entry and what
+// to do. (Unsafe names wrap [ErrUnsafePath].)
+var ErrUnsafeArchive = errors.New("ipa: unsafe or unsupported zip archive")
+
+// checkArchive checks the zip structure of an IPA with zipx, which
+// archive/zip does not: its records, names, methods and limits.
+func checkArchive(src io.ReaderAt, size int64) error {
+	a, err := zipx.Read(src, size)
+	if err == nil {
+		_, err = a.CheckRecords(src, a.CDOffset)
+	}
+	var name *zipx.NameError
+	var dup *zipx.DuplicateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &name):
+		return fmt.Errorf("%w: %w", ErrUnsafePath, err)
+	case errors.As(err, &dup):
+		return fmt.Errorf("%w: %s appears twice", ErrNotIPA, dup.Name)
+	case errors.Is(err, zipx.ErrUnsafe):
+		return fmt.Errorf("%w: %w", ErrUnsafeArchive, err)
+	}
+	return fmt.Errorf("%w: %v", ErrNotIPA, err)
+}
+
+// Unix modes written for entries that have none (archives made on
+// Windows or by zsign carry MS-DOS attributes only).
+const (
+	modeDir  = fs.ModeDir | 0o755
+	modeFile = 0o644
+	modeExec = 0o755
+)
+
+// hasUnixMode reports whether an entry carries Unix permissions: made by
+// a Unix or macOS host, with a mode in the high external attributes.
+func hasUnixMode(h *zip.FileHeader) bool {
+	host := h.CreatorVersion >> 8
+	return (host == 3 || host == 19) && h.ExternalAttrs>>16 != 0
+}
+
+// cleanDir reports whether a directory entry can be copied as it is: its
+// name ends with a slash, it is stored and empty, and it has a Unix mode.
+func cleanDir(h *zip.FileHeader) bool {
+	return len(h.Name) > 0 && h.Name[len(h.Name)-1] == '/' && h.Method == zip.Store &&
+		h.CompressedSize64 == 0 && h.UncompressedSize64 == 0 && hasUnixMode(h)
+}
+
+// dirHeader returns a clean directory entry's header: stored, empty,
+// Unix mode 0755, the time of like when there is one.
+func dirHeader(name string, like *zip.FileHeader) *zip.FileHeader {
+	h := &zip.FileHeader{Name: name + "/", Method: zip.Store}
+	if like != nil {
+		h.Modified = like.Modified
+		h.ModifiedTime, h.ModifiedDate = like.ModifiedTime, like.ModifiedDate
+	}
+	h.SetMode(modeDir)
+	return h
+}
+
+// writeDir writes a clean directory entry for the folder name (no
+// trailing slash), like the input's entry when there is one.
+func (r *resigner) writeDir(name string, like *entry) error {
+	var lh *zip.FileHeader
+	if like != nil {
+		lh = &like.f.FileHeader
+	}
+	if _, err := r.zw.CreateHeader(dirHeader(name, lh)); err != nil {
+		return fmt.Errorf("writing %s/: %w", name, err)
+	}
+	return nil
+}
+
+// copyEntry copies e's data raw. A directory is written as a clean
+// directory entry unless it already is one (zsign stores folders as
+// 5-byte deflate streams, which zip.Writer refuses to copy); a file
+// without a Unix mode gets 0644, or 0755 for a Mach-O file.
+func (r *resigner) copyEntry(e *entry) error {
+	hdr := e.f.FileHeader
+	if e.dir {
+		if cleanDir(&hdr) {
+			if _, err := r.zw.CreateRaw(&hdr); err != nil {
+				return fmt.Errorf("writing %s: %w", e.name, err)
+			}
+			return nil
+		}
+		return r.writeDir(e.name, e)
+	}
+	if !hasUnixMode(&hdr) {
+		mode := fs.FileMode(modeFile)
+		if e.isMachO || sniffMachO(e.f) {
+			mode = modeExec
+		}
+		hdr.SetMode(mode)
+	}
+	w, err := r.zw.CreateRaw(&hdr)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", e.name, err)
+	}
+	rc, err := e.f.OpenRaw()
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", e.name, err)
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		return fmt.Errorf("copying %s: %w", e.name, err)
+	}
+	return nil
+}
+
+// sniffMachO reports whether an entry starts with a Mach-O or fat magic
+// number (read only for entries without a Unix mode, outside bundles).
+func sniffMachO(f *zip.File) bool {
+	if f.UncompressedSize64 < 4 {
+		return false
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	var head [8]byte
+	n, _ := io.ReadFull(rc, head[:])
+	return macho.IsMachO(head[:n])
+}
+
+// modeFor returns the external attributes and creator version a rewritten
+// entry takes from like: like's own when it has a Unix mode, else mode.
+func modeFor(like *zip.FileHeader, mode uint32) (creator uint16, attrs uint32) {
+	if like != nil && hasUnixMode(like) {
+		return like.CreatorVersion, like.ExternalAttrs
+	}
+	return 3<<8 | 20, mode << 16
+}
