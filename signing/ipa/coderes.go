@@ -5,7 +5,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/storesign/storesign/internal/plistx"
@@ -137,32 +136,6 @@ func sealHashesOf(types []string) sealHashes {
 		h = sealSHA256
 	}
 	return h
-}
-
-// sealHashesFor predicts from a bundle's Info.plist the hash types codesign
-// signs its executable with: SHA-1 and SHA-256 when it must run on iOS or
-// tvOS before 11 or watchOS before 4 (or says nothing of its minimum
-// system), else SHA-256 only. codesign decides on the executable's
-// minimum OS; Xcode writes the same version in MinimumOSVersion.
-func sealHashesFor(info map[string]any) sealHashes {
-	v, ok := info["MinimumOSVersion"].(string)
-	if !ok {
-		return sealSHA1 | sealSHA256
-	}
-	major, _, _ := strings.Cut(v, ".")
-	n, err := strconv.Atoi(major)
-	if err != nil {
-		return sealSHA1 | sealSHA256
-	}
-	limit := 11
-	platform, _ := info["DTPlatformName"].(string)
-	if strings.HasPrefix(strings.ToLower(platform), "watch") {
-		limit = 4
-	}
-	if n < limit {
-		return sealSHA1 | sealSHA256
-	}
-	return sealSHA256
 }
 
 // buildCodeResources returns _CodeSignature/CodeResources for resources

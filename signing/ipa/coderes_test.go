@@ -237,24 +237,7 @@ func TestCodeResourcesHashTypes(t *testing.T) {
 	}
 }
 
-func TestSealHashesFor(t *testing.T) {
-	for _, tc := range []struct {
-		info map[string]any
-		want sealHashes
-	}{
-		{map[string]any{"MinimumOSVersion": "11.0"}, sealSHA256},
-		{map[string]any{"MinimumOSVersion": "17.2.1"}, sealSHA256},
-		{map[string]any{"MinimumOSVersion": "10.3"}, sealSHA1 | sealSHA256},
-		{map[string]any{"MinimumOSVersion": "8.0"}, sealSHA1 | sealSHA256},
-		{map[string]any{"MinimumOSVersion": "4.0", "DTPlatformName": "watchos"}, sealSHA256},
-		{map[string]any{"MinimumOSVersion": "3.2", "DTPlatformName": "watchos"}, sealSHA1 | sealSHA256},
-		{map[string]any{"MinimumOSVersion": "x"}, sealSHA1 | sealSHA256},
-		{nil, sealSHA1 | sealSHA256},
-	} {
-		if got := sealHashesFor(tc.info); got != tc.want {
-			t.Errorf("%v: %v, want %v", tc.info, got, tc.want)
-		}
-	}
+func TestSealHashesOf(t *testing.T) {
 	if sealHashesOf([]string{"sha1", "sha256"}) != sealSHA1|sealSHA256 || sealHashesOf([]string{"sha256"}) != sealSHA256 ||
 		sealHashesOf([]string{"sha1"}) != sealSHA1 || sealHashesOf(nil) != sealSHA256 {
 		t.Error("sealHashesOf")

@@ -35,6 +35,7 @@ type signPlan struct {
 	ents     []byte
 	report   *BundleReport
 	resource []resource
+	seal     sealHashes // the hash types of its signature and CodeResources
 }
 
 // resigner holds the state of one Resign call.
@@ -285,11 +286,14 @@ func (r *resigner) plan(ctx context.Context) error {
 		}
 		br := &BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: p.newID, Identifier: p.newID, TeamID: r.team}
 		p.report = br
-		if enc, err := r.encrypted(b.exeEntry); err != nil {
+		enc, seal, err := r.exeHeader(b.exeEntry)
+		if err != nil {
 			return err
-		} else if enc {
+		}
+		if enc {
 			return fmt.Errorf("%s: %w", b.exeEntry.name, macho.ErrEncrypted)
 		}
+		p.seal = seal
 		if b.kind == kindFramework {
 			continue
 		}
@@ -308,7 +312,7 @@ func (r *resigner) plan(ctx context.Context) error {
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: its entitlements are dropped: %v", b.dir, err))
 				continue
 			}
-			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements})
+			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
 			if err != nil {
 				return err
 			}
@@ -338,7 +342,7 @@ func (r *resigner) plan(ctx context.Context) error {
 			if err := r.readOrigEnts(b); err != nil {
 				return err
 			}
-			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements})
+			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
 			if err != nil {
 				return err
 			}
@@ -377,22 +381,29 @@ func (r *resigner) checkProfile(p *provision.Profile, bundleID string) error {
 	return nil
 }
 
-func (r *resigner) encrypted(e *entry) (bool, error) {
+// exeHeader reads the load commands of a bundle's executable: whether it
+// is FairPlay-encrypted, and the hash types its signature (and so its
+// bundle's CodeResources) will use.
+func (r *resigner) exeHeader(e *entry) (bool, sealHashes, error) {
 	// Only the load commands are read: stream, do not inflate it all.
 	ra, size, done, err := openEntryStream(r.a.src, e.f)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	defer done()
 	head := make([]byte, 8)
 	if n, _ := ra.ReadAt(head, 0); n < 4 || !macho.IsMachO(head) {
-		return false, fmt.Errorf("%s: %w", e.name, macho.ErrNotMachO)
+		return false, 0, fmt.Errorf("%s: %w", e.name, macho.ErrNotMachO)
 	}
 	enc, err := macho.IsEncrypted(ra, size)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", e.name, err)
+		return false, 0, fmt.Errorf("%s: %w", e.name, err)
 	}
-	return enc, nil
+	types, err := macho.HashTypes(ra, size)
+	if err != nil {
+		return false, 0, fmt.Errorf("%s: %w", e.name, err)
+	}
+	return enc, sealHashesOf(types), nil
 }
 
 // replaced reports whether e is rewritten from scratch by the bundle that
@@ -719,7 +730,7 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 			return err
 		}
 	}
-	cr := buildCodeResources(r.resources(b), sealHashesFor(b.info))
+	cr := buildCodeResources(r.resources(b), p.seal)
 	if sigDir != nil {
 		if err := r.copyRaw(sigDir); err != nil {
 			return err

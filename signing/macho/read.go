@@ -189,3 +189,22 @@ func DefaultIdentifier(r io.ReaderAt, size int64, name string) (string, error) {
 	}
 	return base + "-" + hex.EncodeToString(id), nil
 }
+
+// HashTypes returns the CodeDirectory hash types Sign writes for the
+// binary in r, as codesign chooses them from its minimum OS versions:
+// "sha1" and "sha256" when any slice supports an OS older than iOS/tvOS
+// 11, watchOS 4 or macOS 10.11.4 (or says nothing), else "sha256". A
+// bundle's CodeResources seals its files with the same types. Only the
+// headers are read.
+func HashTypes(r io.ReaderAt, size int64) ([]string, error) {
+	f, err := parseFile(r, size)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range f.slices {
+		if s.needsSHA1() {
+			return []string{"sha1", "sha256"}, nil
+		}
+	}
+	return []string{"sha256"}, nil
+}
