@@ -140,6 +140,17 @@
 // once, inflated a few MiB ahead on a goroutine of its own). Memory stays
 // bounded whatever the size of the archive; nothing is written to disk.
 //
+// Archives other tools wrote are accepted and written out clean: folder
+// entries (zsign stores them as 5-byte deflate streams) become stored,
+// empty entries of mode 0755, in their place; files without a Unix mode
+// (MS-DOS attributes only) get 0644, 0755 for Mach-O files; a bundle's
+// _CodeSignature/ folder entry is kept, just before its CodeResources.
+// Hostile archives are refused before anything is written: unsafe names
+// ([ErrUnsafePath]); methods other than stored and deflate, encryption,
+// multi-disk records, local headers or data descriptors that disagree
+// with the central directory, overlapping entries, counts or sizes beyond
+// the limits ([ErrUnsafeArchive]).
+//
 // Inflating a binary is the one step no second core can share. The app's
 // executable, usually the largest file, must be signed last (its
 // CodeResources seals the nested code), so [ResignFile], which writes to
