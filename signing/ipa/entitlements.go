@@ -237,6 +237,10 @@ type fitOptions struct {
 	path string // the bundle's folder, for errors
 	// drop drops what the profile does not grant instead of failing.
 	drop bool
+	// rename, when not nil, gives the new ID of a bundle of the app from
+	// its old one (Options.BundleID); it renames the App Clip and parent
+	// app identifiers.
+	rename func(string) string
 }
 
 // fitEntitlements fits orig, the XML entitlements a bundle was signed
@@ -264,7 +268,7 @@ func fitEntitlements(orig []byte, p *provision.Profile, newID string, fo fitOpti
 	if _, err := plist.Unmarshal(orig, &old); err != nil {
 		return nil, nil, fmt.Errorf("ipa: %s: the entitlements it was signed with are not a plist dictionary (%v): pass the entitlements to use (--entitlements)", fo.path, err)
 	}
-	f := &fitter{p: p, newID: newID, out: map[string]any{}}
+	f := &fitter{p: p, newID: newID, rename: fo.rename, out: map[string]any{}}
 	f.newPrefix = p.AppIDPrefix
 	if f.newPrefix == "" {
 		f.newPrefix = p.TeamID
@@ -298,6 +302,7 @@ type fitter struct {
 	p                             *provision.Profile
 	newID, newPrefix              string
 	oldPrefix, oldBundle, oldTeam string
+	rename                        func(string) string
 	out                           map[string]any
 	changes, ungranted            []EntitlementChange
 }
@@ -383,7 +388,12 @@ func (f *fitter) fit(key string, v any) {
 		}
 		f.set(key, v, want, fmt.Sprintf("the iCloud environment of a %s profile, as Xcode exports it", kind))
 	default:
-		nu := f.reprefix(v)
+		rename := func(id string) string { return id }
+		if f.rename != nil && (key == "com.apple.developer.associated-appclip-app-identifiers" || key == "com.apple.developer.parent-application-identifiers") {
+			// Identifiers of the other bundles of the app, renamed with it.
+			rename = f.rename
+		}
+		nu := f.reprefix(v, rename)
 		if list, ok := nu.([]any); ok {
 			f.fitList(key, v, list)
 			return
@@ -468,8 +478,9 @@ func (f *fitter) addMissing(old map[string]any) {
 // reprefix moves the identifiers of v prefixed with the old team or App ID
 // prefix to the new one; the old bundle ID after the prefix becomes the
 // new one ($(AppIdentifierPrefix)$(CFBundleIdentifier) as Xcode expands
-// it). Other values are returned as they are.
-func (f *fitter) reprefix(v any) any {
+// it), any other is passed through rename. Other values are returned as
+// they are.
+func (f *fitter) reprefix(v any, rename func(string) string) any {
 	switch v := v.(type) {
 	case string:
 		for _, old := range []string{f.oldPrefix, f.oldTeam} {
@@ -479,6 +490,8 @@ func (f *fitter) reprefix(v any) any {
 			rest := v[len(old)+1:]
 			if rest == f.oldBundle {
 				rest = f.newID
+			} else {
+				rest = rename(rest)
 			}
 			nu := f.newPrefix
 			if old == f.oldTeam && old != f.oldPrefix && f.p.TeamID != "" {
@@ -490,7 +503,7 @@ func (f *fitter) reprefix(v any) any {
 	case []any:
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = f.reprefix(x)
+			out[i] = f.reprefix(x, rename)
 		}
 		return out
 	}

@@ -598,3 +598,70 @@ func FuzzSignedEntitlements(f *testing.F) {
 		signedEntitlements(bytes.NewReader(data), int64(len(data)))
 	})
 }
+
+// TestFitEntitlementsRename checks that an App Clip's parent and an app's
+// clip identifiers follow a new bundle ID, and that other team-prefixed
+// values only change their prefix and exact bundle ID.
+func TestFitEntitlementsRename(t *testing.T) {
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	rename := func(id string) string {
+		if rest, ok := strings.CutPrefix(id, "com.studio.game"); ok {
+			return "com.example.app" + rest
+		}
+		return id
+	}
+	tests := []struct {
+		name, newID string
+		orig, want  map[string]any
+		grants      map[string]any
+	}{{
+		name:  "clip",
+		newID: "com.example.app.Clip",
+		orig: map[string]any{
+			"application-identifier":                             "OLDTEAM123.com.studio.game.Clip",
+			"com.apple.developer.parent-application-identifiers": []any{"OLDTEAM123.com.studio.game"},
+			"keychain-access-groups":                             []any{"OLDTEAM123.com.studio.game.Clip", "OLDTEAM123.com.studio.game.shared"},
+		},
+		grants: map[string]any{"com.apple.developer.parent-application-identifiers": []any{"ABCDE12345.com.example.app"}},
+		want: map[string]any{
+			"application-identifier":                             "ABCDE12345.com.example.app.Clip",
+			"com.apple.developer.team-identifier":                "ABCDE12345",
+			"com.apple.developer.parent-application-identifiers": []any{"ABCDE12345.com.example.app"},
+			"keychain-access-groups":                             []any{"ABCDE12345.com.example.app.Clip", "ABCDE12345.com.studio.game.shared"},
+			"beta-reports-active":                                true,
+		},
+	}, {
+		name:  "app",
+		newID: "com.example.app",
+		orig: map[string]any{
+			"application-identifier":                                 "OLDTEAM123.com.studio.game",
+			"com.apple.developer.associated-appclip-app-identifiers": []any{"OLDTEAM123.com.studio.game.Clip"},
+		},
+		grants: map[string]any{"com.apple.developer.associated-appclip-app-identifiers": []any{"ABCDE12345.com.example.app.Clip"}},
+		want: map[string]any{
+			"application-identifier":                                 "ABCDE12345.com.example.app",
+			"com.apple.developer.team-identifier":                    "ABCDE12345",
+			"com.apple.developer.associated-appclip-app-identifiers": []any{"ABCDE12345.com.example.app.Clip"},
+			"beta-reports-active":                                    true,
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := provision.Parse(apple.Profile(signingtest.ProfileOptions{AppID: "com.example.*", Entitlements: tt.grants}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := fitEntitlements(entsXML(t, tt.orig), p, tt.newID, fitOptions{rename: rename})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if _, err := plist.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			if plistString(got) != plistString(tt.want) {
+				t.Errorf("got\n%s\nwant\n%s", plistString(got), plistString(tt.want))
+			}
+		})
+	}
+}
