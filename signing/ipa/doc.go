@@ -90,9 +90,9 @@
 //	com.apple.developer.icloud-         Development with a development profile,     profile kind
 //	container-environment               else Production; added when the app has
 //	                                    iCloud containers
-//	identifiers prefixed with the old   re-prefixed as keychain groups, then        app, re-prefixed
-//	team (ubiquity-kvstore-identifier,  checked as below
-//	pass types, App Clip parents)
+//	identifiers prefixed with the old   re-prefixed as keychain groups (App Clip    app, re-prefixed
+//	team (ubiquity-kvstore-identifier,  and parent app IDs also follow
+//	pass types, App Clip parents)       Options.BundleID), then checked as below
 //	every other key (associated         kept as the app had it when the profile     app
 //	domains, iCloud containers and      grants it: "*" allows any value, a list
 //	services, ...)                      its members, "prefix.*" the strings it
