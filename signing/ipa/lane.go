@@ -187,6 +187,9 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	fh.CRC32 = 0     // set by finish
 	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
 	fh.Extra = withoutZip64(fh.Extra)
+	if !hasUnixMode(&fh) {
+		fh.SetMode(modeExec) // a zsign or Windows archive: no Unix mode
+	}
 	if err := flush(); err != nil {
 		return err
 	}

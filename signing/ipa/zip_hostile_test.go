@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -95,6 +97,33 @@ func TestResignZsignIPA(t *testing.T) {
 			if j, ok := index[zf.Name+"CodeResources"]; !ok || j != i+1 {
 				t.Errorf("%s at %d, its CodeResources at %d (present %v)", zf.Name, i, j, ok)
 			}
+		}
+	}
+}
+
+// TestResignFileZsignIPA re-signs a zsign-style IPA to a file, where the
+// main executable is written on a lane of its own, and checks its own
+// output: the executable gets mode 0755 there too.
+func TestResignFileZsignIPA(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "zsign.ipa"), filepath.Join(dir, "out.ipa")
+	if err := os.WriteFile(in, ziptest.Build(zsignStyle(signingtest.IPAFiles(signingtest.IPAOptions{})), ziptest.Options{}).Bytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := f.opts()
+	opts.laneMin = 1 // the executable takes the lane whatever its size
+	if _, err := ResignFile(context.Background(), in, out, opts); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if zf.Name == "Payload/Example.app/Example" && zf.Mode() != 0o755 {
+			t.Errorf("%s: mode %v, want 0755", zf.Name, zf.Mode())
 		}
 	}
 }
