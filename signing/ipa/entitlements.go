@@ -275,6 +275,9 @@ func fitEntitlements(orig []byte, p *provision.Profile, newID string, fo fitOpti
 	}
 	if appID, ok := old["application-identifier"].(string); ok {
 		f.oldPrefix, f.oldBundle, _ = strings.Cut(appID, ".")
+		if strings.HasSuffix(f.oldBundle, "*") {
+			f.oldBundle = "" // signed with a wildcard: no bundle ID to replace
+		}
 	}
 	f.oldTeam, _ = old["com.apple.developer.team-identifier"].(string)
 	for _, k := range slices.Sorted(maps.Keys(old)) {
@@ -349,6 +352,12 @@ func (f *fitter) fit(key string, v any) {
 	kind := f.p.Kind.String()
 	switch key {
 	case "application-identifier":
+		if s, _ := v.(string); strings.HasSuffix(s, "*") && f.reprefix(s, nil) == f.p.ApplicationIdentifier && f.p.Kind != provision.AppStore {
+			// Signed with the profile's own wildcard, as Xcode signs
+			// test runners: kept (the App Store alone wants it explicit).
+			f.set(key, v, f.p.ApplicationIdentifier, "the profile's wildcard App ID, as the app was signed with a wildcard (not an App Store profile)")
+			return
+		}
 		f.set(key, v, f.newPrefix+"."+f.newID, "the profile's App ID prefix and the bundle ID")
 	case "com.apple.developer.team-identifier":
 		if f.p.TeamID == "" {
@@ -488,9 +497,9 @@ func (f *fitter) reprefix(v any, rename func(string) string) any {
 				continue
 			}
 			rest := v[len(old)+1:]
-			if rest == f.oldBundle {
+			if f.oldBundle != "" && rest == f.oldBundle {
 				rest = f.newID
-			} else {
+			} else if rename != nil {
 				rest = rename(rest)
 			}
 			nu := f.newPrefix

@@ -665,3 +665,40 @@ func TestFitEntitlementsRename(t *testing.T) {
 		})
 	}
 }
+
+// TestFitEntitlementsWildcardAppID: a build signed with its wildcard
+// profile's application-identifier (as Xcode signs test runners) keeps
+// the wildcard with a development or ad hoc profile of the same wildcard,
+// and gets its explicit App ID for the App Store.
+func TestFitEntitlementsWildcardAppID(t *testing.T) {
+	orig := entsXML(t, map[string]any{
+		"application-identifier":              "OLDTEAM123.*",
+		"com.apple.developer.team-identifier": "OLDTEAM123",
+		"keychain-access-groups":              []any{"OLDTEAM123.*"},
+	})
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	for _, tt := range []struct {
+		kind, appID, want string
+	}{
+		{"development", "*", "ABCDE12345.*"},
+		{"ad-hoc", "*", "ABCDE12345.*"},
+		{"development", "com.example.*", "ABCDE12345.com.example.runner"},
+		{"app-store", "*", "ABCDE12345.com.example.runner"},
+	} {
+		p, err := provision.Parse(apple.Profile(signingtest.ProfileOptions{AppID: tt.appID, Kind: tt.kind}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := fitEntitlements(orig, p, "com.example.runner", fitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if _, err := plist.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["application-identifier"] != tt.want || plistString(got["keychain-access-groups"]) != plistString([]any{"ABCDE12345.*"}) {
+			t.Errorf("%s %s: %v", tt.kind, tt.appID, got)
+		}
+	}
+}
