@@ -73,7 +73,9 @@
 // does when it exports an archive for distribution:
 //
 //	key                                 rule                                        source
-//	application-identifier              <AppIDPrefix>.<bundle ID>                   profile, bundle ID
+//	application-identifier              <AppIDPrefix>.<bundle ID>; a wildcard the   profile, bundle ID
+//	                                    app was signed with stays when it is the
+//	                                    profile's own, but for the App Store
 //	com.apple.developer.team-identifier the profile's team                          profile
 //	keychain-access-groups              old team or App ID prefix -> new one, old   app, re-prefixed
 //	                                    bundle ID after it -> new one; each group
