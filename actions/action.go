@@ -1,12 +1,15 @@
 package actions
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,6 +26,9 @@ type Options struct {
 	// Getenv reads the environment: INPUT_*, GITHUB_OUTPUT,
 	// GITHUB_STEP_SUMMARY, RUNNER_TEMP. Nil means os.Getenv.
 	Getenv func(string) string
+	// Rand is the source of the delimiters of multi-line outputs. Nil
+	// means crypto/rand.
+	Rand io.Reader
 }
 
 // Action is one step of a storesign action. It is not safe for concurrent
@@ -31,6 +37,7 @@ type Action struct {
 	gh     *githubactions.Action
 	w      io.Writer
 	getenv func(string) string
+	rand   io.Reader
 	masked map[string]bool
 }
 
@@ -42,10 +49,14 @@ func New(opts Options) *Action {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
 	return &Action{
 		gh:     githubactions.New(githubactions.WithWriter(opts.Stdout), githubactions.WithGetenv(opts.Getenv)),
 		w:      opts.Stdout,
 		getenv: opts.Getenv,
+		rand:   opts.Rand,
 		masked: map[string]bool{},
 	}
 }
@@ -178,28 +189,109 @@ func (a *Action) Redact(s string) string {
 
 // SetOutput sets a step output. Outside a runner (GITHUB_OUTPUT unset) it
 // prints "output name=value" instead of panicking as the toolkit would.
-func (a *Action) SetOutput(name, value string) {
-	if a.getenv("GITHUB_OUTPUT") == "" {
-		a.Infof("output %s=%s", name, a.Redact(value))
-		return
+//
+// The value is written in the multi-line form name<<DELIMITER with a
+// random delimiter, as actions/toolkit does: a value holding line breaks
+// (a file name from Drive, a bundle ID from a studio's Info.plist) stays
+// one output and cannot set others. A name that is not letters, digits,
+// - and _, or a value holding the delimiter, is refused; a file that
+// cannot be written is an error, not a panic.
+func (a *Action) SetOutput(name, value string) error {
+	if !validOutputName(name) {
+		return fmt.Errorf("actions: setting output %q: a name is letters, digits, - and _", name)
 	}
-	a.gh.SetOutput(name, value)
+	if a.getenv("GITHUB_OUTPUT") == "" {
+		a.Infof("output %s=%s", name, a.Redact(quoteUnsafe(value)))
+		return nil
+	}
+	delim, err := a.delimiter()
+	if err != nil {
+		return fmt.Errorf("actions: setting output %s: %w", name, err)
+	}
+	if strings.Contains(value, delim) {
+		return fmt.Errorf("actions: setting output %s: the value holds the delimiter", name)
+	}
+	return appendFile(a.getenv("GITHUB_OUTPUT"), name+"<<"+delim+"\n"+value+"\n"+delim+"\n")
+}
+
+// delimiter returns a fresh random heredoc delimiter.
+func (a *Action) delimiter() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(a.rand, b[:]); err != nil {
+		return "", fmt.Errorf("making a delimiter: %w", err)
+	}
+	return "ghadelimiter_" + hex.EncodeToString(b[:]), nil
+}
+
+func validOutputName(name string) bool {
+	if name == "" || len(name) > 100 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendFile appends text to a runner's file command file.
+func appendFile(name, text string) error {
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("actions: writing %s: %w", name, err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return fmt.Errorf("actions: writing %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("actions: writing %s: %w", name, err)
+	}
+	return nil
 }
 
 // AddSummary appends Markdown to the step summary. Outside a runner
-// (GITHUB_STEP_SUMMARY unset) it prints the Markdown to the log.
-func (a *Action) AddSummary(markdown string) {
+// (GITHUB_STEP_SUMMARY unset) it prints the Markdown to the log. Masked
+// values are replaced with "***"; a file that cannot be written is an
+// error, not a panic. Values from outside belong in the Markdown only
+// through [MarkdownText] (as [Report.Markdown] puts them).
+func (a *Action) AddSummary(markdown string) error {
 	markdown = a.Redact(markdown)
 	if a.getenv("GITHUB_STEP_SUMMARY") == "" {
 		a.Infof("%s", markdown)
-		return
+		return nil
 	}
-	a.gh.AddStepSummary(markdown)
+	return appendFile(a.getenv("GITHUB_STEP_SUMMARY"), markdown+"\n")
 }
 
-// Infof prints a line to the log.
+// Infof prints a line to the log. A line of it that the runner would read
+// as a workflow command ("::set-output", "::add-mask::", "##[group]")
+// gets a "[text] " prefix, so that text from outside (a file name, an
+// app's name) cannot issue one.
 func (a *Action) Infof(format string, args ...any) {
-	fmt.Fprintln(a.w, a.Redact(fmt.Sprintf(format, args...)))
+	fmt.Fprintln(a.w, defang(a.Redact(fmt.Sprintf(format, args...))))
+}
+
+// defang prefixes each line of s that a runner would take for a workflow
+// command.
+func defang(s string) string {
+	ls := strings.SplitAfter(s, "\n")
+	for i, l := range ls {
+		t := strings.TrimLeft(l, " \t\r\v\f")
+		if strings.HasPrefix(t, "::") || strings.HasPrefix(t, "##[") {
+			ls[i] = "[text] " + l
+		}
+	}
+	return strings.Join(ls, "")
+}
+
+// quoteUnsafe returns s, Go-quoted when it holds a control character.
+func quoteUnsafe(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 || !utf8.ValidString(s) {
+		return strconv.QuoteToGraphic(s)
+	}
+	return s
 }
 
 // Group starts a collapsed section of the log; end it with [Action.EndGroup].

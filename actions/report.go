@@ -2,8 +2,11 @@ package actions
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Report is what a signing run found and did: the step summary's content.
@@ -68,7 +71,7 @@ func (r *Report) Markdown() string {
 		if v == "" {
 			return ""
 		}
-		return "`" + strings.ReplaceAll(cell(v), "`", "'") + "`"
+		return "`" + codeText(v) + "`"
 	}
 	row("App", cell(r.App))
 	row("Platform", cell(r.Platform))
@@ -105,8 +108,8 @@ func (r *Report) Markdown() string {
 		row("Size", fmt.Sprintf("%s (%d bytes)", humanSize(r.Size), r.Size))
 	}
 	row("SHA-256", code(r.SHA256))
-	if r.DriveLink != "" {
-		row("Google Drive", fmt.Sprintf("[%s](%s)", cell(linkText(r)), strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C").Replace(r.DriveLink)))
+	if link := safeLink(r.DriveLink); link != "" {
+		row("Google Drive", fmt.Sprintf("[%s](%s)", cell(linkText(r)), link))
 	}
 	r.entitlementsMarkdown(&b)
 	return b.String()
@@ -175,12 +178,91 @@ func linkText(r *Report) string {
 	return "open"
 }
 
-// cell makes a value safe inside a Markdown table cell: no line breaks, no
-// column separators, no HTML.
-func cell(s string) string {
-	return strings.NewReplacer(
-		"\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`,
-	).Replace(s)
+// cell makes a value safe inside a Markdown table cell.
+func cell(s string) string { return MarkdownText(s) }
+
+// maxCell is the most bytes of a value a summary cell shows.
+const maxCell = 200
+
+// MarkdownText makes text from outside (an app's name from its
+// Info.plist, a file name from Drive) plain text in GitHub Markdown, fit
+// for a table cell: control characters and line breaks become spaces,
+// the Markdown punctuation that works inside a line (\ ` * _ [ ] | ~) is
+// backslash-escaped, &, < and > become entities (no HTML), "://" and
+// "www." get a zero-width space so that no link appears, and the text is
+// cut to 200 bytes.
+func MarkdownText(s string) string {
+	s = noLinks(clip(s))
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case strings.ContainsRune("\\`*_[]|~", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case unsafeRune(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// noLinks breaks what GitHub would turn into a link by itself.
+func noLinks(s string) string {
+	return strings.NewReplacer("://", ":\u200b//", "www.", "www\u200b.", "WWW.", "WWW\u200b.").Replace(s)
+}
+
+// codeText makes text from outside safe inside a Markdown code span in a
+// table cell: no backticks, line breaks or column separators.
+func codeText(s string) string {
+	s = clip(s)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '`':
+			return '\''
+		case unsafeRune(r):
+			return ' '
+		}
+		return r
+	}, strings.ReplaceAll(s, "|", "\\|"))
+}
+
+// clip cuts s to maxCell bytes at a rune boundary, replacing invalid
+// UTF-8.
+func clip(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxCell {
+		return s
+	}
+	n := maxCell
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// unsafeRune reports the characters that break a line or a layout:
+// controls, line and paragraph separators, bidirectional overrides.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+		r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\u200e' || r == '\u200f' || r == '\u061c'
+}
+
+// safeLink returns link when it is an https URL that can be put in a
+// Markdown link as is, else "".
+func safeLink(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme != "https" || u.Host == "" || strings.IndexFunc(link, unsafeRune) >= 0 {
+		return ""
+	}
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C", "<", "%3C", ">", "%3E", "`", "%60", "\"", "%22", "'", "%27").Replace(link)
 }
 
 func humanSize(n int64) string {

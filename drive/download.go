@@ -52,7 +52,7 @@ const (
 // are checked at the end, and a mismatch is an error wrapping ErrChecksum.
 // dst may have received bytes when an error is returned.
 func (c *Client) Download(ctx context.Context, f *File, dst io.Writer, opts DownloadOptions) error {
-	op := fmt.Sprintf("downloading %s (%s)", f.Name, f.ID)
+	op := fmt.Sprintf("downloading %s (%s)", shownName(f.Name), f.ID)
 	if f.IsFolder() {
 		return &Error{Op: op, Msg: "it is a folder: give a file, or a folder and a name", Err: ErrIsFolder}
 	}

@@ -52,7 +52,7 @@ func (e *AmbiguousError) Error() string {
 			fmt.Fprintf(&b, "and %d more", len(e.Candidates)-i)
 			break
 		}
-		fmt.Fprintf(&b, "%s (%s, %s)", f.Name, f.ID, f.ModifiedTime.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "%s (%s, %s)", shownName(f.Name), f.ID, f.ModifiedTime.UTC().Format(time.RFC3339))
 	}
 	b.WriteString(": give the exact name, or ask for the newest")
 	return b.String()

@@ -90,11 +90,14 @@ func (c *Client) stat(ctx context.Context, r Ref) (*File, error) {
 			return nil, err
 		}
 		f := fromAPI(df)
+		if err := checkMeta(f); err != nil {
+			return nil, &Error{Op: "looking up " + r.ID, Err: err}
+		}
 		if f.MimeType != ShortcutMimeType {
 			return f, nil
 		}
 		if hops == 4 || df.ShortcutDetails == nil {
-			return nil, &Error{Op: "looking up " + r.ID, Msg: "shortcut " + f.Name + " has no reachable target", Err: ErrNotFound}
+			return nil, &Error{Op: "looking up " + r.ID, Msg: "shortcut " + shownName(f.Name) + " has no reachable target", Err: ErrNotFound}
 		}
 		c.log.Debug("drive: following shortcut", "name", f.Name, "target", df.ShortcutDetails.TargetId)
 		r = Ref{ID: df.ShortcutDetails.TargetId, ResourceKey: df.ShortcutDetails.TargetResourceKey}
@@ -111,7 +114,7 @@ func (c *Client) folder(ctx context.Context, ref string) (*File, error) {
 		return nil, err
 	}
 	if !f.IsFolder() {
-		return nil, &Error{Op: "opening folder " + r.ID, Msg: fmt.Sprintf("%s (%s) is a file, not a folder: give the folder's ID or link", f.Name, f.ID), Err: ErrNotFolder}
+		return nil, &Error{Op: "opening folder " + r.ID, Msg: fmt.Sprintf("%s (%s) is a file, not a folder: give the folder's ID or link", shownName(f.Name), f.ID), Err: ErrNotFolder}
 	}
 	f.ResourceKey = r.ResourceKey
 	return f, nil
@@ -132,7 +135,11 @@ func (c *Client) list(ctx context.Context, folder *File, extra string) ([]*File,
 	}
 	var out []*File
 	token := ""
-	for {
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		if page > MaxListPages {
+			return nil, &Error{Op: "listing folder " + folder.ID, Err: fmt.Errorf("%w: more than %d pages: check STORESIGN_DRIVE_ENDPOINT, or list a smaller folder", ErrBadMetadata, MaxListPages)}
+		}
 		var fl *drive.FileList
 		err := c.call(ctx, "listing folder "+folder.ID, folder.ID, func() error {
 			call := c.svc.Files.List().Q(q).PageSize(1000).SupportsAllDrives(true).IncludeItemsFromAllDrives(true).
@@ -154,11 +161,24 @@ func (c *Client) list(ctx context.Context, folder *File, extra string) ([]*File,
 			return nil, err
 		}
 		for _, df := range fl.Files {
-			out = append(out, fromAPI(df))
+			f := fromAPI(df)
+			if err := checkMeta(f); err != nil {
+				// One malformed item must not hide the rest of the folder.
+				c.log.Debug("drive: skipping a listed item", "folder", folder.ID, "err", err)
+				continue
+			}
+			out = append(out, f)
+		}
+		if len(out) > MaxListFiles {
+			return nil, &Error{Op: "listing folder " + folder.ID, Err: fmt.Errorf("%w: more than %d items: move old builds to another folder", ErrBadMetadata, MaxListFiles)}
 		}
 		if fl.NextPageToken == "" {
 			break
 		}
+		if seen[fl.NextPageToken] {
+			return nil, &Error{Op: "listing folder " + folder.ID, Err: fmt.Errorf("%w: the same page token twice: check STORESIGN_DRIVE_ENDPOINT, or try again later", ErrBadMetadata)}
+		}
+		seen[fl.NextPageToken] = true
 		token = fl.NextPageToken
 	}
 	return out, nil

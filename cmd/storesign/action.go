@@ -135,6 +135,16 @@ func (st *actionStep) maskSecrets() {
 	}
 }
 
+// setOutputs sets step outputs from name, value pairs.
+func (st *actionStep) setOutputs(kv ...string) error {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := st.a.SetOutput(kv[i], kv[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // inputErr is a shorthand for an *actions.InputError.
 func inputErr(input, format string, args ...any) error {
 	return &actions.InputError{Input: input, Msg: fmt.Sprintf(format, args...)}
@@ -186,7 +196,9 @@ func (st *actionStep) secrets(ctx context.Context) (err error) {
 	}()
 	// Set at once, so that the cleanup step finds the folder even if
 	// this step is killed.
-	st.a.SetOutput("dir", dir)
+	if err := st.a.SetOutput("dir", dir); err != nil {
+		return err
+	}
 
 	var summary []string
 	ios, android := st.wants()
@@ -557,10 +569,7 @@ func (st *actionStep) download(ctx context.Context) error {
 		return inputErr(st.sourceInput(), "names %s, which is not an iOS app (.ipa), an Android APK or an Android App Bundle (.aab): pick the build the studio delivered", filepath.Base(res.path))
 	}
 	st.a.Infof("Downloaded %s (%s, Drive file %s).", filepath.Base(res.path), kind, res.id)
-	st.a.SetOutput("path", res.path)
-	st.a.SetOutput("drive-file-id", res.id)
-	st.a.SetOutput("platform", kind.Platform())
-	return nil
+	return st.setOutputs("path", res.path, "drive-file-id", res.id, "platform", kind.Platform())
 }
 
 func fileExists(path string) bool {
@@ -658,8 +667,9 @@ func (st *actionStep) resign(ctx context.Context) error {
 	if rep.App == "" {
 		rep.App = strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
 	}
-	st.a.SetOutput("signed-path", out)
-	st.a.SetOutput("sha256", sum)
+	if err := st.setOutputs("signed-path", out, "sha256", sum); err != nil {
+		return err
+	}
 	st.a.Infof("Signed %s: %s (%d bytes, SHA-256 %s).", rep.Input, out, size, sum)
 	if os.Getenv("STORESIGN_SUMMARY") == "defer" {
 		b, err := json.Marshal(rep)
@@ -671,8 +681,7 @@ func (st *actionStep) resign(ctx context.Context) error {
 		}
 		return nil
 	}
-	st.a.AddSummary(rep.Markdown())
-	return nil
+	return st.a.AddSummary(rep.Markdown())
 }
 
 func (st *actionStep) resignIPA(ctx context.Context, dir, in, out string, rep *actions.Report) (*signing.Identity, error) {
@@ -908,11 +917,11 @@ func (st *actionStep) upload(ctx context.Context) error {
 		rep.Output = name
 	}
 	rep.DriveLink = res.link
-	st.a.SetOutput("drive-file-id", res.id)
-	st.a.SetOutput("drive-link", res.link)
-	st.a.Infof("Uploaded %s to Google Drive: %s", rep.Output, res.link)
-	st.a.AddSummary(rep.Markdown())
-	return nil
+	if err := st.setOutputs("drive-file-id", res.id, "drive-link", res.link); err != nil {
+		return err
+	}
+	st.a.Infof("Uploaded %s to Google Drive: %s", shown(rep.Output), res.link)
+	return st.a.AddSummary(rep.Markdown())
 }
 
 // driveGet says what to download.
@@ -983,7 +992,7 @@ func (st *actionStep) driveGet(ctx context.Context, g driveGet) (driveGot, error
 			return driveGot{}, driveInputErr("drive-file", err)
 		}
 		if f.IsFolder() {
-			return driveGot{}, inputErr("drive-file", "is a folder (%s): put it in drive-folder instead, with name if needed", f.Name)
+			return driveGot{}, inputErr("drive-file", "is a folder (%s): put it in drive-folder instead, with name if needed", shown(f.Name))
 		}
 	case g.name != "":
 		f, err = c.Find(ctx, g.folder, drive.FindOptions{Name: g.name, Newest: true})
@@ -1013,14 +1022,21 @@ func (st *actionStep) driveGet(ctx context.Context, g driveGet) (driveGot, error
 			}
 		}
 	}
-	name := filepath.Base(filepath.Clean("/" + f.Name))
-	if name == "/" || name == "." || name == ".." {
+	// The file keeps its Drive name when that is a plain file name with a
+	// build's extension; else it is saved under its ID, which is letters,
+	// digits, - and _ (the extension kept when it is a build's).
+	name, err := drive.LocalName(f.Name)
+	if err != nil {
+		st.a.Warning("Unusual file name in Google Drive", fmt.Sprintf("%s: saved as %s on the runner", strings.TrimPrefix(err.Error(), "drive: "), f.ID))
 		name = f.ID
+		if ext := strings.ToLower(filepath.Ext(f.Name)); slices.Contains(buildExts, ext) {
+			name += ext
+		}
 	}
 	target := filepath.Join(g.outDir, name)
-	st.a.Infof("Downloading %s (%d bytes, modified %s) from Google Drive.", f.Name, f.Size, f.ModifiedTime.UTC().Format(time.RFC3339))
+	st.a.Infof("Downloading %s (%d bytes, modified %s) from Google Drive.", shown(f.Name), f.Size, f.ModifiedTime.UTC().Format(time.RFC3339))
 	if err := c.DownloadFile(ctx, f, target, drive.DownloadOptions{}); err != nil {
-		return driveGot{}, fmt.Errorf("downloading %s: %w", f.Name, err)
+		return driveGot{}, fmt.Errorf("downloading %s: %w", shown(f.Name), err)
 	}
 	return driveGot{path: target, id: f.ID}, nil
 }

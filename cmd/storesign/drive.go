@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,7 +64,11 @@ const driveGetUsage = `drive get (--file ID|LINK | --folder ID|LINK --name NAME|
 Downloads a file from Google Drive, resuming after network failures and
 checking its size and checksums. --out is the file to write, or an
 existing folder to put it in under its Drive name (default: the current
-folder). Prints path=, id=, name=, size=, md5= lines on stdout.
+folder). Prints path=, id=, name=, size=, md5= lines on stdout (a value
+holding a line break or another control character is printed quoted, as
+in Go: "a\nb"). A Drive name that cannot be a local file name (a path
+separator, a control character, a leading dot, .., more than 255 bytes)
+is refused unless --out names the file.
 The STORESIGN_DRIVE_ENDPOINT environment variable points at another
 Drive server (a drivetest fake).`
 
@@ -111,23 +116,22 @@ func driveGetCmd(ctx context.Context, e *env, args []string) error {
 		target = "."
 	}
 	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
-		name := filepath.Base(filepath.Clean("/" + f.Name))
-		if name == "/" || name == "." || name == ".." {
-			return fmt.Errorf("drive get: the Drive file name %q cannot be a local file name: give --out FILE", f.Name)
+		name, err := drive.LocalName(f.Name)
+		if err != nil {
+			return fmt.Errorf("%s: %w: give --out FILE to choose the local name, or rename the file in Drive", f.ID, err)
 		}
 		target = filepath.Join(target, name)
 	} else if strings.HasSuffix(*out, "/") || strings.HasSuffix(*out, string(filepath.Separator)) {
 		return fmt.Errorf("output folder %s does not exist: create it or choose another --out", *out)
 	}
-	p := newProgress(e.stderr, "downloading "+f.Name, df.quiet)
+	p := newProgress(e.stderr, "downloading "+shown(f.Name), df.quiet)
 	err = c.DownloadFile(ctx, f, target, drive.DownloadOptions{Progress: p.update})
 	p.finish(err == nil)
 	if err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(target)
-	fmt.Fprintf(e.stdout, "path=%s\nid=%s\nname=%s\nsize=%d\nmd5=%s\n", abs, f.ID, f.Name, f.Size, f.MD5)
-	return nil
+	return printValues(e.stdout, "path", abs, "id", f.ID, "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5)
 }
 
 const drivePutUsage = `drive put --folder ID|LINK [--path SUB/DIR] [--name NAME] [--replace] FILE
@@ -137,7 +141,8 @@ needed) with Drive's resumable protocol, then checks the size and MD5
 Drive stored. An identical file of the same name is not uploaded again;
 a different one is an error unless --replace, which uploads a new
 revision keeping its ID and link. Prints id=, link=, name=, size=, md5=
-and status= (uploaded, replaced or skipped) lines on stdout.`
+and status= (uploaded, replaced or skipped) lines on stdout (values with
+control characters quoted, as in Go).`
 
 func drivePutCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "drive put", drivePutUsage)
@@ -186,14 +191,13 @@ func drivePutCmd(ctx context.Context, e *env, args []string) error {
 	case res.Skipped:
 		status = "skipped"
 		if !df.quiet {
-			fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", res.File.Name)
+			fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", shown(res.File.Name))
 		}
 	case res.Replaced:
 		status = "replaced"
 	}
 	f := res.File
-	fmt.Fprintf(e.stdout, "id=%s\nlink=%s\nname=%s\nsize=%d\nmd5=%s\nstatus=%s\n", f.ID, webLink(f), f.Name, f.Size, f.MD5, status)
-	return nil
+	return printValues(e.stdout, "id", f.ID, "link", webLink(f), "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5, "status", status)
 }
 
 // webLink is the file's link, made from its ID when Drive gave none.
@@ -253,7 +257,7 @@ func driveLsCmd(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(items)
 	}
 	for _, f := range files {
-		size, name := fmt.Sprint(f.Size), f.Name
+		size, name := fmt.Sprint(f.Size), shown(f.Name)
 		switch {
 		case f.IsFolder():
 			size, name = "-", name+"/"
@@ -373,4 +377,31 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// shown is a remote name (a Drive file name) as a log line shows it: as
+// is when it is plain text, else quoted with its control characters
+// escaped, so that it cannot start lines of its own.
+func shown(name string) string {
+	if len(name) <= 255 && drive.SafeText(name) {
+		return name
+	}
+	return drive.DisplayName(name)
+}
+
+// printValues prints key=value lines, one per pair, for scripts to read. A
+// value holding a control character (a line break would forge a line of
+// its own) or invalid UTF-8 is printed Go-quoted ("a\nb"), which a plain
+// value never starts with unless it held a quote already.
+func printValues(w io.Writer, kv ...string) error {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := kv[i+1]
+		if !drive.SafeText(v) || strings.HasPrefix(v, `"`) {
+			v = strconv.QuoteToGraphic(v)
+		}
+		b.WriteString(kv[i] + "=" + v + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
