@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/ipa"
 	"github.com/storesign/storesign/signing/macho"
@@ -95,7 +96,7 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 		opts.Profiles = append(opts.Profiles, prof)
 	}
 	if *entsFile != "" {
-		b, err := os.ReadFile(*entsFile)
+		b, err := atomicfile.ReadInput(*entsFile, "an entitlements plist", atomicfile.MaxPlistFile)
 		if err != nil {
 			return fmt.Errorf("%s: %w: check --entitlements", *entsFile, pathErr(err))
 		}
@@ -106,7 +107,7 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	}
 	var extra []*x509.Certificate
 	if *chainFile != "" {
-		b, err := os.ReadFile(*chainFile)
+		b, err := atomicfile.ReadInput(*chainFile, "a certificate chain", atomicfile.MaxKeyFile)
 		if err != nil {
 			return fmt.Errorf("%s: %w: check --chain", *chainFile, pathErr(err))
 		}
@@ -180,7 +181,7 @@ func preCheck(id *signing.Identity, profiles []*provision.Profile) error {
 
 func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.Identity, error) {
 	if p12 != "" {
-		data, err := os.ReadFile(p12)
+		data, err := atomicfile.ReadInput(p12, "a .p12 file", atomicfile.MaxKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: check --p12", p12, pathErr(err))
 		}
@@ -215,7 +216,7 @@ func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 	name := fs.Arg(0)
 	opts := ipa.VerifyOptions{AllowExpired: *allowExpired, Strict: *strict}
 	if *root != "" {
-		b, err := os.ReadFile(*root)
+		b, err := atomicfile.ReadInput(*root, "a certificate file", atomicfile.MaxKeyFile)
 		if err != nil {
 			return fmt.Errorf("%s: %w: check --root", *root, pathErr(err))
 		}

@@ -9,9 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing"
 )
 
@@ -62,7 +62,7 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 		}
 		keyPass = &p
 	}
-	data, err := os.ReadFile(k.ks)
+	data, err := atomicfile.ReadInput(k.ks, "a keystore", atomicfile.MaxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("keystore %s: %w: check --ks", k.ks, pathErr(err))
 	}
@@ -115,11 +115,11 @@ func loadKeyCert(key, cert, keyPass string) (*signing.Identity, error) {
 		}
 		pw = &p
 	}
-	keyData, err := os.ReadFile(key)
+	keyData, err := atomicfile.ReadInput(key, "a private key", atomicfile.MaxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w: check --key", key, pathErr(err))
 	}
-	certData, err := os.ReadFile(cert)
+	certData, err := atomicfile.ReadInput(cert, "a certificate", atomicfile.MaxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w: check --cert", cert, pathErr(err))
 	}
