@@ -21,12 +21,17 @@
 //	                                                         lengths on the four
 //	                                                         outer layers
 //
-// Attributes are in DER order, and so are the values of each attribute:
-// current codesign sorts the values of Apple's 1.2.840.113635.100.9.2
-// attribute; codesign of 2020 did not (and named rsaEncryption), which is
-// why the parser keeps the stored bytes and verification never
-// re-encodes them. These rows were read from Apple-signed apps of 2015,
-// 2020 and 2023 and an App Store dylib (see the tests).
+// Attributes are in DER order, and so are the values of each attribute.
+// codesign of 2020 stored the two values of Apple's
+// 1.2.840.113635.100.9.2 attribute in neither DER nor CodeDirectory
+// order, and named rsaEncryption; current codesign and the App Store
+// write them in DER order (for the SHA-1 + SHA-256 pair, also
+// CodeDirectory order) and name sha256WithRSAEncryption. So the parser
+// keeps the stored bytes and verification never re-encodes them. The
+// App Store's signatures carry no signingTime. These facts were read from
+// Apple-signed apps of 2015, 2020 and 2023 and an App Store dylib (see
+// the tests); the ECDSA naming (ecdsa-with-SHA256, no parameters) is
+// rcodesign's, as no EC-signed Apple binary was at hand.
 //
 // [Parse] reads BER and DER under [Limits] (size, counts, nesting) and
 // fails with [ErrMalformed] or a [*LimitError]; it never panics on any

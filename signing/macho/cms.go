@@ -33,9 +33,12 @@ import (
 //     attributes;
 //   - signed attributes in DER order: contentType, signingTime,
 //     messageDigest, then Apple's 1.2.840.113635.100.9.2 (one value per
-//     CodeDirectory, values in DER order as current codesign writes them;
-//     codesign of 2020 left them unsorted, which openssl cms -verify
-//     refuses) and 1.2.840.113635.100.9.1 (the cdhashes plist).
+//     CodeDirectory, values in DER order as current codesign writes them,
+//     which for its SHA-1 + SHA-256 pair is also CodeDirectory order;
+//     codesign of 2020 stored them the other way round, which openssl cms
+//     -verify refuses) and 1.2.840.113635.100.9.1 (the cdhashes plist).
+//     The App Store signs without signingTime: a zero cmsInput.time
+//     leaves it out.
 
 var (
 	oidSigningTime = cms.OIDSigningTime
