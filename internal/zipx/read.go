@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -100,12 +101,17 @@ func (e *OverlapError) Unwrap() error { return ErrUnsafe }
 
 // MismatchError reports a local file header or data descriptor whose
 // field disagrees with the central directory (Where is "local header" or
-// "data descriptor", Field what differs).
+// "data descriptor", Field what differs), or a central directory record
+// that disagrees with itself (Where is "central directory", Field says
+// how).
 type MismatchError struct {
 	Name, Where, Field string
 }
 
 func (e *MismatchError) Error() string {
+	if e.Where == "central directory" {
+		return fmt.Sprintf("zip: entry %q: %s: the archive is damaged or crafted; %s", e.Name, e.Field, rebuild)
+	}
 	return fmt.Sprintf("zip: entry %q: the %s's %s differs from the central directory's: the archive is damaged or crafted; %s", e.Name, e.Where, e.Field, rebuild)
 }
 
@@ -126,6 +132,10 @@ type Limits struct {
 	// MaxExtraLen bounds a central directory record's extra field and
 	// comment together.
 	MaxExtraLen int
+	// MaxTotalSize bounds the sum of the entries' uncompressed sizes,
+	// and so the work of inflating them (a deflate stream expands at
+	// most about 1,000 times).
+	MaxTotalSize int64
 }
 
 // Default limits (see [Limits]).
@@ -134,6 +144,7 @@ const (
 	DefaultMaxCentralDirectory = 256 << 20
 	DefaultMaxNameLen          = 4096
 	DefaultMaxExtraLen         = 16 << 10
+	DefaultMaxTotalSize        = 64 << 30
 )
 
 func (l Limits) withDefaults() Limits {
@@ -148,6 +159,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxExtraLen <= 0 {
 		l.MaxExtraLen = DefaultMaxExtraLen
+	}
+	if l.MaxTotalSize <= 0 {
+		l.MaxTotalSize = DefaultMaxTotalSize
 	}
 	return l
 }
@@ -304,6 +318,7 @@ func ReadLimits(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 	a.Entries = make([]*Entry, 0, count)
 	seen := make(map[string]struct{}, count)
 	p := 0
+	total := int64(0)
 	for i := int64(0); i < count; i++ {
 		ent, n, err := parseCentral(cd[p:], lim)
 		if err != nil {
@@ -317,6 +332,10 @@ func ReadLimits(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 		if ent.HeaderOffset > a.CDOffset-LocalHeaderLen-int64(len(ent.Name)) {
 			return nil, fmt.Errorf("%w: entry %q starts beyond the entries section", ErrTruncated, ent.Name)
 		}
+		if ent.UncompressedSize > lim.MaxTotalSize-total {
+			return nil, &LimitError{What: fmt.Sprintf("the uncompressed size of the entries up to %q", ent.Name), Value: total + min(ent.UncompressedSize, math.MaxInt64-total), Limit: lim.MaxTotalSize}
+		}
+		total += ent.UncompressedSize
 		if _, dup := seen[ent.Name]; dup {
 			return nil, &DuplicateError{ent.Name}
 		}
@@ -423,7 +442,7 @@ func parseCentral(b []byte, lim Limits) (*Entry, int, error) {
 		return nil, 0, err
 	}
 	if e.Method == Store && e.CompressedSize != e.UncompressedSize {
-		return nil, 0, &MismatchError{Name: e.Name, Where: "central directory", Field: "compressed size (a stored entry's must equal its size)"}
+		return nil, 0, &MismatchError{Name: e.Name, Where: "central directory", Field: "stored, but its compressed and uncompressed sizes differ"}
 	}
 	return e, n, nil
 }

@@ -188,7 +188,8 @@ func ipaKind(err error, kind string) error {
 	case ziptest.WantUnsupported:
 		ok = errors.Is(err, ErrUnsafeArchive) && errors.As(err, &unsup)
 	case ziptest.WantLimit:
-		ok = errors.Is(err, ErrUnsafeArchive) && errors.As(err, &limit)
+		// scan's own plausibility check may see a size first.
+		ok = errors.Is(err, ErrUnsafeArchive) && errors.As(err, &limit) || errors.Is(err, ErrAbsurdSize)
 	case ziptest.WantOverlap:
 		ok = errors.Is(err, ErrUnsafeArchive) && errors.As(err, &over)
 	case ziptest.WantMismatch:

@@ -112,6 +112,15 @@ func Hostile(base []Entry) []Case {
 			le.PutUint32(b[a.Central[victim]+42:], 0xffffffff)
 		}))
 	}
+	{
+		es := clone()
+		es[victim].CentralExtra = zip64Extra(1 << 62)
+		es[victim].Deflate = true
+		a := build(es, Options{})
+		add("zip64 entry of 2^62 bytes", WantLimit, patch(a, func(b []byte, a *Archive) {
+			le.PutUint32(b[a.Central[victim]+24:], 0xffffffff)
+		}))
+	}
 
 	// Entry features.
 	add("LZMA method", WantUnsupported, patch(good, func(b []byte, a *Archive) {
