@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -328,15 +329,21 @@ func slicesRepeat(c *x509.Certificate, n int) []*x509.Certificate {
 }
 
 // TestHostileKeys loads hostile keystores, PKCS#12 files, keys and
-// certificates: each must fail with the expected error, within 2 s,
-// without the password in the message.
+// certificates: each must fail with the expected error, within 2 s and
+// 64 MiB of allocations, in one line without the password.
 func TestHostileKeys(t *testing.T) {
 	for _, c := range hostileKeyCases(t) {
 		t.Run(c.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			start := time.Now()
 			err := c.load(c.data)
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v", d)
+			}
+			runtime.ReadMemStats(&after)
+			if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+				t.Errorf("allocated %d MiB", n>>20)
 			}
 			if err == nil {
 				t.Fatal("no error")

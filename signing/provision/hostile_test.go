@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,15 +44,22 @@ func hostileProfiles(apple *signingtest.Apple) []struct {
 }
 
 // TestHostileProfiles parses hostile profiles: each fails with its error
-// within 2 s, and no parser crashes the process on deep nesting.
+// within 2 s and 64 MiB of allocations, and no parser crashes the process
+// on deep nesting.
 func TestHostileProfiles(t *testing.T) {
 	apple := signingtest.NewApple(signingtest.AppleOptions{})
 	for _, c := range hostileProfiles(apple) {
 		t.Run(c.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			start := time.Now()
 			_, err := provision.Parse(c.data)
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v", d)
+			}
+			runtime.ReadMemStats(&after)
+			if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+				t.Errorf("allocated %d MiB", n>>20)
 			}
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
