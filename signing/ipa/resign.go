@@ -237,6 +237,11 @@ func (r *resigner) plan(ctx context.Context) error {
 			return err
 		}
 	}
+	if r.opts.BundleID != "" {
+		if err := checkBundleID(r.opts.BundleID, "the new bundle ID", true); err != nil {
+			return err
+		}
+	}
 	rep := &Report{}
 	r.rep = rep
 	for _, b := range r.a.bundles {
@@ -276,6 +281,11 @@ func (r *resigner) plan(ctx context.Context) error {
 			set(info, "CFBundleDisplayName", r.opts.DisplayName)
 		}
 		p.newID, _ = info["CFBundleIdentifier"].(string)
+		if b.kind != kindFramework {
+			if err := checkBundleID(p.newID, "CFBundleIdentifier of "+b.infoEntry.name, false); err != nil {
+				return err
+			}
+		}
 		p.info, p.changed = b.infoRaw, changed
 		if changed {
 			out, err := encodeInfo(info, b.infoFormat)
