@@ -13,7 +13,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Errors callers branch on.
@@ -39,12 +41,30 @@ type AliasError struct {
 
 func (e *AliasError) Error() string {
 	if e.Alias == "" {
-		return fmt.Sprintf("signing: the keystore holds %d keys (%s): choose one with the key alias", len(e.Available), strings.Join(e.Available, ", "))
+		return fmt.Sprintf("signing: the keystore holds %d keys (%s): choose one with the key alias", len(e.Available), aliasList(e.Available))
 	}
 	if len(e.Available) == 0 {
 		return fmt.Sprintf("signing: no key with alias %q: the keystore holds no private keys", e.Alias)
 	}
-	return fmt.Sprintf("signing: no key with alias %q: the keystore holds %s", e.Alias, strings.Join(e.Available, ", "))
+	return fmt.Sprintf("signing: no key with alias %q: the keystore holds %s", e.Alias, aliasList(e.Available))
+}
+
+// aliasList lists aliases from a keystore for a one-line message: the
+// first ten, each quoted when it holds anything but printable characters.
+func aliasList(aliases []string) string {
+	const most = 10
+	var parts []string
+	for i, a := range aliases {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(aliases)-most))
+			break
+		}
+		if a == "" || strings.ContainsFunc(a, func(r rune) bool { return !unicode.IsPrint(r) || r == ',' }) {
+			a = strconv.Quote(a)
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Identity is a signer: the certificate chain, leaf first, and the private

@@ -3,6 +3,7 @@ package signing_test
 import (
 	"crypto/elliptic"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,6 +158,26 @@ func TestKeytool(t *testing.T) {
 				t.Fatalf("subject %s", id.Certificate.Subject)
 			}
 		})
+	}
+}
+
+// An alias list from a hostile keystore stays one short line.
+func TestAliasErrorOneLine(t *testing.T) {
+	var many []string
+	for i := range 30 {
+		many = append(many, fmt.Sprintf("key%02d", i))
+	}
+	for _, c := range []struct {
+		err  *signing.AliasError
+		want string
+	}{
+		{&signing.AliasError{Alias: "x", Available: []string{"a\nb", "ok"}}, `signing: no key with alias "x": the keystore holds "a\nb", ok`},
+		{&signing.AliasError{Alias: "x", Available: []string{"a\nstoresign: forged"}}, `signing: no key with alias "x": the keystore holds "a\nstoresign: forged"`},
+		{&signing.AliasError{Available: many}, "signing: the keystore holds 30 keys (key00, key01, key02, key03, key04, key05, key06, key07, key08, key09, and 20 more): choose one with the key alias"},
+	} {
+		if got := c.err.Error(); got != c.want || strings.Contains(got, "\n") {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
 	}
 }
 
