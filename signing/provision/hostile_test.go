@@ -112,3 +112,18 @@ func TestHostileProfileFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestMessagesOneLine: strings from a profile or a bundle never break the
+// one-line message of an error.
+func TestMessagesOneLine(t *testing.T) {
+	p := &provision.Profile{Name: "n\nstoresign: forged", UUID: "u\nforged", ApplicationIdentifier: "T.a\nb", ExpirationDate: time.Unix(1, 0)}
+	for _, err := range []error{
+		p.CheckValid(time.Unix(100, 0)),
+		&provision.NoProfileError{BundleID: "com.x\ny", TeamID: "T", Tried: []string{"T.a\nb"}},
+		&provision.NoProfileError{BundleID: "com.x\ny"},
+	} {
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q", err)
+		}
+	}
+}

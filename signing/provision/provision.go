@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.mozilla.org/pkcs7"
 	"howett.net/plist"
@@ -305,10 +307,10 @@ func (p *Profile) VerifyChain(roots *x509.CertPool, at time.Time) error {
 // expired at now, or is not valid yet.
 func (p *Profile) CheckValid(now time.Time) error {
 	if !p.ExpirationDate.IsZero() && now.After(p.ExpirationDate) {
-		return fmt.Errorf("%w: %q (%s) expired on %s: download a current one from the Apple Developer portal", ErrExpired, p.Name, p.UUID, p.ExpirationDate.UTC().Format(time.DateOnly))
+		return fmt.Errorf("%w: %q (%s) expired on %s: download a current one from the Apple Developer portal", ErrExpired, p.Name, printable(p.UUID), p.ExpirationDate.UTC().Format(time.DateOnly))
 	}
 	if !p.CreationDate.IsZero() && now.Before(p.CreationDate.Add(-24*time.Hour)) {
-		return fmt.Errorf("provision: the profile %q (%s) is not valid before %s: check the clock", p.Name, p.UUID, p.CreationDate.UTC().Format(time.RFC3339))
+		return fmt.Errorf("provision: the profile %q (%s) is not valid before %s: check the clock", p.Name, printable(p.UUID), p.CreationDate.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -322,7 +324,7 @@ func (p *Profile) CheckCertificate(cert *x509.Certificate) error {
 		}
 	}
 	return fmt.Errorf("%w: %q is not one of the %d certificates of profile %q (%s): use the certificate the profile was made for, or regenerate the profile with it",
-		ErrCertificateNotInProfile, cert.Subject.CommonName, len(p.DeveloperCertificates), p.Name, p.UUID)
+		ErrCertificateNotInProfile, cert.Subject.CommonName, len(p.DeveloperCertificates), p.Name, printable(p.UUID))
 }
 
 // NoProfileError reports a bundle ID none of the given profiles matches.
@@ -338,9 +340,22 @@ func (e *NoProfileError) Error() string {
 		want = e.TeamID + "." + e.BundleID
 	}
 	if len(e.Tried) == 0 {
-		return fmt.Sprintf("provision: the provisioning profile for %s is missing: pass one whose application-identifier matches %s", e.BundleID, want)
+		return fmt.Sprintf("provision: the provisioning profile for %s is missing: pass one whose application-identifier matches %s", printable(e.BundleID), printable(want))
 	}
-	return fmt.Sprintf("provision: the provisioning profile for %s is missing: pass one whose application-identifier matches %s (tried %s)", e.BundleID, want, strings.Join(e.Tried, ", "))
+	tried := make([]string, len(e.Tried))
+	for i, t := range e.Tried {
+		tried[i] = printable(t)
+	}
+	return fmt.Sprintf("provision: the provisioning profile for %s is missing: pass one whose application-identifier matches %s (tried %s)", printable(e.BundleID), printable(want), strings.Join(tried, ", "))
+}
+
+// printable returns s as it is when it is printable, quoted otherwise:
+// strings from a profile or a bundle never break a one-line message.
+func printable(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // Match returns the profile that best matches bundleID, or a
