@@ -3,6 +3,7 @@ package ipa
 import (
 	"archive/zip"
 	"bufio"
+	"cmp"
 	"compress/flate"
 	"context"
 	"crypto/sha1"
@@ -241,6 +242,9 @@ func (r *resigner) plan(ctx context.Context) error {
 		if err := checkBundleID(r.opts.BundleID, "the new bundle ID", true); err != nil {
 			return err
 		}
+	}
+	if err := r.readAllOrigEnts(ctx); err != nil {
+		return err
 	}
 	rep := &Report{}
 	r.rep = rep
@@ -926,4 +930,48 @@ func encodeInfo(info map[string]any, format int) ([]byte, error) {
 		return plistx.MarshalBinary(info)
 	}
 	return plistx.MarshalXML(info)
+}
+
+// readAllOrigEnts reads the entitlements every bundle's executable was
+// signed with, on every core: a deflated executable is inflated up to its
+// (first slice's) signature, so the largest one bounds the wait.
+func (r *resigner) readAllOrigEnts(ctx context.Context) error {
+	var todo []*bundle
+	for _, b := range r.a.bundles {
+		if b.kind != kindFramework && !(b == r.a.app && r.opts.Entitlements != nil) {
+			todo = append(todo, b)
+		}
+	}
+	// The largest first, so that the others fill the other cores.
+	slices.SortStableFunc(todo, func(x, y *bundle) int {
+		return cmp.Compare(y.exeEntry.f.UncompressedSize64, x.exeEntry.f.UncompressedSize64)
+	})
+	next := make(chan *bundle)
+	errs := make(chan error, len(todo))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				if ctx.Err() != nil {
+					errs <- ctx.Err()
+					continue
+				}
+				errs <- r.readOrigEnts(b)
+			}
+		}()
+	}
+	for _, b := range todo {
+		next <- b
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
