@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/limits"
 )
 
@@ -21,6 +22,11 @@ type LimitError = limits.Error
 // ErrLimit matches every *[LimitError] with errors.Is.
 var ErrLimit = limits.ErrExceeded
 
+// NotRegularError reports an input that is not a regular file (a folder, a
+// FIFO, a device), refused before it is read: every storesign function
+// that opens a file returns this same type.
+type NotRegularError = atomicfile.NotRegularError
+
 // The limits of the key and keystore readers. Each is well above what real
 // tools write, and low enough that a hostile file is refused at once
 // instead of hanging the tool or exhausting memory.
@@ -28,7 +34,7 @@ const (
 	// MaxKeyInput is the most bytes a keystore, PKCS#12 file, key or
 	// certificate file may hold: a keystore of a few keys and chains is a
 	// few KiB.
-	MaxKeyInput = 4 << 20
+	MaxKeyInput = atomicfile.MaxKeyFile
 	// MaxKDFIterations is the most iterations one password-based key
 	// derivation may ask for (PKCS#12 MAC or encryption, PKCS#8 PBES1,
 	// PBES2/PBKDF2). Tools write 1 to 600,000: openssl 2048, Java keytool
