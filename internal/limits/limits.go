@@ -34,6 +34,11 @@ type Error struct {
 	// Fix says what the user can do; empty when there is nothing to say
 	// beyond the limit itself.
 	Fix string
+	// Err, when set, is a sentinel of the reporting package that the
+	// error matches too (zipx.ErrUnsafe, axml.ErrMalformed...): packages
+	// that had their own limit error keep their errors.Is behaviour when
+	// they alias this type (type LimitError = limits.Error).
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -51,6 +56,9 @@ func (e *Error) Error() string {
 
 // Is reports whether target is [ErrExceeded].
 func (e *Error) Is(target error) bool { return target == ErrExceeded }
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Check returns an *Error when value is more than limit, nil otherwise.
 func Check(what string, value, limit int64, fix string) error {

@@ -20,6 +20,11 @@ func TestError(t *testing.T) {
 	if got := (&Error{What: "file size (bytes)", Value: -1, Limit: 10}).Error(); got != "file size (bytes): more than the limit of 10" {
 		t.Errorf("unknown value: %q", got)
 	}
+	sentinel := errors.New("zip: unsafe archive")
+	wrapped := fmt.Errorf("zip: %w", &Error{What: "entries", Value: 70000, Limit: 65535, Err: sentinel})
+	if !errors.Is(wrapped, sentinel) || !errors.Is(wrapped, ErrExceeded) || !errors.As(wrapped, &le) {
+		t.Errorf("Err not matched: %v", wrapped)
+	}
 	if Check("x", 10, 10, "") != nil {
 		t.Error("Check refuses the limit itself")
 	}
