@@ -150,7 +150,12 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRecords(r, a, a.CDOffset); err != nil {
+	// Entries end where the APK Signing Block starts, if there is one.
+	limit := a.CDOffset
+	if off, ok := findSigningBlock(r, a.CDOffset); ok {
+		limit = off
+	}
+	if err := checkRecords(r, a, limit); err != nil {
 		return nil, err
 	}
 	v := &vVerifier{ctx: ctx, r: r, a: a, log: log}
