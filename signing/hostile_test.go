@@ -99,11 +99,16 @@ func explicit0(v any) asn1.RawValue {
 // hostilePassword, asks for macIter iterations (a MAC of more than 10,000
 // iterations is left wrong: the check must refuse it before computing).
 func p12File(macIter int64, safes ...tContentInfo) []byte {
+	return p12FileBMP(signing.BMPString([]byte(hostilePassword)), macIter, safes...)
+}
+
+// p12FileBMP is p12File with the password given as PKCS #12 encodes it.
+func p12FileBMP(bmp []byte, macIter int64, safes ...tContentInfo) []byte {
 	content := mustDER(safes)
 	salt := []byte("macsalt!")
 	digest := make([]byte, 20)
 	if macIter <= 10_000 {
-		key := signing.PKCS12KDF(sha1.New, 64, signing.BMPString([]byte(hostilePassword)), salt, int(macIter), 3, 20)
+		key := signing.PKCS12KDF(sha1.New, 64, bmp, salt, int(macIter), 3, 20)
 		m := hmac.New(sha1.New, key)
 		m.Write(content)
 		digest = m.Sum(nil)
@@ -123,13 +128,18 @@ func dataSafe(bags ...tSafeBag) tContentInfo {
 // encryptedSafe encrypts bags with pbeWithSHAAnd3-KeyTripleDES-CBC of iter
 // iterations (with hostilePassword; left unencrypted above 10,000).
 func encryptedSafe(iter int64, bags ...tSafeBag) tContentInfo {
+	return encryptedSafeBMP(signing.BMPString([]byte(hostilePassword)), iter, bags...)
+}
+
+// encryptedSafeBMP is encryptedSafe with the password given as PKCS #12
+// encodes it.
+func encryptedSafeBMP(pw []byte, iter int64, bags ...tSafeBag) tContentInfo {
 	salt := []byte("keysalt!") // as pbe3DES writes it
 	plain := mustDER(bags)
 	pad := 8 - len(plain)%8
 	plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
 	ct := plain
 	if iter <= 10_000 {
-		pw := signing.BMPString([]byte(hostilePassword))
 		key := signing.PKCS12KDF(sha1.New, 64, pw, salt, int(iter), 1, 24)
 		iv := signing.PKCS12KDF(sha1.New, 64, pw, salt, int(iter), 2, 8)
 		block, _ := des.NewTripleDESCipher(key)
@@ -285,6 +295,10 @@ func hostileKeyCases(t testing.TB) []hostileKeyCase {
 		{"p12-key-bag-inside-encrypted-content-2^31", p12File(1, encryptedSafe(1, shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
 		{"p12-key-bag-inside-rc2-content-2^31", p12File(1, rc2Safe(certBag(certDER), shroudedKeyBag(1<<31))), p12, signing.ErrLimit},
 		{"p12-plain-key-bag-of-40KiB", p12File(1, dataSafe(tSafeBag{ID: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}, Value: explicit0(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: make([]byte, 40960)})})), p12, signing.ErrLimit},
+		{"p12-empty-password-as-no-bytes-hostile-key-bag", p12FileBMP(nil, 1, encryptedSafeBMP(nil, 1, shroudedKeyBag(1<<31))), func(b []byte) error {
+			_, err := signing.LoadPKCS12(b, "")
+			return err
+		}, signing.ErrLimit},
 		{"p12-work-of-all-parts", p12File(1, encryptedSafe(1, shroudedKeyBag(3_000_000), shroudedKeyBag(3_000_000))), p12, signing.ErrLimit},
 		{"p12-1100-bags", p12File(1, dataSafe(manyBags...)), p12, signing.ErrLimit},
 		{"p12-larger-than-4MiB", big4M, p12, signing.ErrLimit},

@@ -152,8 +152,18 @@ func checkPKCS12(data []byte, password string) error {
 }
 
 // decryptSafe decrypts an encrypted SafeContents: as a PKCS#8 key is
-// decrypted, and with RC2 as legacy files encrypt their certificates.
+// decrypted, and with RC2 as legacy files encrypt their certificates. An
+// empty password is tried both ways the decoder tries it (two zero bytes,
+// and no bytes).
 func decryptSafe(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error) {
+	plain, err := decryptSafeBMP(info, password, bmpString(password))
+	if err != nil && len(password) == 0 {
+		return decryptSafeBMP(info, password, nil)
+	}
+	return plain, err
+}
+
+func decryptSafeBMP(info *encryptedPrivateKeyInfo, password, bmp []byte) ([]byte, error) {
 	alg := info.Algo.Algorithm
 	if len(alg) == len(oidPKCS12)+1 && alg[:len(oidPKCS12)].Equal(oidPKCS12) {
 		keyBytes := map[int]int{5: 16, 6: 5}[alg[len(oidPKCS12)]]
@@ -162,10 +172,10 @@ func decryptSafe(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error)
 			if err != nil {
 				return nil, err
 			}
-			return decryptPKCS12RC2(p, keyBytes, info.Data, password)
+			return decryptPKCS12RC2(p, keyBytes, info.Data, bmp)
 		}
 	}
-	return decryptPKCS8(info, password)
+	return decryptPKCS8BMP(info, password, bmp)
 }
 
 // checkBags checks the bags of one SafeContents.

@@ -241,6 +241,13 @@ func parseLegacyPEM(block *pem.Block, password string) (crypto.Signer, error) {
 // decryptPKCS8 returns the PrivateKeyInfo DER that info encrypts.
 // The caller bounds the size of info.Data.
 func decryptPKCS8(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error) {
+	return decryptPKCS8BMP(info, password, bmpString(password))
+}
+
+// decryptPKCS8BMP is decryptPKCS8 with the password of the PKCS #12
+// schemes given as bmp: PKCS#12 decoders also try an empty password as no
+// bytes at all rather than as a terminating zero.
+func decryptPKCS8BMP(info *encryptedPrivateKeyInfo, password, bmp []byte) ([]byte, error) {
 	algo := info.Algo.Algorithm
 	switch {
 	case algo.Equal(oidPBES2):
@@ -272,7 +279,6 @@ func decryptPKCS8(info *encryptedPrivateKeyInfo, password []byte) ([]byte, error
 		if err != nil {
 			return nil, err
 		}
-		bmp := bmpString(password)
 		key := pkcs12KDF(sha1.New, 64, bmp, p.Salt, int(p.Iterations), 1, scheme.keyLen)
 		iv := pkcs12KDF(sha1.New, 64, bmp, p.Salt, int(p.Iterations), 2, 8)
 		if scheme.keyLen == 16 { // two-key 3DES: K1, K2, K1

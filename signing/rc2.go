@@ -138,9 +138,9 @@ var _ cipher.Block = (*rc2)(nil)
 
 // decryptPKCS12RC2 decrypts data encrypted with pbeWithSHAAnd128BitRC2-CBC
 // (keyBytes 16) or pbeWithSHAAnd40BitRC2-CBC (keyBytes 5), whose
-// parameters the caller has checked.
-func decryptPKCS12RC2(p *pbeParams, keyBytes int, data, password []byte) ([]byte, error) {
-	bmp := bmpString(password)
+// parameters the caller has checked, with bmp, the password as PKCS #12
+// encodes it.
+func decryptPKCS12RC2(p *pbeParams, keyBytes int, data, bmp []byte) ([]byte, error) {
 	key := pkcs12KDF(sha1.New, 64, bmp, p.Salt, int(p.Iterations), 1, keyBytes)
 	iv := pkcs12KDF(sha1.New, 64, bmp, p.Salt, int(p.Iterations), 2, 8)
 	return decryptCBC(newRC2(key, keyBytes*8), iv, data)
