@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -124,6 +125,27 @@ func TestResignFileZsignIPA(t *testing.T) {
 	for _, zf := range zr.File {
 		if zf.Name == "Payload/Example.app/Example" && zf.Mode() != 0o755 {
 			t.Errorf("%s: mode %v, want 0755", zf.Name, zf.Mode())
+		}
+	}
+}
+
+// TestResignTrailingBytes re-signs an IPA followed by bytes that are no
+// part of it (unzip and archive/zip ignore them), and refuses a hostile
+// archive hidden that way.
+func TestResignTrailingBytes(t *testing.T) {
+	f := newFixture(t)
+	in := append(signingtest.IPA(signingtest.IPAOptions{Minimal: true}), bytes.Repeat([]byte("junk"), 100)...)
+	out, _ := resign(t, in, f.opts())
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range ziptest.Hostile(hostileIPABase(t)) {
+		if tc.Want == ziptest.WantFormat {
+			continue
+		}
+		b := append(bytes.Clone(tc.Bytes), "trailing bytes"...)
+		if _, err := Resign(context.Background(), bytes.NewReader(b), int64(len(b)), io.Discard, f.opts()); err == nil {
+			t.Errorf("%s, with trailing bytes: accepted", tc.Name)
 		}
 	}
 }

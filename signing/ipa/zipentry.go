@@ -2,6 +2,7 @@ package ipa
 
 import (
 	"archive/zip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,13 @@ var ErrUnsafeArchive = errors.New("ipa: unsafe or unsupported zip archive")
 // archive/zip does not: its records, names, methods and limits.
 func checkArchive(src io.ReaderAt, size int64) error {
 	a, err := zipx.Read(src, size)
+	if errors.Is(err, zipx.ErrFormat) {
+		// Bytes after the end record, which unzip and archive/zip
+		// ignore: check the archive that ends before them.
+		if end, ok := archiveEnd(src, size); ok && end < size {
+			a, err = zipx.Read(src, end)
+		}
+	}
 	if err == nil {
 		_, err = a.CheckRecords(src, a.CDOffset)
 	}
@@ -39,6 +47,27 @@ func checkArchive(src io.ReaderAt, size int64) error {
 		return fmt.Errorf("%w: %w", ErrUnsafeArchive, err)
 	}
 	return fmt.Errorf("%w: %v", ErrNotIPA, err)
+}
+
+// archiveEnd returns where the archive ends when bytes follow its end
+// record: just past the last End of Central Directory record whose
+// comment fits in the file.
+func archiveEnd(src io.ReaderAt, size int64) (int64, bool) {
+	tail := min(size, zipx.EOCDLen+0xffff)
+	buf := make([]byte, tail)
+	if n, _ := src.ReadAt(buf, size-tail); int64(n) != tail {
+		return 0, false
+	}
+	le := binary.LittleEndian
+	for i := len(buf) - zipx.EOCDLen; i >= 0; i-- {
+		if le.Uint32(buf[i:]) != zipx.EOCDSig {
+			continue
+		}
+		if end := i + zipx.EOCDLen + int(le.Uint16(buf[i+20:])); end <= len(buf) {
+			return size - tail + int64(end), true
+		}
+	}
+	return 0, false
 }
 
 // Unix modes written for entries that have none (archives made on
