@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/storesign/storesign/internal/cms"
 	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/signingtest"
@@ -97,6 +99,13 @@ func TestParsePKCS7Errors(t *testing.T) {
 		if _, err := ParsePKCS7(der); !errors.Is(err, ErrPKCS7) {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+	// Past internal/cms's limits: ErrPKCS7, with the limit as data.
+	huge := append([]byte{0x30, 0x84, 0x00, 0x50, 0x00, 0x00}, make([]byte, 0x500000)...)
+	_, err := ParsePKCS7(huge)
+	var le *cms.LimitError
+	if !errors.Is(err, ErrPKCS7) || !errors.As(err, &le) || !strings.HasPrefix(err.Error(), "jar: malformed signature block: size") {
+		t.Errorf("huge block: err = %v", err)
 	}
 	// A block without the signer's certificate parses but does not verify.
 	noCert, _ := SignPKCS7(id.Signer, id.Certificates(), []byte("x"), PKCS7Options{})
