@@ -644,6 +644,9 @@ func BenchmarkResign(b *testing.B) {
 			cores, fcores = append(cores, m.cpu.Seconds()/m.wall.Seconds()), append(fcores, fl.cpu.Seconds()/fl.wall.Seconds())
 			outside = append(outside, m.outside.Seconds()/m.wall.Seconds())
 			foutside = append(foutside, fl.outside.Seconds()/fl.wall.Seconds())
+			b.Logf("floor %.2f s %.2f cpu-s, resign %.2f s %.2f cpu-s (sys %.2f) %.0f MiB: x%.2f, x%.2f cpu; outside %.2f, %.2f cores",
+				fl.wall.Seconds(), fl.cpu.Seconds(), m.wall.Seconds(), m.cpu.Seconds(), m.sys.Seconds(), float64(u.MaxRSS)/(1<<20),
+				ratios[len(ratios)-1], cpuRatios[len(cpuRatios)-1], foutside[len(foutside)-1], outside[len(outside)-1])
 		}
 		b.StopTimer()
 		b.Logf("loadavg after: %s", loadavg())
