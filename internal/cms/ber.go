@@ -3,7 +3,6 @@ package cms
 import (
 	"bytes"
 	"encoding/asn1"
-	"errors"
 	"fmt"
 	"math/big"
 )
@@ -29,7 +28,7 @@ type reader struct {
 // bytes that follow it.
 func (r *reader) next(b []byte, depth int) (element, []byte, error) {
 	if depth > r.maxDepth {
-		return element{}, nil, &LimitError{What: "nesting depth", Limit: int64(r.maxDepth)}
+		return element{}, nil, limitError("nesting depth", -1, int64(r.maxDepth))
 	}
 	if len(b) < 2 {
 		return element{}, nil, malformed("truncated element")
@@ -83,13 +82,23 @@ func (r *reader) next(b []byte, depth int) (element, []byte, error) {
 // children decodes the elements of a constructed element, at most max
 // of them (0: no limit); what names them in a limit error.
 func (r *reader) children(e element, depth int, what string, max int) ([]element, error) {
+	return r.collect(e, depth, what, max, func() error { return limitError(what, -1, int64(max)) })
+}
+
+// fields decodes the fields of a SEQUENCE of at most max fields: more is
+// a malformed structure, not a limit.
+func (r *reader) fields(e element, depth int, what string, max int) ([]element, error) {
+	return r.collect(e, depth, what, max, func() error { return malformed("%s: more than %d", what, max) })
+}
+
+func (r *reader) collect(e element, depth int, what string, max int, tooMany func() error) ([]element, error) {
 	if !e.compound {
 		return nil, malformed("%s is not constructed", what)
 	}
 	var out []element
 	for rest := e.content; len(rest) > 0; {
 		if max > 0 && len(out) == max {
-			return nil, &LimitError{What: what, Limit: int64(max)}
+			return nil, tooMany()
 		}
 		c, r2, err := r.next(rest, depth+1)
 		if err != nil {
@@ -99,17 +108,6 @@ func (r *reader) children(e element, depth int, what string, max int) ([]element
 		rest = r2
 	}
 	return out, nil
-}
-
-// fields decodes the fields of a SEQUENCE of at most max fields: more is
-// a malformed structure, not a limit.
-func (r *reader) fields(e element, depth int, what string, max int) ([]element, error) {
-	f, err := r.children(e, depth, what, max)
-	var le *LimitError
-	if errors.As(err, &le) && le.What == what {
-		return nil, malformed("%s: more than %d", what, max)
-	}
-	return f, err
 }
 
 func (e element) is(class, tag int, compound bool) bool {
@@ -161,7 +159,7 @@ func (e element) integer() (*big.Int, error) {
 		return nil, malformed("expected an integer")
 	}
 	if len(e.content) > 128 {
-		return nil, &LimitError{What: "integer size", Limit: 128}
+		return nil, limitError("integer size (bytes)", int64(len(e.content)), 128)
 	}
 	n := new(big.Int).SetBytes(e.content)
 	if e.content[0]&0x80 != 0 {

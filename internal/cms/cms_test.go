@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/storesign/storesign/internal/cms"
+	"github.com/storesign/storesign/internal/limits"
 	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/signingtest"
@@ -294,7 +295,7 @@ func TestParseHostile(t *testing.T) {
 				t.Fatalf("err = %v, want ErrMalformed", err)
 			}
 			var le *cms.LimitError
-			if errors.As(err, &le) != c.limit {
+			if errors.As(err, &le) != c.limit || errors.Is(err, limits.ErrExceeded) != c.limit {
 				t.Errorf("err = %v (%T), limit error %v", err, err, c.limit)
 			}
 			if d := time.Since(start); d > time.Second {

@@ -34,6 +34,7 @@
 // rcodesign's, as no EC-signed Apple binary was at hand.
 //
 // [Parse] reads BER and DER under [Limits] (size, counts, nesting) and
-// fails with [ErrMalformed] or a [*LimitError]; it never panics on any
+// fails with [ErrMalformed] or a [*LimitError] (internal/limits' error,
+// which also matches ErrMalformed); it never panics on any
 // input (FuzzParse).
 package cms

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/storesign/storesign/internal/limits"
 )
 
 // ErrMalformed is wrapped by every error about an encoding that is not a
@@ -14,25 +16,15 @@ import (
 var ErrMalformed = errors.New("cms: malformed signed data")
 
 // LimitError reports an input past one of [Limits]: a hostile or broken
-// signature, refused before it costs time or memory.
-type LimitError struct {
-	// What names the limited quantity ("size", "certificates", ...).
-	What string
-	// Limit is the largest value accepted.
-	Limit int64
-	// Got is the value found, when known (0 otherwise).
-	Got int64
-}
+// signature, refused before it costs time or memory. It is the one limit
+// error of storesign's readers (internal/limits), and also matches
+// [ErrMalformed].
+type LimitError = limits.Error
 
-func (e *LimitError) Error() string {
-	if e.Got > 0 {
-		return fmt.Sprintf("cms: %s %d exceeds the limit of %d", e.What, e.Got, e.Limit)
-	}
-	return fmt.Sprintf("cms: %s exceeds the limit of %d", e.What, e.Limit)
+// limitError returns a LimitError for what, with value -1 when unknown.
+func limitError(what string, value, limit int64) error {
+	return &LimitError{What: "CMS " + what, Value: value, Limit: limit, Err: ErrMalformed}
 }
-
-// Is makes a LimitError match [ErrMalformed].
-func (e *LimitError) Is(target error) bool { return target == ErrMalformed }
 
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
@@ -152,7 +144,7 @@ type SignerInfo struct {
 func Parse(der []byte, opts ParseOptions) (*SignedData, error) {
 	lim := opts.Limits.withDefaults()
 	if len(der) > lim.MaxSize {
-		return nil, &LimitError{What: "size", Limit: int64(lim.MaxSize), Got: int64(len(der))}
+		return nil, limitError("size (bytes)", int64(len(der)), int64(lim.MaxSize))
 	}
 	r := &reader{maxDepth: lim.MaxDepth}
 	ci, rest, err := r.next(der, 0)
