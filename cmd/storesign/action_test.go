@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -276,6 +277,73 @@ func TestActionDownloadBadInput(t *testing.T) {
 			}
 			if ents, _ := os.ReadDir(filepath.Join(tmp, "storesign-download")); len(ents) != 0 {
 				t.Errorf("left in the download folder: %v", ents)
+			}
+		})
+	}
+}
+
+// TestActionDownloadHostileName downloads builds whose Drive names try to
+// climb out of the download folder, forge outputs or issue workflow
+// commands: each is saved under its ID (keeping a build's extension), the
+// path output is that one file, and no log line is a forged command.
+func TestActionDownloadHostileName(t *testing.T) {
+	srv, err := drivetest.New(drivetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	in, err := srv.AddFolder("", "", "deliveries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apkData := signingtest.APK(signingtest.APKOptions{})
+	for _, tc := range []struct{ name, ext string }{
+		{"ok.apk\npath=/etc/passwd", ""},
+		{"x\n::error::forged\n.apk", ".apk"},
+		{"../../../escape.apk", ".apk"},
+		{".bashrc.apk", ".apk"},
+		{strings.Repeat("long", 100) + ".apk", ".apk"},
+	} {
+		t.Run(strconv.Quote(tc.name), func(t *testing.T) {
+			f, err := srv.AddFile(in, tc.name, bytes.NewReader(apkData))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmp := t.TempDir()
+			env := map[string]string{
+				"RUNNER_TEMP":              tmp,
+				"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+				"STORESIGN_ACTION":         "drive-download",
+				"INPUT_DRIVE_FILE":         f.ID,
+				"INPUT_DRIVE_FOLDER":       "",
+				"INPUT_NAME":               "",
+			}
+			_, o, err := actionRun(t, env, "secrets")
+			if err != nil {
+				t.Fatal(err)
+			}
+			env["STORESIGN_SECRETS_DIR"] = o["dir"]
+			log, o, err := actionRun(t, env, "download")
+			if err != nil {
+				t.Fatalf("download: %v\n%s", err, log)
+			}
+			want := filepath.Join(tmp, "storesign-download", f.ID+tc.ext)
+			if len(o) != 3 || o["path"] != want {
+				t.Errorf("outputs %q, want path=%s and two more", o, want)
+			}
+			ents, _ := os.ReadDir(filepath.Join(tmp, "storesign-download"))
+			if len(ents) != 1 {
+				t.Errorf("download folder holds %v", ents)
+			}
+			for _, l := range strings.Split(log, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(l), "::") && !strings.HasPrefix(l, "::warning") && !strings.HasPrefix(l, "::add-mask::") && !strings.HasPrefix(l, "::group::") && !strings.HasPrefix(l, "::endgroup::") {
+					t.Errorf("log line %q", l)
+				}
+				if strings.Contains(l, "forged") && strings.HasPrefix(strings.TrimSpace(l), "::error") {
+					t.Errorf("forged annotation %q", l)
+				}
 			}
 		})
 	}

@@ -161,9 +161,9 @@ func apksExplain(in, out string, err error) error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "apk: ")
 	if strings.HasPrefix(msg, "output ") || strings.Contains(msg, in) || strings.Contains(msg, out) {
-		return errors.New(msg)
+		return rephrase(msg, err)
 	}
-	return fmt.Errorf("signing %s: %s", in, msg)
+	return rephrase("signing "+in+": "+msg, err)
 }
 
 func apksReport(w io.Writer, in, out string, id *signing.Identity, res *apk.Result, verbose bool) {

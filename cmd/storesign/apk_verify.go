@@ -17,6 +17,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/apk"
 )
 
@@ -72,6 +73,7 @@ func apkVerifyCmd(ctx context.Context, e *env, args []string) error {
 				msg += fmt.Sprintf(" (and %d more errors; run with -v to see them)", n)
 			}
 		}
+		msg += ": sign it with 'storesign apk sign', or get the APK as its signer delivered it"
 		return notVerified(fmt.Errorf("%s %s", path, msg))
 	}
 	return nil
@@ -87,7 +89,10 @@ func apkvBtoi(b bool) int {
 // apkvError turns a read failure into one line naming the file and
 // what to do.
 func apkvError(path string, err error) error {
+	var nr *atomicfile.NotRegularError
 	switch {
+	case errors.As(err, &nr):
+		return err // names the file and the fix
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: no such file: check the path", path)
 	case errors.Is(err, apk.ErrNotZip):

@@ -32,7 +32,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			if err == flag.ErrHelp {
 				return err // flag has printed the help
 			}
-			return usagef("%s: %v", fs.Name(), err)
+			return usagef("%s: %v: run 'storesign %s -h' for the flags", fs.Name(), err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

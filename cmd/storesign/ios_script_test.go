@@ -20,7 +20,7 @@ func iosScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 }
 
 // genIPA writes a synthetic IPA: gen-ipa [-minimal] [-encrypted]
-// [-truncated] [-unsafe] [-no-payload] out.ipa
+// [-truncated] [-unsafe] [-no-payload] [-bundle-id ID] out.ipa
 func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("gen-ipa", flag.ContinueOnError)
 	minimal := fs.Bool("minimal", false, "app only")
@@ -28,10 +28,11 @@ func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 	truncated := fs.Bool("truncated", false, "truncated main binary")
 	unsafe := fs.Bool("unsafe", false, "add a ../ entry")
 	noPayload := fs.Bool("no-payload", false, "no Payload/*.app")
+	bundleID := fs.String("bundle-id", "", "the app's CFBundleIdentifier, Go-quoted when it starts with \"")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: gen-ipa [flags] out.ipa")
 	}
-	files := signingtest.IPAFiles(signingtest.IPAOptions{Minimal: *minimal, Encrypted: *encrypted})
+	files := signingtest.IPAFiles(signingtest.IPAOptions{Minimal: *minimal, Encrypted: *encrypted, BundleID: goQuoted(ts, *bundleID)})
 	if *truncated {
 		for i, f := range files {
 			if f.Name == "Payload/Example.app/Example" {

@@ -241,7 +241,7 @@ func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
 		printReport(e.stdout, rep, true)
 	}
 	if err != nil {
-		return notVerified(fmt.Errorf("%s: %w", name, err))
+		return notVerified(fmt.Errorf("%s: %w: re-sign it with 'storesign ipa resign', or get the build as its signer delivered it", name, err))
 	}
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "chain: %s\n", chainSummary(rep))

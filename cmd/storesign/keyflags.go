@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/limits"
 	"github.com/storesign/storesign/signing"
 )
 
@@ -64,7 +65,7 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	}
 	data, err := atomicfile.ReadInput(k.ks, "a keystore", atomicfile.MaxKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("keystore %s: %w: check --ks", k.ks, pathErr(err))
+		return nil, readErr(err, "keystore "+k.ks, "--ks")
 	}
 	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: k.ksType, StorePassword: storePass, Alias: k.alias, KeyPassword: keyPass})
 	var ae *signing.AliasError
@@ -81,6 +82,19 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 
 // pathErr drops the operation and path of a file error, for messages
 // that name the file themselves.
+// readErr explains a failed atomicfile.ReadInput of the file a flag
+// names: errors that name the file and say what to do already (not a
+// regular file, too big) as they are, others as "what NAME: error: check
+// FLAG".
+func readErr(err error, what, flag string) error {
+	var nr *atomicfile.NotRegularError
+	var le *limits.Error
+	if errors.As(err, &nr) || errors.As(err, &le) {
+		return err
+	}
+	return fmt.Errorf("%s: %w: check %s", what, pathErr(err), flag)
+}
+
 func pathErr(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -117,11 +131,11 @@ func loadKeyCert(key, cert, keyPass string) (*signing.Identity, error) {
 	}
 	keyData, err := atomicfile.ReadInput(key, "a private key", atomicfile.MaxKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: %w: check --key", key, pathErr(err))
+		return nil, readErr(err, "key "+key, "--key")
 	}
 	certData, err := atomicfile.ReadInput(cert, "a certificate", atomicfile.MaxKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("certificate %s: %w: check --cert", cert, pathErr(err))
+		return nil, readErr(err, "certificate "+cert, "--cert")
 	}
 	id, err := signing.LoadKeyAndCertificateWithPassword(keyData, certData, pw)
 	switch {

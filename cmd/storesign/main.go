@@ -199,7 +199,7 @@ func report(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "storesign: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "storesign: %s\n", dedupName(oneLine(withOSAdvice(err))))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -221,6 +221,71 @@ func (e *notVerifiedError) Unwrap() error { return e.err }
 
 // notVerified marks err as a failed verification.
 func notVerified(err error) error { return &notVerifiedError{err} }
+
+// rephrased is an error shown with another message, still wrapping the
+// original for errors.Is and errors.As (a full disk's errno).
+type rephrased struct {
+	msg string
+	err error
+}
+
+func (e *rephrased) Error() string { return e.msg }
+func (e *rephrased) Unwrap() error { return e.err }
+
+func rephrase(msg string, err error) error { return &rephrased{msg, err} }
+
+// osAdvice is what to do about a failure of the system: a full disk, a
+// read-only folder. The marker is how a message that already says it is
+// recognised.
+var osAdvice = []struct {
+	errno  syscall.Errno
+	marker string
+	advice string
+}{
+	{syscall.ENOSPC, "disk space", "free disk space, or write to a folder on a bigger disk"},
+	{syscall.EDQUOT, "quota", "the disk quota is used up: free space, or write to another folder"},
+	{syscall.EROFS, "read-only", "the file system is read-only: write to another folder"},
+	{syscall.EACCES, "permission", "check the permissions of the file and its folder, or choose another path"},
+	{syscall.EPERM, "permission", "check the permissions of the file and its folder (and chattr -i), or choose another path"},
+	{syscall.EISDIR, "folder", "a folder is in the way: remove it or choose another path"},
+	{syscall.ENOTDIR, "not a folder", "a part of the path is a file, not a folder: check the path"},
+	{syscall.EMFILE, "open files", "too many open files: raise the limit (ulimit -n)"},
+	{syscall.EIO, "disk", "the disk reported an I/O error: check it, or write elsewhere"},
+}
+
+// withOSAdvice is err's message, with what to do appended when it comes
+// from a failure of the system and does not say it already.
+func withOSAdvice(err error) string {
+	msg := err.Error()
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return msg
+	}
+	for _, a := range osAdvice {
+		if a.errno == errno {
+			if strings.Contains(strings.ToLower(msg), a.marker) && strings.Count(msg, ": ") >= 2 {
+				return msg
+			}
+			return msg + ": " + a.advice
+		}
+	}
+	return msg
+}
+
+// dedupName drops a leading "NAME: " when the rest starts with NAME again
+// ("a.ipa: a.ipa is a folder, ..."), as when a caller adds the file name
+// to an error that names it already.
+func dedupName(msg string) string {
+	i := strings.Index(msg, ": ")
+	if i <= 0 {
+		return msg
+	}
+	head, rest := msg[:i], msg[i+2:]
+	if strings.HasPrefix(rest, head+" ") || strings.HasPrefix(rest, head+":") {
+		return rest
+	}
+	return msg
+}
 
 // oneLine keeps an error on the one line a planner reads in a CI log.
 func oneLine(s string) string {

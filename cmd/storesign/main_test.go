@@ -21,7 +21,11 @@ func TestMain(m *testing.M) {
 		os.Exit(hangMain())
 	}
 	testscript.Main(m, map[string]func(){
-		"storesign": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		"storesign": func() {
+			code := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+			recordExit(code)
+			os.Exit(code)
+		},
 	})
 }
 

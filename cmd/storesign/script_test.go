@@ -21,6 +21,7 @@ func scriptParams(t *testing.T) testscript.Params {
 			env.Setenv("STORESIGN_ORACLES", testenv.OraclesDir())
 			return nil
 		},
-		Cmds: scriptCmds(),
+		Cmds:      scriptCmds(),
+		Condition: hostileCondition,
 	}
 }
