@@ -278,7 +278,9 @@ func appleCMSBlobs(t *testing.T, file string) []appleCMS {
 // from current codesign are applied (rsaEncryption renamed
 // sha256WithRSAEncryption, the 9.2 values put in DER order). Every
 // Apple signature also verifies with our parser over its signed
-// attributes as stored, the unsorted 2020 ones included.
+// attributes as stored, the unsorted 2020 ones included; openssl cms
+// -verify takes the current ones (two CodeDirectories too) and refuses
+// 2020's, as the corpus README says.
 func TestCMSLikeCodesign(t *testing.T) {
 	throwaway := signingtest.NewApple(signingtest.AppleOptions{}).Identity.Signer
 	for _, c := range []struct {
@@ -314,6 +316,11 @@ func TestCMSLikeCodesign(t *testing.T) {
 				}
 				if c.era == "" {
 					continue
+				}
+				// openssl re-encodes the signed attributes before checking:
+				// it takes current codesign's signatures, not 2020's.
+				if err := opensslVerifyNoChain(t, a.cms, a.cds[0]); (err == nil) != (c.era == "current") {
+					t.Errorf("%s: openssl cms -verify: %v", a.name, err)
 				}
 				if err := checkCDHashAttributes(p7, parsedCDs(cmsInput{cds: a.cds, cdTypes: a.cdTypes})); err != nil {
 					t.Errorf("%s: %v", a.name, err)
@@ -356,6 +363,26 @@ func TestCMSLikeCodesign(t *testing.T) {
 			}
 		})
 	}
+}
+
+// opensslVerifyNoChain runs openssl cms -verify on a detached signature
+// without checking the chain.
+func opensslVerifyNoChain(t *testing.T, sig, content []byte) error {
+	t.Helper()
+	openssl := testenv.Tool(t, "openssl")
+	dir := t.TempDir()
+	sp, cp := filepath.Join(dir, "sig.der"), filepath.Join(dir, "content")
+	if err := os.WriteFile(sp, sig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cp, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(openssl, "cms", "-verify", "-inform", "DER", "-in", sp, "-binary", "-content", cp, "-noverify", "-out", os.DevNull).CombinedOutput()
+	if err != nil {
+		return errors.New(strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // upgrade2020 applies to a CMS blob of codesign 2020 what current
