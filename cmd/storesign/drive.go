@@ -389,6 +389,17 @@ func shown(name string) string {
 	return drive.DisplayName(name)
 }
 
+// lineValue is v as a line read by a machine shows it: as is, or
+// Go-quoted ("a\nb") when it holds a control character, a layout
+// character or invalid UTF-8 (or starts with a quote, so that quoting is
+// unambiguous).
+func lineValue(v string) string {
+	if !drive.SafeText(v) || strings.HasPrefix(v, `"`) {
+		return strconv.QuoteToGraphic(v)
+	}
+	return v
+}
+
 // printValues prints key=value lines, one per pair, for scripts to read. A
 // value holding a control character (a line break would forge a line of
 // its own) or invalid UTF-8 is printed Go-quoted ("a\nb"), which a plain
@@ -396,11 +407,7 @@ func shown(name string) string {
 func printValues(w io.Writer, kv ...string) error {
 	var b strings.Builder
 	for i := 0; i+1 < len(kv); i += 2 {
-		v := kv[i+1]
-		if !drive.SafeText(v) || strings.HasPrefix(v, `"`) {
-			v = strconv.QuoteToGraphic(v)
-		}
-		b.WriteString(kv[i] + "=" + v + "\n")
+		b.WriteString(kv[i] + "=" + lineValue(kv[i+1]) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

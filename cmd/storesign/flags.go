@@ -19,6 +19,7 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 		fs.SetOutput(e.stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
+		fmt.Fprintln(e.stdout, "\nexit codes: 0 done, 1 failed (one line on stderr says what to do), 2 bad usage,\n3 verification failed (verify commands), 130/143 stopped by SIGINT/SIGTERM")
 	}
 	return fs
 }

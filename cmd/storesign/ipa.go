@@ -300,13 +300,13 @@ func printJSON(w io.Writer, v any) error {
 
 // printReport prints one line per signed bundle.
 func printReport(w io.Writer, rep *ipa.Report, problems bool) {
-	fmt.Fprintf(w, "app: %s (%s) version %s (%s)\n", rep.Name, rep.BundleID, rep.Version, rep.Build)
+	fmt.Fprintf(w, "app: %s (%s) version %s (%s)\n", lineValue(rep.Name), lineValue(rep.BundleID), lineValue(rep.Version), lineValue(rep.Build))
 	for _, b := range rep.Bundles {
 		cd := ""
 		if len(b.CDHashes) > 0 {
 			cd = b.CDHashes[0]
 		}
-		line := fmt.Sprintf("  %-9s %-40s cdhash=%s", b.Kind, b.Identifier, cd)
+		line := fmt.Sprintf("  %-9s %-40s cdhash=%s", b.Kind, lineValue(b.Identifier), cd)
 		if b.Profile != nil {
 			line += fmt.Sprintf(" profile=%q (%s, expires %s)", b.Profile.Name, b.Profile.Kind, b.Profile.Expires.UTC().Format(time.DateOnly))
 		}
@@ -314,10 +314,10 @@ func printReport(w io.Writer, rep *ipa.Report, problems bool) {
 		printEntitlementChanges(w, b.EntitlementChanges)
 		if problems {
 			for _, p := range b.Problems {
-				fmt.Fprintf(w, "    problem: %s: %s\n", b.Path, p)
+				fmt.Fprintf(w, "    problem: %s: %s\n", lineValue(b.Path), oneLine(p))
 			}
 			for _, d := range b.Deviations {
-				fmt.Fprintf(w, "    not as codesign writes it: %s: %s\n", b.Path, d)
+				fmt.Fprintf(w, "    not as codesign writes it: %s: %s\n", lineValue(b.Path), oneLine(d))
 			}
 		}
 	}
@@ -362,17 +362,17 @@ func printEntitlementChanges(w io.Writer, changes []ipa.EntitlementChange) {
 
 // printInspect prints what codesign -dvvv shows, per bundle.
 func printInspect(w io.Writer, rep *ipa.Report) {
-	fmt.Fprintf(w, "App=%s\nBundleIdentifier=%s\nVersion=%s (%s)\n", rep.Name, rep.BundleID, rep.Version, rep.Build)
+	fmt.Fprintf(w, "App=%s\nBundleIdentifier=%s\nVersion=%s (%s)\n", lineValue(rep.Name), lineValue(rep.BundleID), lineValue(rep.Version), lineValue(rep.Build))
 	for _, b := range rep.Bundles {
-		fmt.Fprintf(w, "\nPath=%s\n", b.Path)
+		fmt.Fprintf(w, "\nPath=%s\n", lineValue(b.Path))
 		fmt.Fprintf(w, "Kind=%s\n", b.Kind)
-		fmt.Fprintf(w, "Identifier=%s\n", b.Identifier)
+		fmt.Fprintf(w, "Identifier=%s\n", lineValue(b.Identifier))
 		fmt.Fprintf(w, "Format=Mach-O (%s)\n", strings.Join(b.Archs, ", "))
 		for i, h := range b.CDHashes {
 			fmt.Fprintf(w, "CDHash=%s (%s)\n", h, b.Archs[i])
 		}
 		for _, a := range b.Authority {
-			fmt.Fprintf(w, "Authority=%s\n", a)
+			fmt.Fprintf(w, "Authority=%s\n", lineValue(a))
 		}
 		if b.SigningTime != nil {
 			fmt.Fprintf(w, "Signed Time=%s\n", b.SigningTime.UTC().Format(time.RFC1123))
@@ -381,15 +381,15 @@ func printInspect(w io.Writer, rep *ipa.Report) {
 		if team == "" {
 			team = "not set"
 		}
-		fmt.Fprintf(w, "TeamIdentifier=%s\n", team)
+		fmt.Fprintf(w, "TeamIdentifier=%s\n", lineValue(team))
 		if b.Requirement != "" {
-			fmt.Fprintf(w, "designated => %s\n", b.Requirement)
+			fmt.Fprintf(w, "designated => %s\n", lineValue(b.Requirement))
 		}
 		if b.CertificateExpires != nil {
 			fmt.Fprintf(w, "CertificateExpires=%s\n", b.CertificateExpires.UTC().Format(time.DateOnly))
 		}
 		if p := b.Profile; p != nil {
-			fmt.Fprintf(w, "Profile=%s (%s) %s team %s %s, expires %s\n", p.Name, p.UUID, p.Kind, p.TeamID, p.AppID, p.Expires.UTC().Format(time.DateOnly))
+			fmt.Fprintf(w, "Profile=%s (%s) %s team %s %s, expires %s\n", lineValue(p.Name), lineValue(p.UUID), p.Kind, lineValue(p.TeamID), lineValue(p.AppID), p.Expires.UTC().Format(time.DateOnly))
 		}
 		if b.Entitlements != "" {
 			fmt.Fprintf(w, "Entitlements=\n%s", b.Entitlements)
@@ -398,7 +398,7 @@ func printInspect(w io.Writer, rep *ipa.Report) {
 			}
 		}
 		for _, p := range b.Problems {
-			fmt.Fprintf(w, "Problem=%s\n", p)
+			fmt.Fprintf(w, "Problem=%s\n", oneLine(p))
 		}
 	}
 }
