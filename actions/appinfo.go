@@ -10,9 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/storesign/storesign/internal/axml"
+	"github.com/storesign/storesign/internal/plistx"
 )
 
 // AppInfo is what the step summary shows of an app: read from the build
@@ -225,7 +224,7 @@ func infoFromPlist(data []byte) (*AppInfo, error) {
 		ShortVersion string `plist:"CFBundleShortVersionString"`
 		Version      string `plist:"CFBundleVersion"`
 	}
-	if _, err := plist.Unmarshal(bytes.Clone(data), &p); err != nil {
+	if _, err := plistx.Unmarshal(bytes.Clone(data), &p); err != nil {
 		return nil, fmt.Errorf("reading Info.plist: %w", err)
 	}
 	name := p.DisplayName

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"howett.net/plist"
+
+	"github.com/storesign/storesign/internal/limits"
 )
 
 // Format is a property list encoding.
@@ -294,4 +296,15 @@ func normalizeReflect(rv reflect.Value, path string) (*node, error) {
 		return normalize(float32(rv.Float()), path)
 	}
 	return nil, &UnsupportedValueError{Path: path, Type: rv.Type().String()}
+}
+
+// Unmarshal decodes the property list b (XML, binary or OpenStep) into v
+// as howett.net/plist does, after checking that its nesting stays within
+// limits.MaxNesting: that decoder recurses, and a hostile plist nested a
+// million deep would overflow the stack. It returns the format found.
+func Unmarshal(b []byte, v any) (int, error) {
+	if err := limits.CheckPlistNesting("property list", b, limits.MaxNesting); err != nil {
+		return 0, err
+	}
+	return plist.Unmarshal(b, v)
 }

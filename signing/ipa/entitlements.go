@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/storesign/storesign/internal/plistx"
 	"github.com/storesign/storesign/signing/provision"
 )
@@ -105,7 +103,7 @@ func stringsOf(v any) []string {
 // without get-task-allow unless the profile is a development one.
 func overrideEntitlements(data []byte, p *provision.Profile) ([]byte, string, error) {
 	var m map[string]any
-	if _, err := plist.Unmarshal(data, &m); err != nil {
+	if _, err := plistx.Unmarshal(data, &m); err != nil {
 		return nil, "", fmt.Errorf("ipa: the entitlements are not a plist dictionary: %v", err)
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -127,7 +125,7 @@ func overrideEntitlements(data []byte, p *provision.Profile) ([]byte, string, er
 // checkEntitlements parses entitlements given by the user.
 func checkEntitlements(data []byte) error {
 	var m map[string]any
-	if _, err := plist.Unmarshal(data, &m); err != nil {
+	if _, err := plistx.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("ipa: the entitlements are not a plist dictionary: %v", err)
 	}
 	return nil
@@ -254,7 +252,7 @@ func fitEntitlements(orig []byte, p *provision.Profile, newID string, fo fitOpti
 			return nil, nil, err
 		}
 		var m map[string]any
-		if _, err := plist.Unmarshal(out, &m); err != nil {
+		if _, err := plistx.Unmarshal(out, &m); err != nil {
 			return nil, nil, fmt.Errorf("decoding the entitlements of %s: %w", newID, err)
 		}
 		var changes []EntitlementChange
@@ -265,7 +263,7 @@ func fitEntitlements(orig []byte, p *provision.Profile, newID string, fo fitOpti
 		return out, changes, nil
 	}
 	var old map[string]any
-	if _, err := plist.Unmarshal(orig, &old); err != nil {
+	if _, err := plistx.Unmarshal(orig, &old); err != nil {
 		return nil, nil, fmt.Errorf("ipa: %s: the entitlements it was signed with are not a plist dictionary (%v): pass the entitlements to use (--entitlements)", fo.path, err)
 	}
 	f := &fitter{p: p, newID: newID, rename: fo.rename, out: map[string]any{}}

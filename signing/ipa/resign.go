@@ -370,7 +370,7 @@ func (r *resigner) plan(ctx context.Context) error {
 	ap := r.plans[app]
 	rep.BundleID = ap.newID
 	var info map[string]any
-	plist.Unmarshal(ap.info, &info)
+	plistx.Unmarshal(ap.info, &info)
 	rep.Name, _ = info["CFBundleDisplayName"].(string)
 	if rep.Name == "" {
 		rep.Name, _ = info["CFBundleName"].(string)

@@ -10,8 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"howett.net/plist"
-
+	"github.com/storesign/storesign/internal/plistx"
 	"github.com/storesign/storesign/internal/zipx"
 )
 
@@ -284,7 +283,7 @@ func (a *archive) loadInfo(b *bundle) (bool, error) {
 		return false, fmt.Errorf("%w: %v", ErrNotIPA, err)
 	}
 	info := map[string]any{}
-	format, err := plist.Unmarshal(raw, &info)
+	format, err := plistx.Unmarshal(raw, &info)
 	if err != nil {
 		return false, fmt.Errorf("%w: %s: %v", ErrBadPlist, e.name, err)
 	}

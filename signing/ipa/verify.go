@@ -18,9 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"howett.net/plist"
-
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/plistx"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 )
@@ -398,7 +397,7 @@ type sealFile struct {
 // of the executables: the app's, with thousands of files, takes a while.
 func parseSeal(raw []byte) *sealFile {
 	sf := &sealFile{}
-	if _, err := plist.Unmarshal(raw, &sf.cr); err != nil {
+	if _, err := plistx.Unmarshal(raw, &sf.cr); err != nil {
 		sf.problem = fmt.Sprintf("_CodeSignature/CodeResources: %v", err)
 		return sf
 	}
@@ -579,7 +578,7 @@ func (v *verifier) checkProfile(b *bundle, br *BundleReport, mi *macho.Info) {
 		problem("no entitlements signed into %s", b.exe)
 		return
 	}
-	if _, err := plist.Unmarshal(s.Entitlements, &ents); err != nil {
+	if _, err := plistx.Unmarshal(s.Entitlements, &ents); err != nil {
 		problem("entitlements: %v", err)
 		return
 	}

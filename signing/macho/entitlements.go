@@ -7,13 +7,13 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	"howett.net/plist"
+	"github.com/storesign/storesign/internal/plistx"
 )
 
 // parseEntitlements parses an XML (or binary) entitlements plist.
 func parseEntitlements(xml []byte) (map[string]any, error) {
 	var v any
-	if _, err := plist.Unmarshal(xml, &v); err != nil {
+	if _, err := plistx.Unmarshal(xml, &v); err != nil {
 		return nil, fmt.Errorf("parsing the entitlements plist: %w", err)
 	}
 	m, ok := v.(map[string]any)

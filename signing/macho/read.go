@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"howett.net/plist"
+	"github.com/storesign/storesign/internal/plistx"
 )
 
 // Signature is a binary's code signature as it is found, read but not
@@ -169,7 +169,7 @@ func DefaultIdentifier(r io.ReaderAt, size int64, name string) (string, error) {
 		var info struct {
 			ID string `plist:"CFBundleIdentifier"`
 		}
-		if _, err := plist.Unmarshal(s.infoPlist, &info); err == nil && info.ID != "" {
+		if _, err := plistx.Unmarshal(s.infoPlist, &info); err == nil && info.ID != "" {
 			return info.ID, nil
 		}
 	}

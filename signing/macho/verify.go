@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"howett.net/plist"
+	"github.com/storesign/storesign/internal/plistx"
 )
 
 // maxSigRead bounds the code signature Verify reads into memory.
@@ -331,7 +331,7 @@ func checkCDHashAttributes(p7 *signature, cds []*parsedCD) error {
 	var pl struct {
 		CDHashes [][]byte `plist:"cdhashes"`
 	}
-	if _, err := plist.Unmarshal(plistData, &pl); err != nil {
+	if _, err := plistx.Unmarshal(plistData, &pl); err != nil {
 		return badf("parsing the cdhashes plist attribute: %v", err)
 	}
 	if len(pl.CDHashes) != len(cds) {

@@ -215,7 +215,7 @@ func NewApple(opts AppleOptions) *Apple {
 		subject.ExtraNames = subject.Names // keep every attribute, in order
 	}
 	id := wwdr.Issue(CertOptions{
-		Subject: subject,
+		Subject:               subject,
 		Key:                   opts.Key,
 		NotBefore:             opts.NotBefore,
 		NotAfter:              opts.NotAfter,
