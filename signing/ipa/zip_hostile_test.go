@@ -311,3 +311,39 @@ func FuzzScanHostile(f *testing.F) {
 		scan(bytes.NewReader(b), int64(len(b)))
 	})
 }
+
+// TestResignOver4GiB re-signs an IPA holding a 4.1 GiB stored resource
+// (zeros made up on the fly, the output kept sparse in memory): the output
+// is zip64 and verifies.
+func TestResignOver4GiB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes 8 GiB: skipped in -short")
+	}
+	f := newFixture(t)
+	base := hostileIPABase(t)
+	const size = 4<<30 + 100<<20
+	in, err := ziptest.BuildSparse(base, ziptest.Zeros{Name: "Payload/Example.app/big.bin", Size: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &ziptest.SparseBuffer{}
+	if _, err := Resign(context.Background(), in, in.Size(), out, f.opts()); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(out, out.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, zf := range zr.File {
+		if zf.Name == "Payload/Example.app/big.bin" {
+			found = zf.UncompressedSize64 == size
+		}
+	}
+	if !found {
+		t.Error("big.bin missing or resized")
+	}
+	if _, err := Verify(context.Background(), out, out.Size(), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+}
