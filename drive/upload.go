@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +19,8 @@ import (
 
 	drive "google.golang.org/api/drive/v3"
 	"google.golang.org/api/googleapi"
+
+	"github.com/storesign/storesign/internal/atomicfile"
 )
 
 // UploadOptions says where [Client.Upload] puts a file.
@@ -57,22 +58,20 @@ type UploadResult struct {
 
 // UploadFile uploads the local file at path; see [Client.Upload].
 func (c *Client) UploadFile(ctx context.Context, path string, opts UploadOptions) (*UploadResult, error) {
-	f, err := os.Open(path)
+	// A folder, FIFO or device is refused before it can block open.
+	f, size, err := atomicfile.OpenInput(path, "a file to upload")
 	if err != nil {
+		var nr *atomicfile.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, fmt.Errorf("drive: %w", err)
+		}
 		return nil, fmt.Errorf("drive: opening upload: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("drive: opening upload: %w", err)
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("drive: %s is a folder: upload a file", path)
-	}
 	if opts.Name == "" {
 		opts.Name = filepath.Base(path)
 	}
-	return c.Upload(ctx, f, fi.Size(), opts)
+	return c.Upload(ctx, f, size, opts)
 }
 
 // Upload puts size bytes of src into a Drive folder with the resumable

@@ -172,6 +172,9 @@ func drivePutCmd(ctx context.Context, e *env, args []string) error {
 	if fi.IsDir() {
 		return fmt.Errorf("%s is a folder: upload a file", path)
 	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (a FIFO or a device): copy the data to a file and upload that", path)
+	}
 	c, err := df.client(ctx, drive.ScopeDrive, int64(*chunkMiB)<<20)
 	if err != nil {
 		return err

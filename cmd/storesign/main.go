@@ -12,11 +12,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/internal/atomicfile"
 )
 
@@ -287,9 +289,25 @@ func dedupName(msg string) string {
 	return msg
 }
 
-// oneLine keeps an error on the one line a planner reads in a CI log.
+// oneLine keeps an error on the one line a planner reads in a CI log:
+// line breaks fold into "; ", runs of space into one, and other control
+// and layout characters (an escape sequence in a file name) are shown
+// escaped, as \x1b or \u202e.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "; ")), " ")
+	if !drive.SafeText(s) {
+		var b strings.Builder
+		for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+			if drive.SafeText(string(r)) {
+				b.WriteRune(r)
+				continue
+			}
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		s = b.String()
+	}
+	return s
 }
 
 func printUsage(w io.Writer) {

@@ -57,3 +57,20 @@ func hangMain() int {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams(t))
 }
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\nb":                   "a; b",
+		"a\r\nb  c\t d":          "a; b c d",
+		"name \x1b[31mred":       `name \x1b[31mred`,
+		"gpj\u202e.apk is bad":   `gpj\u202e.apk is bad`,
+		"plain: text: fix it":    "plain: text: fix it",
+		"ünïcode stays":          "ünïcode stays",
+		"bad utf-8 \xff here":    "bad utf-8 \ufffd here",
+		"line\u2028separator ok": "line separator ok",
+	} {
+		if got := oneLine(in); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
