@@ -20,7 +20,8 @@ func iosScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 }
 
 // genIPA writes a synthetic IPA: gen-ipa [-minimal] [-encrypted]
-// [-truncated] [-unsafe] [-no-payload] [-bundle-id ID] out.ipa
+// [-truncated] [-unsafe] [-no-payload] [-bundle-id ID] [-bad-plist]
+// [-bad-fat] [-bad-magic] out.ipa
 func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("gen-ipa", flag.ContinueOnError)
 	minimal := fs.Bool("minimal", false, "app only")
@@ -28,6 +29,9 @@ func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 	truncated := fs.Bool("truncated", false, "truncated main binary")
 	unsafe := fs.Bool("unsafe", false, "add a ../ entry")
 	noPayload := fs.Bool("no-payload", false, "no Payload/*.app")
+	badPlist := fs.Bool("bad-plist", false, "an Info.plist that is not a plist")
+	badFat := fs.Bool("bad-fat", false, "a main binary whose fat header claims 1,000,000 slices")
+	badMagic := fs.Bool("bad-magic", false, "a main binary that is not Mach-O")
 	bundleID := fs.String("bundle-id", "", "the app's CFBundleIdentifier, Go-quoted when it starts with \"")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: gen-ipa [flags] out.ipa")
@@ -38,6 +42,16 @@ func genIPA(ts *testscript.TestScript, neg bool, args []string) {
 			if f.Name == "Payload/Example.app/Example" {
 				files[i].Data = f.Data[:200]
 			}
+		}
+	}
+	for i, f := range files {
+		switch {
+		case *badPlist && f.Name == "Payload/Example.app/Info.plist":
+			files[i].Data = []byte("<?xml version=\"1.0\"?><plist><dict><key>CFBundleIdentifier</key>")
+		case *badFat && f.Name == "Payload/Example.app/Example":
+			files[i].Data = append([]byte{0xca, 0xfe, 0xba, 0xbe, 0x00, 0x0f, 0x42, 0x40}, make([]byte, 64)...)
+		case *badMagic && f.Name == "Payload/Example.app/Example":
+			files[i].Data = []byte("#!/bin/sh\necho not a binary\n")
 		}
 	}
 	if *unsafe {

@@ -258,7 +258,7 @@ var osAdvice = []struct {
 // withOSAdvice is err's message, with what to do appended when it comes
 // from a failure of the system and does not say it already.
 func withOSAdvice(err error) string {
-	msg := err.Error()
+	msg := withAdvice(err)
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
 		return msg
