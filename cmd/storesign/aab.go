@@ -149,16 +149,16 @@ func aabVerifyCmd(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "verified %s: %d entries signed by %d signer(s)\n", input, res.Entries, len(res.Signers))
 	for i, s := range res.Signers {
 		if !*printCerts && !*verbose {
-			fmt.Fprintf(e.stdout, "Signer #%d: %s, certificate SHA-256 %s\n", i+1, s.Certificate.Subject, s.Fingerprint())
+			fmt.Fprintf(e.stdout, "Signer #%d: %s, certificate SHA-256 %s\n", i+1, lineValue(s.Certificate.Subject.String()), s.Fingerprint())
 			continue
 		}
 		c := s.Certificate
 		sha1sum, md5sum := sha1.Sum(c.Raw), md5.Sum(c.Raw)
 		alg, bits := keyInfo(c)
 		n := i + 1
-		fmt.Fprintf(e.stdout, "Signer #%d name: %s (%s, %s)\n", n, s.Name, s.SignatureFile, s.BlockFile)
-		fmt.Fprintf(e.stdout, "Signer #%d certificate DN: %s\n", n, c.Subject)
-		fmt.Fprintf(e.stdout, "Signer #%d certificate issuer DN: %s\n", n, c.Issuer)
+		fmt.Fprintf(e.stdout, "Signer #%d name: %s (%s, %s)\n", n, lineValue(s.Name), lineValue(s.SignatureFile), lineValue(s.BlockFile))
+		fmt.Fprintf(e.stdout, "Signer #%d certificate DN: %s\n", n, lineValue(c.Subject.String()))
+		fmt.Fprintf(e.stdout, "Signer #%d certificate issuer DN: %s\n", n, lineValue(c.Issuer.String()))
 		fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-256 digest: %s\n", n, s.Fingerprint())
 		fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-1 digest: %s\n", n, hex.EncodeToString(sha1sum[:]))
 		fmt.Fprintf(e.stdout, "Signer #%d certificate MD5 digest: %s\n", n, hex.EncodeToString(md5sum[:]))

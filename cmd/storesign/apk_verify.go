@@ -167,7 +167,7 @@ func apkvPrintCert(w io.Writer, c *x509.Certificate, name string, verbose bool) 
 		return
 	}
 	d := apkvCertDigests(c)
-	fmt.Fprintf(w, "%s certificate DN: %s\n", name, apkvDN(c.RawSubject))
+	fmt.Fprintf(w, "%s certificate DN: %s\n", name, lineValue(apkvDN(c.RawSubject)))
 	fmt.Fprintf(w, "%s certificate SHA-256 digest: %s\n", name, d.SHA256)
 	fmt.Fprintf(w, "%s certificate SHA-1 digest: %s\n", name, d.SHA1)
 	fmt.Fprintf(w, "%s certificate MD5 digest: %s\n", name, d.MD5)
