@@ -81,8 +81,10 @@ func (c *Client) UploadFile(ctx context.Context, path string, opts UploadOptions
 // wrapping ErrChecksum. No chunk is held in memory: each is read from
 // src as it is sent.
 func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts UploadOptions) (*UploadResult, error) {
-	if opts.Name == "" || strings.ContainsAny(opts.Name, "/") {
-		return nil, fmt.Errorf("drive: uploading: bad file name %q", opts.Name)
+	// The name is checked as a download's would be: what storesign
+	// uploads, it (and the next step) can download by name.
+	if _, err := LocalName(opts.Name); err != nil {
+		return nil, fmt.Errorf("%w: choose another name for the upload", err)
 	}
 	if opts.Folder == "" {
 		return nil, errors.New("drive: uploading: no destination folder given")
@@ -129,8 +131,8 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 	}
 	if opts.Path != "" {
 		for _, seg := range strings.Split(strings.Trim(opts.Path, "/"), "/") {
-			if seg == "" || seg == "." || seg == ".." {
-				return nil, fmt.Errorf("drive: uploading: bad sub-path %q", opts.Path)
+			if _, err := LocalName(seg); err != nil {
+				return nil, fmt.Errorf("drive: uploading: bad sub-path %s: %w", DisplayName(opts.Path), err)
 			}
 			folder, err = c.ensureFolder(ctx, folder, seg)
 			if err != nil {
