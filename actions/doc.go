@@ -18,9 +18,15 @@
 // The steps themselves ("storesign action secrets|download|resign|upload",
 // which the composite action.yml files run) live in cmd/storesign.
 //
+// Text from outside (file names from Drive, an app's name from its
+// Info.plist) cannot issue workflow commands or forge outputs:
+// [Action.SetOutput] writes each value between random delimiters,
+// [Action.Infof] defuses lines that would read as commands, and
+// [MarkdownText] escapes text for the step summary.
+//
 // The package is built on github.com/sethvargo/go-githubactions, whose file
-// commands panic when GITHUB_OUTPUT or GITHUB_STEP_SUMMARY are unset: Action
-// guards them, so the same commands run outside a runner (the values are
+// commands panic when GITHUB_OUTPUT or GITHUB_STEP_SUMMARY are unset or
+// cannot be written: Action writes those files itself, returning errors, so the same commands run outside a runner (the values are
 // then printed to the log instead, secrets masked).
 //
 // Composite actions do not receive INPUT_* variables by themselves; each

@@ -48,6 +48,17 @@
 // [ErrGoogleDoc], [ErrChecksum] and others for errors.Is. An ambiguous
 // Find is an *[AmbiguousError].
 //
+// # Names and limits
+//
+// Drive names are chosen by whoever uploads, so they decide no local path
+// by themselves: [LocalName] refuses a name with a path separator, a
+// control or layout character, a leading dot, "..", or more than 255
+// bytes, and [DisplayName] quotes a name for a message. Uploads follow
+// the same rules. A listing stops with [ErrBadMetadata] after
+// [MaxListFiles] items or [MaxListPages] pages, or when a page token
+// repeats; an item with a malformed ID or checksum is left out of a
+// listing and refused by Stat.
+//
 // # Testing
 //
 // Package drive/drivetest is a fake Drive server; point a client at it
