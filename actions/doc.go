@@ -26,8 +26,9 @@
 //
 // The package is built on github.com/sethvargo/go-githubactions, whose file
 // commands panic when GITHUB_OUTPUT or GITHUB_STEP_SUMMARY are unset or
-// cannot be written: Action writes those files itself, returning errors, so the same commands run outside a runner (the values are
-// then printed to the log instead, secrets masked).
+// cannot be written: Action writes those files itself and returns errors,
+// and outside a runner prints the values to the log instead (secrets
+// masked), so the same commands run anywhere.
 //
 // Composite actions do not receive INPUT_* variables by themselves; each
 // action.yml maps its inputs into the environment, named as the runner
