@@ -19,19 +19,14 @@ import (
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
-// TestSameAsXcode re-signs an app Xcode signed (2023, current format)
-// with what Xcode had: a certificate with the same subject and a profile
-// with the same grants. Every binary must get Apple's CodeDirectories
-// byte for byte except the CodeResources slot (it seals the new profile
-// and the nested code we re-signed, bytes only Apple's key can make), and
-// Apple's requirements, entitlements, reserved room and __LINKEDIT; every
-// CodeResources must be Apple's byte for byte except the digests of those
-// files.
-func TestSameAsXcode(t *testing.T) {
-	in := corpusFile(t, "apple/deviceagent-2023-dev-sha256.ipa")
-	orig := zipContents(t, in)
-	const app = "Payload/DeviceAgent-Runner.app/"
-	sig, err := macho.ReadSignature(bytes.NewReader(orig[app+"DeviceAgent-Runner"]), int64(len(orig[app+"DeviceAgent-Runner"])))
+// resignLikeXcode re-signs the DeviceAgent app Xcode signed in 2023
+// with a certificate of the same subject and a profile with the same
+// grants.
+func resignLikeXcode(t *testing.T) (in, out []byte) {
+	t.Helper()
+	in = corpusFile(t, "apple/deviceagent-2023-dev-sha256.ipa")
+	exe := zipContents(t, in)["Payload/DeviceAgent-Runner.app/DeviceAgent-Runner"]
+	sig, err := macho.ReadSignature(bytes.NewReader(exe), int64(len(exe)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +45,77 @@ func TestSameAsXcode(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
-	out, _ := resign(t, in, Options{Identity: apple.Identity, Chain: []*x509.Certificate{apple.WWDR.Certificate, apple.Root.Certificate}, Profiles: []*provision.Profile{prof}, Now: now})
-	got := zipContents(t, out)
+	out, _ = resign(t, in, Options{Identity: apple.Identity, Chain: []*x509.Certificate{apple.WWDR.Certificate, apple.Root.Certificate}, Profiles: []*provision.Profile{prof}, Now: now})
+	return in, out
+}
+
+// TestEntryOrder checks the output's zip entries against Xcode's IPA:
+// the same folder entries, each before the entries under it, and every
+// bundle's entries in the input's order (the app's executable, written
+// first on its own lane, aside).
+func TestEntryOrder(t *testing.T) {
+	in, out := resignLikeXcode(t)
+	names := func(b []byte) []string {
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []string
+		for _, f := range zr.File {
+			n = append(n, f.Name)
+		}
+		return n
+	}
+	before, after := names(in), names(out)
+	pos := map[string]int{}
+	for i, n := range after {
+		pos[n] = i
+	}
+	for _, n := range before {
+		i, ok := pos[n]
+		if !ok {
+			t.Errorf("%s: missing", n)
+			continue
+		}
+		for p := path.Dir(strings.TrimSuffix(n, "/")); p != "."; p = path.Dir(p) {
+			if j, ok := pos[p+"/"]; ok && j > i {
+				t.Errorf("%s written before its folder entry %s/", n, p)
+			}
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("%d entries, Xcode's IPA %d", len(after), len(before))
+	}
+	// Within a folder, the files copied as they were keep their order;
+	// what is rewritten (code, signatures, the profile) is written where
+	// the streaming allows (see the package documentation), and a nested
+	// bundle's folder entry before the bundle.
+	files := zipContents(t, in)
+	last := map[string]int{}
+	for _, n := range before {
+		d := path.Dir(strings.TrimSuffix(n, "/"))
+		if strings.HasSuffix(n, "/") || macho.IsMachO(files[n]) || strings.Contains(n, "/_CodeSignature/") || path.Base(n) == "embedded.mobileprovision" {
+			continue
+		}
+		if j, ok := last[d]; ok && pos[n] < j {
+			t.Errorf("%s moved before an entry that preceded it in %s", n, d)
+		}
+		last[d] = pos[n]
+	}
+}
+
+// TestSameAsXcode re-signs an app Xcode signed (2023, current format)
+// with what Xcode had: a certificate with the same subject and a profile
+// with the same grants. Every binary must get Apple's CodeDirectories
+// byte for byte except the CodeResources slot (it seals the new profile
+// and the nested code we re-signed, bytes only Apple's key can make), and
+// Apple's requirements, entitlements, reserved room and __LINKEDIT; every
+// CodeResources must be Apple's byte for byte except the digests of those
+// files.
+func TestSameAsXcode(t *testing.T) {
+	in, out := resignLikeXcode(t)
+	orig, got := zipContents(t, in), zipContents(t, out)
+	const app = "Payload/DeviceAgent-Runner.app/"
 
 	// Files whose bytes may change: the profile, and the signed code with
 	// its seals.

@@ -147,6 +147,14 @@
 // empty entries of mode 0755, in their place; files without a Unix mode
 // (MS-DOS attributes only) get 0644, 0755 for Mach-O files; a bundle's
 // _CodeSignature/ folder entry is kept, just before its CodeResources.
+//
+// Entry order: every entry of the input is written, folder entries before
+// what they hold, and the files copied as they were keep the input's
+// order within their folder. Where streaming cannot keep the input's
+// order, it does not: bundles are written innermost first (a parent seals
+// its nested code's new signatures, so they must exist before its
+// CodeResources), a bundle's executable and CodeResources come after its
+// other files, and [ResignFile] puts the app's executable first (below).
 // Hostile archives are refused before anything is written: unsafe names
 // ([ErrUnsafePath]); methods other than stored and deflate, encryption,
 // multi-disk records, local headers or data descriptors that disagree

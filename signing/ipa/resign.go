@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -63,6 +64,8 @@ type resigner struct {
 
 	// chunks pools the buffers of the binaries' readAheads.
 	chunks sync.Pool
+	// dirsDone holds the folder entries written.
+	dirsDone map[string]bool
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
@@ -652,7 +655,37 @@ func (r *resigner) remember(e *entry, sum fileSum, target string) {
 
 // copyRaw copies e without recompressing it, cleaning its directory
 // entry or missing Unix mode (see copyEntry).
-func (r *resigner) copyRaw(e *entry) error { return r.copyEntry(e) }
+func (r *resigner) copyRaw(e *entry) error {
+	if e.dir {
+		if r.dirsDone[e.name] {
+			return nil
+		}
+		if r.dirsDone == nil {
+			r.dirsDone = map[string]bool{}
+		}
+		r.dirsDone[e.name] = true
+	}
+	return r.copyEntry(e)
+}
+
+// parentDirs writes the input's folder entries above name that are not
+// written yet, outermost first: bundles are written innermost first, and a
+// nested bundle's folder entry (its parent's) must still come before its
+// files.
+func (r *resigner) parentDirs(name string) error {
+	var dirs []*entry
+	for p := path.Dir(name); p != "." && p != "/"; p = path.Dir(p) {
+		if e := r.a.byName[p]; e != nil && e.dir && !e.dropped && !r.dirsDone[p] {
+			dirs = append(dirs, e)
+		}
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := r.copyRaw(dirs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // header returns a header for a rewritten entry, keeping the original's
 // mode and time when there is one.
@@ -692,6 +725,11 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 	for _, e := range own {
 		if e.dropped {
 			continue
+		}
+		if e == b.infoEntry || !r.replaced(e) {
+			if err := r.parentDirs(e.name); err != nil {
+				return err
+			}
 		}
 		switch {
 		case e == b.infoEntry:
