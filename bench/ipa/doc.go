@@ -27,7 +27,7 @@
 // entry once, with one worker per core (GOMAXPROCS, the parallelism
 // storesign has too): no re-signing tool can do less.
 // The floor writes nothing; storesign also writes the output (about 1.1
-// times the input for the game), syncs it to disk and checks it.
+// times the input for the game), checks it and syncs it to disk.
 // BenchmarkResign runs the storesign binary (built for the benchmark):
 // `storesign ipa resign`, which also verifies its output before renaming
 // it into place. It alternates the floor and storesign b.N times (use
