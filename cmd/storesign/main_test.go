@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/internal/atomicfile"
 )
 
@@ -73,4 +76,25 @@ func TestOneLine(t *testing.T) {
 			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzErrorLine checks that whatever an error holds, it prints as one
+// line of printable text, and that a key=value line stays one line.
+func FuzzErrorLine(f *testing.F) {
+	for _, s := range []string{"a\nb", "x\x1b[2J", "gpj\u202e.apk", "\xff\xfe", "ok: fine: do this", `"quoted"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b strings.Builder
+		report(&b, errors.New(s))
+		out := b.String()
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") || !drive.SafeText(strings.TrimSuffix(out, "\n")) {
+			t.Fatalf("report(%q) printed %q", s, out)
+		}
+		b.Reset()
+		printValues(&b, "k", s)
+		if strings.Count(b.String(), "\n") != 1 || !drive.SafeText(strings.TrimSuffix(b.String(), "\n")) {
+			t.Fatalf("printValues(%q) printed %q", s, b.String())
+		}
+	})
 }
