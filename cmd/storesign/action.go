@@ -1048,6 +1048,9 @@ func (st *actionStep) drivePut(ctx context.Context, p drivePut) (drivePutResult,
 	}
 	res, err := c.UploadFile(ctx, p.path, drive.UploadOptions{Folder: p.folder, Name: p.name})
 	if err != nil {
+		if errors.Is(err, drive.ErrBadName) && p.name != "" {
+			return drivePutResult{}, &actions.InputError{Input: "name", Msg: "cannot be used: " + strings.TrimPrefix(err.Error(), "drive: "), Err: err}
+		}
 		if errors.Is(err, drive.ErrExists) {
 			return drivePutResult{}, &actions.InputError{Input: "output-folder", Msg: "already holds a different file named " + filepath.Base(p.path) + ": remove or rename it in Drive, or bump the build number", Err: err}
 		}
