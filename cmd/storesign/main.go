@@ -23,7 +23,7 @@ import (
 )
 
 func main() {
-	os.Exit(runUntilSignal(os.Args[1:], os.Stdout, os.Stderr, notifySignals(), stopGrace, run))
+	os.Exit(runUntilSignal(os.Args[1:], os.Stdout, os.Stderr, notifySignals(), stopGrace, atomicfile.RemoveTemps, run))
 }
 
 // notifySignals returns the channel SIGINT and SIGTERM arrive on.
@@ -73,16 +73,16 @@ func exitCode(sig os.Signal) int {
 
 // stopLine is the one line printed when a signal stops a command.
 func stopLine(sig os.Signal) string {
-	return "storesign: " + signalName(sig) + ": stopped, nothing was written: run the command again to finish it"
+	return "storesign: stopped by " + signalName(sig) + ": unfinished outputs removed: run the command again to finish it"
 }
 
 // runUntilSignal runs the command on a goroutine of its own. The first
 // signal on sigs cancels its context; when the command has not returned
-// grace later (or at a second signal), the temp files of its unfinished
-// outputs are removed and the process's exit code returned at once, the
-// command's goroutine left blocked behind.
+// grace later (or at a second signal), removeTemps (atomicfile.RemoveTemps)
+// removes the temp files of its unfinished outputs and the process's exit
+// code is returned at once, the command's goroutine left blocked behind.
 func runUntilSignal(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, grace time.Duration,
-	run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) int {
+	removeTemps func() int, run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	errw := &gateWriter{w: stderr}
@@ -101,7 +101,7 @@ func runUntilSignal(args []string, stdout, stderr io.Writer, sigs <-chan os.Sign
 	case code := <-done:
 		// The command saw the cancellation, aborted its outputs and
 		// printed the stop line itself.
-		atomicfile.RemoveTemps()
+		removeTemps()
 		if code == exitOK {
 			return exitOK
 		}
@@ -109,7 +109,7 @@ func runUntilSignal(args []string, stdout, stderr io.Writer, sigs <-chan os.Sign
 	case <-timer.C:
 	case <-sigs:
 	}
-	atomicfile.RemoveTemps()
+	removeTemps()
 	errw.last(stopLine(sig))
 	return exitCode(sig)
 }

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // named by the first argument, never looking at its context: the worst
 // case of a command stuck in a system call.
 func hangMain() int {
-	return runUntilSignal(os.Args[1:], os.Stdout, os.Stderr, notifySignals(), stopGrace,
+	return runUntilSignal(os.Args[1:], os.Stdout, os.Stderr, notifySignals(), stopGrace, atomicfile.RemoveTemps,
 		func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			out, err := atomicfile.Create(args[1])
 			if err != nil {

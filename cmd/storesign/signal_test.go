@@ -202,3 +202,58 @@ func TestSignalStopsDownload(t *testing.T) {
 		t.Error("game.apk was written")
 	}
 }
+
+// TestRunUntilSignal covers the paths of runUntilSignal without a child
+// process: no signal; a command that returns when cancelled; one that
+// never returns; a second signal cutting the grace short.
+func TestRunUntilSignal(t *testing.T) {
+	cancelled := func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		<-ctx.Done()
+		return run(ctx, []string{"drive", "get", "--file", "1NoSuchFileAtAllInThisDrive"}, stdout, stderr)
+	}
+	block := make(chan struct{})
+	defer close(block)
+	stuck := func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		<-block
+		return 0
+	}
+	for _, tc := range []struct {
+		name    string
+		run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+		signals []os.Signal
+		grace   time.Duration
+		code    int
+		within  time.Duration
+	}{
+		{"no signal", func(context.Context, []string, io.Writer, io.Writer) int { return 3 }, nil, time.Second, 3, time.Second},
+		{"returns when cancelled", cancelled, []os.Signal{syscall.SIGINT}, 5 * time.Second, 130, 4 * time.Second},
+		{"stuck", stuck, []os.Signal{syscall.SIGTERM}, 200 * time.Millisecond, 143, time.Second},
+		{"second signal", stuck, []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, time.Hour, 143, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sigs := make(chan os.Signal, 2)
+			for _, s := range tc.signals {
+				sigs <- s
+			}
+			t.Setenv("STORESIGN_DRIVE_ENDPOINT", "http://127.0.0.1:1") // nothing listens
+			var stderr bytes.Buffer
+			start := time.Now()
+			removed := 0
+			code := runUntilSignal(nil, io.Discard, &stderr, sigs, tc.grace, func() int { removed++; return 0 }, tc.run)
+			if want := min(len(tc.signals), 1); removed != want {
+				t.Errorf("temp files removed %d times, want %d", removed, want)
+			}
+			if code != tc.code {
+				t.Errorf("code %d, want %d", code, tc.code)
+			}
+			if d := time.Since(start); d > tc.within {
+				t.Errorf("took %v", d)
+			}
+			if len(tc.signals) > 0 {
+				if want := stopLine(tc.signals[0]) + "\n"; stderr.String() != want {
+					t.Errorf("stderr %q, want %q", stderr.String(), want)
+				}
+			}
+		})
+	}
+}
