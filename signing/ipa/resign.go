@@ -143,10 +143,23 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	}
 	r.a = a
 	r.drop()
-	if err := r.plan(ctx); err != nil {
-		return nil, err
+	// The files copied as they are are hashed from the start, beside the
+	// planning (which inflates every bundle executable to read the
+	// entitlements it was signed with).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wait := r.hashAll(ctx)
+	err = r.plan(ctx)
+	if err == nil {
+		err = r.writeEntries(ctx, dst)
 	}
-	if err := r.write(ctx, dst); err != nil {
+	if err != nil {
+		cancel()
+	}
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -546,20 +559,6 @@ func hashEntry(e *entry, buf []byte, detect detectMode) error {
 	}
 	e.sum = fileSum{h1.Sum(nil), h2.Sum(nil)}
 	return nil
-}
-
-func (r *resigner) write(ctx context.Context, dst io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wait := r.hashAll(ctx)
-	err := r.writeEntries(ctx, dst)
-	if err != nil {
-		cancel()
-	}
-	if werr := wait(); err == nil {
-		err = werr
-	}
-	return err
 }
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) {
