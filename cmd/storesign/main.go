@@ -236,23 +236,27 @@ func (e *rephrased) Unwrap() error { return e.err }
 
 func rephrase(msg string, err error) error { return &rephrased{msg, err} }
 
-// osAdvice is what to do about a failure of the system: a full disk, a
+// osAdvices say what to do about a failure of the system: a full disk, a
 // read-only folder. The marker is how a message that already says it is
 // recognised.
-var osAdvice = []struct {
+type osAdvice struct {
 	errno  syscall.Errno
 	marker string
 	advice string
-}{
-	{syscall.ENOSPC, "disk space", "free disk space, or write to a folder on a bigger disk"},
-	{syscall.EDQUOT, "quota", "the disk quota is used up: free space, or write to another folder"},
-	{syscall.EROFS, "read-only", "the file system is read-only: write to another folder"},
-	{syscall.EACCES, "permission", "check the permissions of the file and its folder, or choose another path"},
-	{syscall.EPERM, "permission", "check the permissions of the file and its folder (and chattr -i), or choose another path"},
-	{syscall.EISDIR, "folder", "a folder is in the way: remove it or choose another path"},
-	{syscall.ENOTDIR, "not a folder", "a part of the path is a file, not a folder: check the path"},
-	{syscall.EMFILE, "open files", "too many open files: raise the limit (ulimit -n)"},
-	{syscall.EIO, "disk", "the disk reported an I/O error: check it, or write elsewhere"},
+}
+
+func osAdvices() []osAdvice {
+	return []osAdvice{
+		{syscall.ENOSPC, "disk space", "free disk space, or write to a folder on a bigger disk"},
+		{syscall.EDQUOT, "quota", "the disk quota is used up: free space, or write to another folder"},
+		{syscall.EROFS, "read-only", "the file system is read-only: write to another folder"},
+		{syscall.EACCES, "permission", "check the permissions of the file and its folder, or choose another path"},
+		{syscall.EPERM, "permission", "check the permissions of the file and its folder (and chattr -i), or choose another path"},
+		{syscall.EISDIR, "folder", "a folder is in the way: remove it or choose another path"},
+		{syscall.ENOTDIR, "not a folder", "a part of the path is a file, not a folder: check the path"},
+		{syscall.EMFILE, "open files", "too many open files: raise the limit (ulimit -n)"},
+		{syscall.EIO, "disk", "the disk reported an I/O error: check it, or write elsewhere"},
+	}
 }
 
 // withOSAdvice is err's message, with what to do appended when it comes
@@ -263,7 +267,7 @@ func withOSAdvice(err error) string {
 	if !errors.As(err, &errno) {
 		return msg
 	}
-	for _, a := range osAdvice {
+	for _, a := range osAdvices() {
 		if a.errno == errno {
 			if strings.Contains(strings.ToLower(msg), a.marker) && strings.Count(msg, ": ") >= 2 {
 				return msg
