@@ -31,6 +31,9 @@ var (
 	// not contain the leaf's issuer (the Apple WWDR intermediate) and the
 	// leaf is not self-signed: resolve it first with [ResolveChain].
 	ErrIncompleteChain = errors.New("macho: the signing certificate's issuer (the Apple WWDR intermediate) is missing: pass it with the chain option or let storesign fetch it")
+	// ErrNotLate is returned by Sign when EntitlementsLater is set for a
+	// binary it cannot serve (fat, or not signed yet).
+	ErrNotLate = errors.New("macho: the entitlements can be decided late only for a thin binary that is signed already")
 	// ErrBadSignature is returned by Verify when a hash, a blob or the CMS
 	// signature does not match; the error wrapping it says which.
 	ErrBadSignature = errors.New("macho: the code signature is invalid")
@@ -70,8 +73,22 @@ type SignOptions struct {
 	// signed. An error from it stops Sign.
 	CodeResourcesLater func(ctx context.Context) ([]byte, error)
 	// Layout, when not nil, is called with the size of the signed binary
-	// before the first byte is written.
+	// before the first byte is written (with EntitlementsLater: once the
+	// code is written, before the signature).
 	Layout func(size int64)
+	// EntitlementsLater, when not nil (and Entitlements nil), decides the
+	// entitlements once the code has been read: it is called with the XML
+	// entitlements of the input's own signature (nil when it has none),
+	// read where the code ends, and returns the ones to sign with. A
+	// binary streamed from a compressed archive is then read once, not
+	// once for its old entitlements and again to sign it. The Mach-O
+	// header is written as found and HeaderLater gets the final one, to
+	// be written over the first bytes of the output. Only for a thin
+	// binary that is signed already.
+	EntitlementsLater func(signed []byte) ([]byte, error)
+	// HeaderLater receives the final Mach-O header and load commands when
+	// EntitlementsLater is set.
+	HeaderLater func(header []byte) error
 	// Requirements is a compiled requirement set blob (magic 0xfade0c01)
 	// used as is; nil builds the default designated requirement
 	// (see [DesignatedRequirement]).

@@ -1,6 +1,7 @@
 package macho
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/binary"
@@ -59,12 +60,20 @@ func sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	if err != nil {
 		return nil, err
 	}
+	late := opts.EntitlementsLater != nil && opts.Entitlements == nil
+	if late && (f.fat || f.slices[0].sigCmd < 0 || opts.HeaderLater == nil) {
+		return nil, ErrNotLate
+	}
 	var plans []*slicePlan
 	for _, s := range f.slices {
 		if s.cryptID != 0 {
 			return nil, ErrEncrypted
 		}
-		p, err := params.plan(s)
+		plan := params.plan
+		if late {
+			plan = params.planLate
+		}
+		p, err := plan(s)
 		if err != nil {
 			if f.fat {
 				return nil, fmt.Errorf("architecture %s: %w", s.arch(), err)
@@ -78,7 +87,7 @@ func sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	if f.fat {
 		hdr = fatHeader(plans) // sets each plan's outOffset
 	}
-	if opts.Layout != nil {
+	if opts.Layout != nil && !late {
 		last := plans[len(plans)-1]
 		opts.Layout(last.outOffset + last.outSize())
 	}
@@ -160,24 +169,35 @@ func newSignParams(opts SignOptions) (*signParams, error) {
 		_, dr := designatedRequirement(opts.Identifier, leaf)
 		p.requirements = requirementSet(dr)
 	}
-	if opts.Entitlements != nil {
-		ents, err := parseEntitlements(opts.Entitlements)
-		if err != nil {
-			return nil, fmt.Errorf("macho: %w", err)
-		}
-		der, err := entitlementsDER(ents)
-		if err != nil {
-			return nil, fmt.Errorf("macho: %w", err)
-		}
-		p.entBlob = blob(magicEntitlements, opts.Entitlements)
-		p.entDERBlob = blob(magicEntitlementsDER, der)
-		p.entExecFlags = entitlementExecFlags(ents)
+	if err := p.setEntitlements(opts.Entitlements); err != nil {
+		return nil, err
 	}
 	p.now = time.Now()
 	if opts.Now != nil {
 		p.now = opts.Now()
 	}
 	return p, nil
+}
+
+// setEntitlements sets the entitlements blobs from the XML plist xml;
+// nil: none.
+func (p *signParams) setEntitlements(xml []byte) error {
+	p.entBlob, p.entDERBlob, p.entExecFlags = nil, nil, 0
+	if xml == nil {
+		return nil
+	}
+	ents, err := parseEntitlements(xml)
+	if err != nil {
+		return fmt.Errorf("macho: %w", err)
+	}
+	der, err := entitlementsDER(ents)
+	if err != nil {
+		return fmt.Errorf("macho: %w", err)
+	}
+	p.entBlob = blob(magicEntitlements, xml)
+	p.entDERBlob = blob(magicEntitlementsDER, der)
+	p.entExecFlags = entitlementExecFlags(ents)
+	return nil
 }
 
 // issuerOf returns the certificate in pool that signed cert.
@@ -398,6 +418,71 @@ func (p *signParams) plan(s *slice) (*slicePlan, error) {
 	return pl, nil
 }
 
+// planLate is plan for a signature whose entitlements are decided once the
+// code is read (SignOptions.EntitlementsLater): the header is written as
+// found, and the signature's size is decided by decideLate.
+func (p *signParams) planLate(s *slice) (*slicePlan, error) {
+	pl := &slicePlan{s: s, header: s.header}
+	pl.codeLimit = alignUp(int64(s.sigOff), 16)
+	if int64(s.sigOff) < int64(s.linkedit.fileOff) {
+		return nil, fmt.Errorf("%w: the code signature is not in __LINKEDIT", ErrTruncated)
+	}
+	pl.nPages = int((pl.codeLimit + pageSize - 1) / pageSize)
+	pl.hashTypes = []uint8{hashTypeSHA256}
+	if s.needsSHA1() {
+		pl.hashTypes = []uint8{hashTypeSHA1, hashTypeSHA256}
+	}
+	return pl, nil
+}
+
+// decideLate reads the input's own signature where the code ends, asks
+// for the entitlements, lays the signature out as plan does and rehashes
+// the pages that hold the final header.
+func (p *signParams) decideLate(src io.ReaderAt, pl *slicePlan, pages [][]byte) error {
+	s := pl.s
+	if s.sigSize > maxSigRead {
+		return badf("code signature of %d bytes", s.sigSize)
+	}
+	var signed []byte
+	if raw, err := readAt(src, s.offset+int64(s.sigOff), int(s.sigSize)); err != nil {
+		return err
+	} else if blobs, err := parseSuperBlob(raw); err == nil {
+		for _, b := range blobs {
+			if b.slot == slotEntitlements && len(b.data) >= 8 {
+				signed = bytes.Clone(b.data[8:])
+			}
+		}
+	}
+	ents, err := p.opts.EntitlementsLater(signed)
+	if err != nil {
+		return err
+	}
+	if err := p.setEntitlements(ents); err != nil {
+		return err
+	}
+	full, err := p.plan(s)
+	if err != nil {
+		return err
+	}
+	if full.codeLimit != pl.codeLimit {
+		return fmt.Errorf("macho: internal error: late code limit %d, planned %d", full.codeLimit, pl.codeLimit)
+	}
+	pl.header, pl.sigSize = full.header, full.sigSize
+	// The pages holding the header were hashed with the header as found.
+	n := min(int64(pl.nPages), (int64(len(pl.header))+pageSize-1)/pageSize)
+	head, err := hashPages(context.Background(), src, s.offset, s.size, min(n*pageSize, pl.codeLimit), pl.header, nil, pl.hashTypes, pageShift)
+	if err != nil {
+		return err
+	}
+	for j := range pl.hashTypes {
+		copy(pages[j], head[j])
+	}
+	if p.opts.Layout != nil {
+		p.opts.Layout(pl.outSize())
+	}
+	return p.opts.HeaderLater(bytes.Clone(pl.header))
+}
+
 func fatHeader(plans []*slicePlan) []byte {
 	be := binary.BigEndian
 	hdr := make([]byte, 8+20*len(plans))
@@ -426,6 +511,11 @@ func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer
 	pages, err := streamPages(ctx, src, w, pl)
 	if err != nil {
 		return CDHash{}, err
+	}
+	if pl.sigSize == 0 { // planLate
+		if err := p.decideLate(src, pl, pages); err != nil {
+			return CDHash{}, err
+		}
 	}
 	if p.pending {
 		cr, err := p.opts.CodeResourcesLater(ctx)
