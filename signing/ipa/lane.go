@@ -41,13 +41,16 @@ type mainLane struct {
 	announced int64 // set by Layout, before size is sent
 
 	// Set before done is closed.
-	res *signed
-	crc uint32
-	err error
+	res    *signed
+	crc    uint32
+	first  []byte // the first bytes written (see fixCRC)
+	header []byte // the final Mach-O header, when written last
+	err    error
 
 	// Set by place, for finish.
-	fh    *zip.FileHeader
-	hdrAt int64
+	fh     *zip.FileHeader
+	hdrAt  int64
+	dataAt int64
 }
 
 // laneFile is the output file ResignFile writes (an atomicfile.File).
@@ -64,20 +67,29 @@ type laneFile interface {
 // its own.
 const laneMinSize = smallEntry
 
+// laneEligible reports whether the app's executable gets a lane of its
+// own: the output is a file, the signed binaries are stored, and the
+// executable is large enough for the lane to pay (and under 4 GiB).
+func (r *resigner) laneEligible() bool {
+	e := r.a.app.exeEntry
+	threshold := uint64(laneMinSize)
+	if r.opts.laneMin != 0 {
+		threshold = r.opts.laneMin
+	}
+	return r.at != nil && r.opts.CompressionLevel == 0 && e != nil && !e.dropped &&
+		e.f.UncompressedSize64 >= threshold && e.f.UncompressedSize64 < 0xffff0000
+}
+
 // startMain starts signing the app's executable on its own goroutine when
 // that is possible (see mainLane), or returns nil. ctx must be cancelled
 // when the writing stops, and the lane waited for (lane.wait); the lane
 // calls fail when it fails.
 func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
-	b := r.a.app
-	e := b.exeEntry
-	threshold := uint64(laneMinSize)
-	if r.opts.laneMin != 0 {
-		threshold = r.opts.laneMin
-	}
-	if r.at == nil || r.opts.CompressionLevel != 0 || e == nil || e.dropped || e.f.UncompressedSize64 < threshold {
+	if !r.laneEligible() {
 		return nil
 	}
+	b := r.a.app
+	e := b.exeEntry
 	p := r.plans[b]
 	l := &mainLane{
 		e:     e,
@@ -102,6 +114,23 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 				return nil, ctx.Err()
 			}
 		},
+	}
+	if r.lateApp {
+		// Read once: the entitlements the executable was signed with
+		// come from its end, and its header is written last.
+		so.EntitlementsLater = func(signed []byte) ([]byte, error) {
+			b.origEnts = signed
+			ents, changes, err := fitEntitlements(signed, p.profile, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
+			if err != nil {
+				return nil, err
+			}
+			p.ents, p.report.EntitlementChanges, p.report.Entitlements = ents, changes, string(ents)
+			return ents, nil
+		}
+		so.HeaderLater = func(h []byte) error {
+			l.header = h
+			return nil
+		}
 	}
 	r.log.Debug("signing on a lane of its own", "binary", e.name)
 	go func() {
@@ -133,20 +162,25 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	if w.n != l.announced {
 		return fmt.Errorf("signing %s: %d bytes written, %d announced", e.name, w.n, l.announced)
 	}
-	l.res, l.crc = &signed{res, so.Identifier}, w.crc
+	l.res, l.crc, l.first = &signed{res, so.Identifier}, w.crc, w.first
 	return nil
 }
 
 // laneData writes the lane's binary into its place in the file, once the
 // writer of the rest has said where that is.
 type laneData struct {
-	ctx context.Context
-	l   *mainLane
-	f   laneFile
-	bw  *bufio.Writer
-	crc uint32
-	n   int64
+	ctx   context.Context
+	l     *mainLane
+	f     laneFile
+	bw    *bufio.Writer
+	crc   uint32
+	n     int64
+	first []byte // the first maxHeaderCopy bytes
 }
+
+// maxHeaderCopy bounds the bytes laneData keeps for a header written
+// last: macho reads at most 1 MiB of load commands.
+const maxHeaderCopy = 1<<20 + 32
 
 func (w *laneData) Write(p []byte) (int, error) {
 	if w.bw == nil {
@@ -158,6 +192,9 @@ func (w *laneData) Write(p []byte) (int, error) {
 		}
 	}
 	w.crc = crc32.Update(w.crc, crc32.IEEETable, p)
+	if len(w.first) < maxHeaderCopy {
+		w.first = append(w.first, p[:min(len(p), maxHeaderCopy-len(w.first))]...)
+	}
 	w.n += int64(len(p))
 	return w.bw.Write(p)
 }
@@ -173,19 +210,11 @@ func (w *laneData) flush() error {
 // makes the zip writer skip over the data, which the lane writes itself.
 // finish fills in the CRC-32.
 func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error, lw *laneWriter) error {
-	var size int64
-	select {
-	case size = <-l.size:
-	case <-l.done:
-		return l.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	fh := l.e.f.FileHeader
 	fh.Method = zip.Store
-	fh.Flags &^= 0x8 // sizes and CRC-32 in the local header
-	fh.CRC32 = 0     // set by finish
-	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
+	fh.Flags &^= 0x8                                  // sizes and CRC-32 in the local header
+	fh.CRC32 = 0                                      // set by finish
+	fh.CompressedSize64, fh.UncompressedSize64 = 0, 0 // set below, and by finish in the local header
 	fh.Extra = withoutZip64(fh.Extra)
 	if !hasUnixMode(&fh) {
 		fh.SetMode(modeExec) // a zsign or Windows archive: no Unix mode
@@ -202,6 +231,21 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 		return err
 	}
 	start := lw.pos
+	l.fh, l.hdrAt, l.dataAt = &fh, hdrAt, start
+	l.start <- start // the lane writes from here on
+	var size int64
+	select {
+	case size = <-l.size:
+	case <-l.done:
+		if l.err != nil {
+			return l.err
+		}
+		return fmt.Errorf("writing %s: internal error: the lane ended without a size", l.e.name)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
+	fh.CompressedSize, fh.UncompressedSize = uint32(size), uint32(size)
 	lw.skipFrom, lw.skipTo = start, start+size
 	// The zip writer counts the data as written; the lane writes it.
 	zeros := make([]byte, 1<<20)
@@ -212,8 +256,6 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 		}
 		left -= n
 	}
-	l.fh, l.hdrAt = &fh, hdrAt
-	l.start <- start
 	return nil
 }
 
@@ -229,9 +271,19 @@ func (l *mainLane) finish(ctx context.Context, cr []byte, at io.WriterAt) (*sign
 	if l.err != nil {
 		return nil, l.err
 	}
-	l.fh.CRC32 = l.crc // for the central directory, written by zw.Close
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], l.crc)
+	crc := l.crc
+	if l.header != nil {
+		if _, err := at.WriteAt(l.header, l.dataAt); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", l.e.name, err)
+		}
+		crc = fixCRC(crc, l.first, l.header, int64(l.fh.UncompressedSize64))
+	}
+	l.fh.CRC32 = crc // for the central directory, written by zw.Close
+	// CRC-32 and sizes in the local header.
+	var b [12]byte
+	binary.LittleEndian.PutUint32(b[:], crc)
+	binary.LittleEndian.PutUint32(b[4:], uint32(l.fh.CompressedSize64))
+	binary.LittleEndian.PutUint32(b[8:], uint32(l.fh.UncompressedSize64))
 	if _, err := at.WriteAt(b[:], l.hdrAt+14); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", l.e.name, err)
 	}
@@ -304,4 +356,67 @@ func withoutZip64(extra []byte) []byte {
 		extra = extra[4+n:]
 	}
 	return out
+}
+
+// fixCRC returns the CRC-32 of n bytes whose CRC-32 is crc once their
+// first len(head) bytes, written as old[:len(head)], are replaced by head.
+// CRC-32 is affine, so for messages of the same length
+// crc(A) ^ crc(B) = crc(A^B) ^ crc(zeros): only the changed bytes are
+// hashed, and shifted past the rest of the message (crc32Shift).
+func fixCRC(crc uint32, old, head []byte, n int64) uint32 {
+	d := make([]byte, len(head))
+	for i := range head {
+		d[i] = old[i] ^ head[i]
+	}
+	delta := crc32.ChecksumIEEE(d) ^ crc32.ChecksumIEEE(make([]byte, len(head)))
+	return crc ^ crc32Shift(delta, n-int64(len(head)))
+}
+
+// crc32Shift returns the CRC-32 register c advanced over n zero bytes
+// without the final XOR's effect: crc(A||zeros(n)) = crc32Shift(crc(A), n)
+// ^ crc(zeros(n)). It squares the GF(2) matrix of one zero bit, as zlib's
+// crc32_combine does.
+func crc32Shift(c uint32, n int64) uint32 {
+	if n <= 0 {
+		return c
+	}
+	var odd, even [32]uint32
+	odd[0] = 0xedb88320 // the reflected polynomial: one zero bit
+	for i, row := 1, uint32(1); i < 32; i, row = i+1, row<<1 {
+		odd[i] = row
+	}
+	square(&even, &odd) // two zero bits
+	square(&odd, &even) // four
+	for {
+		square(&even, &odd) // one zero byte, then 4, 16...
+		if n&1 != 0 {
+			c = times(&even, c)
+		}
+		if n >>= 1; n == 0 {
+			return c
+		}
+		square(&odd, &even)
+		if n&1 != 0 {
+			c = times(&odd, c)
+		}
+		if n >>= 1; n == 0 {
+			return c
+		}
+	}
+}
+
+func times(m *[32]uint32, v uint32) uint32 {
+	var s uint32
+	for i := 0; v != 0; i, v = i+1, v>>1 {
+		if v&1 != 0 {
+			s ^= m[i]
+		}
+	}
+	return s
+}
+
+func square(dst, m *[32]uint32) {
+	for i := range dst {
+		dst[i] = times(m, m[i])
+	}
 }

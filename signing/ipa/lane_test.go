@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,5 +142,31 @@ func TestResignFileLaneErrors(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines before, %d after", before, n)
+	}
+}
+
+// TestResignFileLaneSigned re-signs a signed app through ResignFile: the
+// executable on the lane is read once, its entitlements fitted from its
+// own signature and its header written last (macho's EntitlementsLater);
+// the archive must still hold what the one-stream writer writes.
+func TestResignFileLaneSigned(t *testing.T) {
+	f := newFixture(t)
+	signed, _ := resign(t, signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20}), f.opts())
+	testLane(t, signed)
+}
+
+// TestFixCRC checks the CRC-32 of a message whose head is replaced,
+// computed from the CRC-32 of the message as first written.
+func TestFixCRC(t *testing.T) {
+	msg := make([]byte, 100000)
+	for i := range msg {
+		msg[i] = byte(i * 7)
+	}
+	for _, h := range []int{1, 32, 4096, 100000} {
+		head := bytes.Repeat([]byte{0xa5}, h)
+		fixed := append(bytes.Clone(head), msg[h:]...)
+		if got, want := fixCRC(crc32.ChecksumIEEE(msg), msg, head, int64(len(msg))), crc32.ChecksumIEEE(fixed); got != want {
+			t.Errorf("head of %d bytes: %08x, want %08x", h, got, want)
+		}
 	}
 }

@@ -66,6 +66,9 @@ type resigner struct {
 	chunks sync.Pool
 	// dirsDone holds the folder entries written.
 	dirsDone map[string]bool
+	// lateApp is set when the app's executable is signed on its lane with
+	// its entitlements fitted there (see mainLane).
+	lateApp bool
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
@@ -316,14 +319,14 @@ func (r *resigner) plan(ctx context.Context) error {
 		}
 		br := &BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: p.newID, Identifier: p.newID, TeamID: r.team}
 		p.report = br
-		enc, seal, err := r.exeHeader(b.exeEntry)
+		hdr, err := r.exeHeader(b.exeEntry)
 		if err != nil {
 			return err
 		}
-		if enc {
+		if hdr.Encrypted {
 			return fmt.Errorf("%s: %w", b.exeEntry.name, macho.ErrEncrypted)
 		}
-		p.seal = seal
+		p.seal = sealHashesOf(hdr.HashTypes)
 		if b.kind == kindFramework {
 			continue
 		}
@@ -368,6 +371,9 @@ func (r *resigner) plan(ctx context.Context) error {
 				rep.Warnings = append(rep.Warnings, warn)
 			}
 			p.ents = ents
+		} else if b == app && r.lateApp {
+			// Fitted on the app's lane, from the signature at the end of
+			// its executable (see mainLane).
 		} else {
 			if err := r.readOrigEnts(b); err != nil {
 				return err
@@ -412,28 +418,24 @@ func (r *resigner) checkProfile(p *provision.Profile, bundleID string) error {
 }
 
 // exeHeader reads the load commands of a bundle's executable: whether it
-// is FairPlay-encrypted, and the hash types its signature (and so its
-// bundle's CodeResources) will use.
-func (r *resigner) exeHeader(e *entry) (bool, sealHashes, error) {
+// is FairPlay-encrypted, signed and thin, and the hash types its signature
+// (and so its bundle's CodeResources) will use.
+func (r *resigner) exeHeader(e *entry) (*macho.Header, error) {
 	// Only the load commands are read: stream, do not inflate it all.
 	ra, size, done, err := openEntryStream(r.a.src, e.f)
 	if err != nil {
-		return false, 0, err
+		return nil, err
 	}
 	defer done()
 	head := make([]byte, 8)
 	if n, _ := ra.ReadAt(head, 0); n < 4 || !macho.IsMachO(head) {
-		return false, 0, fmt.Errorf("%s: %w", e.name, macho.ErrNotMachO)
+		return nil, fmt.Errorf("%s: %w", e.name, macho.ErrNotMachO)
 	}
-	enc, err := macho.IsEncrypted(ra, size)
+	h, err := macho.ReadHeader(ra, size)
 	if err != nil {
-		return false, 0, fmt.Errorf("%s: %w", e.name, err)
+		return nil, fmt.Errorf("%s: %w", e.name, err)
 	}
-	types, err := macho.HashTypes(ra, size)
-	if err != nil {
-		return false, 0, fmt.Errorf("%s: %w", e.name, err)
-	}
-	return enc, sealHashesOf(types), nil
+	return h, nil
 }
 
 // replaced reports whether e is rewritten from scratch by the bundle that
@@ -973,9 +975,18 @@ func encodeInfo(info map[string]any, format int) ([]byte, error) {
 // signed with, on every core: a deflated executable is inflated up to its
 // (first slice's) signature, so the largest one bounds the wait.
 func (r *resigner) readAllOrigEnts(ctx context.Context) error {
+	// The app's executable, when it gets a lane of its own and is signed
+	// and thin, is read once: its entitlements are fitted on the lane.
+	if r.opts.Entitlements == nil && r.laneEligible() {
+		h, err := r.exeHeader(r.a.app.exeEntry)
+		if err != nil {
+			return err
+		}
+		r.lateApp = h.Slices == 1 && h.Signed && !h.Encrypted
+	}
 	var todo []*bundle
 	for _, b := range r.a.bundles {
-		if b.kind != kindFramework && !(b == r.a.app && r.opts.Entitlements != nil) {
+		if b.kind != kindFramework && !(b == r.a.app && (r.opts.Entitlements != nil || r.lateApp)) {
 			todo = append(todo, b)
 		}
 	}

@@ -197,14 +197,40 @@ func DefaultIdentifier(r io.ReaderAt, size int64, name string) (string, error) {
 // bundle's CodeResources seals its files with the same types. Only the
 // headers are read.
 func HashTypes(r io.ReaderAt, size int64) ([]string, error) {
+	h, err := ReadHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return h.HashTypes, nil
+}
+
+// Header describes a binary from its headers alone.
+type Header struct {
+	// Slices is the number of architectures (1 for a thin binary).
+	Slices int
+	// Signed reports whether every slice has a code signature.
+	Signed bool
+	// Encrypted reports whether a slice is FairPlay-encrypted.
+	Encrypted bool
+	// HashTypes are the CodeDirectory hash types Sign writes (see
+	// [HashTypes]).
+	HashTypes []string
+}
+
+// ReadHeader reads the headers and load commands of the binary in r, at
+// increasing offsets.
+func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 	f, err := parseFile(r, size)
 	if err != nil {
 		return nil, err
 	}
+	h := &Header{Slices: len(f.slices), Signed: true, HashTypes: []string{"sha256"}}
 	for _, s := range f.slices {
+		h.Signed = h.Signed && s.sigCmd >= 0
+		h.Encrypted = h.Encrypted || s.cryptID != 0
 		if s.needsSHA1() {
-			return []string{"sha1", "sha256"}, nil
+			h.HashTypes = []string{"sha1", "sha256"}
 		}
 	}
-	return []string{"sha256"}, nil
+	return h, nil
 }
