@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/storesign/storesign/signing/ipa"
+	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 	"github.com/storesign/storesign/signing/signingtest"
 )
@@ -69,8 +70,8 @@ type shape struct {
 
 func shapes() []shape {
 	return []shape{
-		{name: "code", mib: 400, file: "bench-%dMiB-v2", build: buildCode},
-		{name: "game", mib: 300, file: "game-%dMiB-v1", build: buildGame, describe: describeGame},
+		{name: "code", mib: 400, file: "bench-%dMiB-v3", build: buildCode},
+		{name: "game", mib: 300, file: "game-%dMiB-v2", build: buildGame, describe: describeGame},
 	}
 }
 
@@ -117,7 +118,10 @@ func codeLike(b []byte, seed uint64) {
 	}
 }
 
-// binary returns an arm64 executable or dylib of about size bytes.
+// binary returns an arm64 executable or dylib of about size bytes,
+// signed as a studio delivers it: by the studio's development
+// certificate, the executables with entitlements (re-signing then reads
+// them from the end of each executable).
 func binary(size int, dylib bool, seed uint64) []byte {
 	b := signingtest.IOSBinary(signingtest.IOSBinaryOptions{CodeSize: size, Dylib: dylib, Seed: strconv.FormatUint(seed, 10)})
 	code := b[0x1000 : 0x1000+size]
@@ -126,8 +130,33 @@ func binary(size int, dylib bool, seed uint64) []byte {
 	} else {
 		codeLike(code, seed)
 	}
-	return b
+	studio := signingtest.NewApple(signingtest.AppleOptions{TeamID: "STUDIO1234", Organization: "Studio", Development: true})
+	opts := macho.SignOptions{Identity: studio.Identity, Identifier: "com.example.bench", Now: func() time.Time { return signingtest.Epoch }}
+	if !dylib {
+		opts.Entitlements = []byte(studioEntitlements)
+	}
+	var out bytes.Buffer
+	if _, err := macho.Sign(context.Background(), bytes.NewReader(b), int64(len(b)), &out, opts); err != nil {
+		panic(err)
+	}
+	return out.Bytes()
 }
+
+// studioEntitlements are what a studio's development build is signed
+// with.
+const studioEntitlements = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>application-identifier</key>
+	<string>STUDIO1234.com.example.bench</string>
+	<key>com.apple.developer.team-identifier</key>
+	<string>STUDIO1234</string>
+	<key>get-task-allow</key>
+	<true/>
+</dict>
+</plist>
+`
 
 // realCode fills b with the bytes of the file at path, repeated, from an
 // offset that depends on seed: real code compresses as real code does.
