@@ -78,18 +78,28 @@ func ReadSignature(r io.ReaderAt, size int64) (*Signature, error) {
 	return sig, nil
 }
 
-func readSlice(r io.ReaderAt, s *slice) (*SignedSlice, error) {
+// readSignatureBlobs reads slice s's code signature and returns it raw
+// and split into its blobs; ErrNotSigned when it has none.
+func readSignatureBlobs(r io.ReaderAt, s *slice) ([]byte, []slotBlob, error) {
 	if s.sigCmd < 0 {
-		return nil, ErrNotSigned
+		return nil, nil, ErrNotSigned
 	}
 	if s.sigSize > maxSigRead {
-		return nil, badf("code signature of %d bytes", s.sigSize)
+		return nil, nil, badf("code signature of %d bytes", s.sigSize)
 	}
 	raw, err := readAt(r, s.offset+int64(s.sigOff), int(s.sigSize))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	blobs, err := parseSuperBlob(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return raw, blobs, nil
+}
+
+func readSlice(r io.ReaderAt, s *slice) (*SignedSlice, error) {
+	raw, blobs, err := readSignatureBlobs(r, s)
 	if err != nil {
 		return nil, err
 	}

@@ -440,17 +440,14 @@ func (p *signParams) planLate(s *slice) (*slicePlan, error) {
 // the pages that hold the final header.
 func (p *signParams) decideLate(src io.ReaderAt, pl *slicePlan, pages [][]byte) error {
 	s := pl.s
-	if s.sigSize > maxSigRead {
-		return badf("code signature of %d bytes", s.sigSize)
-	}
 	var signed []byte
-	if raw, err := readAt(src, s.offset+int64(s.sigOff), int(s.sigSize)); err != nil {
+	_, blobs, err := readSignatureBlobs(src, s)
+	if err != nil && !errors.Is(err, ErrBadSignature) {
 		return err
-	} else if blobs, err := parseSuperBlob(raw); err == nil {
-		for _, b := range blobs {
-			if b.slot == slotEntitlements && len(b.data) >= 8 {
-				signed = bytes.Clone(b.data[8:])
-			}
+	}
+	for _, b := range blobs { // a damaged old signature has none
+		if b.slot == slotEntitlements && len(b.data) >= 8 {
+			signed = bytes.Clone(b.data[8:])
 		}
 	}
 	ents, err := p.opts.EntitlementsLater(signed)

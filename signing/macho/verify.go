@@ -47,17 +47,7 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	if s.hasVersion {
 		si.MinOS = versionString(s.minOS)
 	}
-	if s.sigCmd < 0 {
-		return nil, ErrNotSigned
-	}
-	if s.sigSize > maxSigRead {
-		return nil, badf("code signature of %d bytes", s.sigSize)
-	}
-	sig, err := readAt(r, s.offset+int64(s.sigOff), int(s.sigSize))
-	if err != nil {
-		return nil, err
-	}
-	blobs, err := parseSuperBlob(sig)
+	_, blobs, err := readSignatureBlobs(r, s)
 	if err != nil {
 		return nil, err
 	}
