@@ -98,6 +98,9 @@ func TestBadInput(t *testing.T) {
 		}), ErrUnsafePath, "/etc/passwd"},
 		{"absurd size", absurdZip(), ErrAbsurdSize, "huge.bin"},
 		{"Info.plist nested a million deep", corrupt(min, setFile("Payload/Example.app/Info.plist", []byte(strings.Repeat("<array>", 1<<20)))), ErrBadPlist, "nesting depth"},
+		{"symlink to another app's folder", corrupt(min, func(fs []signingtest.IPAFile) []signingtest.IPAFile {
+			return append(fs, signingtest.IPAFile{Name: "Payload/Example.app/other", Data: []byte("../Other.app/secret"), Symlink: true})
+		}), ErrUnsafePath, "points outside the app"},
 		{"escaping symlink", corrupt(min, func(fs []signingtest.IPAFile) []signingtest.IPAFile {
 			return append(fs, signingtest.IPAFile{Name: "Payload/Example.app/evil", Data: []byte("../../../../etc/passwd"), Symlink: true})
 		}), ErrUnsafePath, "points outside the app"},

@@ -21,6 +21,9 @@ const (
 	maxEntrySize = 16 << 30 // per entry, uncompressed
 	maxRatio     = 1000     // uncompressed/compressed, above 1 MiB
 	maxPlistSize = 8 << 20
+	// maxCodeResources bounds a CodeResources read: about 350 bytes a
+	// sealed file, so room for 700,000 files.
+	maxCodeResources = 256 << 20
 )
 
 type bundleKind int
@@ -185,6 +188,16 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 		return nil, fmt.Errorf("%w: several apps in Payload/ (%s)", ErrNotIPA, strings.Join(appDirs, ", "))
 	}
 	appDir := appDirs[0]
+	// A symlink inside the app must stay inside it: one that leads to
+	// ../Other.app, even within the archive, would let the app's seal
+	// cover what is not the app's.
+	for _, e := range a.entries {
+		if e.symlink && strings.HasPrefix(e.name, appDir+"/") {
+			if t := path.Join(path.Dir(e.name), e.target); t != appDir && !strings.HasPrefix(t, appDir+"/") {
+				return nil, fmt.Errorf("%w: symlink %s points outside the app, to %q: replace it with the file it points to", ErrUnsafePath, e.name, e.target)
+			}
+		}
+	}
 
 	// Candidate bundle folders: any folder named *.app, *.appex,
 	// *.framework, *.xctest, *.xpc or *.bundle inside the app (nested at

@@ -121,7 +121,7 @@ func (v *verifier) verifyExe(ctx context.Context, b *bundle) (res exeResult) {
 	crEntry := v.a.byName[b.path("_CodeSignature/CodeResources")]
 	if crEntry == nil {
 		res.crErr = "not signed: _CodeSignature/CodeResources is missing"
-	} else if raw, err := readAll(crEntry.f, maxPlistSize); err != nil {
+	} else if raw, err := readAll(crEntry.f, maxCodeResources); err != nil {
 		res.crErr = err.Error()
 	} else {
 		// Parse it while the executable is verified.

@@ -296,6 +296,11 @@ func TestResignZip64(t *testing.T) {
 	if _, err := a.CheckRecords(bytes.NewReader(out), a.CDOffset); err != nil {
 		t.Fatal(err)
 	}
+	// The check ResignFile makes holds too: the CodeResources sealing
+	// 70,000 files is read whole.
+	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // FuzzScanHostile starts from the hostile table and a zsign-style IPA:
