@@ -19,24 +19,28 @@ import (
 // signed last, since its CodeResources seals the nested code. Written in
 // that order, the re-signing takes the time of inflating every binary one
 // after the other. When the output is a file and the signed binaries are
-// stored, the executable's size is known before its first byte (see
-// macho.SignOptions.Layout), so ResignFile places it first in the archive
-// and streams it into its place from the start, on a goroutine of its
-// own, while the rest is written after it; only its signature, at its
-// end, waits for the CodeResources that the rest of the writing produces
-// (macho.SignOptions.CodeResourcesLater). The archive's bytes do not
-// depend on the timing: the layout is fixed before anything is written.
+// stored, ResignFile signs the executable from the start on a goroutine of
+// its own, into a provisional place far past the end the archive can
+// reach (a sparse region of the output file), while the rest of the
+// archive is written from offset 0; its signature, at its end, waits for
+// the CodeResources the rest produces
+// (macho.SignOptions.CodeResourcesLater). The executable then becomes the
+// archive's last entry: the kernel copies it into its place
+// (copy_file_range), after its local header, and the file is cut at the
+// end of the central directory. A signed, thin executable is read once:
+// its entitlements are fitted from its own signature, at its end, and its
+// header is written last (macho.SignOptions.EntitlementsLater). The
+// archive's bytes do not depend on the timing.
 //
 // The entry is stored, with its CRC-32 and sizes in its local header (no
 // data descriptor), and the zip writer that writes the rest records it in
 // the central directory as if it had written it.
 type mainLane struct {
-	e *entry
+	e    *entry
+	prov int64 // the provisional offset of its data in the file
 
-	size  chan int64  // the signed size, from Layout
-	start chan int64  // where in the file its data goes, from the writer
-	cr    chan []byte // its CodeResources, from the writer
-	done  chan struct{}
+	cr   chan []byte // its CodeResources, from the writer
+	done chan struct{}
 
 	announced int64 // set by Layout, before size is sent
 
@@ -61,6 +65,10 @@ type laneFile interface {
 	WritebackAt(off int64) io.Writer
 	// StartWriteback asks the kernel to start writing [off, off+n) to disk.
 	StartWriteback(off, n int64)
+	// CopyWithin copies n bytes from offset src to offset dst.
+	CopyWithin(dst, src, n int64) error
+	// Truncate cuts the file at size.
+	Truncate(size int64) error
 }
 
 // laneMinSize is the size from which the app's executable gets a lane of
@@ -80,6 +88,20 @@ func (r *resigner) laneEligible() bool {
 		e.f.UncompressedSize64 >= threshold && e.f.UncompressedSize64 < 0xffff0000
 }
 
+// provisional returns an offset past any end the output archive can
+// reach: twice what every entry could take, stored or as compressed, with
+// its headers, and 1 GiB for what is written new. The region is sparse
+// and cut off at the end.
+func (r *resigner) provisional() int64 {
+	var n int64
+	for _, e := range r.a.entries {
+		n += int64(max(e.f.UncompressedSize64, e.f.CompressedSize64)) + 2*int64(30+46+len(e.f.Name)+len(e.f.Extra)) + 64<<10
+	}
+	return alignUp(2*n+1<<30, 1<<20)
+}
+
+func alignUp(v, a int64) int64 { return (v + a - 1) &^ (a - 1) }
+
 // startMain starts signing the app's executable on its own goroutine when
 // that is possible (see mainLane), or returns nil. ctx must be cancelled
 // when the writing stops, and the lane waited for (lane.wait); the lane
@@ -92,11 +114,10 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 	e := b.exeEntry
 	p := r.plans[b]
 	l := &mainLane{
-		e:     e,
-		size:  make(chan int64, 1),
-		start: make(chan int64, 1),
-		cr:    make(chan []byte, 1),
-		done:  make(chan struct{}),
+		e:    e,
+		prov: r.provisional(),
+		cr:   make(chan []byte, 1),
+		done: make(chan struct{}),
 	}
 	so := macho.SignOptions{
 		Identifier:   p.newID,
@@ -104,7 +125,6 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 		InfoPlist:    p.info,
 		Layout: func(n int64) {
 			l.announced = n
-			l.size <- n
 		},
 		CodeResourcesLater: func(ctx context.Context) ([]byte, error) {
 			select {
@@ -151,10 +171,11 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	}
 	defer done()
 	so = r.signOptions(so)
-	w := &laneData{ctx: ctx, l: l, f: r.at}
+	bw := bufio.NewWriterSize(io.NewOffsetWriter(r.at, l.prov), 1<<20)
+	w := &laneData{w: bw}
 	res, err := r.sign(ctx, ra, size, w, so)
 	if err == nil {
-		err = w.flush()
+		err = bw.Flush()
 	}
 	if err != nil {
 		return fmt.Errorf("signing %s: %w", e.name, err)
@@ -166,13 +187,10 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	return nil
 }
 
-// laneData writes the lane's binary into its place in the file, once the
-// writer of the rest has said where that is.
+// laneData writes the lane's binary into its provisional place in the
+// file.
 type laneData struct {
-	ctx   context.Context
-	l     *mainLane
-	f     laneFile
-	bw    *bufio.Writer
+	w     io.Writer
 	crc   uint32
 	n     int64
 	first []byte // the first maxHeaderCopy bytes
@@ -183,46 +201,31 @@ type laneData struct {
 const maxHeaderCopy = 1<<20 + 32
 
 func (w *laneData) Write(p []byte) (int, error) {
-	if w.bw == nil {
-		select {
-		case off := <-w.l.start:
-			w.bw = bufio.NewWriterSize(w.f.WritebackAt(off), 1<<20)
-		case <-w.ctx.Done():
-			return 0, w.ctx.Err()
-		}
-	}
 	w.crc = crc32.Update(w.crc, crc32.IEEETable, p)
 	if len(w.first) < maxHeaderCopy {
 		w.first = append(w.first, p[:min(len(p), maxHeaderCopy-len(w.first))]...)
 	}
 	w.n += int64(len(p))
-	return w.bw.Write(p)
+	return w.w.Write(p)
 }
 
-func (w *laneData) flush() error {
-	if w.bw == nil {
-		return nil
-	}
-	return w.bw.Flush()
-}
+// giveCR hands the lane its CodeResources.
+func (l *mainLane) giveCR(cr []byte) { l.cr <- cr }
 
-// place writes the lane's local header as the archive's first entry and
-// makes the zip writer skip over the data, which the lane writes itself.
-// finish fills in the CRC-32.
-func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error, lw *laneWriter) error {
+// place writes the lane's entry as the archive's last: its local header
+// where the zip writer is, then, once the lane is done, its data, which
+// the kernel copies from the provisional place; the zip writer skips over
+// it. finish completes the headers.
+func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error, lw *laneWriter, f laneFile) error {
 	fh := l.e.f.FileHeader
 	fh.Method = zip.Store
-	fh.Flags &^= 0x8                                  // sizes and CRC-32 in the local header
-	fh.CRC32 = 0                                      // set by finish
+	fh.Flags &^= 0x8 // sizes and CRC-32 in the local header
+	fh.CRC32 = 0     // set by finish
 	fh.CompressedSize64, fh.UncompressedSize64 = 0, 0 // set below, and by finish in the local header
 	fh.Extra = withoutZip64(fh.Extra)
 	if !hasUnixMode(&fh) {
 		fh.SetMode(modeExec) // a zsign or Windows archive: no Unix mode
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	hdrAt := lw.pos
 	w, err := zw.CreateRaw(&fh)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", l.e.name, err)
@@ -230,24 +233,30 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	if err := flush(); err != nil {
 		return err
 	}
+	// CreateRaw closed the previous entry (its compressor may have held
+	// bytes), then wrote the local header: it ends where the data starts.
 	start := lw.pos
+	hdrAt := start - int64(30+len(fh.Name)+len(fh.Extra))
 	l.fh, l.hdrAt, l.dataAt = &fh, hdrAt, start
-	l.start <- start // the lane writes from here on
-	var size int64
 	select {
-	case size = <-l.size:
 	case <-l.done:
-		if l.err != nil {
-			return l.err
-		}
-		return fmt.Errorf("writing %s: internal error: the lane ended without a size", l.e.name)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if l.err != nil {
+		return l.err
+	}
+	size := l.announced
+	if start+size > l.prov {
+		return fmt.Errorf("writing %s: internal error: the archive reached the provisional place", l.e.name)
+	}
+	if err := f.CopyWithin(start, l.prov, size); err != nil {
+		return fmt.Errorf("writing %s: %w", l.e.name, err)
 	}
 	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
 	fh.CompressedSize, fh.UncompressedSize = uint32(size), uint32(size)
 	lw.skipFrom, lw.skipTo = start, start+size
-	// The zip writer counts the data as written; the lane writes it.
+	// The zip writer counts the data as written; the lane wrote it.
 	zeros := make([]byte, 1<<20)
 	for left := size; left > 0; {
 		n := min(left, int64(len(zeros)))
@@ -259,18 +268,9 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	return nil
 }
 
-// finish hands the lane its CodeResources, waits for it and completes
-// the entry's headers.
-func (l *mainLane) finish(ctx context.Context, cr []byte, at io.WriterAt) (*signed, error) {
-	l.cr <- cr
-	select {
-	case <-l.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if l.err != nil {
-		return nil, l.err
-	}
+// finish completes the entry's headers: the Mach-O header when it was
+// written last, the CRC-32 and sizes in the local header.
+func (l *mainLane) finish(at io.WriterAt) (*signed, error) {
 	crc := l.crc
 	if l.header != nil {
 		if _, err := at.WriteAt(l.header, l.dataAt); err != nil {
@@ -279,7 +279,6 @@ func (l *mainLane) finish(ctx context.Context, cr []byte, at io.WriterAt) (*sign
 		crc = fixCRC(crc, l.first, l.header, int64(l.fh.UncompressedSize64))
 	}
 	l.fh.CRC32 = crc // for the central directory, written by zw.Close
-	// CRC-32 and sizes in the local header.
 	var b [12]byte
 	binary.LittleEndian.PutUint32(b[:], crc)
 	binary.LittleEndian.PutUint32(b[4:], uint32(l.fh.CompressedSize64))

@@ -64,15 +64,25 @@ func testLane(t *testing.T, in []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := zr.File[0]
-	if first.Name != "Payload/Example.app/Example" || first.Method != zip.Store || first.Flags&0x8 != 0 {
-		t.Errorf("first entry %s, method %d, flags %#x: want the stored executable without a data descriptor", first.Name, first.Method, first.Flags)
+	last := zr.File[len(zr.File)-1]
+	if last.Name != "Payload/Example.app/Example" || last.Method != zip.Store || last.Flags&0x8 != 0 {
+		t.Errorf("last entry %s, method %d, flags %#x: want the stored executable without a data descriptor", last.Name, last.Method, last.Flags)
 	}
 	// The local header must agree with the central directory (readers
 	// that stream the archive see only the former).
-	lh := got[:30]
-	if crc := uint32(lh[14]) | uint32(lh[15])<<8 | uint32(lh[16])<<16 | uint32(lh[17])<<24; crc != first.CRC32 || first.CRC32 == 0 {
-		t.Errorf("local header CRC-32 %#x, central directory %#x", crc, first.CRC32)
+	data, err := last.DataOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.LastIndex(got[:data], []byte("PK\x03\x04"))
+	lh := got[at : at+30]
+	le32 := func(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+	if crc := le32(lh[14:]); crc != last.CRC32 || last.CRC32 == 0 || uint64(le32(lh[18:])) != last.CompressedSize64 || uint64(le32(lh[22:])) != last.UncompressedSize64 {
+		t.Errorf("local header CRC-32 %#x sizes %d %d, central directory %#x %d %d", crc, le32(lh[18:]), le32(lh[22:]), last.CRC32, last.CompressedSize64, last.UncompressedSize64)
+	}
+	// Nothing is left past the central directory.
+	if end := bytes.LastIndex(got, []byte("PK\x05\x06")); end < 0 || len(got) > end+22+0xffff {
+		t.Errorf("%d bytes, end of central directory at %d", len(got), end)
 	}
 	wantFiles := zipFiles(t, want)
 	if len(zr.File) != len(wantFiles) {

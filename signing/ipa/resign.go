@@ -591,17 +591,6 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 	})
 	r.zw = zw
 	r.lane = lane
-	if lane != nil {
-		flush := func() error {
-			if err := zw.Flush(); err != nil {
-				return err
-			}
-			return bw.Flush()
-		}
-		if err := lane.place(ctx, zw, flush, lw); err != nil {
-			return err
-		}
-	}
 	app := r.a.app
 	firstApp := len(r.a.entries)
 	for _, e := range r.a.entries {
@@ -638,10 +627,36 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 			}
 		}
 	}
+	if lane != nil {
+		// The app's executable comes last (see mainLane).
+		flush := func() error {
+			if err := zw.Flush(); err != nil {
+				return err
+			}
+			return bw.Flush()
+		}
+		if err := lane.place(ctx, zw, flush, lw, r.at); err != nil {
+			return err
+		}
+		res, err := lane.finish(r.at)
+		if err != nil {
+			return err
+		}
+		r.recordSigned(app, res)
+	}
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if lane != nil {
+		// Cut off the provisional place.
+		if err := r.at.Truncate(lw.pos); err != nil {
+			return fmt.Errorf("writing: %w", err)
+		}
+	}
+	return nil
 }
 
 // remember records what the hash pass found for an entry copied raw, so
@@ -792,26 +807,31 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 	if err := r.writeNew(b.path("_CodeSignature/CodeResources"), r.a.byName[b.path("_CodeSignature/CodeResources")], cr); err != nil {
 		return err
 	}
-	var res2 *signed
-	var err error
 	if r.lane != nil && b.exeEntry == r.lane.e {
-		res2, err = r.lane.finish(ctx, cr, r.at)
-	} else {
-		res2, err = r.signBinary(ctx, b.exeEntry, macho.SignOptions{
-			Identifier:    p.newID,
-			Entitlements:  p.ents,
-			InfoPlist:     p.info,
-			CodeResources: cr,
-		})
+		// Signed on its lane, placed last (see writeEntries).
+		r.lane.giveCR(cr)
+		return nil
 	}
+	res, err := r.signBinary(ctx, b.exeEntry, macho.SignOptions{
+		Identifier:    p.newID,
+		Entitlements:  p.ents,
+		InfoPlist:     p.info,
+		CodeResources: cr,
+	})
 	if err != nil {
 		return err
 	}
-	fillReport(p.report, res2.SignResult)
-	r.seals[b.dir] = sealOf(res2.SignResult)
+	r.recordSigned(b, res)
+	return nil
+}
+
+// recordSigned records the signature of bundle b's executable.
+func (r *resigner) recordSigned(b *bundle, res *signed) {
+	p := r.plans[b]
+	fillReport(p.report, res.SignResult)
+	r.seals[b.dir] = sealOf(res.SignResult)
 	r.rep.Bundles = append(r.rep.Bundles, *p.report)
 	r.log.Info("signed", "bundle", b.dir, "id", p.newID)
-	return nil
 }
 
 // resources lists what b's CodeResources seals: every file written for
