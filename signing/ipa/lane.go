@@ -219,9 +219,11 @@ func (l *mainLane) giveCR(cr []byte) { l.cr <- cr }
 func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error, lw *laneWriter, f laneFile) error {
 	fh := l.e.f.FileHeader
 	fh.Method = zip.Store
-	fh.Flags &^= 0x8 // sizes and CRC-32 in the local header
-	fh.CRC32 = 0     // set by finish
-	fh.CompressedSize64, fh.UncompressedSize64 = 0, 0 // set below, and by finish in the local header
+	// Sizes and CRC-32 go in the local header (no data descriptor), set
+	// by place and finish once known.
+	fh.Flags &^= 0x8
+	fh.CRC32 = 0
+	fh.CompressedSize64, fh.UncompressedSize64 = 0, 0
 	fh.Extra = withoutZip64(fh.Extra)
 	if !hasUnixMode(&fh) {
 		fh.SetMode(modeExec) // a zsign or Windows archive: no Unix mode
