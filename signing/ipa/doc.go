@@ -154,7 +154,7 @@
 // order, it does not: bundles are written innermost first (a parent seals
 // its nested code's new signatures, so they must exist before its
 // CodeResources), a bundle's executable and CodeResources come after its
-// other files, and [ResignFile] puts the app's executable first (below).
+// other files, and [ResignFile] puts the app's executable last (below).
 // Hostile archives are refused before anything is written: unsafe names
 // ([ErrUnsafePath]); methods other than stored and deflate, encryption,
 // multi-disk records, local headers or data descriptors that disagree
@@ -164,12 +164,17 @@
 // Inflating a binary is the one step no second core can share. The app's
 // executable, usually the largest file, must be signed last (its
 // CodeResources seals the nested code), so [ResignFile], which writes to
-// a file, puts it first in the archive and streams it into its place from
-// the start, beside the signing of everything else; only its signature
-// waits for the rest. This needs its size before its first byte, so it is
-// done when the binaries are stored (the default); the archive's bytes
-// are the same whatever the timing. [Resign], which writes a stream,
-// signs it last.
+// a file, signs it from the start on a core of its own, into a sparse
+// region far past the end of the archive, while everything else is
+// written; only its signature waits for the rest. The kernel then copies
+// it into its place as the archive's last entry (copy_file_range) and
+// the region is cut off. A signed, thin executable is read once: the
+// entitlements it was signed with come from its end, where its code ends,
+// and its header (which holds the new signature's size) is written last.
+// This is done when the binaries are stored (the default); the archive's
+// bytes are the same whatever the timing. [Resign], which writes a
+// stream, reads each signed executable's entitlements first (one more
+// inflating pass) and signs the app's executable last.
 //
 // # Compression
 //
