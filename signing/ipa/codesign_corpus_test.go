@@ -50,9 +50,8 @@ func resignLikeXcode(t *testing.T) (in, out []byte) {
 }
 
 // TestEntryOrder checks the output's zip entries against Xcode's IPA:
-// the same folder entries, each before the entries under it, and every
-// bundle's entries in the input's order (the app's executable, written
-// first on its own lane, aside).
+// the same entries, each folder entry before the entries under it, and
+// the files copied as they were in the input's order within their folder.
 func TestEntryOrder(t *testing.T) {
 	in, out := resignLikeXcode(t)
 	names := func(b []byte) []string {
