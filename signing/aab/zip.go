@@ -186,7 +186,7 @@ func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 // default level.
 func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
 	off := z.w.N
-	if off >= 0xffffffff || len(data) >= 0xffffffff {
+	if off >= 0xffffffff || int64(len(data)) >= 0xffffffff {
 		return fmt.Errorf("aab: internal error: %s written at offset %d", name, off)
 	}
 	comp := zipx.Deflate(data, 6)

@@ -169,7 +169,7 @@ func Build(entries []Entry, opts Options) *Archive {
 		a.Central[i] += a.CDOffset
 	}
 	out = append(out, cd...)
-	count, cdSize, cdOff := len(entries), len(cd), a.CDOffset
+	count, cdSize, cdOff := len(entries), int64(len(cd)), int64(a.CDOffset)
 	if opts.Zip64 {
 		rec := len(out)
 		out = le.AppendUint32(out, 0x06064b50)
