@@ -23,7 +23,10 @@
 // services (.xpc) and loadable bundles with code (.bundle) are bundles
 // too: their Info.plist and CodeResources are bound to their signature;
 // they keep the entitlements they were signed with (fitted to the profile
-// of their ID) and get no embedded profile, as Xcode signs them. A
+// of their ID) and get no embedded profile, as Xcode signs them. Code
+// Apple itself signed (a framework, XPC service or bundle with a
+// com.apple. ID whose designated requirement is "anchor apple"), and
+// what it holds, is left as it was, as Xcode leaves it. A
 // bundle's main executable is marked as such (CS_EXECSEG_MAIN_BINARY) and
 // given DER entitlements when it is an MH_EXECUTE file, as codesign
 // decides; loose binaries get codesign's identifier

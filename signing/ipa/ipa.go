@@ -114,6 +114,9 @@ type BundleReport struct {
 	Path     string `json:"path"` // inside the archive
 	Kind     string `json:"kind"` // app, appex, framework, xctest, xpc, bundle, dylib
 	BundleID string `json:"bundle_id,omitempty"`
+	// AppleSigned is set for code Apple itself signed, left as it was
+	// (Resign), as Xcode leaves it.
+	AppleSigned bool `json:"apple_signed,omitempty"`
 	// Identifier and TeamID are the code signature's.
 	Identifier string   `json:"identifier"`
 	TeamID     string   `json:"team_id"`

@@ -270,6 +270,10 @@ func (r *resigner) plan(ctx context.Context) error {
 	for _, b := range r.a.bundles {
 		p := &signPlan{}
 		r.plans[b] = p
+		if b.appleSigned {
+			p.info, p.newID = b.infoRaw, b.bundleID
+			continue
+		}
 		info := b.info
 		changed := false
 		set := func(m map[string]any, k string, v string) {
@@ -734,6 +738,9 @@ func (r *resigner) writeNew(name string, like *entry, data []byte) error {
 }
 
 func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
+	if b.appleSigned {
+		return r.keepBundle(b)
+	}
 	p := r.plans[b]
 	var sigDir *entry
 	own := slices.Clone(b.own)
@@ -1004,9 +1011,12 @@ func (r *resigner) readAllOrigEnts(ctx context.Context) error {
 		}
 		r.lateApp = h.Slices == 1 && h.Signed && !h.Encrypted
 	}
+	if err := r.findAppleSigned(); err != nil {
+		return err
+	}
 	var todo []*bundle
 	for _, b := range r.a.bundles {
-		if b.kind != kindFramework && !(b == r.a.app && (r.opts.Entitlements != nil || r.lateApp)) {
+		if b.kind != kindFramework && !b.appleSigned && !(b == r.a.app && (r.opts.Entitlements != nil || r.lateApp)) {
 			todo = append(todo, b)
 		}
 	}
@@ -1041,5 +1051,86 @@ func (r *resigner) readAllOrigEnts(ctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// findAppleSigned marks the frameworks, XPC services and loadable bundles
+// that Apple itself signed (designated requirement "anchor apple", not
+// "anchor apple generic"), and every bundle inside them: Xcode leaves
+// them as they are. Only the signatures of bundles with a com.apple. ID
+// and an executable of at most smallEntry bytes are read: Apple's code
+// has Apple's IDs and is small, and the others are not read twice.
+func (r *resigner) findAppleSigned() error {
+	for _, b := range r.a.bundles {
+		switch b.kind {
+		case kindFramework, kindXPC, kindBundle:
+		default:
+			continue
+		}
+		if !strings.HasPrefix(b.bundleID, "com.apple.") || b.exeEntry.f.UncompressedSize64 > smallEntry {
+			continue
+		}
+		ra, size, done, err := openEntry(r.a.src, b.exeEntry.f)
+		if err != nil {
+			return err
+		}
+		sig, err := macho.ReadSignature(ra, size)
+		done()
+		if err == nil && isAppleDesignated(sig.Slices[0].Designated) {
+			b.appleSigned = true
+		}
+	}
+	for _, b := range r.a.bundles {
+		for p := b.parent; p != nil && !b.appleSigned; p = p.parent {
+			b.appleSigned = p.appleSigned
+		}
+	}
+	return nil
+}
+
+// isAppleDesignated reports whether a designated requirement is the one
+// of code Apple signs itself.
+func isAppleDesignated(dr string) bool {
+	return strings.Contains(dr, "anchor apple") && !strings.Contains(dr, "anchor apple generic")
+}
+
+// keepBundle copies an Apple-signed bundle as it is, hashing its files
+// for the parent's seal.
+func (r *resigner) keepBundle(b *bundle) error {
+	own := slices.Clone(b.own)
+	slices.SortFunc(own, func(x, y *entry) int { return x.index - y.index })
+	buf := make([]byte, 256<<10)
+	for _, e := range own {
+		if e.dropped {
+			continue
+		}
+		if err := r.parentDirs(e.name); err != nil {
+			return err
+		}
+		if err := r.copyRaw(e); err != nil {
+			return err
+		}
+		if e.dir {
+			continue
+		}
+		if ch, ok := r.hashed[e]; ok {
+			<-ch
+			if e.hashErr != nil {
+				return e.hashErr
+			}
+		}
+		if e.sum.sha1 == nil && !e.symlink {
+			// Not hashed by the hash pass: its executable, Info.plist,
+			// signature, and Mach-O files.
+			if err := hashEntry(e, buf, detectNone); err != nil {
+				return err
+			}
+		}
+		r.written = append(r.written, writtenFile{name: e.name, sum: e.sum, symlink: e.symlink, target: e.target})
+		r.remember(e, e.sum, e.target)
+	}
+	br := BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: b.bundleID, Identifier: b.bundleID, AppleSigned: true}
+	r.rep.Bundles = append(r.rep.Bundles, br)
+	r.log.Info("left as Apple signed it", "bundle", b.dir)
 	return nil
 }

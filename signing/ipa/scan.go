@@ -107,6 +107,10 @@ type bundle struct {
 	// origEnts are the XML entitlements of exe's signature as found
 	// (first slice); nil when it has none.
 	origEnts []byte
+	// appleSigned is set for code Apple itself signed (designated
+	// requirement "anchor apple"), and for what it holds: it is copied as
+	// it is, as Xcode leaves it.
+	appleSigned bool
 }
 
 func (b *bundle) path(name string) string { return b.dir + "/" + name }

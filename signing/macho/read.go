@@ -34,8 +34,10 @@ type SignedSlice struct {
 	LinkeditFileSize, LinkeditVMSize uint64
 	// CodeDirectories are the raw CodeDirectory blobs, primary first.
 	CodeDirectories [][]byte
-	// Requirements is the raw requirement set blob (magic 0xfade0c01).
+	// Requirements is the raw requirement set blob (magic 0xfade0c01);
+	// Designated its designated requirement in text form ("" when none).
 	Requirements []byte
+	Designated   string
 	// Entitlements and EntitlementsDER are the payloads of the
 	// entitlements blobs; nil when absent.
 	Entitlements, EntitlementsDER []byte
@@ -130,6 +132,7 @@ func readSlice(r io.ReaderAt, s *slice) (*SignedSlice, error) {
 			cds = slices.Insert(cds, i, cd)
 		case b.slot == slotRequirements:
 			ss.Requirements = b.data
+			ss.Designated, _ = designatedFromSet(b.data)
 		case b.slot == slotEntitlements:
 			ss.Entitlements = b.data[8:]
 		case b.slot == slotEntitlementsDER:
