@@ -307,6 +307,9 @@ func printReport(w io.Writer, rep *ipa.Report, problems bool) {
 			cd = b.CDHashes[0]
 		}
 		line := fmt.Sprintf("  %-9s %-40s cdhash=%s", b.Kind, lineValue(b.Identifier), cd)
+		if b.AppleSigned {
+			line = fmt.Sprintf("  %-9s %-40s left as Apple signed it", b.Kind, lineValue(b.Identifier))
+		}
 		if b.Profile != nil {
 			line += fmt.Sprintf(" profile=%q (%s, expires %s)", b.Profile.Name, b.Profile.Kind, b.Profile.Expires.UTC().Format(time.DateOnly))
 		}
