@@ -78,14 +78,29 @@ const laneMinSize = smallEntry
 // laneEligible reports whether the app's executable gets a lane of its
 // own: the output is a file, the signed binaries are stored, and the
 // executable is large enough for the lane to pay (and under 4 GiB).
+// The output file must also take a write at the provisional offset (a
+// file system whose files stop at 4 GiB does not); decided once.
 func (r *resigner) laneEligible() bool {
+	if r.laneOK != nil {
+		return *r.laneOK
+	}
 	e := r.a.app.exeEntry
 	threshold := uint64(laneMinSize)
 	if r.opts.laneMin != 0 {
 		threshold = r.opts.laneMin
 	}
-	return r.at != nil && r.opts.CompressionLevel == 0 && e != nil && !e.dropped &&
+	ok := r.at != nil && r.opts.CompressionLevel == 0 && e != nil && !e.dropped &&
 		e.f.UncompressedSize64 >= threshold && e.f.UncompressedSize64 < 0xffff0000
+	if ok {
+		p := r.provisional()
+		_, err := r.at.WriteAt([]byte{0}, p)
+		ok = err == nil && r.at.Truncate(0) == nil
+		if !ok {
+			r.log.Debug("no lane: the output file does not take the provisional offset", "offset", p, "err", err)
+		}
+	}
+	r.laneOK = &ok
+	return ok
 }
 
 // provisional returns an offset past any end the output archive can

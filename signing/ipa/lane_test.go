@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/signingtest"
 )
@@ -178,5 +180,46 @@ func TestFixCRC(t *testing.T) {
 		if got, want := fixCRC(crc32.ChecksumIEEE(msg), msg, head, int64(len(msg))), crc32.ChecksumIEEE(fixed); got != want {
 			t.Errorf("head of %d bytes: %08x, want %08x", h, got, want)
 		}
+	}
+}
+
+// smallFile is an output file on a file system whose files stop at 1 GiB
+// (FAT32 stops at 4 GiB; the provisional place is at least 1 GiB out).
+type smallFile struct{ *atomicfile.File }
+
+func (f smallFile) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > 1<<30 {
+		return 0, syscall.EFBIG
+	}
+	return f.File.WriteAt(p, off)
+}
+
+// TestLaneNeedsFarOffset re-signs into a file that cannot reach the
+// lane's provisional place: the executable is signed in the stream
+// instead, and the output is the same.
+func TestLaneNeedsFarOffset(t *testing.T) {
+	f := newFixture(t)
+	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20})
+	out, err := atomicfile.Create(filepath.Join(t.TempDir(), "out.ipa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Abort()
+	opts := f.opts()
+	opts.laneMin = 1
+	r, err := resignStream(context.Background(), bytes.NewReader(in), int64(len(in)), out.Writeback(), smallFile{out}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.lane != nil {
+		t.Error("a lane was used")
+	}
+	got, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := resign(t, in, f.opts())
+	if !bytes.Equal(got, want) {
+		t.Errorf("the output (%d bytes) differs from the one-stream writer's (%d bytes)", len(got), len(want))
 	}
 }

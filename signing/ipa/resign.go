@@ -67,8 +67,10 @@ type resigner struct {
 	// dirsDone holds the folder entries written.
 	dirsDone map[string]bool
 	// lateApp is set when the app's executable is signed on its lane with
-	// its entitlements fitted there (see mainLane).
+	// its entitlements fitted there (see mainLane); laneOK caches
+	// laneEligible.
 	lateApp bool
+	laneOK  *bool
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
