@@ -51,10 +51,10 @@
 // # Access pattern and memory
 //
 // [Sign] reads src in two passes: first the fat header and each slice's
-// Mach-O header and load commands (small reads at increasing offsets),
-// then every byte it keeps once, sequentially from offset 0 to the end of
-// the last slice, in chunks of at most 1 MiB (the header and each
-// slice's linked-in Info.plist included). It never seeks back within the
+// Mach-O header, load commands and linked-in Info.plist (small reads at
+// increasing offsets), then every byte it keeps once, sequentially from
+// offset 0 to the end of the last slice, in chunks of at most 1 MiB. It
+// never seeks back within the
 // second pass, so src may be a re-openable decompressor that restarts
 // when an offset lower than the previous one is asked for. With
 // SignOptions.EntitlementsLater it also reads the old signature, where
