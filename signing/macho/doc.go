@@ -54,16 +54,15 @@
 // Mach-O header, load commands and linked-in Info.plist (small reads at
 // increasing offsets), then every byte it keeps once, sequentially from
 // offset 0 to the end of the last slice, in chunks of at most 1 MiB. It
-// never seeks back within the
-// second pass, so src may be a re-openable decompressor that restarts
-// when an offset lower than the previous one is asked for. With
-// SignOptions.EntitlementsLater it also reads the old signature, where
-// the code ends, then the first pages once more (to hash them with the
-// final header): a restart that inflates a few KiB. Output is written
-// sequentially to dst, in
-// order, as it is read; the signature of each slice is appended after its
-// code. Memory is a few MiB of buffers plus 32+20 bytes of page hash per
-// 4 KiB page (about 1.3 MiB for a 100 MiB slice), whatever the binary size.
+// never seeks back within the second pass, so src may be a re-openable
+// decompressor that restarts when an offset lower than the previous one
+// is asked for. With SignOptions.EntitlementsLater it also reads the old
+// signature, where the code ends, then the first pages once more (to hash
+// them with the final header): a restart that inflates a few KiB. Output
+// is written sequentially to dst, in order, as it is read; the signature
+// of each slice is appended after its code. Memory is a few MiB of
+// buffers plus 32+20 bytes of page hash per 4 KiB page (about 1.3 MiB for
+// a 100 MiB slice), whatever the binary size.
 // Page hashes are computed in parallel on every core.
 //
 // [Verify] reads r at random offsets.
