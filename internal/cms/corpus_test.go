@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/asn1"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,15 +44,7 @@ func appleSignatures(t testing.TB) []appleSignature {
 				if f.FileInfo().IsDir() || f.UncompressedSize64 < 4096 || f.UncompressedSize64 > 64<<20 {
 					continue
 				}
-				rc, err := f.Open()
-				if err != nil {
-					t.Fatal(err)
-				}
-				data, err := io.ReadAll(rc)
-				rc.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
+				data := testenv.ZipFile(t, f)
 				out = append(out, machoSignatures(filepath.Base(p)+"/"+f.Name, data)...)
 			}
 		case strings.HasSuffix(p, ".dylib"):

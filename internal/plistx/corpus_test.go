@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
-	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -50,15 +49,7 @@ func corpusPlists(t *testing.T) []corpusPlist {
 			if !isPlist && f.UncompressedSize64 < 4096 {
 				continue
 			}
-			rc, err := f.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := testenv.ZipFile(t, f)
 			if isPlist {
 				out = append(out, corpusPlist{base + ":" + f.Name, b})
 				continue

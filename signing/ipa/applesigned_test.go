@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/signingtest"
 )
@@ -72,7 +73,7 @@ func TestKeepAppleSigned(t *testing.T) {
 	}
 	in := signingtest.IPA(signingtest.IPAOptions{Minimal: true, Extra: extra})
 	out, rep := resign(t, in, f.opts())
-	got := zipContents(t, out)
+	got := testenv.ZipFiles(t, out)
 	for _, e := range extra {
 		if !bytes.Equal(got["Payload/Example.app/"+e.Name], e.Data) {
 			t.Errorf("%s: changed", e.Name)

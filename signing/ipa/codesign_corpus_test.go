@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/base64"
-	"io"
 	"path"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"go.mozilla.org/pkcs7"
 	"howett.net/plist"
 
+	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 	"github.com/storesign/storesign/signing/signingtest"
@@ -25,7 +25,7 @@ import (
 func resignLikeXcode(t *testing.T) (in, out []byte) {
 	t.Helper()
 	in = corpusFile(t, "apple/deviceagent-2023-dev-sha256.ipa")
-	exe := zipContents(t, in)["Payload/DeviceAgent-Runner.app/DeviceAgent-Runner"]
+	exe := testenv.ZipFiles(t, in)["Payload/DeviceAgent-Runner.app/DeviceAgent-Runner"]
 	sig, err := macho.ReadSignature(bytes.NewReader(exe), int64(len(exe)))
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestEntryOrder(t *testing.T) {
 	// what is rewritten (code, signatures, the profile) is written where
 	// the streaming allows (see the package documentation), and a nested
 	// bundle's folder entry before the bundle.
-	files := zipContents(t, in)
+	files := testenv.ZipFiles(t, in)
 	last := map[string]int{}
 	for _, n := range before {
 		d := path.Dir(strings.TrimSuffix(n, "/"))
@@ -113,7 +113,7 @@ func TestEntryOrder(t *testing.T) {
 // files.
 func TestSameAsXcode(t *testing.T) {
 	in, out := resignLikeXcode(t)
-	orig, got := zipContents(t, in), zipContents(t, out)
+	orig, got := testenv.ZipFiles(t, in), testenv.ZipFiles(t, out)
 	const app = "Payload/DeviceAgent-Runner.app/"
 
 	// Files whose bytes may change: the profile, and the signed code with
@@ -147,31 +147,6 @@ func TestSameAsXcode(t *testing.T) {
 	if n < 10 {
 		t.Errorf("compared %d binaries, want every one of the app's", n)
 	}
-}
-
-func zipContents(t *testing.T, b []byte) map[string][]byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string][]byte{}
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[f.Name] = data
-	}
-	return m
 }
 
 // sameSignature compares our signature of a binary with Apple's.

@@ -15,6 +15,7 @@ import (
 
 	"howett.net/plist"
 
+	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing/provision"
 	"github.com/storesign/storesign/signing/signingtest"
 )
@@ -82,16 +83,7 @@ func zipFiles(t testing.TB, b []byte) map[string]*zip.File {
 
 func readZip(t testing.TB, f *zip.File) []byte {
 	t.Helper()
-	rc, err := f.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testenv.ZipFile(t, f)
 }
 
 func TestResignRoundTrip(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/storesign/storesign/internal/plistx"
+	"github.com/storesign/storesign/internal/testenv"
 )
 
 // TestVerifyStrict checks that Verify reports an Apple signature of an
@@ -50,7 +51,7 @@ func TestInfoPlistEditLayout(t *testing.T) {
 	now := func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
 	out, _ := resign(t, in, Options{Identity: id, Profiles: profiles, Now: now, BundleID: "com.saucelabs.SimpleSaucyApp", BundleVersion: "42"})
 	const name = "Payload/SimpleSaucyApp.app/Info.plist"
-	before, after := zipContents(t, in)[name], zipContents(t, out)[name]
+	before, after := testenv.ZipFiles(t, in)[name], testenv.ZipFiles(t, out)[name]
 	if plistx.FormatOf(after) != plistx.FormatOf(before) {
 		t.Errorf("Info.plist form changed from %v to %v", plistx.FormatOf(before), plistx.FormatOf(after))
 	}

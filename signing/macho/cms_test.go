@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,15 +254,7 @@ func appleCMSBlobs(t *testing.T, file string) []appleCMS {
 		if f.FileInfo().IsDir() || f.UncompressedSize64 < 4096 {
 			continue
 		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := testenv.ZipFile(t, f)
 		out = append(out, fromBinary(f.Name, data)...)
 	}
 	return out

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"io"
 	"os"
 	"path"
 	"strings"
@@ -33,15 +32,7 @@ func ipaFiles(t *testing.T, name string) map[string][]byte {
 		if f.FileInfo().IsDir() {
 			continue
 		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := testenv.ZipFile(t, f)
 		m[f.Name] = b
 	}
 	return m
