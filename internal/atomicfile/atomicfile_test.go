@@ -52,8 +52,8 @@ func TestCreateErrors(t *testing.T) {
 	}
 }
 
-// The writeback writers write what they are given where they are told;
-// the writeback they start is only advice.
+// The writeback writer writes what it is given; the writeback it starts
+// is only advice.
 func TestWriteback(t *testing.T) {
 	target := filepath.Join(t.TempDir(), "out")
 	f, err := Create(target)
@@ -65,10 +65,10 @@ func TestWriteback(t *testing.T) {
 	if _, err := f.Writeback().Write(big); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WritebackAt(int64(len(big))).Write([]byte("tail")); err != nil {
+	if _, err := f.WriteAt([]byte("tail"), int64(len(big))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WritebackAt(4).Write([]byte("HEAD")); err != nil {
+	if _, err := f.WriteAt([]byte("HEAD"), 4); err != nil {
 		t.Fatal(err)
 	}
 	f.StartWriteback(0, 1<<30)

@@ -27,25 +27,3 @@ func (w *writeback) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// WritebackAt returns a writer to f from offset off, through WriteAt,
-// that starts the writeback as Writeback does. Several may write
-// different parts of f at once.
-func (f *File) WritebackAt(off int64) io.Writer {
-	return &writebackAt{f: f, off: off, start: off}
-}
-
-type writebackAt struct {
-	f          *File
-	off, start int64
-}
-
-func (w *writebackAt) Write(p []byte) (int, error) {
-	n, err := w.f.WriteAt(p, w.off)
-	w.off += int64(n)
-	if w.off-w.start >= writebackStep {
-		w.f.StartWriteback(w.start, w.off-w.start)
-		w.start = w.off
-	}
-	return n, err
-}

@@ -60,9 +60,6 @@ type mainLane struct {
 // laneFile is the output file ResignFile writes (an atomicfile.File).
 type laneFile interface {
 	io.WriterAt
-	// WritebackAt returns a writer from off, through WriteAt, that has
-	// the kernel write what it wrote to disk early.
-	WritebackAt(off int64) io.Writer
 	// StartWriteback asks the kernel to start writing [off, off+n) to disk.
 	StartWriteback(off, n int64)
 	// CopyWithin copies n bytes from offset src to offset dst.
@@ -270,6 +267,7 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	if err := f.CopyWithin(start, l.prov, size); err != nil {
 		return fmt.Errorf("writing %s: %w", l.e.name, err)
 	}
+	f.StartWriteback(start, size)
 	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
 	fh.CompressedSize, fh.UncompressedSize = uint32(size), uint32(size)
 	lw.skipFrom, lw.skipTo = start, start+size
