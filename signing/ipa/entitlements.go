@@ -1,15 +1,14 @@
 package ipa
 
 import (
-	"encoding/binary"
 	"fmt"
-	"io"
 	"maps"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/storesign/storesign/internal/plistx"
+	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
 )
 
@@ -595,88 +594,6 @@ func plistText(v any) string {
 	return fmt.Sprint(v)
 }
 
-// signedEntitlements returns the XML entitlements of the code signature
-// of the first slice of the Mach-O in r, or nil when it has none.
-func signedEntitlements(r io.ReaderAt, size int64) []byte {
-	read := func(off int64, n int) []byte {
-		if off < 0 || n < 0 || n > maxPlistSize || off+int64(n) > size {
-			return nil
-		}
-		b := make([]byte, n)
-		if _, err := r.ReadAt(b, off); err != nil {
-			return nil
-		}
-		return b
-	}
-	be, le := binary.BigEndian, binary.LittleEndian
-	h := read(0, 8)
-	if h == nil {
-		return nil
-	}
-	base := int64(0)
-	if be.Uint32(h) == 0xcafebabe {
-		a := read(8, 20)
-		if a == nil {
-			return nil
-		}
-		base = int64(be.Uint32(a[8:]))
-	}
-	mh := read(base, 32)
-	if mh == nil {
-		return nil
-	}
-	hdr := int64(28)
-	switch le.Uint32(mh) {
-	case 0xfeedfacf:
-		hdr = 32
-	case 0xfeedface:
-	default:
-		return nil
-	}
-	ncmds, sizeofcmds := le.Uint32(mh[16:]), le.Uint32(mh[20:])
-	cmds := read(base+hdr, int(sizeofcmds))
-	var sigOff int64
-	for p, i := 0, uint32(0); i < ncmds && p+16 <= len(cmds); i++ {
-		cmd, n := le.Uint32(cmds[p:]), int(le.Uint32(cmds[p+4:]))
-		if cmd == 0x1d { // LC_CODE_SIGNATURE
-			sigOff = base + int64(le.Uint32(cmds[p+8:]))
-			break
-		}
-		if n < 8 {
-			return nil
-		}
-		p += n
-	}
-	if sigOff == 0 {
-		return nil
-	}
-	sb := read(sigOff, 12)
-	if sb == nil || be.Uint32(sb) != 0xfade0cc0 {
-		return nil
-	}
-	count := be.Uint32(sb[8:])
-	if count > 64 {
-		return nil
-	}
-	index := read(sigOff+12, 8*int(count))
-	for j := 0; j+8 <= len(index); j += 8 {
-		if be.Uint32(index[j:]) != 5 { // entitlements slot
-			continue
-		}
-		off := sigOff + int64(be.Uint32(index[j+4:]))
-		bh := read(off, 8)
-		if bh == nil || be.Uint32(bh) != 0xfade7171 {
-			return nil
-		}
-		n := int(be.Uint32(bh[4:]))
-		if n < 8 {
-			return nil
-		}
-		return read(off+8, n-8)
-	}
-	return nil
-}
-
 // readOrigEnts fills b.origEnts from its executable's signature. A
 // deflated executable is inflated up to its signature, at its end.
 func (r *resigner) readOrigEnts(b *bundle) error {
@@ -688,6 +605,9 @@ func (r *resigner) readOrigEnts(b *bundle) error {
 		return err
 	}
 	defer done()
-	b.origEnts = signedEntitlements(ra, size)
+	// A signature that cannot be read counts as none: the profile's
+	// entitlements are used, and signing reports what is wrong with the
+	// binary.
+	b.origEnts, _ = macho.Entitlements(ra, size)
 	return nil
 }

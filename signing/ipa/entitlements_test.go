@@ -588,14 +588,14 @@ func FuzzSignedEntitlements(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		if got := signedEntitlements(bytes.NewReader(signed.Bytes()), int64(signed.Len())); !bytes.Equal(got, ents) {
+		if got, err := macho.Entitlements(bytes.NewReader(signed.Bytes()), int64(signed.Len())); err != nil || !bytes.Equal(got, ents) {
 			f.Fatalf("%v: read %q", archs, got)
 		}
 		f.Add(signed.Bytes())
 		f.Add(bin)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		signedEntitlements(bytes.NewReader(data), int64(len(data)))
+		macho.Entitlements(bytes.NewReader(data), int64(len(data)))
 	})
 }
 

@@ -274,3 +274,27 @@ func TestDefaultIdentifier(t *testing.T) {
 		}
 	}
 }
+
+// TestEntitlements reads the entitlements of the first slice alone, as
+// ReadSignature reads them, from Apple-signed binaries thin and fat.
+func TestEntitlements(t *testing.T) {
+	files := ipaFiles(t, "apple/deviceagent-2023-dev-sha256.ipa")
+	for _, name := range []string{
+		"Payload/DeviceAgent-Runner.app/DeviceAgent-Runner",
+		"Payload/DeviceAgent-Runner.app/PlugIns/DeviceAgent.xctest/DeviceAgent",
+		"Payload/DeviceAgent-Runner.app/Frameworks/XCTest.framework/XCTest",
+	} {
+		in := files[name]
+		sig, err := macho.ReadSignature(bytes.NewReader(in), int64(len(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := macho.Entitlements(bytes.NewReader(in), int64(len(in)))
+		if err != nil || !bytes.Equal(got, sig.Slices[0].Entitlements) {
+			t.Errorf("%s: %q, %v; the signature holds %q", name, got, err, sig.Slices[0].Entitlements)
+		}
+	}
+	if got, err := macho.Entitlements(bytes.NewReader(signingtest.IOSMachO(t, "arm64", "15.0")), int64(len(signingtest.IOSMachO(t, "arm64", "15.0")))); got != nil || err != nil {
+		t.Errorf("unsigned binary: %q, %v", got, err)
+	}
+}

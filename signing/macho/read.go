@@ -1,9 +1,11 @@
 package macho
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -246,4 +248,64 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 		}
 	}
 	return h, nil
+}
+
+// Entitlements returns the XML entitlements the first slice of the binary
+// in r was signed with: nil when it is not signed or was signed without
+// them. It reads the headers and that slice's signature only, at
+// increasing offsets, so a stream stops at the first slice's end.
+func Entitlements(r io.ReaderAt, size int64) ([]byte, error) {
+	s, err := firstSlice(r, size)
+	if err != nil {
+		return nil, err
+	}
+	_, blobs, err := readSignatureBlobs(r, s)
+	if errors.Is(err, ErrNotSigned) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range blobs {
+		if b.slot == slotEntitlements && len(b.data) >= 8 {
+			return bytes.Clone(b.data[8:]), nil
+		}
+	}
+	return nil, nil
+}
+
+// firstSlice parses the fat header, if any, and the first slice only.
+func firstSlice(r io.ReaderAt, size int64) (*slice, error) {
+	if size < 8 {
+		return nil, ErrNotMachO
+	}
+	head, err := readAt(r, 0, 8)
+	if err != nil {
+		return nil, err
+	}
+	if !isMachO(head) {
+		return nil, ErrNotMachO
+	}
+	m := binary.BigEndian.Uint32(head)
+	if m != fatMagic && m != fatMagic64 {
+		return parseSlice(r, 0, size, false)
+	}
+	n := 20
+	if m == fatMagic64 {
+		n = 32
+	}
+	e, err := readAt(r, 8, n)
+	if err != nil {
+		return nil, err
+	}
+	var off, sz int64
+	if m == fatMagic64 {
+		off, sz = int64(binary.BigEndian.Uint64(e[8:])), int64(binary.BigEndian.Uint64(e[16:]))
+	} else {
+		off, sz = int64(binary.BigEndian.Uint32(e[8:])), int64(binary.BigEndian.Uint32(e[12:]))
+	}
+	if off < int64(8+n) || sz <= 0 || off > size || sz > size-off {
+		return nil, fmt.Errorf("%w: first fat architecture at %d (%d bytes) in a file of %d bytes", ErrTruncated, off, sz, size)
+	}
+	return parseSlice(r, off, sz, false)
 }
