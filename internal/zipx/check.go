@@ -113,7 +113,7 @@ func checkRecord(w *window, e *Entry, limit int64) (Record, error) {
 	}
 	extra := ne[nl:]
 	if csize == 0xffffffff || usize == 0xffffffff {
-		csize, usize = localZip64(extra, csize, usize)
+		csize, usize = LocalZip64(extra, csize, usize)
 	}
 	// A header followed by a data descriptor may leave its CRC-32 and
 	// sizes zero; any value it does hold must be the right one.
@@ -177,9 +177,10 @@ func checkDescriptor(w *window, e *Entry, off, limit int64, zip64 bool) (int64, 
 	return n + int64(need), nil
 }
 
-// localZip64 reads the sizes marked 0xffffffff from a local header's zip64
-// extra field (uncompressed size first).
-func localZip64(extra []byte, csize, usize int64) (int64, int64) {
+// LocalZip64 reads the sizes marked 0xffffffff from a local header's zip64
+// extra field (uncompressed size first), and returns them with the others
+// as given.
+func LocalZip64(extra []byte, csize, usize int64) (int64, int64) {
 	le := binary.LittleEndian
 	for len(extra) >= 4 {
 		id, sz := le.Uint16(extra), int(le.Uint16(extra[2:]))

@@ -79,7 +79,7 @@ func readRecord(r io.ReaderAt, e *zipx.Entry, cdStart int64) (*record, error) {
 		crc := le.Uint32(hdr[14:])
 		csize, usize := int64(le.Uint32(hdr[18:])), int64(le.Uint32(hdr[22:]))
 		if csize == 0xffffffff || usize == 0xffffffff {
-			csize, usize = zip64Sizes(rec.extra, csize, usize)
+			csize, usize = zipx.LocalZip64(rec.extra, csize, usize)
 		}
 		switch {
 		case crc != e.CRC32:
@@ -111,31 +111,6 @@ func readRecord(r io.ReaderAt, e *zipx.Entry, cdStart int64) (*record, error) {
 	}
 	rec.size = end - rec.start
 	return rec, nil
-}
-
-// zip64Sizes reads the uncompressed and compressed sizes from a local
-// header's zip64 extra field, for those that are 0xffffffff.
-func zip64Sizes(extra []byte, csize, usize int64) (int64, int64) {
-	le := binary.LittleEndian
-	for len(extra) >= 4 {
-		id, sz := le.Uint16(extra), int(le.Uint16(extra[2:]))
-		if sz > len(extra)-4 {
-			break
-		}
-		d := extra[4 : 4+sz]
-		extra = extra[4+sz:]
-		if id != 0x0001 {
-			continue
-		}
-		if usize == 0xffffffff && len(d) >= 8 {
-			usize, d = int64(le.Uint64(d)), d[8:]
-		}
-		if csize == 0xffffffff && len(d) >= 8 {
-			csize = int64(le.Uint64(d))
-		}
-		break
-	}
-	return csize, usize
 }
 
 // alignment returns the alignment apksig wants for rec's data: none for
