@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
-	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -88,14 +87,14 @@ func TestCodeResourcesCorpus(t *testing.T) {
 // testCorpusBundle rebuilds dir's CodeResources and reports whether it is
 // in the current format.
 func testCorpusBundle(t *testing.T, files []*zip.File, byName map[string]*zip.File, dir string, fillMissing bool) bool {
-	orig := zipBytes(t, byName[dir+"/_CodeSignature/CodeResources"])
+	orig := testenv.ZipFile(t, byName[dir+"/_CodeSignature/CodeResources"])
 	var cr codeResources
 	if _, err := plist.Unmarshal(orig, &cr); err != nil {
 		t.Fatal(err)
 	}
 	var info map[string]any
 	if f := byName[dir+"/Info.plist"]; f != nil {
-		if _, err := plist.Unmarshal(zipBytes(t, f), &info); err != nil {
+		if _, err := plist.Unmarshal(testenv.ZipFile(t, f), &info); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +102,7 @@ func testCorpusBundle(t *testing.T, files []*zip.File, byName map[string]*zip.Fi
 	if exe == "" || byName[dir+"/"+exe] == nil {
 		t.Fatalf("no executable %q", exe)
 	}
-	exeData := zipBytes(t, byName[dir+"/"+exe])
+	exeData := testenv.ZipFile(t, byName[dir+"/"+exe])
 	sig, err := macho.ReadSignature(bytes.NewReader(exeData), int64(len(exeData)))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +157,7 @@ func testCorpusBundle(t *testing.T, files []*zip.File, byName map[string]*zip.Fi
 			t.Logf("%s: added to the archive after signing, left out", rel)
 			continue
 		}
-		data := zipBytes(t, f)
+		data := testenv.ZipFile(t, f)
 		if f.Mode()&fs.ModeSymlink != 0 {
 			res = append(res, resource{rel: rel, symlink: true, target: string(data)})
 		} else {
@@ -264,18 +263,4 @@ func digestOf(v any, key string) []byte {
 		return b
 	}
 	return nil
-}
-
-func zipBytes(t *testing.T, f *zip.File) []byte {
-	t.Helper()
-	rc, err := f.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

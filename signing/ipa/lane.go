@@ -90,6 +90,7 @@ func (r *resigner) laneEligible() bool {
 		e.f.UncompressedSize64 >= threshold && e.f.UncompressedSize64 < 0xffff0000
 	if ok {
 		p := r.provisional()
+		r.prov = p
 		_, err := r.at.WriteAt([]byte{0}, p)
 		ok = err == nil && r.at.Truncate(0) == nil
 		if !ok {
@@ -127,7 +128,7 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 	p := r.plans[b]
 	l := &mainLane{
 		e:    e,
-		prov: r.provisional(),
+		prov: r.prov,
 		cr:   make(chan []byte, 1),
 		done: make(chan struct{}),
 	}

@@ -68,9 +68,10 @@ type resigner struct {
 	dirsDone map[string]bool
 	// lateApp is set when the app's executable is signed on its lane with
 	// its entitlements fitted there (see mainLane); laneOK caches
-	// laneEligible.
+	// laneEligible, with the lane's provisional offset.
 	lateApp bool
 	laneOK  *bool
+	prov    int64
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile

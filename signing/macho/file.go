@@ -174,6 +174,11 @@ func parseFile(r io.ReaderAt, size int64) (*file, error) {
 // embedded __info_plist section, right after its header so that every read
 // stays at an increasing offset.
 func parseFileOpts(r io.ReaderAt, size int64, withInfoPlist bool) (*file, error) {
+	return parseSlices(r, size, withInfoPlist, 0)
+}
+
+// parseSlices is parseFileOpts that stops after max slices (0: all).
+func parseSlices(r io.ReaderAt, size int64, withInfoPlist bool, max int) (*file, error) {
 	if size < 8 {
 		return nil, ErrNotMachO
 	}
@@ -237,6 +242,9 @@ func parseFileOpts(r io.ReaderAt, size int64, withInfoPlist bool) (*file, error)
 		}
 		s.align = align
 		f.slices = append(f.slices, s)
+		if len(f.slices) == max {
+			break
+		}
 	}
 	if len(f.slices) == 0 {
 		return nil, fmt.Errorf("%w: fat binary without architectures", ErrNotMachO)

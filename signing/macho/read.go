@@ -276,36 +276,9 @@ func Entitlements(r io.ReaderAt, size int64) ([]byte, error) {
 
 // firstSlice parses the fat header, if any, and the first slice only.
 func firstSlice(r io.ReaderAt, size int64) (*slice, error) {
-	if size < 8 {
-		return nil, ErrNotMachO
-	}
-	head, err := readAt(r, 0, 8)
+	f, err := parseSlices(r, size, false, 1)
 	if err != nil {
 		return nil, err
 	}
-	if !isMachO(head) {
-		return nil, ErrNotMachO
-	}
-	m := binary.BigEndian.Uint32(head)
-	if m != fatMagic && m != fatMagic64 {
-		return parseSlice(r, 0, size, false)
-	}
-	n := 20
-	if m == fatMagic64 {
-		n = 32
-	}
-	e, err := readAt(r, 8, n)
-	if err != nil {
-		return nil, err
-	}
-	var off, sz int64
-	if m == fatMagic64 {
-		off, sz = int64(binary.BigEndian.Uint64(e[8:])), int64(binary.BigEndian.Uint64(e[16:]))
-	} else {
-		off, sz = int64(binary.BigEndian.Uint32(e[8:])), int64(binary.BigEndian.Uint32(e[12:]))
-	}
-	if off < int64(8+n) || sz <= 0 || off > size || sz > size-off {
-		return nil, fmt.Errorf("%w: first fat architecture at %d (%d bytes) in a file of %d bytes", ErrTruncated, off, sz, size)
-	}
-	return parseSlice(r, off, sz, false)
+	return f.slices[0], nil
 }
