@@ -72,7 +72,7 @@ func aabSignCmd(ctx context.Context, e *env, args []string) error {
 	if name == "" {
 		name = k.alias
 	}
-	res, err := aab.SignFile(ctx, input, *out, id, aab.Options{SignerName: name})
+	res, err := aab.SignFile(ctx, input, *out, aab.Options{Identity: id, SignerName: name})
 	if err != nil {
 		return aabExplain(err)
 	}

@@ -815,7 +815,7 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 	if kind == actions.KindAAB {
 		st.a.Group("Signing " + filepath.Base(in))
 		// SignFile verifies the output before renaming it into place.
-		res, err := aab.SignFile(ctx, in, out, id, aab.Options{Log: st.logger()})
+		res, err := aab.SignFile(ctx, in, out, aab.Options{Identity: id, Log: st.logger()})
 		st.a.EndGroup()
 		if err != nil {
 			if errors.Is(err, aab.ErrNotBundle) {
@@ -840,7 +840,7 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind actions.
 		return nil
 	}
 	st.a.Group("Signing " + filepath.Base(in))
-	res, err := apk.SignFile(ctx, in, out, id, apk.Options{Log: st.logger(), Check: check})
+	res, err := apk.SignFile(ctx, in, out, apk.Options{Identity: id, Log: st.logger(), Check: check})
 	st.a.EndGroup()
 	if err != nil {
 		if errors.Is(err, apk.ErrNotZip) || errors.Is(err, apk.ErrNoAndroidManifest) {

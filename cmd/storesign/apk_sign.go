@@ -92,7 +92,8 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 		},
 	}
 	start := time.Now()
-	res, err := apk.SignFile(ctx, in, f.out, id, opts)
+	opts.Identity = id
+	res, err := apk.SignFile(ctx, in, f.out, opts)
 	if err != nil {
 		return apksExplain(in, f.out, err)
 	}

@@ -52,7 +52,7 @@ func run(ctx context.Context, in, out, keystore, alias string) error {
 	// SignFile writes through a temporary file, verifies it with
 	// apk.Verify and only then renames it into place; the input is never
 	// modified.
-	res, err := apk.SignFile(ctx, in, out, id, apk.Options{})
+	res, err := apk.SignFile(ctx, in, out, apk.Options{Identity: id})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ const (
 // digests, the identity's alias as signature file name, and the current
 // time.
 type Options struct {
+	// Identity is the signer: its private key and certificate chain
+	// (the Play upload key). Required.
+	Identity *signing.Identity
 	// SignerName is the base name of the signature files
 	// (META-INF/<NAME>.SF). It is sanitized as jarsigner sanitizes an
 	// alias: upper-cased, 8 characters at most. Empty means the identity's

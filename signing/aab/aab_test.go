@@ -22,8 +22,8 @@ import (
 
 var testTime = time.Date(2026, 5, 17, 10, 30, 0, 0, time.UTC)
 
-func testOptions() Options {
-	return Options{Now: func() time.Time { return testTime }, Rand: signingtest.Reader("aab ecdsa")}
+func testOptions(id *signing.Identity) Options {
+	return Options{Identity: id, Now: func() time.Time { return testTime }, Rand: signingtest.Reader("aab ecdsa")}
 }
 
 // testIdentities returns the identities the tests sign with, by name
@@ -46,7 +46,8 @@ var testIdentities = sync.OnceValue(func() map[string]*signing.Identity {
 func sign(t testing.TB, in []byte, id *signing.Identity, opts Options) ([]byte, *Result) {
 	t.Helper()
 	var out bytes.Buffer
-	res, err := Sign(context.Background(), &out, bytes.NewReader(in), int64(len(in)), id, opts)
+	opts.Identity = id
+	res, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
@@ -123,7 +124,7 @@ func TestSignVerify(t *testing.T) {
 	_, inFiles := entries(t, in)
 	for name, id := range testIdentities() {
 		t.Run(name, func(t *testing.T) {
-			out, res := sign(t, in, id, testOptions())
+			out, res := sign(t, in, id, testOptions(id))
 			names, files := entries(t, out)
 			ext := jar.BlockExtension(id.KeyAlgorithm())
 			wantFirst := []string{"META-INF/MANIFEST.MF", "META-INF/UPLOAD.SF", "META-INF/UPLOAD." + ext}
@@ -157,7 +158,7 @@ func TestSignVerify(t *testing.T) {
 			// Signing again (our own output) gives the same bytes: the old
 			// signature is replaced, not added to.
 			if id.KeyAlgorithm() == "RSA" {
-				again, _ := sign(t, out, id, testOptions())
+				again, _ := sign(t, out, id, testOptions(id))
 				if !bytes.Equal(again, out) {
 					t.Error("re-signing a signed bundle changed it")
 				}
@@ -173,7 +174,7 @@ func TestSignatureAlgorithms(t *testing.T) {
 	}
 	in := signingtest.Bundle(signingtest.APKOptions{})
 	for name, id := range testIdentities() {
-		_, res := sign(t, in, id, testOptions())
+		_, res := sign(t, in, id, testOptions(id))
 		if got := res.Signers[0].SignatureAlgorithm; got != want[name] {
 			t.Errorf("%s: %s, want %s", name, got, want[name])
 		}
@@ -183,9 +184,9 @@ func TestSignatureAlgorithms(t *testing.T) {
 func TestSignDeterministic(t *testing.T) {
 	in := signingtest.Bundle(signingtest.APKOptions{Assets: 50})
 	id := testIdentities()["rsa-2048"]
-	a, _ := sign(t, in, id, testOptions())
+	a, _ := sign(t, in, id, testOptions(id))
 	for _, workers := range []int{1, 3, 16} {
-		opts := testOptions()
+		opts := testOptions(id)
 		opts.Workers = workers
 		b, _ := sign(t, in, id, opts)
 		if !bytes.Equal(a, b) {
@@ -204,7 +205,7 @@ func TestSignerName(t *testing.T) {
 		{"upload", "release", "RELEASE"},
 	} {
 		id.Alias = tc.alias
-		opts := testOptions()
+		opts := testOptions(&id)
 		opts.SignerName = tc.opt
 		out, res := sign(t, in, &id, opts)
 		_, files := entries(t, out)
@@ -227,7 +228,7 @@ func TestSignKeepsManifest(t *testing.T) {
 		"META-INF/OLD.RSA": []byte("junk"),
 		"META-INF/SIG-X":   []byte("junk"),
 	})
-	out, _ := sign(t, in, testIdentities()["rsa-2048"], testOptions())
+	out, _ := sign(t, in, testIdentities()["rsa-2048"], testOptions(nil))
 	if _, err := verify(out); err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestSignKeepsManifest(t *testing.T) {
 func TestSignDataDescriptors(t *testing.T) {
 	// archive/zip writes data descriptors for every entry.
 	in := rewrite(t, signingtest.Bundle(signingtest.APKOptions{}), nil, map[string][]byte{"base/assets/dir/": nil})
-	out, _ := sign(t, in, testIdentities()["rsa-2048"], testOptions())
+	out, _ := sign(t, in, testIdentities()["rsa-2048"], testOptions(nil))
 	a, err := zipx.Read(bytes.NewReader(out), int64(len(out)))
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +301,7 @@ func TestSignRejects(t *testing.T) {
 		{"duplicate names", duplicate(t, bundle), nil, "duplicate entry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Sign(context.Background(), io.Discard, bytes.NewReader(tc.in), int64(len(tc.in)), id, testOptions())
+			_, err := Sign(context.Background(), bytes.NewReader(tc.in), int64(len(tc.in)), io.Discard, testOptions(id))
 			if err == nil || tc.want != nil && !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err = %v, want %v containing %q", err, tc.want, tc.msg)
 			}
@@ -342,7 +343,7 @@ func duplicate(t testing.TB, b []byte) []byte {
 
 func TestVerifyTampered(t *testing.T) {
 	id := testIdentities()["rsa-2048"]
-	signed, _ := sign(t, signingtest.Bundle(signingtest.APKOptions{Assets: 3}), id, testOptions())
+	signed, _ := sign(t, signingtest.Bundle(signingtest.APKOptions{Assets: 3}), id, testOptions(id))
 	edit := func(target string, f func([]byte) []byte) []byte {
 		return rewrite(t, signed, func(n string, d []byte) ([]byte, bool) {
 			if n == target {

@@ -17,7 +17,7 @@ func ExampleSign() {
 	bundle := signingtest.Bundle(signingtest.APKOptions{})
 
 	var signed bytes.Buffer
-	res, err := aab.Sign(context.Background(), &signed, bytes.NewReader(bundle), int64(len(bundle)), id, aab.Options{})
+	res, err := aab.Sign(context.Background(), bytes.NewReader(bundle), int64(len(bundle)), &signed, aab.Options{Identity: id})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func ExampleVerify() {
 	id := signingtest.SelfSigned("Example upload key", nil)
 	bundle := signingtest.Bundle(signingtest.APKOptions{})
 	var signed bytes.Buffer
-	if _, err := aab.Sign(context.Background(), &signed, bytes.NewReader(bundle), int64(len(bundle)), id, aab.Options{}); err != nil {
+	if _, err := aab.Sign(context.Background(), bytes.NewReader(bundle), int64(len(bundle)), &signed, aab.Options{Identity: id}); err != nil {
 		log.Fatal(err)
 	}
 

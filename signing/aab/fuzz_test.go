@@ -11,7 +11,7 @@ import (
 func fuzzSeeds(f *testing.F) {
 	id := testIdentities()["ec-p256"]
 	bundle := signingtest.Bundle(signingtest.APKOptions{NativeABIs: []string{}})
-	signed, _ := sign(f, bundle, id, testOptions())
+	signed, _ := sign(f, bundle, id, testOptions(id))
 	f.Add(bundle)
 	f.Add(signed)
 	f.Add(rewrite(f, signed, nil, map[string][]byte{"base/assets/x": []byte("x")}))
@@ -32,7 +32,7 @@ func FuzzSign(f *testing.F) {
 	id := testIdentities()["rsa-2048"]
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
-		res, err := Sign(context.Background(), &out, bytes.NewReader(data), int64(len(data)), id, Options{Workers: 1})
+		res, err := Sign(context.Background(), bytes.NewReader(data), int64(len(data)), &out, Options{Identity: id, Workers: 1})
 		if err != nil {
 			return
 		}

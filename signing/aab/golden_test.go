@@ -31,7 +31,7 @@ func TestGolden(t *testing.T) {
 		{"bundle-rsa-4096", signingtest.APKOptions{}, "rsa-4096"},
 	} {
 		in := signingtest.Bundle(tc.opts)
-		out, _ := sign(t, in, ids[tc.id], testOptions())
+		out, _ := sign(t, in, ids[tc.id], testOptions(nil))
 		lines = append(lines, fmt.Sprintf("%s in=%s cert=%s out=%s", tc.name, short(in), ids[tc.id].Fingerprint()[:16], short(out)))
 	}
 	got := strings.Join(lines, "\n") + "\n"

@@ -83,7 +83,7 @@ func TestJarsignerVerifiesOurs(t *testing.T) {
 		t.Run(tc.id+"/"+tc.ks, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			out, _ := sign(t, in, ids[tc.id], testOptions())
+			out, _ := sign(t, in, ids[tc.id], testOptions(nil))
 			p := filepath.Join(dir, "signed.aab")
 			os.WriteFile(p, out, 0o644)
 			msg, err := jarsignerVerify(t, p, keystore(t, dir, ids[tc.id], tc.ks), tc.ks)
@@ -98,7 +98,7 @@ func TestJarsignerVerifiesOurs(t *testing.T) {
 func TestJarsignerRejectsTampered(t *testing.T) {
 	testenv.Tool(t, "jarsigner")
 	id := testIdentities()["rsa-2048"]
-	signed, _ := sign(t, signingtest.Bundle(signingtest.APKOptions{}), id, testOptions())
+	signed, _ := sign(t, signingtest.Bundle(signingtest.APKOptions{}), id, testOptions(id))
 	edit := func(target string, f func([]byte) []byte) []byte {
 		return rewrite(t, signed, func(n string, d []byte) ([]byte, bool) {
 			if n == target {
@@ -188,7 +188,7 @@ func TestJarsignerSigned(t *testing.T) {
 			if name == "ec-p384" {
 				pub = ids["rsa-2048"]
 			}
-			resigned, _ := sign(t, theirs, pub, testOptions())
+			resigned, _ := sign(t, theirs, pub, testOptions(id))
 			names, files := entries(t, resigned)
 			for _, n := range names {
 				if strings.HasPrefix(n, "META-INF/MY_UPLOA") {
@@ -292,7 +292,7 @@ func TestJarInputStream(t *testing.T) {
 	// archive/zip writes data descriptors; add a directory entry too.
 	in := rewrite(t, signingtest.Bundle(signingtest.APKOptions{Assets: 4}), nil, map[string][]byte{"base/assets/dir/": nil})
 	for name, id := range map[string]*signing.Identity{"rsa": testIdentities()["rsa-2048"], "ec": testIdentities()["ec-p384"]} {
-		out, res := sign(t, in, id, testOptions())
+		out, res := sign(t, in, id, testOptions(id))
 		p := filepath.Join(dir, name+".aab")
 		os.WriteFile(p, out, 0o644)
 		cmd := exec.Command(java, "StreamCheck.java", p)
@@ -331,7 +331,7 @@ func TestJarsignerSHA1(t *testing.T) {
 	if err != nil || v.Signers[0].DigestAlgorithm != crypto.SHA1 || v.Signers[0].SignatureAlgorithm != "SHA1withRSA" {
 		t.Fatalf("Verify with AllowSHA1Unsafe: %v", err)
 	}
-	resigned, _ := sign(t, theirs, id, testOptions())
+	resigned, _ := sign(t, theirs, id, testOptions(id))
 	if v, err := verify(resigned); err != nil || v.Signers[0].DigestAlgorithm != crypto.SHA256 {
 		t.Fatalf("Verify of the re-signed bundle: %v", err)
 	}
@@ -368,7 +368,7 @@ func TestJarsignerTwoSigners(t *testing.T) {
 	if got := strings.Join(names, " "); got != "PUBLISHE/META-INF/PUBLISHE.EC STUDIO/META-INF/STUDIO.RSA" && got != "STUDIO/META-INF/STUDIO.RSA PUBLISHE/META-INF/PUBLISHE.EC" {
 		t.Fatalf("signers %s", got)
 	}
-	once, _ := sign(t, twice, ids["rsa-chain"], testOptions())
+	once, _ := sign(t, twice, ids["rsa-chain"], testOptions(nil))
 	if v, err := verify(once); err != nil || len(v.Signers) != 1 || v.Signers[0].Name != "UPLOAD" {
 		t.Fatalf("re-signed: %v, %d signers", err, len(v.Signers))
 	}

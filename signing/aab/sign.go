@@ -23,11 +23,12 @@ import (
 const manifestName = "META-INF/MANIFEST.MF"
 
 // Sign writes to dst the bundle read from src (size bytes), JAR-signed by
-// id as jarsigner signs it. Earlier signatures are dropped; the manifest
+// opts.Identity as jarsigner signs it. Earlier signatures are dropped; the manifest
 // of the input, if any, keeps its main attributes and per-entry
 // attributes, with fresh SHA-256 digests. Sign does not verify its
 // output (see [SignFile], and [Verify]).
-func Sign(ctx context.Context, dst io.Writer, src io.ReaderAt, size int64, id *signing.Identity, opts Options) (*Result, error) {
+func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*Result, error) {
+	id := opts.Identity
 	if id == nil || id.Signer == nil || id.Certificate == nil {
 		return nil, errors.New("aab: signing needs an identity with a private key")
 	}
@@ -245,7 +246,7 @@ func javaSignatureAlgorithm(h crypto.Hash, pub crypto.PublicKey) string {
 // written to a temp file beside out, verified with [Verify] (unless
 // opts.SkipVerify) and renamed to out only then; on any error no output
 // is left and in is never modified. Errors name the file concerned.
-func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Options) (*Result, error) {
+func SignFile(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	f, size, err := atomicfile.OpenInput(in, "an app bundle")
 	if err != nil {
 		return nil, err
@@ -256,7 +257,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		return nil, err
 	}
 	defer tmp.Abort()
-	res, err := Sign(ctx, tmp.Writeback(), f, size, id, opts)
+	res, err := Sign(ctx, f, size, tmp.Writeback(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
@@ -265,7 +266,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		if err != nil {
 			return nil, fmt.Errorf("verifying the signed bundle: %w", err)
 		}
-		if len(v.Signers) != 1 || !v.Signers[0].Certificate.Equal(id.Certificate) || v.Entries != res.Entries {
+		if len(v.Signers) != 1 || !v.Signers[0].Certificate.Equal(opts.Identity.Certificate) || v.Entries != res.Entries {
 			return nil, errors.New("aab: internal error: the signed bundle does not verify as signed")
 		}
 	}

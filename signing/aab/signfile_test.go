@@ -26,7 +26,7 @@ func TestSignFile(t *testing.T) {
 	cancel()
 
 	out := filepath.Join(dir, "signed.aab")
-	res, err := SignFile(context.Background(), in, out, id, testOptions())
+	res, err := SignFile(context.Background(), in, out, testOptions(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestSignFile(t *testing.T) {
 		{"missing input", context.Background(), filepath.Join(dir, "missing.aab"), filepath.Join(dir, "x.aab"), "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := SignFile(tc.ctx, tc.in, tc.out, id, testOptions())
+			_, err := SignFile(tc.ctx, tc.in, tc.out, testOptions(id))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -113,7 +113,7 @@ func BenchmarkSign(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		var out countWriter
-		if _, err := Sign(context.Background(), &out, bytes.NewReader(in), int64(len(in)), id, Options{}); err != nil {
+		if _, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, Options{Identity: id}); err != nil {
 			b.Fatal(err)
 		}
 	}

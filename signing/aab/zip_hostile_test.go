@@ -37,7 +37,7 @@ func TestHostileBundles(t *testing.T) {
 	id := testIdentities()["rsa-2048"]
 	base := bundleEntries(t, signingtest.APKOptions{})
 	good := ziptest.Build(base, ziptest.Options{}).Bytes
-	if _, err := Sign(context.Background(), io.Discard, bytes.NewReader(good), int64(len(good)), id, testOptions()); err != nil {
+	if _, err := Sign(context.Background(), bytes.NewReader(good), int64(len(good)), io.Discard, testOptions(id)); err != nil {
 		t.Fatalf("the base bundle: %v", err)
 	}
 	cases := ziptest.Hostile(base)
@@ -46,7 +46,7 @@ func TestHostileBundles(t *testing.T) {
 			var out bytes.Buffer
 			var signErr, verifyErr error
 			ziptest.Bounded(t, 5*time.Second, 16<<20, func() {
-				_, signErr = Sign(context.Background(), &out, bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), id, testOptions())
+				_, signErr = Sign(context.Background(), bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), &out, testOptions(id))
 				_, verifyErr = Verify(context.Background(), bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), VerifyOptions{})
 			})
 			if e := zipKind(signErr, tc.Want); e != nil {
@@ -70,7 +70,7 @@ func TestSignZip64(t *testing.T) {
 	id := testIdentities()["rsa-2048"]
 	base := bundleEntries(t, signingtest.APKOptions{})
 	in := ziptest.Build(base, ziptest.Options{Zip64: true}).Bytes
-	out, _ := sign(t, in, id, testOptions())
+	out, _ := sign(t, in, id, testOptions(id))
 	if _, err := verify(out); err != nil {
 		t.Fatalf("zip64 input: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestSignZip64(t *testing.T) {
 		es = append(es, ziptest.Entry{Name: fmt.Sprintf("base/assets/many/f%05d", i), Data: []byte{byte(i), byte(i >> 8)}})
 	}
 	in = ziptest.Build(es, ziptest.Options{Zip64: true}).Bytes
-	out, _ = sign(t, in, id, testOptions())
+	out, _ = sign(t, in, id, testOptions(id))
 	a, err := zipx.Read(bytes.NewReader(out), int64(len(out)))
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestSignOver4GiB(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &ziptest.SparseBuffer{}
-	if _, err := Sign(context.Background(), out, in, in.Size(), id, testOptions()); err != nil {
+	if _, err := Sign(context.Background(), in, in.Size(), out, testOptions(id)); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.NewReader(out, out.Size())

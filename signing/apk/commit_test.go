@@ -46,7 +46,8 @@ func TestSignFileV4AllOrNothing(t *testing.T) {
 				}
 				return nil
 			}}
-			_, err := apk.SignFile(context.Background(), inPath, out, id, opts)
+			opts.Identity = id
+			_, err := apk.SignFile(context.Background(), inPath, out, opts)
 			if err == nil || !strings.Contains(err.Error(), "is a folder") {
 				t.Fatalf("SignFile: %v, want an error about the folder", err)
 			}

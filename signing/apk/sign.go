@@ -59,6 +59,9 @@ const (
 // by default, except that v4 is off and v1 follows minSdkVersion (see
 // V1SigningEnabled).
 type Options struct {
+	// Identity is the signer: its private key and certificate chain.
+	// Required.
+	Identity *signing.Identity
 	// V1SigningEnabled, V2SigningEnabled and V3SigningEnabled turn JAR
 	// signing and APK Signature Scheme v2 and v3 on or off. Nil means the
 	// default: v1 only when the minimum SDK version is below 24 (Android 7
@@ -146,7 +149,7 @@ func (r *Result) Schemes() []string {
 // SignFile signs the APK at in and writes the result to out (and with v4
 // to out+".idsig"). The output appears only when complete and checked
 // (opts.Check, by default [Verify]); the input is never modified.
-func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Options) (*Result, error) {
+func SignFile(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	f, size, err := atomicfile.OpenInput(in, "an APK")
 	if err != nil {
 		return nil, unwrapPathError(err)
@@ -165,7 +168,7 @@ func SignFile(ctx context.Context, in, out string, id *signing.Identity, opts Op
 		defer idsig.Abort()
 		opts.V4Signature = idsig
 	}
-	res, err := Sign(ctx, o.Writeback(), f, size, id, opts)
+	res, err := Sign(ctx, f, size, o.Writeback(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +217,7 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// Sign signs the APK in src (size bytes) with id and writes the signed
+// Sign signs the APK in src (size bytes) with opts.Identity and writes the signed
 // APK to dst, the way `apksigner sign` 35 does: it drops the old JAR
 // signature files and APK Signing Block, copies every other entry raw
 // (aligning stored ones), adds the JAR signature (v1) and an APK Signing
@@ -224,7 +227,8 @@ func unwrapPathError(err error) error {
 // Entries are read once, in order, and written as they are read; content
 // digests are computed on all cores while writing. Memory use does not
 // grow with the size of the APK (beyond its central directory).
-func Sign(ctx context.Context, dst io.Writer, src io.ReaderAt, size int64, id *signing.Identity, opts Options) (*Result, error) {
+func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*Result, error) {
+	id := opts.Identity
 	start := time.Now()
 	log := opts.Log
 	if log == nil {

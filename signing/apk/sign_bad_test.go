@@ -75,7 +75,7 @@ func TestSignBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			_, err := apk.Sign(context.Background(), &out, bytes.NewReader(tc.data), int64(len(tc.data)), id, apk.Options{})
+			_, err := apk.Sign(context.Background(), bytes.NewReader(tc.data), int64(len(tc.data)), &out, apk.Options{Identity: id})
 			switch {
 			case tc.check != nil && !tc.check(err):
 				t.Errorf("err = %v", err)
@@ -108,14 +108,16 @@ func TestSignBadOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := apk.Sign(context.Background(), io.Discard, bytes.NewReader(in), int64(len(in)), tc.id, tc.opts)
+			opts := tc.opts
+			opts.Identity = tc.id
+			_, err := apk.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), io.Discard, opts)
 			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.Contains(err.Error(), tc.text) {
 				t.Errorf("err = %v, want %v %q", err, tc.want, tc.text)
 			}
 		})
 	}
 	// An EC key is fine for Android 4.0 without v1.
-	if _, err := apk.Sign(context.Background(), io.Discard, bytes.NewReader(in), int64(len(in)), ids["ecp256"], apk.Options{V1SigningEnabled: &off}); err != nil {
+	if _, err := apk.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), io.Discard, apk.Options{Identity: ids["ecp256"], V1SigningEnabled: &off}); err != nil {
 		t.Errorf("EC without v1: %v", err)
 	}
 }
@@ -144,7 +146,7 @@ func TestSignFileBadPaths(t *testing.T) {
 		{"not a zip", notzip, filepath.Join(dir, "out.apk"), "not a zip"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := apk.SignFile(context.Background(), tc.in, tc.out, id, apk.Options{})
+			_, err := apk.SignFile(context.Background(), tc.in, tc.out, apk.Options{Identity: id})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
@@ -171,7 +173,7 @@ func FuzzSignInput(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var out bytes.Buffer
-		res, err := apk.Sign(context.Background(), &out, bytes.NewReader(b), int64(len(b)), id, apk.Options{MinSDKVersion: 24})
+		res, err := apk.Sign(context.Background(), bytes.NewReader(b), int64(len(b)), &out, apk.Options{Identity: id, MinSDKVersion: 24})
 		if err != nil {
 			return
 		}

@@ -16,7 +16,7 @@ func ExampleSign() {
 	in := signingtest.APK(signingtest.APKOptions{MinSDK: 21})
 
 	var out bytes.Buffer
-	res, err := apk.Sign(context.Background(), &out, bytes.NewReader(in), int64(len(in)), id, apk.Options{})
+	res, err := apk.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, apk.Options{Identity: id})
 	if err != nil {
 		log.Fatal(err)
 	}

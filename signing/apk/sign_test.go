@@ -32,7 +32,8 @@ func testIdentities() map[string]*signing.Identity {
 func signBytes(t testing.TB, in []byte, id *signing.Identity, opts apk.Options) ([]byte, *apk.Result) {
 	t.Helper()
 	var out bytes.Buffer
-	res, err := apk.Sign(context.Background(), &out, bytes.NewReader(in), int64(len(in)), id, opts)
+	opts.Identity = id
+	res, err := apk.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
@@ -249,7 +250,7 @@ func TestSignFile(t *testing.T) {
 	}
 	outPath := filepath.Join(dir, "out.apk")
 	checked := false
-	res, err := apk.SignFile(context.Background(), inPath, outPath, id, apk.Options{V4SigningEnabled: true, Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
+	res, err := apk.SignFile(context.Background(), inPath, outPath, apk.Options{Identity: id, V4SigningEnabled: true, Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
 		checked = true
 		if _, err := os.Stat(outPath); err == nil {
 			t.Error("output renamed into place before Check")
@@ -279,7 +280,7 @@ func TestSignFile(t *testing.T) {
 	}
 	// A failing check leaves no output.
 	out2 := filepath.Join(dir, "out2.apk")
-	_, err = apk.SignFile(context.Background(), inPath, out2, id, apk.Options{Check: func(context.Context, io.ReaderAt, int64) error {
+	_, err = apk.SignFile(context.Background(), inPath, out2, apk.Options{Identity: id, Check: func(context.Context, io.ReaderAt, int64) error {
 		return errors.New("refused")
 	}})
 	if err == nil || !strings.Contains(err.Error(), "refused") {
@@ -316,7 +317,7 @@ func TestSignFileVerifiesByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	outPath := filepath.Join(dir, "out.apk")
-	if _, err := apk.SignFile(context.Background(), inPath, outPath, id, apk.Options{}); err != nil {
+	if _, err := apk.SignFile(context.Background(), inPath, outPath, apk.Options{Identity: id}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := apk.VerifyFile(context.Background(), outPath, apk.VerifyOptions{})
@@ -325,7 +326,7 @@ func TestSignFileVerifiesByDefault(t *testing.T) {
 	}
 	// SkipVerify publishes without calling the check.
 	skipped := filepath.Join(dir, "skipped.apk")
-	_, err = apk.SignFile(context.Background(), inPath, skipped, id, apk.Options{SkipVerify: true, Check: func(context.Context, io.ReaderAt, int64) error {
+	_, err = apk.SignFile(context.Background(), inPath, skipped, apk.Options{Identity: id, SkipVerify: true, Check: func(context.Context, io.ReaderAt, int64) error {
 		return errors.New("check called despite SkipVerify")
 	}})
 	if err != nil {

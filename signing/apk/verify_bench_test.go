@@ -46,7 +46,7 @@ func vBigAPK(b testing.TB, mb int) []byte {
 	id := signingtest.SelfSigned("verify bench", signingtest.RSAKey("verify bench", 2048))
 	var out bytes.Buffer
 	in := buf.Bytes()
-	if _, err := Sign(context.Background(), &out, bytes.NewReader(in), int64(len(in)), id, Options{}); err != nil {
+	if _, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, Options{Identity: id}); err != nil {
 		b.Fatal(err)
 	}
 	return out.Bytes()

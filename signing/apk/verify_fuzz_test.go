@@ -33,7 +33,7 @@ func vFuzzSeeds(f *testing.F) [][]byte {
 			f.Fatal(err)
 		}
 		var out bytes.Buffer
-		if _, err := Sign(context.Background(), &out, bytes.NewReader(in.Bytes()), int64(in.Len()), id, Options{Rand: signingtest.Reader("fuzz")}); err != nil {
+		if _, err := Sign(context.Background(), bytes.NewReader(in.Bytes()), int64(in.Len()), &out, Options{Identity: id, Rand: signingtest.Reader("fuzz")}); err != nil {
 			f.Fatal(err)
 		}
 		return out.Bytes()

@@ -29,7 +29,8 @@ func vSigned(t testing.TB, apkOpts signingtest.APKOptions, id *signing.Identity,
 	in := signingtest.APK(apkOpts)
 	var out bytes.Buffer
 	opts.Rand = signingtest.Reader("verify-test")
-	if _, err := Sign(context.Background(), &out, bytes.NewReader(in), int64(len(in)), id, opts); err != nil {
+	opts.Identity = id
+	if _, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts); err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
 	return out.Bytes()
@@ -203,7 +204,7 @@ func ExampleVerify() {
 	id := signingtest.SelfSigned("example", signingtest.RSAKey("example", 2048))
 	in := signingtest.APK(signingtest.APKOptions{MinSDK: 21})
 	var signed bytes.Buffer
-	if _, err := Sign(context.Background(), &signed, bytes.NewReader(in), int64(len(in)), id, Options{}); err != nil {
+	if _, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &signed, Options{Identity: id}); err != nil {
 		fmt.Println(err)
 		return
 	}

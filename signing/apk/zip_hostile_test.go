@@ -53,7 +53,7 @@ func TestHostileAPKs(t *testing.T) {
 	base := hostileBase(t)
 	good := ziptest.Build(base, ziptest.Options{}).Bytes
 	id := testIdentities()["rsa2048"]
-	if _, err := apk.Sign(context.Background(), io.Discard, bytes.NewReader(good), int64(len(good)), id, apk.Options{}); err != nil {
+	if _, err := apk.Sign(context.Background(), bytes.NewReader(good), int64(len(good)), io.Discard, apk.Options{Identity: id}); err != nil {
 		t.Fatalf("the base APK: %v", err)
 	}
 	cases := ziptest.Hostile(base)
@@ -62,7 +62,7 @@ func TestHostileAPKs(t *testing.T) {
 			var out bytes.Buffer
 			var signErr, err error
 			ziptest.Bounded(t, 5*time.Second, 16<<20, func() {
-				_, signErr = apk.Sign(context.Background(), &out, bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), id, apk.Options{})
+				_, signErr = apk.Sign(context.Background(), bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), &out, apk.Options{Identity: id})
 				_, err = apk.Verify(context.Background(), bytes.NewReader(tc.Bytes), int64(len(tc.Bytes)), apk.VerifyOptions{})
 			})
 			if e := apkKind(signErr, tc.Want); e != nil {
@@ -89,7 +89,7 @@ func TestAPKZip64(t *testing.T) {
 	id := testIdentities()["rsa2048"]
 	base := hostileBase(t)
 	z64 := ziptest.Build(base, ziptest.Options{Zip64: true}).Bytes
-	_, err := apk.Sign(context.Background(), io.Discard, bytes.NewReader(z64), int64(len(z64)), id, apk.Options{})
+	_, err := apk.Sign(context.Background(), bytes.NewReader(z64), int64(len(z64)), io.Discard, apk.Options{Identity: id})
 	if !errors.Is(err, apk.ErrZip64) {
 		t.Errorf("Sign of a zip64 APK: %v", err)
 	}
@@ -111,7 +111,7 @@ func TestAPKZip64(t *testing.T) {
 		es = append(es, ziptest.Entry{Name: fmt.Sprintf("assets/f%05d", i), Data: []byte{byte(i)}})
 	}
 	many := ziptest.Build(es, ziptest.Options{}).Bytes
-	_, err = apk.Sign(context.Background(), io.Discard, bytes.NewReader(many), int64(len(many)), id, apk.Options{})
+	_, err = apk.Sign(context.Background(), bytes.NewReader(many), int64(len(many)), io.Discard, apk.Options{Identity: id})
 	if !errors.Is(err, apk.ErrZip64) {
 		t.Errorf("Sign with 65,536 entries out: %v", err)
 	}
