@@ -1,0 +1,148 @@
+package androidinfo
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+// pb encodes a length-delimited protocol buffer field.
+func pb(num int, data []byte) []byte {
+	b := binary.AppendUvarint(nil, uint64(num)<<3|2)
+	b = binary.AppendUvarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+// pv encodes a varint field.
+func pv(num int, v uint64) []byte {
+	b := binary.AppendUvarint(nil, uint64(num)<<3)
+	return binary.AppendUvarint(b, v)
+}
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// protoAttrBytes is an XmlAttribute; prim, when >= 0, is its compiled int.
+func protoAttrBytes(ns, name, value string, prim int64) []byte {
+	b := cat(pb(xmlAttrNamespace, []byte(ns)), pb(xmlAttrName, []byte(name)), pb(xmlAttrValue, []byte(value)))
+	if prim >= 0 {
+		b = append(b, pb(xmlAttrCompiled, pb(itemPrim, pv(primIntDecimal, uint64(prim))))...)
+	}
+	return b
+}
+
+// protoManifest is aapt2's XmlNode for <manifest package=pkg
+// android:versionCode=code android:versionName=name>.
+func protoManifest(pkg string, code int64, name string) []byte {
+	el := cat(
+		pb(xmlElementName, []byte("manifest")),
+		pb(xmlElementAttr, protoAttrBytes("", "package", pkg, -1)),
+		pb(xmlElementAttr, protoAttrBytes(androidNS, "versionCode", "", code)),
+		pb(xmlElementAttr, protoAttrBytes(androidNS, "versionName", name, -1)),
+		pb(xmlElementAttr, append(protoAttrBytes(androidNS, "compileSdkVersion", "34", -1), pv(xmlAttrResourceID, 0x01010572)...)),
+	)
+	return pb(xmlNodeElement, el)
+}
+
+func zipOf(t testing.TB, files map[string][]byte, order ...string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range order {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(files[n])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestRead(t *testing.T) {
+	proto := zipOf(t, map[string][]byte{
+		BundleConfig:   []byte("\x0a\x07\x0a\x051.1.0"),
+		BundleManifest: protoManifest("com.example.proto", 4242, "4.2"),
+	}, BundleConfig, BundleManifest)
+	tests := []struct {
+		name string
+		data []byte
+		want Info
+	}{
+		{"apk", signingtest.APK(signingtest.APKOptions{Package: "com.example.a", VersionCode: 7, VersionName: "7.0"}), Info{KindAPK, "com.example.a", 7, "7.0"}},
+		{"aab-binary-xml", signingtest.Bundle(signingtest.APKOptions{Package: "com.example.b", VersionCode: 99}), Info{KindAAB, "com.example.b", 99, "1.0"}},
+		{"aab-proto", proto, Info{KindAAB, "com.example.proto", 4242, "4.2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Read(bytes.NewReader(tt.data), int64(len(tt.data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got != tt.want {
+				t.Errorf("Read = %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProtoVersionCodeMajor(t *testing.T) {
+	el := cat(
+		pb(xmlElementName, []byte("manifest")),
+		pb(xmlElementAttr, protoAttrBytes("", "package", "com.example.big", -1)),
+		pb(xmlElementAttr, protoAttrBytes(androidNS, "versionCode", "5", -1)),
+		pb(xmlElementAttr, protoAttrBytes(androidNS, "versionCodeMajor", "0x2", -1)),
+	)
+	var info Info
+	if err := parseProto(pb(xmlNodeElement, el), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.VersionCode != 2<<32|5 {
+		t.Errorf("VersionCode = %#x, want 0x200000005", info.VersionCode)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		is   error
+	}{
+		{"not-zip", []byte("hello, this is not a zip archive at all"), nil},
+		{"no-manifest", zipOf(t, map[string][]byte{"a.txt": []byte("x")}, "a.txt"), ErrNotAndroid},
+		{"garbage-manifest", zipOf(t, map[string][]byte{APKManifest: []byte("\x03\x00\x08\x00garbage")}, APKManifest), ErrMalformed},
+		{"proto-not-manifest", zipOf(t, map[string][]byte{BundleManifest: pb(xmlNodeElement, pb(xmlElementName, []byte("application")))}, BundleManifest), ErrMalformed},
+		{"proto-no-package", zipOf(t, map[string][]byte{BundleManifest: pb(xmlNodeElement, pb(xmlElementName, []byte("manifest")))}, BundleManifest), ErrMalformed},
+		{"proto-bad-code", zipOf(t, map[string][]byte{BundleManifest: pb(xmlNodeElement, cat(
+			pb(xmlElementName, []byte("manifest")),
+			pb(xmlElementAttr, protoAttrBytes("", "package", "p", -1)),
+			pb(xmlElementAttr, protoAttrBytes(androidNS, "versionCode", "abc", -1))))}, BundleManifest), ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(bytes.NewReader(tt.data), int64(len(tt.data)))
+			if err == nil {
+				t.Fatal("Read succeeded")
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v does not match %v", err, tt.is)
+			}
+		})
+	}
+}
+
+func FuzzParseManifest(f *testing.F) {
+	f.Add(protoManifest("com.example.proto", 4242, "4.2"))
+	f.Add(signingtest.AndroidManifest(signingtest.APKOptions{}))
+	f.Add([]byte{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var info Info
+		if parseManifest(data, &info) == nil && info.Package == "" {
+			t.Error("parsed a manifest without a package")
+		}
+	})
+}
