@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,6 +30,9 @@ type Options struct {
 	// Rand is the source of the delimiters of multi-line outputs. Nil
 	// means crypto/rand.
 	Rand io.Reader
+	// Now is the clock the steps check expiry dates with. Nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Action is one step of a storesign action. It is not safe for concurrent
@@ -38,6 +42,7 @@ type Action struct {
 	w      io.Writer
 	getenv func(string) string
 	rand   io.Reader
+	now    func() time.Time
 	masked map[string]bool
 }
 
@@ -52,11 +57,15 @@ func New(opts Options) *Action {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	return &Action{
 		gh:     githubactions.New(githubactions.WithWriter(opts.Stdout), githubactions.WithGetenv(opts.Getenv)),
 		w:      opts.Stdout,
 		getenv: opts.Getenv,
 		rand:   opts.Rand,
+		now:    opts.Now,
 		masked: map[string]bool{},
 	}
 }

@@ -15,8 +15,14 @@
 // private folder of the runner's temp folder that [RemoveSecretsDir]
 // removes.
 //
-// The steps themselves ("storesign action secrets|download|resign|upload",
-// which the composite action.yml files run) live in cmd/storesign.
+// The steps themselves are library calls: [Secrets], [Download],
+// [Resign], [Upload] and [Plan], which "storesign action
+// secrets|download|resign|upload|plan" make for the composite action.yml
+// files. Each reads its inputs, checks them, masks the secrets, writes
+// outputs, annotations and the summary, and on failure returns a
+// [*StepError] after writing the annotation. STORESIGN_ACTION says which
+// action runs the step (release, resign-ipa, resign-apk, drive-download,
+// drive-upload, plan): it decides which inputs are required.
 //
 // Text from outside (file names from Drive, an app's name from its
 // Info.plist) cannot issue workflow commands or forge outputs:
