@@ -1,0 +1,324 @@
+package play
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/api/googleapi"
+)
+
+// Errors callers may branch on with errors.Is. The error returned carries
+// a message a planner can act on; these are what it wraps.
+var (
+	// ErrNotInvited: the account may not manage the app (HTTP 403).
+	ErrNotInvited = errors.New("play: the account has no access to the app in Play Console")
+	// ErrAppNotFound: no app with that package name (HTTP 404 on a new edit).
+	ErrAppNotFound = errors.New("play: app not found in Play Console")
+	// ErrDraftApp: an app never published takes only draft releases.
+	ErrDraftApp = errors.New("play: a draft app can only take draft releases")
+	// ErrVersionCodeUsed: the version code is already on Play.
+	ErrVersionCodeUsed = errors.New("play: version code already used")
+	// ErrWrongPackage: the build is not of the app asked for.
+	ErrWrongPackage = errors.New("play: wrong package name")
+	// ErrWrongSigner: the build is not signed with the expected key.
+	ErrWrongSigner = errors.New("play: wrong signer")
+	// ErrTrackNotFound: no such track on the app.
+	ErrTrackNotFound = errors.New("play: track not found")
+	// ErrAuth: the credentials were refused.
+	ErrAuth = errors.New("play: credentials rejected")
+	// ErrRateLimited: Play kept refusing requests for their rate.
+	ErrRateLimited = errors.New("play: rate limited")
+	// ErrRejected: Play refused the build or the release for another
+	// reason; the message quotes Play's.
+	ErrRejected = errors.New("play: refused by Google Play")
+	// ErrNotAndroid: the file is not an APK or app bundle.
+	ErrNotAndroid = errors.New("play: not an APK or app bundle")
+	// ErrBadOptions: the options contradict each other or Play's rules.
+	ErrBadOptions = errors.New("play: invalid options")
+)
+
+// Error is a failed call to Play. Its message says what to do; Unwrap
+// returns one of the Err sentinels when one applies, else the API error.
+type Error struct {
+	Op     string // what was being done: "creating an edit for com.example.app"
+	Code   int    // HTTP status, 0 for a transport failure
+	Reason string // the API's reason, when it gives one
+	Msg    string // the advice
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return e.Op + ": " + e.Err.Error()
+	}
+	return e.Op + ": " + e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// VersionCodeUsedError says where a version code is already used.
+type VersionCodeUsedError struct {
+	Package     string
+	VersionCode int64
+	// Track is the track that holds it, or "" when an uploaded APK or
+	// bundle of the app has it (Play keeps every version code ever
+	// uploaded, on a track or not).
+	Track string
+	// Store is Play's own message when Play refused the upload.
+	Store string
+}
+
+func (e *VersionCodeUsedError) Error() string {
+	where := "an APK or bundle uploaded earlier"
+	if e.Track != "" {
+		where = "a release on track " + e.Track
+	}
+	msg := fmt.Sprintf("version code %d of %s is already used by %s", e.VersionCode, e.Package, where)
+	if e.Store != "" {
+		msg += " (Google Play: " + e.Store + ")"
+	}
+	return msg + ": every upload needs a new, higher versionCode: rebuild with versionCode raised in build.gradle"
+}
+
+// Unwrap returns [ErrVersionCodeUsed].
+func (e *VersionCodeUsedError) Unwrap() error { return ErrVersionCodeUsed }
+
+// WrongPackageError is a build whose package is not the one asked for.
+type WrongPackageError struct{ Want, Got string }
+
+func (e *WrongPackageError) Error() string {
+	return fmt.Sprintf("the build is of package %s, not %s: upload the right build, or give the package it was built for", e.Got, e.Want)
+}
+
+// Unwrap returns [ErrWrongPackage].
+func (e *WrongPackageError) Unwrap() error { return ErrWrongPackage }
+
+// WrongSignerError is a build not signed with the expected certificate.
+type WrongSignerError struct {
+	Want string   // the expected SHA-256, lowercase hex
+	Got  []string // the signers' certificate SHA-256s
+}
+
+func (e *WrongSignerError) Error() string {
+	got := "no signer"
+	if len(e.Got) > 0 {
+		got = strings.Join(e.Got, ", ")
+	}
+	return fmt.Sprintf("the build is signed by the certificate with SHA-256 %s, not %s: re-sign it with the upload key registered in Play Console (Setup > App signing), or correct the expected fingerprint", got, e.Want)
+}
+
+// Unwrap returns [ErrWrongSigner].
+func (e *WrongSignerError) Unwrap() error { return ErrWrongSigner }
+
+// permanent marks an error that must not be retried (a local failure).
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+func reasonOf(ge *googleapi.Error) string {
+	for _, it := range ge.Errors {
+		if it.Reason != "" {
+			return it.Reason
+		}
+	}
+	return ""
+}
+
+var (
+	errStalled    = errors.New("no bytes moved within the stall timeout")
+	errNoProgress = errors.New("the upload made no progress")
+)
+
+// retryable reports whether err is worth another attempt.
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var p permanent
+	if errors.As(err, &p) {
+		return false
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == 429)
+	}
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		switch {
+		case ge.Code == 429, ge.Code == 408, ge.Code >= 500:
+			return true
+		case ge.Code == 403:
+			switch reasonOf(ge) {
+			case "userRateLimitExceeded", "rateLimitExceeded", "backendError", "internalError":
+				return true
+			}
+		}
+		return false
+	}
+	if errors.Is(err, errStalled) || errors.Is(err, errNoProgress) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "connection") || strings.Contains(s, "stream error") || strings.Contains(s, "transport")
+}
+
+// retryLoop runs fn until it succeeds, fails permanently, or keeps failing
+// beyond the deadline. fn reports progress by returning progressed=true,
+// which resets the deadline and the backoff.
+func (c *Client) retryLoop(ctx context.Context, op string, fn func(attempt int) (progressed bool, err error)) error {
+	r := c.retry
+	backoff := r.Initial
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		progressed, err := fn(attempt)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !retryable(err) {
+			return err
+		}
+		if progressed {
+			start = time.Now()
+			backoff = r.Initial
+		}
+		if time.Since(start) > r.Deadline {
+			return fmt.Errorf("giving up after %d attempts over %s: %w", attempt, time.Since(start).Round(time.Second), err)
+		}
+		d := time.Duration(rand.Int64N(int64(backoff)) + 1)
+		c.log.Debug("play: retrying", "op", op, "attempt", attempt, "after", d, "error", err)
+		if err := c.sleep(ctx, d); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, r.Max)
+	}
+}
+
+// call runs an API call with retries and turns its failure into an *Error.
+func (c *Client) call(ctx context.Context, op, pkg string, fn func() error) error {
+	err := c.retryLoop(ctx, op, func(int) (bool, error) { return false, fn() })
+	if err == nil {
+		return nil
+	}
+	return c.explain(op, pkg, err)
+}
+
+// Messages of the Play API that get their own advice.
+const (
+	msgDraftApp = "Only releases with status draft may be created on draft app."
+	msgUsedCode = "version code that has already been used"
+)
+
+// explain turns err into an *Error with advice.
+func (c *Client) explain(op, pkg string, err error) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	var vu *VersionCodeUsedError
+	if errors.As(err, &vu) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var p permanent
+	if errors.As(err, &p) {
+		return fmt.Errorf("%s: %w", op, p.err)
+	}
+	who := "the account"
+	if c.account != "" {
+		who = c.account
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		desc := re.ErrorCode
+		if desc == "" {
+			var body struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil {
+				desc, re.ErrorDescription = body.Error, body.Description
+			}
+		}
+		if re.ErrorDescription != "" {
+			desc += ": " + re.ErrorDescription
+		}
+		if desc == "" && re.Response != nil {
+			desc = re.Response.Status
+		}
+		return &Error{Op: op, Msg: fmt.Sprintf("getting an access token for %s failed (%s): check the credentials file or GOOGLE_APPLICATION_CREDENTIALS, and that the key is not revoked", who, desc), Err: ErrAuth}
+	}
+	var ge *googleapi.Error
+	if !errors.As(err, &ge) {
+		return &Error{Op: op, Msg: fmt.Sprintf("%v (network or server failure; run again)", err), Err: err}
+	}
+	e := &Error{Op: op, Code: ge.Code, Reason: reasonOf(ge), Err: ge}
+	msg := strings.TrimSpace(ge.Message)
+	if msg == "" {
+		msg = fmt.Sprintf("HTTP %d", ge.Code)
+	}
+	switch {
+	case strings.Contains(msg, msgDraftApp) || strings.Contains(strings.ToLower(msg), "draft app"):
+		e.Err = ErrDraftApp
+		e.Msg = fmt.Sprintf("Google Play: %q: %s has never been published, so it takes only draft releases: upload with status draft and roll it out in Play Console, until the first release is reviewed and published", msg, pkg)
+	case strings.Contains(msg, msgUsedCode):
+		e.Err = ErrVersionCodeUsed
+		e.Msg = fmt.Sprintf("Google Play: %q: every upload needs a new, higher versionCode: rebuild with versionCode raised", msg)
+	case ge.Code == 401:
+		e.Err = ErrAuth
+		e.Msg = fmt.Sprintf("Google Play rejected the credentials (%s): check the service account key or access token (an access token lasts an hour), and that the workload identity provider may impersonate the service account", msg)
+	case ge.Code == 403 && (e.Reason == "userRateLimitExceeded" || e.Reason == "rateLimitExceeded"):
+		e.Err = ErrRateLimited
+		e.Msg = fmt.Sprintf("Google Play kept rate-limiting the requests (%s): run again later", msg)
+	case ge.Code == 403 && (e.Reason == "insufficientPermissions" || strings.Contains(msg, "insufficient authentication scopes")) && strings.Contains(msg, "scope"):
+		e.Err = ErrAuth
+		e.Msg = fmt.Sprintf("the token does not carry the androidpublisher scope (%s): make it with --scopes=https://www.googleapis.com/auth/androidpublisher", msg)
+	case ge.Code == 403:
+		e.Err = ErrNotInvited
+		e.Msg = fmt.Sprintf("Google Play: %q: %s may not manage %s: in Play Console, Users and permissions > Invite new users, invite %s with the app's Release permissions (the Google Cloud project must be the one of the service account), then wait a few minutes", msg, who, pkg, who)
+	case ge.Code == 404 && strings.HasPrefix(op, "creating an edit"):
+		e.Err = ErrAppNotFound
+		e.Msg = fmt.Sprintf("Google Play: %q: no app %s in Play Console: create the app in Play Console first (the very first bundle is uploaded by hand there), or check the package name", msg, pkg)
+	case ge.Code == 429:
+		e.Err = ErrRateLimited
+		e.Msg = fmt.Sprintf("Google Play kept rate-limiting the requests (%s): run again later", msg)
+	case ge.Code >= 500:
+		e.Msg = fmt.Sprintf("Google Play kept failing (HTTP %d: %s): run again later", ge.Code, msg)
+	case ge.Code == 400 || ge.Code == 403 || ge.Code == 404 || ge.Code == 409:
+		e.Err = ErrRejected
+		e.Msg = fmt.Sprintf("Google Play: %q (HTTP %d)", msg, ge.Code)
+	default:
+		e.Msg = fmt.Sprintf("HTTP %d: %s", ge.Code, msg)
+	}
+	return e
+}

@@ -1,0 +1,262 @@
+package play
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/api/googleapi"
+)
+
+// Progress reports an upload's progress.
+type Progress struct {
+	// What is being uploaded: "bundle", "apk", "mapping".
+	What        string
+	Done, Total int64
+	Elapsed     time.Duration
+}
+
+// resumable uploads size bytes of src to the upload path (under
+// /upload/androidpublisher/v3/) with Google's resumable protocol and
+// decodes the final answer into out. A failed chunk is retried after
+// asking the session how much it kept; an expired session starts over.
+// No chunk is held in memory.
+func (c *Client) resumable(ctx context.Context, op, pkg, path string, query url.Values, src io.ReaderAt, size, chunk int64, what string, progress func(Progress), out any) error {
+	if chunk <= 0 {
+		chunk = c.chunkSize
+	}
+	start := time.Now()
+	report := func(done int64) {
+		if progress != nil {
+			progress(Progress{What: what, Done: done, Total: size, Elapsed: time.Since(start)})
+		}
+	}
+	for restarts := 0; ; restarts++ {
+		session, err := c.openSession(ctx, op, pkg, path, query, size)
+		if err != nil {
+			return err
+		}
+		var off int64
+		done := false
+		needStatus := false
+		err = c.retryLoop(ctx, op, func(int) (bool, error) {
+			from := off
+			if needStatus {
+				fin, next, err := c.putChunk(ctx, session, nil, 0, 0, size, out)
+				if err != nil {
+					return false, err
+				}
+				needStatus = false
+				if fin {
+					done = true
+					return true, nil
+				}
+				off = next
+			}
+			for !done {
+				n := min(chunk, size-off)
+				fin, next, err := c.putChunk(ctx, session, src, off, n, size, out)
+				if err != nil {
+					needStatus = true
+					return off > from, err
+				}
+				if fin {
+					done = true
+					break
+				}
+				if next <= off && n > 0 {
+					needStatus = true
+					return off > from, fmt.Errorf("server kept %d of %d bytes after a chunk ending at %d: %w", next, size, off+n, errNoProgress)
+				}
+				off = next
+				report(off)
+			}
+			return true, nil
+		})
+		if err == nil {
+			report(size)
+			return nil
+		}
+		var ge *googleapi.Error
+		if errors.As(err, &ge) && (ge.Code == 404 || ge.Code == 410) && restarts < 3 && isSessionGone(ge) {
+			c.log.Debug("play: upload session expired, starting over", "op", op)
+			continue
+		}
+		return c.explain(op, pkg, err)
+	}
+}
+
+// isSessionGone tells an expired upload session from a 404 about the
+// app or the edit (which carry a message).
+func isSessionGone(ge *googleapi.Error) bool {
+	return ge.Code == 410 || ge.Message == "" || strings.Contains(strings.ToLower(ge.Message), "upload")
+}
+
+func (c *Client) openSession(ctx context.Context, op, pkg, path string, query url.Values, size int64) (string, error) {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("uploadType", "resumable")
+	q.Set("alt", "json")
+	u := c.root + "upload/androidpublisher/v3/" + path + "?" + q.Encode()
+	var loc string
+	err := c.call(ctx, op, pkg, func() error {
+		req, err := http.NewRequestWithContext(ctx, "POST", u, http.NoBody)
+		if err != nil {
+			return permanent{err}
+		}
+		req.Header.Set("X-Upload-Content-Type", "application/octet-stream")
+		req.Header.Set("X-Upload-Content-Length", strconv.FormatInt(size, 10))
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if err := googleapi.CheckResponse(resp); err != nil {
+			return err
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		loc = resp.Header.Get("Location")
+		if loc == "" {
+			return permanent{errors.New("the server opened no upload session (no Location header)")}
+		}
+		return nil
+	})
+	return loc, err
+}
+
+// putChunk sends bytes [off, off+n) of src, of size bytes in all, or,
+// with a nil src, asks for the session's status. It reports whether the
+// upload finished (out then holds the answer), else the offset the server
+// wants next.
+func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, off, n, size int64, out any) (bool, int64, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	wd := time.AfterFunc(c.retry.Stall, func() { cancel(errStalled) })
+	defer wd.Stop()
+	var body io.Reader = http.NoBody
+	cr := fmt.Sprintf("bytes */%d", size)
+	if src != nil && n > 0 {
+		ch := &chunkReader{r: io.NewSectionReader(src, off, n), left: n, kick: func() { wd.Reset(c.retry.Stall) }, sent: func() { wd.Stop() }}
+		defer ch.detach()
+		body = ch
+		cr = fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size)
+	} else {
+		n = 0
+	}
+	req, err := http.NewRequestWithContext(actx, "PUT", session, body)
+	if err != nil {
+		return false, 0, permanent{err}
+	}
+	req.ContentLength = n
+	req.Header.Set("Content-Range", cr)
+	req.Header.Set("X-GUploader-No-308", "yes")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if cause := context.Cause(actx); errors.Is(cause, errStalled) {
+			err = errStalled
+		}
+		return false, 0, hideSession(err)
+	}
+	defer resp.Body.Close()
+	wd.Stop()
+	if resp.StatusCode == 308 || resp.Header.Get("X-Http-Status-Code-Override") == "308" {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		end, err := parseRangeEnd(resp.Header.Get("Range"))
+		if err != nil {
+			return false, 0, err
+		}
+		return false, end + 1, nil
+	}
+	if err := googleapi.CheckResponse(resp); err != nil {
+		return false, 0, err
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out); err != nil {
+		return false, 0, fmt.Errorf("reading the upload's answer: %w", err)
+	}
+	return true, 0, nil
+}
+
+// parseRangeEnd reads the last byte the server holds from a "bytes=0-N"
+// Range header; no header means none.
+func parseRangeEnd(h string) (int64, error) {
+	if h == "" {
+		return -1, nil
+	}
+	r, ok := strings.CutPrefix(h, "bytes=")
+	lo, hi, ok2 := strings.Cut(r, "-")
+	if !ok || !ok2 || lo != "0" {
+		return 0, permanent{fmt.Errorf("the upload server answered a malformed Range %q", h)}
+	}
+	end, err := strconv.ParseInt(hi, 10, 64)
+	if err != nil || end < 0 {
+		return 0, permanent{fmt.Errorf("the upload server answered a malformed Range %q", h)}
+	}
+	return end, nil
+}
+
+// chunkReader hands a chunk to the HTTP transport. The transport may
+// still read a request body after Do returns, so putChunk detaches the
+// reader before returning: src is then no longer read.
+type chunkReader struct {
+	mu   sync.Mutex
+	r    io.Reader // nil once detached
+	left int64
+	kick func() // bytes moved
+	sent func() // the whole chunk was read
+}
+
+var errDetached = errors.New("chunk request already finished")
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r == nil {
+		return 0, errDetached
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if n > 0 {
+		c.kick()
+	}
+	if c.left == 0 {
+		// The server may now check the whole file before it answers:
+		// the response header timeout applies, not the stall timeout.
+		c.sent()
+	}
+	if err == io.EOF && c.left > 0 {
+		err = errors.New("the file got shorter during the upload")
+	}
+	if err != nil && err != io.EOF {
+		err = permanent{fmt.Errorf("reading the local file: %w", err)}
+	}
+	return n, err
+}
+
+func (c *chunkReader) detach() {
+	c.mu.Lock()
+	c.r = nil
+	c.mu.Unlock()
+}
+
+// hideSession drops the query from the URL in err: a resumable session's
+// upload_id lets anyone holding it write to the upload, so it must not
+// reach logs or error messages.
+func hideSession(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
+			ue.URL = ue.URL[:i] + "?upload_id=REDACTED"
+		}
+	}
+	return err
+}
