@@ -159,6 +159,7 @@ func commands() []command {
 		{"ipa", "re-sign, verify and inspect iOS apps: ipa resign|verify|inspect", runIPA},
 		{"drive", "move builds to and from Google Drive: drive get|put|ls", runDrive},
 		{"action", "entry points of the GitHub Actions (used by action.yml)", runAction},
+		{"version", "print the version, VCS revision and Go version: version [--json]", runVersion},
 	}
 }
 
@@ -179,6 +180,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

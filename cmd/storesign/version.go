@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// version is the release version a release build sets with
+// -ldflags "-X main.version=1.2.3" (.goreleaser.yaml). It is the one
+// package variable of the command: the linker can only set a variable.
+// Empty, the module version of the build info is shown instead.
+var version string
+
+// buildVersion is what "storesign version" prints: which storesign this is.
+type buildVersion struct {
+	Version   string `json:"version"`            // v1.2.3, a pseudo-version, or (devel)
+	Revision  string `json:"revision,omitempty"` // the VCS commit it was built from
+	Time      string `json:"time,omitempty"`     // the commit's time, RFC 3339
+	Modified  bool   `json:"modified"`           // built from a tree with uncommitted changes
+	GoVersion string `json:"goVersion"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+}
+
+// readVersion puts together the version of this binary from the version
+// the linker set (injected), else the module version, and the VCS
+// settings of the build info. bi may be nil (a binary built without
+// module support).
+func readVersion(bi *debug.BuildInfo, injected string) buildVersion {
+	v := buildVersion{Version: "(devel)", GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if bi != nil {
+		if bi.GoVersion != "" {
+			v.GoVersion = bi.GoVersion
+		}
+		if bi.Main.Version != "" {
+			v.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Revision = s.Value
+			case "vcs.time":
+				v.Time = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
+		}
+	}
+	if injected = strings.TrimSpace(injected); injected != "" {
+		if injected[0] >= '0' && injected[0] <= '9' {
+			injected = "v" + injected // GoReleaser's .Version drops the tag's v
+		}
+		v.Version = injected
+	}
+	return v
+}
+
+func (v buildVersion) writeText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "storesign %s\n", v.Version)
+	if v.Revision != "" {
+		rev := v.Revision
+		if v.Modified {
+			rev += " (modified)"
+		}
+		fmt.Fprintf(&b, "revision: %s\n", rev)
+	}
+	if v.Time != "" {
+		fmt.Fprintf(&b, "time:     %s\n", v.Time)
+	}
+	fmt.Fprintf(&b, "go:       %s %s/%s\n", v.GoVersion, v.OS, v.Arch)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// runVersion is "storesign version [--json]", also run as
+// "storesign --version".
+func runVersion(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "version", "version [--json]")
+	asJSON := fs.Bool("json", false, "print the version as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("version: unexpected argument %q: run 'storesign version -h'", fs.Arg(0))
+	}
+	bi, _ := debug.ReadBuildInfo()
+	v := readVersion(bi, version)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return v.writeText(e.stdout)
+}
