@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -726,6 +727,10 @@ func BenchmarkResignFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	level, _ := strconv.Atoi(os.Getenv("STORESIGN_BENCH_LEVEL"))
+	var log *slog.Logger
+	if os.Getenv("STORESIGN_BENCH_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	forShapes(b, func(b *testing.B, s shape) {
 		_, in := setup(b, s)
 		fi, err := os.Stat(in)
@@ -739,7 +744,7 @@ func BenchmarkResignFile(b *testing.B) {
 		for range b.N {
 			os.Remove(out)
 			c0 := cpuTime()
-			if _, err := ipa.ResignFile(context.Background(), in, out, ipa.Options{Identity: apple.Identity, Profiles: []*provision.Profile{prof}, CompressionLevel: level}); err != nil {
+			if _, err := ipa.ResignFile(context.Background(), in, out, ipa.Options{Identity: apple.Identity, Profiles: []*provision.Profile{prof}, CompressionLevel: level, Log: log}); err != nil {
 				b.Fatal(err)
 			}
 			cpu += cpuTime() - c0

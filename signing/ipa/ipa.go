@@ -208,18 +208,22 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}
+	checkStart := time.Now()
 	vrep, err := Verify(ctx, dst.File, written.Size(), vopts)
 	if err == nil {
 		err = sameSignatures(rep, vrep)
 	}
+	r.log.Debug("output checked", "elapsed", time.Since(checkStart))
 	if err != nil {
 		// A bug of ours, not of the input: say so plainly.
 		return nil, fmt.Errorf("checking the re-signed app before writing %s: %w", out, err)
 	}
 	r.log.Debug("output checked; syncing it to disk and renaming it", "file", out)
+	syncStart := time.Now()
 	if err := dst.Commit(); err != nil {
 		return nil, err
 	}
+	r.log.Debug("committed", "elapsed", time.Since(syncStart))
 	return rep, nil
 }
 

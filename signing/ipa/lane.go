@@ -197,6 +197,7 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 		return fmt.Errorf("signing %s: %d bytes written, %d announced", e.name, w.n, l.announced)
 	}
 	l.res, l.crc, l.first = &signed{res, so.Identifier}, w.crc, w.first
+	r.log.Debug("signed on its lane", "binary", e.name, "bytes", w.n)
 	return nil
 }
 

@@ -154,9 +154,11 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	// entitlements it was signed with).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	start := time.Now()
 	wait := r.hashAll(ctx)
 	err = r.plan(ctx)
 	if err == nil {
+		r.log.Debug("planned", "bundles", len(r.a.bundles), "elapsed", time.Since(start))
 		err = r.writeEntries(ctx, dst)
 	}
 	if err != nil {
@@ -168,6 +170,7 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	if err != nil {
 		return nil, err
 	}
+	r.log.Debug("written", "elapsed", time.Since(start))
 	return r, nil
 }
 
