@@ -208,12 +208,19 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true
 	}
+	// The output goes to disk while it is checked: Commit then finds
+	// little left to sync.
+	synced := make(chan error, 1)
+	go func() { synced <- dst.File.Sync() }()
 	checkStart := time.Now()
 	vrep, err := Verify(ctx, dst.File, written.Size(), vopts)
 	if err == nil {
 		err = sameSignatures(rep, vrep)
 	}
 	r.log.Debug("output checked", "elapsed", time.Since(checkStart))
+	if serr := <-synced; err == nil && serr != nil {
+		return nil, fmt.Errorf("writing %s: %w", out, serr)
+	}
 	if err != nil {
 		// A bug of ours, not of the input: say so plainly.
 		return nil, fmt.Errorf("checking the re-signed app before writing %s: %w", out, err)
