@@ -44,6 +44,7 @@ type Action struct {
 	rand   io.Reader
 	now    func() time.Time
 	masked map[string]bool
+	words  map[string]string // planner-names, parsed on first use
 }
 
 // New returns an Action over the environment and output opts name.
@@ -324,16 +325,24 @@ func (a *Action) Error(title, msg string) {
 	a.gh.WithFieldsMap(map[string]string{"title": a.Redact(title)}).Errorf("%s", a.Redact(msg))
 }
 
-// Fail writes the error annotation for err: titled with the input to fix
-// for an [*InputError], with the step's name otherwise. The caller then
-// exits non-zero.
+// Fail writes the error annotation for err, and the same words to the
+// step summary: titled with the input to fix for an [*InputError] (in
+// the planner's words, see [PlannerNamesInput]), with the step's name
+// otherwise. The caller then exits non-zero.
 func (a *Action) Fail(step string, err error) {
+	title, msg := step+" failed", err.Error()
 	var ie *InputError
 	if errors.As(err, &ie) {
-		a.Error(ie.Title(), ie.Error())
+		title, msg = a.InputTitle(ie), a.InputMessage(ie)
+	}
+	a.Error(title, msg)
+	// The summary is what a planner opens first (outside a runner the log
+	// has it already); a file that cannot be written changes nothing to
+	// the failure.
+	if a.getenv("GITHUB_STEP_SUMMARY") == "" {
 		return
 	}
-	a.Error(step+" failed", err.Error())
+	a.AddSummary("### " + MarkdownText(a.Redact(title)) + "\n\n" + MarkdownText(a.Redact(oneLine(msg))) + "\n")
 }
 
 // TempDir is the runner's temp folder (RUNNER_TEMP), emptied after each

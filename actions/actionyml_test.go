@@ -152,11 +152,11 @@ func TestActionInputs(t *testing.T) {
 		"action.yml": {"drive-file", "drive-folder", "name", "output-folder", "platform",
 			"p12-base64", "p12-password", "profiles-base64",
 			"keystore-base64", "keystore-password", "key-alias", "key-password",
-			"bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "credentials-json"},
-		"actions/resign-ipa/action.yml":     {"path", "p12-base64", "p12-password", "profiles-base64", "bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "output-path"},
-		"actions/resign-apk/action.yml":     {"path", "keystore-base64", "keystore-password", "key-alias", "key-password", "output-path"},
-		"actions/drive-download/action.yml": {"drive-file", "drive-folder", "name", "credentials-json"},
-		"actions/drive-upload/action.yml":   {"path", "output-folder", "name", "credentials-json"},
+			"bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "credentials-json", "planner-names"},
+		"actions/resign-ipa/action.yml":     {"path", "p12-base64", "p12-password", "profiles-base64", "bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "output-path", "planner-names"},
+		"actions/resign-apk/action.yml":     {"path", "keystore-base64", "keystore-password", "key-alias", "key-password", "output-path", "planner-names"},
+		"actions/drive-download/action.yml": {"drive-file", "drive-folder", "name", "credentials-json", "planner-names"},
+		"actions/drive-upload/action.yml":   {"path", "output-folder", "name", "credentials-json", "planner-names"},
 	}
 	for f, names := range want {
 		data, err := os.ReadFile(filepath.Join(root, f))

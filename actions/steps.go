@@ -256,7 +256,7 @@ func (st *actionStep) secrets(ctx context.Context) (err error) {
 		if failed == 2 {
 			return err
 		}
-		st.a.Warning(ie.Title(), ie.Error()+" (this stops the release only if the build is for "+platform+")")
+		st.a.Warning(st.a.InputTitle(ie), st.a.InputMessage(ie)+" (this stops the release only if the build is for "+platform+")")
 		return nil
 	}
 	if ios {
@@ -1098,6 +1098,3 @@ func (st *actionStep) drivePut(ctx context.Context, p drivePut) (drivePutResult,
 	}
 	return drivePutResult{id: res.File.ID, link: link}, nil
 }
-
-// planner is err's message in the words of the planner.
-func (a *Action) planner(err error) string { return err.Error() }

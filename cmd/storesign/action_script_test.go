@@ -29,6 +29,7 @@ func actionScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, arg
 		"no-secrets":    cmdNoSecrets,
 		"secrets-dir":   cmdSecretsDir,
 		"output":        cmdOutput,
+		"env-file":      cmdEnvFile,
 	}
 }
 
@@ -235,4 +236,13 @@ func cmdSecretsDir(ts *testscript.TestScript, neg bool, args []string) {
 		names = append(names, e.Name())
 	}
 	fmt.Fprintf(ts.Stdout(), "%s\n", strings.Join(names, "\n"))
+}
+
+// env-file NAME FILE sets the variable NAME to the contents of FILE, for
+// inputs of several lines.
+func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: env-file NAME FILE")
+	}
+	ts.Setenv(args[0], ts.ReadFile(args[1]))
 }
