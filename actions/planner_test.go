@@ -59,7 +59,7 @@ func TestPlannerWords(t *testing.T) {
 }
 
 // refRE finds what feeds an input in a workflow: a secret, a variable or a
-// workflow_dispatch field, not one compared (inputs.build == '').
+// workflow_dispatch field, not one compared (inputs.build == ”).
 var refRE = regexp.MustCompile(`\b(secrets|vars|inputs)\.([A-Za-z0-9_-]+)(\s*==)?`)
 
 // plannerNamesOf derives the planner-names of each storesign step of a

@@ -19,7 +19,7 @@ const (
 	googleAppsPrefix = "application/vnd.google-apps."
 )
 
-const fileFields = "id,name,mimeType,size,md5Checksum,sha256Checksum,modifiedTime,parents,driveId,webViewLink,resourceKey,trashed,shortcutDetails(targetId,targetMimeType,targetResourceKey)"
+const fileFields = "id,name,mimeType,size,md5Checksum,sha256Checksum,modifiedTime,parents,driveId,webViewLink,resourceKey,trashed,appProperties,shortcutDetails(targetId,targetMimeType,targetResourceKey)"
 
 // File is a Drive file's metadata.
 type File struct {
@@ -37,6 +37,9 @@ type File struct {
 	Trashed      bool
 	// ShortcutTarget is the target's ID when the file is a shortcut.
 	ShortcutTarget string
+	// AppProperties are the private key-value pairs the uploading app set
+	// (see [UploadOptions.AppProperties]).
+	AppProperties map[string]string
 }
 
 // IsFolder reports whether f is a folder.
@@ -53,7 +56,7 @@ func fromAPI(df *drive.File) *File {
 		ID: df.Id, Name: df.Name, MimeType: df.MimeType, Size: df.Size,
 		MD5: df.Md5Checksum, SHA256: df.Sha256Checksum, Parents: df.Parents,
 		DriveID: df.DriveId, WebViewLink: df.WebViewLink, ResourceKey: df.ResourceKey,
-		Trashed: df.Trashed,
+		Trashed: df.Trashed, AppProperties: df.AppProperties,
 	}
 	if t, err := time.Parse(time.RFC3339Nano, df.ModifiedTime); err == nil {
 		f.ModifiedTime = t

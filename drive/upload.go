@@ -45,6 +45,10 @@ type UploadOptions struct {
 	ChunkSize int64
 	// Progress, if set, is called after each acknowledged chunk.
 	Progress func(Progress)
+	// AppProperties are private key-value pairs stored with the file,
+	// visible to this app only (Drive's appProperties): where a signed
+	// build came from, say. A replaced file gets them too.
+	AppProperties map[string]string
 }
 
 // UploadResult tells what [Client.Upload] did.
@@ -305,6 +309,9 @@ func (c *Client) resumable(ctx context.Context, op string, src io.ReaderAt, size
 
 func (c *Client) openSession(ctx context.Context, op string, size int64, folderID, replaceID string, opts UploadOptions) (string, error) {
 	meta := map[string]any{"name": opts.Name, "mimeType": opts.MimeType}
+	if len(opts.AppProperties) > 0 {
+		meta["appProperties"] = opts.AppProperties
+	}
 	method, u := "POST", c.upload+"files"
 	if replaceID != "" {
 		method, u = "PATCH", c.upload+"files/"+url.PathEscape(replaceID)

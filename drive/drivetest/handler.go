@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -362,6 +363,29 @@ type meta struct {
 	MimeType string   `json:"mimeType"`
 	Parents  []string `json:"parents"`
 	Trashed  *bool    `json:"trashed"`
+	// AppProperties set keys; a null value removes one, as Drive does.
+	AppProperties map[string]*string `json:"appProperties"`
+}
+
+// setAppProperties applies the appProperties of m to e. The map is
+// replaced, never changed, so that copies of the File handed out stay as
+// they were.
+func (m meta) setAppProperties(e *entry) {
+	if len(m.AppProperties) == 0 {
+		return
+	}
+	props := maps.Clone(e.AppProperties)
+	if props == nil {
+		props = map[string]string{}
+	}
+	for k, v := range m.AppProperties {
+		if v == nil {
+			delete(props, k)
+			continue
+		}
+		props[k] = *v
+	}
+	e.AppProperties = props
 }
 
 func readMeta(r io.Reader) (meta, error) {
@@ -431,6 +455,7 @@ func (h *call) createMeta() {
 	if e.MimeType == "" {
 		e.MimeType = "application/octet-stream"
 	}
+	m.setAppProperties(e)
 	if _, err := s.addLocked(e, parent); err != nil {
 		s.mu.Unlock()
 		apiError(h.w, 500, "backendError", err.Error())
@@ -460,6 +485,7 @@ func (h *call) updateMeta(id string) {
 	if m.Trashed != nil {
 		e.Trashed = *m.Trashed
 	}
+	m.setAppProperties(e)
 	e.ModifiedTime = s.now()
 	a := s.toAPI(e)
 	s.mu.Unlock()
@@ -855,6 +881,7 @@ func (s *Server) store(req *http.Request, fileID, parent string, m meta, tmp str
 		os.Remove(old)
 	}
 	e.Size, e.MD5, e.SHA256 = size, md, sh
+	m.setAppProperties(e)
 	e.ModifiedTime = s.now()
 	return e, nil
 }

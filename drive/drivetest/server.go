@@ -104,6 +104,9 @@ type File struct {
 	ShortcutTarget string
 	ResourceKey    string
 	Version        int64
+	// AppProperties are the private key-value pairs an app set on the
+	// file (files.create and files.update with appProperties).
+	AppProperties map[string]string
 }
 
 type entry struct {
@@ -512,27 +515,29 @@ func apiError(w http.ResponseWriter, code int, reason, msg string) {
 }
 
 type apiFile struct {
-	Kind            string         `json:"kind"`
-	ID              string         `json:"id"`
-	Name            string         `json:"name"`
-	MimeType        string         `json:"mimeType"`
-	Parents         []string       `json:"parents,omitempty"`
-	DriveID         string         `json:"driveId,omitempty"`
-	Size            string         `json:"size,omitempty"`
-	MD5             string         `json:"md5Checksum,omitempty"`
-	SHA256          string         `json:"sha256Checksum,omitempty"`
-	ModifiedTime    string         `json:"modifiedTime"`
-	Trashed         bool           `json:"trashed"`
-	WebViewLink     string         `json:"webViewLink"`
-	ResourceKey     string         `json:"resourceKey,omitempty"`
-	Version         string         `json:"version"`
-	ShortcutDetails map[string]any `json:"shortcutDetails,omitempty"`
+	Kind            string            `json:"kind"`
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	MimeType        string            `json:"mimeType"`
+	Parents         []string          `json:"parents,omitempty"`
+	DriveID         string            `json:"driveId,omitempty"`
+	Size            string            `json:"size,omitempty"`
+	MD5             string            `json:"md5Checksum,omitempty"`
+	SHA256          string            `json:"sha256Checksum,omitempty"`
+	ModifiedTime    string            `json:"modifiedTime"`
+	Trashed         bool              `json:"trashed"`
+	WebViewLink     string            `json:"webViewLink"`
+	ResourceKey     string            `json:"resourceKey,omitempty"`
+	Version         string            `json:"version"`
+	ShortcutDetails map[string]any    `json:"shortcutDetails,omitempty"`
+	AppProperties   map[string]string `json:"appProperties,omitempty"`
 }
 
 func (s *Server) toAPI(e *entry) apiFile {
 	a := apiFile{Kind: "drive#file", ID: e.ID, Name: e.Name, MimeType: e.MimeType, Parents: e.Parents,
 		DriveID: e.DriveID, MD5: e.MD5, SHA256: e.SHA256, ModifiedTime: e.ModifiedTime.Format(time.RFC3339Nano),
-		Trashed: e.Trashed, ResourceKey: e.ResourceKey, Version: strconv.FormatInt(e.Version, 10)}
+		Trashed: e.Trashed, ResourceKey: e.ResourceKey, Version: strconv.FormatInt(e.Version, 10),
+		AppProperties: e.AppProperties}
 	switch e.MimeType {
 	case FolderMimeType:
 		a.WebViewLink = "https://drive.google.com/drive/folders/" + e.ID
