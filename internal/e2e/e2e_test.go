@@ -179,6 +179,7 @@ func (f *fixture) act(t *testing.T, workflow string, inputs map[string]string) (
 		"--action-cache-path", filepath.Join(tmp, "act-cache"),
 		"--local-repository", "storesign/storesign@v1=" + root,
 		"--local-repository", stub(t, stubs, "actions/setup-go@v6", "go-version-file", "cache-dependency-path", "go-version", "cache"),
+		"--local-repository", stub(t, stubs, "actions/cache@v4", "path", "key", "restore-keys"),
 		"--local-repository", stub(t, stubs, "google-github-actions/auth@v2", "workload_identity_provider", "service_account", "credentials_json"),
 		"--local-repository", stub(t, stubs, "actions/upload-artifact@v4", "name", "path", "if-no-files-found", "retention-days"),
 		"--local-repository", stub(t, stubs, "actions/checkout@v5", "persist-credentials"),
