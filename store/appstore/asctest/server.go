@@ -207,6 +207,13 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
+// ClearFaults removes every fault not yet used up.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // FailProcessing makes the next committed upload fail processing with
 // these errors.
 func (s *Server) FailProcessing(errs ...appstore.StateDetail) {
