@@ -110,11 +110,10 @@ type WrongSignerError struct {
 }
 
 func (e *WrongSignerError) Error() string {
-	got := "no signer"
-	if len(e.Got) > 0 {
-		got = strings.Join(e.Got, ", ")
+	if len(e.Got) == 0 {
+		return fmt.Sprintf("the build is not signed, or its signature cannot be read: sign it with the upload key registered in Play Console (Setup > App signing), whose certificate SHA-256 is %s", e.Want)
 	}
-	return fmt.Sprintf("the build is signed by the certificate with SHA-256 %s, not %s: re-sign it with the upload key registered in Play Console (Setup > App signing), or correct the expected fingerprint", got, e.Want)
+	return fmt.Sprintf("the build is signed by the certificate with SHA-256 %s, not %s: re-sign it with the upload key registered in Play Console (Setup > App signing), or correct the expected fingerprint", strings.Join(e.Got, ", "), e.Want)
 }
 
 // Unwrap returns [ErrWrongSigner].
@@ -309,6 +308,9 @@ func (c *Client) explain(op, pkg string, err error) error {
 	case ge.Code == 404 && strings.HasPrefix(op, "creating an edit"):
 		e.Err = ErrAppNotFound
 		e.Msg = fmt.Sprintf("Google Play: %q: no app %s in Play Console: create the app in Play Console first (the very first bundle is uploaded by hand there), or check the package name", msg, pkg)
+	case ge.Code == 404 && strings.Contains(msg, "Edit"):
+		e.Err = ErrRejected
+		e.Msg = fmt.Sprintf("Google Play: %q: the edit is gone (it expired, or another upload or a change in Play Console was committed meanwhile): run again", msg)
 	case ge.Code == 429:
 		e.Err = ErrRateLimited
 		e.Msg = fmt.Sprintf("Google Play kept rate-limiting the requests (%s): run again later", msg)
