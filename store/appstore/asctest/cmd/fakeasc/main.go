@@ -1,0 +1,149 @@
+// Command fakeasc serves a fake App Store Connect API (package asctest)
+// for workflows and manual runs:
+//
+//	go run ./store/appstore/asctest/cmd/fakeasc -addr 127.0.0.1:8090 \
+//	    -key AuthKey_ABC123DEFG.p8 -issuer ISSUER -app com.example.app
+//
+// It accepts the tokens of the API key in -key (its public half; the
+// key ID is taken from the file name unless -key-id is given), knows the
+// apps given with -app (repeatable, BUNDLE_ID or BUNDLE_ID=Name), prints
+// the URL to give storesign (STORESIGN_ASC_ENDPOINT) and serves until
+// interrupted. -gen-key FILE first writes a throwaway key there (and
+// uses it), for workflows that need one. Uploads are written to -save DIR
+// when given, as <app ID>-<version>-<build>.ipa.
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/storesign/storesign/store/appstore"
+	"github.com/storesign/storesign/store/appstore/asctest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakeasc:", err)
+		os.Exit(1)
+	}
+}
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("fakeasc", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address (loopback)")
+	keyFile := fs.String("key", "", "the API key (.p8) whose tokens are accepted")
+	genKey := fs.String("gen-key", "", "write a throwaway API key (.p8) to this file first and accept it")
+	keyID := fs.String("key-id", "", "the key ID (default: from AuthKey_<ID>.p8)")
+	issuer := fs.String("issuer", "00000000-0000-0000-0000-000000000000", "the issuer ID")
+	role := fs.String("role", asctest.RoleAppManager, "the key's role (ADMIN, APP_MANAGER, DEVELOPER, FINANCE, SALES)")
+	partSize := fs.Int64("part-size", asctest.DefaultPartSize, "bytes per upload operation")
+	polls := fs.Int("processing-polls", 1, "looks at a committed upload that see it PROCESSING")
+	save := fs.String("save", "", "write each committed upload into this directory")
+	verbose := fs.Bool("v", false, "log every request on stderr")
+	var apps list
+	fs.Var(&apps, "app", "an app: BUNDLE_ID or BUNDLE_ID=Name (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *genKey != "" {
+		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*genKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			return err
+		}
+		*keyFile = *genKey
+	}
+	if *keyFile == "" {
+		return errors.New("give the API key to accept with -key (or -gen-key)")
+	}
+	key, err := appstore.ParseKeyFile(*keyFile, *keyID, *issuer)
+	if err != nil {
+		return err
+	}
+	opts := asctest.Options{PartSize: *partSize, ProcessingPolls: *polls}
+	if *verbose {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s := asctest.New(opts)
+	s.AddKey(key, *role)
+	for _, a := range apps {
+		id, name, _ := strings.Cut(a, "=")
+		if name == "" {
+			name = id
+		}
+		s.AddApp(id, name)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "url=%s\nkey_id=%s\nissuer=%s\n", "http://"+ln.Addr().String(), key.ID, key.IssuerID)
+	var h http.Handler = s
+	if *save != "" {
+		h = saving(s, *save)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+// saving writes each upload into dir once committed.
+func saving(s *asctest.Server, dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		if r.Method != http.MethodPatch {
+			return
+		}
+		for _, u := range s.Uploads() {
+			if u.File == nil || !u.File.Uploaded {
+				continue
+			}
+			name := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.ipa", u.AppID, u.Version, u.Build))
+			if _, err := os.Stat(name); err == nil {
+				continue
+			}
+			if err := os.WriteFile(name, u.File.Data, 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "fakeasc: saving upload:", err)
+			}
+		}
+	})
+}
