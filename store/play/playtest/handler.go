@@ -89,6 +89,11 @@ type call struct {
 // ServeHTTP answers the Android Publisher v3 subset described in the
 // package documentation.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.URL.Path == StatePath && req.Method == "GET" {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.State())
+		return
+	}
 	body := &countingBody{r: req.Body}
 	req.Body = body
 	rec := &recorder{ResponseWriter: w}

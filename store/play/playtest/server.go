@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -79,45 +80,45 @@ type App struct {
 
 // Release is one release on a track.
 type Release struct {
-	Name         string
-	Status       string
-	VersionCodes []int64
-	UserFraction float64
+	Name         string  `json:"name,omitempty"`
+	Status       string  `json:"status"`
+	VersionCodes []int64 `json:"versionCodes"`
+	UserFraction float64 `json:"userFraction,omitempty"`
 	// Notes maps a language to its release notes.
-	Notes               map[string]string
-	InAppUpdatePriority int
+	Notes               map[string]string `json:"notes,omitempty"`
+	InAppUpdatePriority int               `json:"inAppUpdatePriority,omitempty"`
 }
 
 // Track is a track and its releases.
 type Track struct {
-	Name     string
-	Releases []Release
+	Name     string    `json:"name"`
+	Releases []Release `json:"releases"`
 }
 
 // Upload is a build (or deobfuscation file) received by the server.
 type Upload struct {
-	Kind        string // "bundle", "apk", "proguard", "nativeCode"
-	Package     string
-	VersionCode int64
-	Size        int64
-	SHA256      string
-	SHA1        string
+	Kind        string `json:"kind"` // "bundle", "apk", "proguard", "nativeCode"
+	Package     string `json:"package"`
+	VersionCode int64  `json:"versionCode"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256,omitempty"`
+	SHA1        string `json:"sha1,omitempty"`
 	// Path is where the content is kept on disk ("" for uploads added
 	// with [Server.AddUpload]).
-	Path string
+	Path string `json:"path,omitempty"`
 	// Protocol is the uploadType used: "resumable", "multipart", "media".
-	Protocol string
+	Protocol string `json:"protocol,omitempty"`
 }
 
 // Commit is a committed edit.
 type Commit struct {
-	EditID                  string
-	ChangesNotSentForReview bool
+	EditID                  string `json:"editId"`
+	ChangesNotSentForReview bool   `json:"changesNotSentForReview,omitempty"`
 	// Tracks are the tracks the edit changed, as committed.
-	Tracks []Track
+	Tracks []Track `json:"tracks"`
 	// Uploads are the builds and deobfuscation files of the edit.
-	Uploads []Upload
-	Time    time.Time
+	Uploads []Upload  `json:"uploads"`
+	Time    time.Time `json:"time"`
 }
 
 // Request is one line of the request log.
@@ -450,4 +451,35 @@ func (s *Server) newEditLocked(a *app) *edit {
 	}
 	s.edits[e.id] = e
 	return e
+}
+
+// AppState is an app's committed state, as [Server.State] reports it.
+type AppState struct {
+	Package string   `json:"package"`
+	Draft   bool     `json:"draft,omitempty"`
+	Tracks  []Track  `json:"tracks"`
+	Commits []Commit `json:"commits,omitempty"`
+	Shared  []Upload `json:"shared,omitempty"`
+}
+
+// StatePath is where the server answers its [Server.State] as JSON (GET),
+// for scripts that check what a run did.
+const StatePath = "/playtest/v1/state"
+
+// State returns every app's committed tracks, commits and shared builds,
+// sorted by package and track name.
+func (s *Server) State() []AppState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []AppState
+	for _, a := range s.apps {
+		st := AppState{Package: a.pkg, Draft: a.opts.Draft, Commits: slices.Clone(a.commits), Shared: slices.Clone(a.shared)}
+		for _, t := range a.tracks {
+			st.Tracks = append(st.Tracks, cloneTrack(t))
+		}
+		slices.SortFunc(st.Tracks, func(x, y Track) int { return strings.Compare(x.Name, y.Name) })
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(x, y AppState) int { return strings.Compare(x.Package, y.Package) })
+	return out
 }

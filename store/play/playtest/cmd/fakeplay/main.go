@@ -1,0 +1,111 @@
+// Command fakeplay serves a fake Google Play Developer API (package
+// store/play/playtest) for workflows and manual runs:
+//
+//	go run ./store/play/playtest/cmd/fakeplay -addr 127.0.0.1:8090 -app com.example.app -app com.example.new:draft
+//
+// It prints the base URL to give storesign (STORESIGN_PLAY_ENDPOINT), then
+// serves until interrupted. Each -app creates an app (":draft" for one
+// never published, ":noaccess" for one the account was not invited to);
+// -track adds a closed testing track to every app. GET /playtest/v1/state
+// answers the committed tracks and commits as JSON; with -state FILE they
+// are also written there on exit.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/storesign/storesign/store/play/playtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakeplay:", err)
+		os.Exit(1)
+	}
+}
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("fakeplay", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address (loopback)")
+	var apps, tracks list
+	fs.Var(&apps, "app", "create an app: PKG, PKG:draft or PKG:noaccess (repeatable)")
+	fs.Var(&tracks, "track", "add a closed testing track to every app (repeatable)")
+	token := fs.String("token", "", "OAuth access token to require")
+	state := fs.String("state", "", "write the final state as JSON to this file on exit")
+	rate := fs.Float64("fault-rate", 0, "share of requests to fault (0..1)")
+	faultSeed := fs.Uint64("fault-seed", 1, "seed of the fault sequence")
+	verbose := fs.Bool("v", false, "log every request on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	opts := playtest.Options{Token: *token, Faults: playtest.Faults{Rate: *rate, Seed: *faultSeed}}
+	if *verbose {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := playtest.New(opts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, a := range apps {
+		pkg, mode, _ := strings.Cut(a, ":")
+		app := playtest.App{Tracks: tracks}
+		switch mode {
+		case "":
+		case "draft":
+			app.Draft = true
+		case "noaccess":
+			app.NoAccess = true
+		default:
+			return fmt.Errorf("-app %s: unknown mode %q (want draft or noaccess)", a, mode)
+		}
+		s.AddApp(pkg, app)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "url=http://%s\n", ln.Addr())
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if *state != "" {
+		b, err := json.MarshalIndent(s.State(), "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*state, append(b, '\n'), 0o644)
+	}
+	return nil
+}
