@@ -149,7 +149,7 @@ func yamlInputs(data string) []string {
 func TestActionInputs(t *testing.T) {
 	root := repoRoot(t)
 	want := map[string][]string{
-		"action.yml": {"drive-file", "drive-folder", "name", "output-folder", "platform",
+		"action.yml": {"drive-file", "drive-folder", "name", "output-folder", "output-subfolder", "output-name", "platform",
 			"p12-base64", "p12-password", "profiles-base64",
 			"keystore-base64", "keystore-password", "key-alias", "key-password",
 			"bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "credentials-json", "planner-names"},
@@ -191,7 +191,7 @@ func TestActionInputs(t *testing.T) {
 			t.Errorf("%s: setup-go does not read the action's own go.mod", f)
 		}
 	}
-	for _, o := range []string{"signed-path", "drive-file-id", "drive-link", "sha256"} {
+	for _, o := range []string{"signed-path", "drive-file-id", "drive-link", "sha256", "drive-folder", "upload"} {
 		data, _ := os.ReadFile(filepath.Join(root, "action.yml"))
 		if !strings.Contains(string(data), "\n  "+o+":\n") {
 			t.Errorf("action.yml: no output %s", o)

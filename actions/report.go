@@ -28,11 +28,24 @@ type Report struct {
 	Size       int64     `json:"size,omitempty"`
 	SHA256     string    `json:"sha256,omitempty"`
 	DriveLink  string    `json:"driveLink,omitempty"`
+	// DriveFolder is the folder path the build was put in, under the
+	// output folder ("Studio/1.4 (142)").
+	DriveFolder string `json:"driveFolder,omitempty"`
+	// Upload says what the upload did: [UploadNew], [UploadReplaced] or
+	// [UploadUnchanged].
+	Upload string `json:"upload,omitempty"`
 	// Entitlements lists the iOS entitlements re-signing changed, dropped
 	// or added; EntitlementsKept counts those kept as the app had them.
 	Entitlements     []EntitlementChange `json:"entitlements,omitempty"`
 	EntitlementsKept int                 `json:"entitlementsKept,omitempty"`
 }
+
+// What an upload did, as [Report.Upload] says it.
+const (
+	UploadNew       = "new"       // a new file
+	UploadReplaced  = "replaced"  // a new revision of the earlier upload of the same name
+	UploadUnchanged = "unchanged" // an identical file was there: nothing uploaded
+)
 
 // EntitlementChange is an iOS entitlement that re-signing changed,
 // dropped or added, as the summary lists it.
@@ -110,6 +123,13 @@ func (r *Report) Markdown() string {
 	row("SHA-256", code(r.SHA256))
 	if link := safeLink(r.DriveLink); link != "" {
 		row("Google Drive", fmt.Sprintf("[%s](%s)", cell(linkText(r)), link))
+	}
+	row("Drive folder", cell(r.DriveFolder))
+	switch r.Upload {
+	case UploadReplaced:
+		row("Upload", "replaced the earlier upload of this build as a new revision (Drive keeps the earlier one: File > Manage versions)")
+	case UploadUnchanged:
+		row("Upload", "an identical file was already there: kept it")
 	}
 	r.entitlementsMarkdown(&b)
 	return b.String()

@@ -134,6 +134,7 @@ const (
 	secretCredentials = "credentials.json"
 	secretProfile     = "profile-%d.mobileprovision"
 	reportFile        = "report.json"
+	sourceFile        = "source.json" // the delivered file's Drive ID and MD5
 	errorSuffix       = "-error.json" // ios-error.json, android-error.json
 )
 
@@ -324,7 +325,7 @@ func (st *actionStep) platform() string {
 
 func (st *actionStep) usesDrive() bool {
 	switch st.action {
-	case actRelease, actDriveDownload, actDriveUpload:
+	case actRelease, actDriveDownload, actDriveUpload, actPlan:
 		return true
 	}
 	return false
@@ -379,8 +380,22 @@ func (st *actionStep) checkPlainInputs() error {
 			}
 		}
 	}
+	if st.action == actPlan {
+		folder, name := in("drive-folder"), in("name")
+		switch {
+		case folder == "":
+			return inputErr("drive-folder", "is empty: give the Google Drive folder (link or ID) the studios deliver builds to")
+		case driveID(folder) == "":
+			return inputErr("drive-folder", "is not a Google Drive folder link or ID: open the folder in Drive and copy the address bar")
+		}
+		if name != "" {
+			if _, err := filepath.Match(name, ""); err != nil {
+				return inputErr("name", "is not a valid pattern: use * for any text, e.g. MyGame-*.ipa")
+			}
+		}
+	}
 	switch st.action {
-	case actRelease, actDriveUpload:
+	case actRelease, actDriveUpload, actPlan:
 		of := in("output-folder")
 		switch {
 		case of == "":
@@ -404,6 +419,13 @@ func (st *actionStep) checkPlainInputs() error {
 		}
 	}
 	if st.action == actRelease {
+		l := st.layout()
+		if err := (Layout{Subfolder: l.Subfolder}).Check(); err != nil {
+			return inputErr("output-subfolder", "is %q: %s", l.Subfolder, strings.TrimPrefix(err.Error(), "actions: "))
+		}
+		if err := (Layout{Name: l.Name}).Check(); err != nil {
+			return inputErr("output-name", "is %q: %s", l.Name, strings.TrimPrefix(err.Error(), "actions: "))
+		}
 		switch st.platform() {
 		case "", "auto", "ios", "android":
 		default:
@@ -599,6 +621,13 @@ func (st *actionStep) download(ctx context.Context) error {
 		return inputErr(st.sourceInput(), "names %s, which is not an iOS app (.ipa), an Android APK or an Android App Bundle (.aab): pick the build the studio delivered", filepath.Base(res.path))
 	}
 	st.a.Infof("Downloaded %s (%s, Drive file %s).", filepath.Base(res.path), kind, res.id)
+	// The release's upload step marks the signed build with where it came
+	// from, which the plan step reads.
+	if b, err := json.Marshal(source{ID: res.id, MD5: res.md5}); err == nil && st.action == actRelease {
+		if _, err := WriteSecret(dir, sourceFile, b); err != nil {
+			return err
+		}
+	}
 	return st.setOutputs("path", res.path, "drive-file-id", res.id, "platform", kind.Platform())
 }
 
@@ -926,16 +955,21 @@ func (st *actionStep) upload(ctx context.Context) error {
 			rep = &r
 		}
 	}
-	name := st.a.Input("name")
-	if st.action == actRelease {
-		name = "" // in the release, name picks the input
-	}
-	res, err := st.drivePut(ctx, drivePut{
+	put := drivePut{
 		credentials: st.credentialsFile(dir),
 		path:        p,
 		folder:      st.a.Input("output-folder"),
-		name:        name,
-	})
+		name:        st.a.Input("name"),
+		nameInput:   "name",
+	}
+	if st.action == actRelease {
+		// In the release, name picks the input; the layout inputs say
+		// where the signed build goes, and a re-run replaces it.
+		if put, err = st.releasePut(put, dir, rep); err != nil {
+			return err
+		}
+	}
+	res, err := st.drivePut(ctx, put)
 	if err != nil {
 		if rep.Signer != "" {
 			// The deferred summary of the re-sign step, without a link.
@@ -943,15 +977,58 @@ func (st *actionStep) upload(ctx context.Context) error {
 		}
 		return err
 	}
-	if name != "" {
-		rep.Output = name
+	if put.name != "" {
+		rep.Output = put.name
 	}
-	rep.DriveLink = res.link
-	if err := st.setOutputs("drive-file-id", res.id, "drive-link", res.link); err != nil {
+	rep.DriveLink, rep.DriveFolder, rep.Upload = res.link, put.subfolder, res.upload
+	if err := st.setOutputs("drive-file-id", res.id, "drive-link", res.link, "drive-folder", put.subfolder, "upload", res.upload); err != nil {
 		return err
 	}
-	st.a.Infof("Uploaded %s to Google Drive: %s", shown(rep.Output), res.link)
+	where := shown(rep.Output)
+	if put.subfolder != "" {
+		where = shown(put.subfolder + "/" + rep.Output)
+	}
+	switch res.upload {
+	case UploadReplaced:
+		st.a.Notice("Replaced the earlier upload", fmt.Sprintf("%s was already in the output folder from an earlier run: the signed build is now a new revision of it (Drive keeps the earlier one: File > Manage versions)", where))
+	case UploadUnchanged:
+		st.a.Infof("%s was already in the output folder, identical: kept it.", where)
+	default:
+		st.a.Infof("Uploaded %s to Google Drive: %s", where, res.link)
+	}
 	return st.a.AddSummary(rep.Markdown())
+}
+
+// releasePut fills in where a release puts the signed build: the
+// output-subfolder and output-name inputs expanded from the report of the
+// re-sign step, replacing an earlier upload, marked with the delivered
+// file it came from.
+func (st *actionStep) releasePut(put drivePut, dir string, rep *Report) (drivePut, error) {
+	if rep.Signer == "" {
+		return put, errors.New("the re-sign step left no report for this file in the secrets folder: run \"storesign action resign\" with STORESIGN_SUMMARY=defer first")
+	}
+	layout := st.layout()
+	sub, name, err := layout.Place(rep, filepath.Base(put.path))
+	if err != nil {
+		in := "output-name"
+		if _, _, e := (Layout{Subfolder: layout.Subfolder}).Place(rep, "x"); e != nil {
+			in = "output-subfolder"
+		}
+		return put, &InputError{Input: in, Msg: "cannot be used: " + strings.TrimPrefix(err.Error(), "actions: "), Err: err}
+	}
+	put.subfolder, put.name, put.nameInput, put.replace = sub, name, "output-name", true
+	if b, err := os.ReadFile(filepath.Join(dir, sourceFile)); err == nil {
+		var src source
+		if json.Unmarshal(b, &src) == nil && src.ID != "" {
+			put.props = map[string]string{SourceProperty: src.ID, SourceMD5Property: src.MD5}
+		}
+	}
+	return put, nil
+}
+
+// layout is the release's output-subfolder and output-name inputs.
+func (st *actionStep) layout() Layout {
+	return Layout{Subfolder: st.a.Input("output-subfolder"), Name: st.a.Input("output-name")}
 }
 
 // driveGet says what to download.
@@ -962,7 +1039,13 @@ type driveGet struct {
 }
 
 type driveGot struct {
-	path, id string
+	path, id, md5 string
+}
+
+// source is the delivered file a release signed.
+type source struct {
+	ID  string `json:"id"`
+	MD5 string `json:"md5"`
 }
 
 // drivePut says what to upload.
@@ -970,10 +1053,15 @@ type drivePut struct {
 	credentials  string
 	path         string
 	folder, name string
+	subfolder    string            // under folder, made when missing
+	replace      bool              // a different file of the same name gets a new revision
+	props        map[string]string // appProperties
+	nameInput    string            // the input that names the file: name, output-name
 }
 
 type drivePutResult struct {
 	id, link string
+	upload   string // UploadNew, UploadReplaced, UploadUnchanged
 }
 
 // buildExts are the files a folder is searched for when name is empty.
@@ -1071,7 +1159,7 @@ func (st *actionStep) driveGet(ctx context.Context, g driveGet) (driveGot, error
 	if err := c.DownloadFile(ctx, f, target, drive.DownloadOptions{}); err != nil {
 		return driveGot{}, fmt.Errorf("downloading %s: %w", shown(f.Name), err)
 	}
-	return driveGot{path: target, id: f.ID}, nil
+	return driveGot{path: target, id: f.ID, md5: f.MD5}, nil
 }
 
 func (st *actionStep) drivePut(ctx context.Context, p drivePut) (drivePutResult, error) {
@@ -1079,22 +1167,34 @@ func (st *actionStep) drivePut(ctx context.Context, p drivePut) (drivePutResult,
 	if err != nil {
 		return drivePutResult{}, err
 	}
-	res, err := c.UploadFile(ctx, p.path, drive.UploadOptions{Folder: p.folder, Name: p.name})
+	res, err := c.UploadFile(ctx, p.path, drive.UploadOptions{Folder: p.folder, Path: p.subfolder, Name: p.name, Replace: p.replace, AppProperties: p.props})
 	if err != nil {
-		if errors.Is(err, drive.ErrBadName) && p.name != "" {
-			return drivePutResult{}, &InputError{Input: "name", Msg: "cannot be used: " + strings.TrimPrefix(err.Error(), "drive: "), Err: err}
+		if errors.Is(err, drive.ErrBadName) && p.name != "" && p.nameInput != "" {
+			return drivePutResult{}, &InputError{Input: p.nameInput, Msg: "cannot be used: " + strings.TrimPrefix(err.Error(), "drive: "), Err: err}
 		}
 		if errors.Is(err, drive.ErrExists) {
-			return drivePutResult{}, &InputError{Input: "output-folder", Msg: "already holds a different file named " + filepath.Base(p.path) + ": remove or rename it in Drive, or bump the build number", Err: err}
+			name := p.name
+			if name == "" {
+				name = filepath.Base(p.path)
+			}
+			how := "or set name to upload it under another name"
+			if p.nameInput == "" {
+				how = "or give the file another name"
+			}
+			return drivePutResult{}, &InputError{Input: "output-folder", Msg: "already holds a different file named " + shown(name) + ": remove or rename that file in Drive, " + how, Err: err}
 		}
 		return drivePutResult{}, driveInputErr("output-folder", err)
 	}
-	if res.Skipped {
+	r := drivePutResult{id: res.File.ID, link: res.File.WebViewLink, upload: UploadNew}
+	switch {
+	case res.Skipped:
+		r.upload = UploadUnchanged
 		st.a.Infof("An identical file was already in the folder: kept it.")
+	case res.Replaced:
+		r.upload = UploadReplaced
 	}
-	link := res.File.WebViewLink
-	if link == "" {
-		link = "https://drive.google.com/file/d/" + res.File.ID + "/view"
+	if r.link == "" {
+		r.link = "https://drive.google.com/file/d/" + res.File.ID + "/view"
 	}
-	return drivePutResult{id: res.File.ID, link: link}, nil
+	return r, nil
 }

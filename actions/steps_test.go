@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/storesign/storesign/drive/drivetest"
 	"github.com/storesign/storesign/internal/testenv"
@@ -35,6 +36,7 @@ var steps = map[string]func(context.Context, *Action) error{
 	"download": Download,
 	"resign":   Resign,
 	"upload":   Upload,
+	"plan":     Plan,
 }
 
 // actionRun runs a step over env, as the runner would, and returns its
@@ -358,5 +360,249 @@ func TestDownloadHostileName(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// releaseRun runs the release's steps in order over env and returns the
+// outputs of the upload step and the step summary.
+func releaseRun(t *testing.T, env map[string]string) (map[string]string, string) {
+	t.Helper()
+	tmp := t.TempDir()
+	env = maps.Clone(env)
+	env["RUNNER_TEMP"] = tmp
+	env["GITHUB_STEP_SUMMARY"] = filepath.Join(tmp, "summary.md")
+	env["STORESIGN_ACTION"] = "release"
+	var o map[string]string
+	for _, step := range []string{"secrets", "download", "resign", "upload"} {
+		log, out, err := actionRun(t, env, step)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, log)
+		}
+		o = out
+		switch step {
+		case "secrets":
+			env["STORESIGN_SECRETS_DIR"] = out["dir"]
+		case "download":
+			env["INPUT_PATH"] = out["path"]
+			env["STORESIGN_SUMMARY"] = "defer"
+		case "resign":
+			env["INPUT_PATH"] = out["signed-path"]
+		}
+	}
+	md, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	return o, string(md)
+}
+
+// TestReleaseRerun releases the same build three times into the default
+// per-build layout: first a new file in "<app>/<version> (<build>)/", then,
+// signed with another key, a new revision of it (same ID and link, the
+// summary says so), then, signed as the second time, nothing uploaded. The
+// signed build carries the delivery's ID and MD5.
+func TestReleaseRerun(t *testing.T) {
+	srv, err := drivetest.New(drivetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	in, _ := srv.AddFolder("", "", "deliveries")
+	out, _ := srv.AddFolder("", "", "signed")
+	delivery, err := srv.AddFile(in, "studio build final (2).apk", bytes.NewReader(signingtest.APK(signingtest.APKOptions{Package: "com.example.game", VersionName: "2.3.1", VersionCode: 231})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keystore := func(name string) string {
+		id := signingtest.SelfSigned(name, signingtest.RSAKey(name, 2048))
+		return base64.StdEncoding.EncodeToString(signingtest.JKS(id, "upload", fixtureKSPassword, fixtureKeyPassword))
+	}
+	env := map[string]string{
+		"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+		"INPUT_DRIVE_FILE":         delivery.ID,
+		"INPUT_OUTPUT_FOLDER":      out,
+		"INPUT_OUTPUT_SUBFOLDER":   DefaultSubfolder,
+		"INPUT_OUTPUT_NAME":        DefaultName,
+		"INPUT_KEYSTORE_BASE64":    keystore("rerun-key-1"),
+		"INPUT_KEYSTORE_PASSWORD":  fixtureKSPassword,
+		"INPUT_KEY_PASSWORD":       fixtureKeyPassword,
+	}
+	o1, md1 := releaseRun(t, env)
+	f, ok := srv.Get(o1["drive-file-id"])
+	if !ok || f.Name != "com.example.game-2.3.1-231.apk" || f.Version != 1 || o1["upload"] != UploadNew || o1["drive-folder"] != "com.example.game/2.3.1 (231)" {
+		t.Fatalf("first run: outputs %v, file %+v", o1, f)
+	}
+	if f.AppProperties[SourceProperty] != delivery.ID || f.AppProperties[SourceMD5Property] != delivery.MD5 {
+		t.Errorf("appProperties %v, want the delivery's ID and MD5", f.AppProperties)
+	}
+	if !strings.Contains(md1, "| Drive folder | com.example.game/2.3.1 (231) |") || strings.Contains(md1, "| Upload |") {
+		t.Errorf("first summary:\n%s", md1)
+	}
+	app := srv.Children(out)
+	if len(app) != 1 || app[0].Name != "com.example.game" {
+		t.Fatalf("output folder holds %+v", app)
+	}
+	if v := srv.Children(app[0].ID); len(v) != 1 || v[0].Name != "2.3.1 (231)" {
+		t.Fatalf("app folder holds %+v", v)
+	}
+
+	env["INPUT_KEYSTORE_BASE64"] = keystore("rerun-key-2")
+	o2, md2 := releaseRun(t, env)
+	f2, _ := srv.Get(o2["drive-file-id"])
+	if o2["drive-file-id"] != o1["drive-file-id"] || o2["drive-link"] != o1["drive-link"] || f2.Version != 2 || f2.SHA256 == f.SHA256 || o2["upload"] != UploadReplaced {
+		t.Errorf("second run: outputs %v, file %+v", o2, f2)
+	}
+	if !strings.Contains(md2, "| Upload | replaced the earlier upload of this build as a new revision") {
+		t.Errorf("second summary does not say the upload was replaced:\n%s", md2)
+	}
+
+	o3, md3 := releaseRun(t, env)
+	f3, _ := srv.Get(o3["drive-file-id"])
+	if o3["drive-file-id"] != o1["drive-file-id"] || f3.Version != 2 || o3["upload"] != UploadUnchanged {
+		t.Errorf("third run: outputs %v, file %+v", o3, f3)
+	}
+	if !strings.Contains(md3, "| Upload | an identical file was already there") {
+		t.Errorf("third summary:\n%s", md3)
+	}
+}
+
+func TestLayoutPlace(t *testing.T) {
+	ios := &Report{App: "Studio ../Game\n", Platform: KindIPA.String(), BundleID: "com.example.studio", Version: "1.4", Build: "142", Input: "Studio.ipa"}
+	android := &Report{App: "game", Platform: KindAAB.String(), BundleID: "com.example.game", Version: "2.3.1", Build: "231", Input: "game-final.aab"}
+	for _, tc := range []struct {
+		l         Layout
+		r         *Report
+		file      string
+		sub, name string
+		err       bool
+	}{
+		{Layout{DefaultSubfolder, DefaultName}, ios, "Studio.ipa", "Studio ..-Game/1.4 (142)", "Studio ..-Game-1.4-142.ipa", false},
+		{Layout{DefaultSubfolder, DefaultName}, android, "game-final.aab", "com.example.game/2.3.1 (231)", "com.example.game-2.3.1-231.aab", false},
+		{Layout{}, android, "game-final.aab", "", "game-final.aab", false},
+		{Layout{"/{platform}//{bundle-id}/", "{input}-signed.{ext}"}, android, "game-final.aab", "android/com.example.game", "game-final-signed.aab", false},
+		{Layout{"{app}", "{version}.{ext}"}, &Report{Platform: KindAPK.String()}, "x.apk", "unknown", "unknown.apk", false},
+		{Layout{"{nope}", ""}, android, "x.aab", "", "", true},
+		{Layout{"", "{app"}, android, "x.aab", "", "", true},
+		{Layout{"..", ""}, android, "x.aab", "", "", true},
+	} {
+		sub, name, err := tc.l.Place(tc.r, tc.file)
+		if (err != nil) != tc.err || sub != tc.sub || name != tc.name {
+			t.Errorf("%+v.Place(%s) = %q, %q, %v; want %q, %q, error %v", tc.l, tc.file, sub, name, err, tc.sub, tc.name, tc.err)
+		}
+	}
+}
+
+// TestPlan: of three builds delivered (and a text file), one released
+// earlier, the plan lists the other two, oldest first, as a matrix; the
+// summary lists all three. After one more is released, the plan's report
+// of the two planned says one released (with its link) and one not.
+func TestPlan(t *testing.T) {
+	srv, err := drivetest.New(drivetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	in, _ := srv.AddFolder("", "", "deliveries")
+	out, _ := srv.AddFolder("", "", "signed")
+	ids := map[string]string{}
+	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i, b := range []struct {
+		name string
+		data []byte
+	}{
+		{"game-1.apk", signingtest.APK(signingtest.APKOptions{Package: "com.example.game", VersionName: "1.0", VersionCode: 1})},
+		{"game-2.apk", signingtest.APK(signingtest.APKOptions{Package: "com.example.game", VersionName: "1.1", VersionCode: 2})},
+		{"notes.txt", []byte("not a build")},
+		{"game-3\n::error::x.apk", signingtest.APK(signingtest.APKOptions{Package: "com.example.game", VersionName: "1.2", VersionCode: 3})},
+	} {
+		f, err := srv.AddFile(in, b.name, bytes.NewReader(b.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.SetModified(f.ID, base.Add(time.Duration(i)*time.Hour))
+		ids[b.name] = f.ID
+	}
+	id := signingtest.SelfSigned("plan-key", signingtest.RSAKey("plan-key", 2048))
+	release := map[string]string{
+		"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+		"INPUT_OUTPUT_FOLDER":      out,
+		"INPUT_OUTPUT_SUBFOLDER":   DefaultSubfolder,
+		"INPUT_OUTPUT_NAME":        DefaultName,
+		"INPUT_KEYSTORE_BASE64":    base64.StdEncoding.EncodeToString(signingtest.JKS(id, "upload", fixtureKSPassword, fixtureKeyPassword)),
+		"INPUT_KEYSTORE_PASSWORD":  fixtureKSPassword,
+		"INPUT_KEY_PASSWORD":       fixtureKeyPassword,
+	}
+	releaseOf := func(name string) {
+		env := maps.Clone(release)
+		env["INPUT_DRIVE_FILE"] = ids[name]
+		releaseRun(t, env)
+	}
+	releaseOf("game-2.apk")
+
+	plan := func(planned string) (map[string]string, string, string) {
+		tmp := t.TempDir()
+		env := map[string]string{
+			"RUNNER_TEMP":              tmp,
+			"GITHUB_STEP_SUMMARY":      filepath.Join(tmp, "summary.md"),
+			"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+			"STORESIGN_ACTION":         "plan",
+			"INPUT_DRIVE_FOLDER":       "https://drive.google.com/drive/folders/" + in,
+			"INPUT_OUTPUT_FOLDER":      out,
+			"INPUT_PLANNED":            planned,
+		}
+		log, o, err := actionRun(t, env, "secrets")
+		if err != nil {
+			t.Fatalf("secrets: %v\n%s", err, log)
+		}
+		env["STORESIGN_SECRETS_DIR"] = o["dir"]
+		log, o, err = actionRun(t, env, "plan")
+		if err != nil {
+			t.Fatalf("plan: %v\n%s", err, log)
+		}
+		md, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+		return o, string(md), log
+	}
+	o, md, log := plan("")
+	wantMatrix := `{"include":[{"file":"` + ids["game-1.apk"] + `","name":"game-1.apk"},{"file":"` + ids["game-3\n::error::x.apk"] + `","name":"game-3\n::error::x.apk"}]}`
+	if o["matrix"] != wantMatrix || o["count"] != "2" {
+		t.Errorf("outputs %q\nwant matrix %s", o, wantMatrix)
+	}
+	for _, want := range []string{
+		"### Releases planned: 2 of 3 build(s)",
+		"| game-1.apk | 2026-11-01 09:00 | **to release** |",
+		"| game-2.apk | 2026-11-01 10:00 | released: [com.example.game/1.1 (2)/com.example.game-1.1-2.apk](https://drive.google.com/file/d/",
+		"| game-3 ::error::x.apk | 2026-11-01 12:00 | **to release** |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the plan's summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(log, "\n::error::x") {
+		t.Errorf("a file name issued a workflow command:\n%s", log)
+	}
+
+	releaseOf("game-1.apk")
+	o, md, log = plan(o["builds"])
+	if o["released"] != "1" || o["failed"] != "1" {
+		t.Errorf("report outputs %q", o)
+	}
+	for _, want := range []string{
+		"### Release results: 1 of 2 build(s) released",
+		"| game-1.apk | released | [com.example.game/1.0 (1)/com.example.game-1.0-1.apk](https://drive.google.com/file/d/",
+		"| game-3 ::error::x.apk | **not released** |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	if !strings.Contains(log, "::warning title=Not released::") {
+		t.Errorf("no warning for the build not released:\n%s", log)
+	}
+
+	// Nothing left: an empty matrix, count 0.
+	releaseOf("game-3\n::error::x.apk")
+	if o, _, _ := plan(""); o["count"] != "0" || o["matrix"] != `{"include":[]}` || o["builds"] != "[]" {
+		t.Errorf("outputs with nothing to release: %q", o)
 	}
 }
