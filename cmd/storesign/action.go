@@ -33,5 +33,6 @@ func runAction(ctx context.Context, e *env, args []string) error {
 		"download": step("download", actions.Download),
 		"resign":   step("resign", actions.Resign),
 		"upload":   step("upload", actions.Upload),
+		"plan":     step("plan", actions.Plan),
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storesign/storesign/actions"
 	"github.com/storesign/storesign/drive/drivetest"
 	"github.com/storesign/storesign/internal/testenv"
 	"github.com/storesign/storesign/signing/aab"
@@ -166,7 +167,9 @@ func (f *fixture) act(t *testing.T, workflow string, inputs map[string]string) (
 	stubs := filepath.Join(tmp, "stubs")
 	var secrets strings.Builder
 	for k, v := range f.secrets {
-		fmt.Fprintf(&secrets, "%s=%s\n", k, v)
+		if k != "ANDROID_KEY_ALIAS" { // a variable: a key's name is no secret
+			fmt.Fprintf(&secrets, "%s=%s\n", k, v)
+		}
 	}
 	secretFile := filepath.Join(tmp, "secrets.env")
 	if err := os.WriteFile(secretFile, []byte(secrets.String()), 0o600); err != nil {
@@ -181,11 +184,15 @@ func (f *fixture) act(t *testing.T, workflow string, inputs map[string]string) (
 		"--local-repository", stub(t, stubs, "actions/setup-go@v6", "go-version-file", "cache-dependency-path", "go-version", "cache"),
 		"--local-repository", stub(t, stubs, "actions/cache@v4", "path", "key", "restore-keys"),
 		"--local-repository", stub(t, stubs, "google-github-actions/auth@v2", "workload_identity_provider", "service_account", "credentials_json"),
+		"--local-repository", stub(t, stubs, "google-github-actions/auth@v3", "workload_identity_provider", "service_account", "credentials_json"),
+		"--local-repository", stub(t, stubs, "actions/cache@v4", "path", "key", "restore-keys"),
+		"--local-repository", stub(t, stubs, "actions/download-artifact@v5", "path", "pattern", "merge-multiple", "name"),
 		"--local-repository", stub(t, stubs, "actions/upload-artifact@v4", "name", "path", "if-no-files-found", "retention-days"),
 		"--local-repository", stub(t, stubs, "actions/checkout@v5", "persist-credentials"),
 		"--secret-file", secretFile,
 		"--var", "DRIVE_DELIVERIES_FOLDER=" + f.deliveries,
 		"--var", "DRIVE_SIGNED_FOLDER=" + f.signed,
+		"--var", "ANDROID_KEY_ALIAS=" + f.secrets["ANDROID_KEY_ALIAS"],
 		"--env", "STORESIGN_DRIVE_ENDPOINT=" + f.url,
 	}
 	for k, v := range inputs {
@@ -240,9 +247,39 @@ func (f *fixture) noSecrets(t *testing.T, log string) {
 	}
 }
 
-// uploaded returns the files the run put in the signed folder.
-func (f *fixture) uploaded() []drivetest.File {
-	return f.srv.Children(f.signed)
+// upload is a file a run put under the signed folder.
+type upload struct {
+	drivetest.File
+	path string // from the signed folder: "Example/1.4 (1)/Example-1.4-1.ipa"
+}
+
+// uploaded returns the files the runs put under the signed folder, at any
+// depth.
+func (f *fixture) uploaded() []upload {
+	var out []upload
+	var walk func(id, prefix string)
+	walk = func(id, prefix string) {
+		for _, c := range f.srv.Children(id) {
+			if c.MimeType == drivetest.FolderMimeType {
+				walk(c.ID, prefix+c.Name+"/")
+				continue
+			}
+			out = append(out, upload{File: c, path: prefix + c.Name})
+		}
+	}
+	walk(f.signed, "")
+	return out
+}
+
+// signedFrom returns the upload the release of a delivery made, found by
+// the delivery's ID the release sets on it.
+func (f *fixture) signedFrom(delivery string) *upload {
+	for _, u := range f.uploaded() {
+		if u.AppProperties[actions.SourceProperty] == f.ids[delivery] {
+			return &u
+		}
+	}
+	return nil
 }
 
 func TestReleaseFromDrive(t *testing.T) {
@@ -250,11 +287,12 @@ func TestReleaseFromDrive(t *testing.T) {
 	f := newFixture(t)
 	for _, tc := range []struct {
 		build string
+		path  string   // of the signed build under the signed folder
 		want  []string // summary rows
 	}{
-		{"Example-1.4.ipa", []string{"| Bundle ID | `com.example.app` |", "| Profile | Test Profile, expires 2034-01-01", "| Platform | iOS |"}},
-		{"game-2.3.1.aab", []string{"| Platform | Android (App Bundle) |", "| Signature schemes | JAR signature"}},
-		{"game-2.3.1.apk", []string{"| Package | `com.example.game` |", "| Version (build) | 2.3.1 (231) |"}},
+		{"Example-1.4.ipa", "Example/1.0 (1)/Example-1.0-1.ipa", []string{"| Bundle ID | `com.example.app` |", "| Profile | Test Profile, expires 2034-01-01", "| Platform | iOS |"}},
+		{"game-2.3.1.aab", "com.example.game/2.3.1 (231)/com.example.game-2.3.1-231.aab", []string{"| Platform | Android (App Bundle) |", "| Signature schemes | JAR signature"}},
+		{"game-2.3.1.apk", "com.example.game/2.3.1 (231)/com.example.game-2.3.1-231.apk", []string{"| Package | `com.example.game` |", "| Version (build) | 2.3.1 (231) |"}},
 	} {
 		t.Run(tc.build, func(t *testing.T) {
 			link := "https://drive.google.com/file/d/" + f.ids[tc.build] + "/view?usp=sharing"
@@ -263,14 +301,12 @@ func TestReleaseFromDrive(t *testing.T) {
 				t.Fatalf("the release failed:\n%s", tail(log))
 			}
 			f.noSecrets(t, log)
-			var up *drivetest.File
-			for _, u := range f.uploaded() {
-				if u.Name == tc.build {
-					up = &u
-				}
-			}
+			up := f.signedFrom(tc.build)
 			if up == nil {
 				t.Fatalf("%s was not uploaded to the signed folder:\n%s", tc.build, tail(log))
+			}
+			if up.path != tc.path {
+				t.Errorf("uploaded to %s, want %s", up.path, tc.path)
 			}
 			for _, want := range append(tc.want,
 				"| Verification | passed",
@@ -289,7 +325,7 @@ func TestReleaseFromDrive(t *testing.T) {
 			if !strings.Contains(log, "Signed build ready::") {
 				t.Errorf("the workflow's last step did not get the outputs")
 			}
-			verifyUploaded(t, f, *up)
+			verifyUploaded(t, f, up.File)
 		})
 	}
 }
@@ -363,4 +399,40 @@ func TestSelfTest(t *testing.T) {
 			t.Errorf("the log shows %s", secret)
 		}
 	}
+}
+
+// TestReleaseRerun releases the same IPA twice: the second run signs it
+// anew (a new signing time, so other bytes), finds the first run's upload
+// in the build's folder and replaces it as a new revision, keeping its ID
+// and link, and says so.
+func TestReleaseRerun(t *testing.T) {
+	findAct(t)
+	f := newFixture(t)
+	link := "https://drive.google.com/file/d/" + f.ids["Example-1.4.ipa"] + "/view"
+	log, ok := f.act(t, "examples/workflows/release-from-drive.yml", map[string]string{"build": link})
+	if !ok {
+		t.Fatalf("the first release failed:\n%s", tail(log))
+	}
+	first := f.signedFrom("Example-1.4.ipa")
+	if first == nil {
+		t.Fatalf("nothing uploaded:\n%s", tail(log))
+	}
+	time.Sleep(1100 * time.Millisecond) // a signing time of another second
+	log, ok = f.act(t, "examples/workflows/release-from-drive.yml", map[string]string{"build": link})
+	if !ok {
+		t.Fatalf("the re-run failed:\n%s", tail(log))
+	}
+	up := f.uploaded()
+	if len(up) != 1 || up[0].ID != first.ID || up[0].Version != 2 || up[0].SHA256 == first.SHA256 {
+		t.Fatalf("after the re-run the signed folder holds %+v, want one new revision of %s", up, first.ID)
+	}
+	for _, want := range []string{"Replaced the earlier upload", "| Upload | replaced the earlier upload of this build as a new revision", "upload=replaced"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the re-run's log lacks %q", want)
+		}
+	}
+	if strings.Contains(log, "bump the build number") {
+		t.Errorf("the re-run gives the old advice")
+	}
+	verifyUploaded(t, f, up[0].File)
 }
