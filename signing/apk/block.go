@@ -154,12 +154,12 @@ func schemeV3SignedData(alg uint32, digest []byte, certs [][]byte, minSDK, maxSD
 	return e.Bytes()
 }
 
-// schemeV3Block encodes a v3 scheme block for one signer.
-func schemeV3Block(signedData []byte, minSDK, maxSDK uint32, signature []byte, alg uint32, publicKey []byte) []byte {
+// schemeV3Signer encodes one signer of a v3 scheme block.
+func schemeV3Signer(signedData []byte, minSDK, maxSDK uint32, signature []byte, alg uint32, publicKey []byte) []byte {
 	var e enc
 	e.lp(signedData)
 	e.u32(minSDK).u32(maxSDK)
 	e.lp(lpSeq(idBytes(alg, signature)))
 	e.lp(publicKey)
-	return lpSeq(lpSeq(e.Bytes()))
+	return e.Bytes()
 }

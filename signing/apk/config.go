@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/storesign/storesign/internal/jar"
 	"github.com/storesign/storesign/signing"
@@ -31,10 +32,6 @@ var (
 	algECDSASHA512 = schemeAlg{0x0202, crypto.SHA512}
 )
 
-// sdkMinV3Signer is the minSdkVersion apksig gives a lone v3 signer: the
-// first release supporting its (classic) signature algorithms.
-const sdkMinV3Signer = 24
-
 // config is one signing run's settings, resolved from Options.
 type config struct {
 	id         *signing.Identity
@@ -42,13 +39,18 @@ type config struct {
 	minSDK     int
 	v1, v2, v3 bool
 	v4         bool
-	alg        schemeAlg   // v2/v3 algorithm
-	v1Hash     crypto.Hash // v1 digests
-	v1Name     string      // safe signer name, e.g. "CERT"
-	v1Block    string      // "RSA" or "EC"
-	libAlign   int
-	createdBy  string
-	rand       io.Reader
+	alg        schemeAlg   // v1/v2 signer's v2/v3 algorithm
+	v30, v31   []*v3Signer // signers of the v3.0 and v3.1 blocks
+	// v31MinSDK is the lowest minSdkVersion of the v3.1 signers, which
+	// the v3.0 signers carry as their rotation-min-sdk-version attribute
+	// (0 without v3.1).
+	v31MinSDK int
+	v1Hash    crypto.Hash // v1 digests
+	v1Name    string      // safe signer name, e.g. "CERT"
+	v1Block   string      // "RSA" or "EC"
+	libAlign  int
+	createdBy string
+	rand      io.Reader
 }
 
 func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) {
@@ -74,22 +76,24 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 	if c.v4 && opts.V4Signature == nil {
 		return nil, errors.New("apk: v4 signing needs Options.V4Signature")
 	}
+	id, err := c.planSigners(id, minSDK)
+	if err != nil {
+		return nil, err
+	}
+	c.id = id
+	if c.v4 && opts.Lineage != nil {
+		return nil, errors.New("apk: v4 signing with a signing certificate lineage is not supported yet: sign without v4")
+	}
 	pub := id.Certificate.PublicKey
-	switch k := pub.(type) {
+	switch pub.(type) {
 	case *rsa.PublicKey:
-		c.alg = algRSASHA256
-		if k.N.BitLen() > 3072 {
-			c.alg = algRSASHA512
-		}
+		c.alg, _ = lineageAlg(pub)
 		c.v1Hash = crypto.SHA256
 		if minSDK < 18 {
 			c.v1Hash = crypto.SHA1
 		}
 	case *ecdsa.PublicKey:
-		c.alg = algECDSASHA256
-		if k.Curve.Params().N.BitLen() > 256 {
-			c.alg = algECDSASHA512
-		}
+		c.alg, _ = lineageAlg(pub)
 		c.v1Hash = crypto.SHA256
 		if c.v1 && minSDK < 18 {
 			return nil, fmt.Errorf("%w: ECDSA JAR signatures need minSdkVersion 18 or higher (the APK says %d): sign with an RSA key, or turn v1 off", signing.ErrUnsupportedKey, minSDK)
@@ -97,8 +101,19 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 	default:
 		return nil, fmt.Errorf("%w: %s keys cannot sign APKs", signing.ErrUnsupportedKey, signing.KeyAlgorithm(pub))
 	}
-	if k, ok := id.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(pub) {
-		return nil, signing.ErrKeyMismatch
+	if err := checkKeyPair(id); err != nil {
+		return nil, err
+	}
+	for _, s := range slices.Concat(c.v30, c.v31) {
+		if err := checkKeyPair(s.id); err != nil {
+			return nil, err
+		}
+		if c.v2 && s.alg.hash != c.alg.hash {
+			return nil, fmt.Errorf("apk: signers whose content digests differ (%v for v2, %v for v3) are not supported yet: rotate to a key of the same kind and strength", c.alg.hash, s.alg.hash)
+		}
+		if s.alg.hash != c.v30[0].alg.hash {
+			return nil, fmt.Errorf("apk: v3 signers whose content digests differ (%v and %v) are not supported yet", c.v30[0].alg.hash, s.alg.hash)
+		}
 	}
 	name := opts.SignerName
 	if name == "" {
@@ -125,6 +140,15 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 		c.rand = rand.Reader
 	}
 	return c, nil
+}
+
+// checkKeyPair checks that an identity's private key belongs to its
+// certificate.
+func checkKeyPair(id *signing.Identity) error {
+	if k, ok := id.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(id.Certificate.PublicKey) {
+		return signing.ErrKeyMismatch
+	}
+	return nil
 }
 
 // v1EntryNames are the names of the files v1 signing writes.

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing"
 )
 
 // Entries apksig drops from the input (and would regenerate for a source
@@ -35,6 +36,11 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		MinSDKVersion: c.minSDK,
 		Signer:        c.id.Certificate,
 		Chain:         c.id.Chain,
+		V31:           len(c.v31) > 0,
+	}
+	// The newest v3 signer comes first.
+	if v3 := slices.Concat(c.v31, c.v30); c.opts.Lineage != nil && len(v3) > 0 {
+		res.RotatedSigner = v3[0].id.Certificate
 	}
 	if !c.opts.AlignmentPreserved {
 		res.LibPageAlignment = c.libAlign
@@ -335,29 +341,34 @@ func (c *config) signingBlock(digest []byte) ([]byte, error) {
 			attrs = e.Bytes()
 		}
 		sd := schemeV2SignedData(c.alg.id, digest, certs, attrs)
-		sig, err := c.schemeSign(sd)
+		sig, err := schemeSign(c, c.id, c.alg, sd)
 		if err != nil {
 			return nil, err
 		}
 		pairs = append(pairs, idValue{blockIDSchemeV2, schemeV2Block(sd, sig, c.alg.id, pub)})
 	}
-	if c.v3 {
-		const maxSDK = 0x7fffffff
-		sd := schemeV3SignedData(c.alg.id, digest, certs, sdkMinV3Signer, maxSDK, nil)
-		sig, err := c.schemeSign(sd)
+	if c.v3 && len(c.v31) > 0 {
+		b, err := c.v3Block(blockIDSchemeV31, c.v31, digest)
 		if err != nil {
 			return nil, err
 		}
-		pairs = append(pairs, idValue{blockIDSchemeV3, schemeV3Block(sd, sdkMinV3Signer, maxSDK, sig, c.alg.id, pub)})
+		pairs = append(pairs, idValue{blockIDSchemeV31, b})
+	}
+	if c.v3 {
+		b, err := c.v3Block(blockIDSchemeV3, c.v30, digest)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, idValue{blockIDSchemeV3, b})
 	}
 	return buildSigningBlock(pairs), nil
 }
 
-// schemeSign signs a v2/v3 signer's signed data.
-func (c *config) schemeSign(data []byte) ([]byte, error) {
-	d := c.alg.hash.New()
+// schemeSign signs a v2/v3 signer's signed data with id's key.
+func schemeSign(c *config, id *signing.Identity, alg schemeAlg, data []byte) ([]byte, error) {
+	d := alg.hash.New()
 	d.Write(data)
-	sig, err := c.id.Signer.Sign(c.rand, d.Sum(nil), c.alg.hash)
+	sig, err := id.Signer.Sign(c.rand, d.Sum(nil), alg.hash)
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
 	}

@@ -62,6 +62,26 @@ type Options struct {
 	// Identity is the signer: its private key and certificate chain.
 	// Required.
 	Identity *signing.Identity
+	// Lineage rotates the signing key (APK Signature Scheme v3 key
+	// rotation, apksigner's --lineage): the APK is signed with the
+	// original signer for v1, v2 and the Android releases before
+	// RotationMinSDKVersion (in the v3.0 block), and with the lineage's
+	// newest signer, carrying the lineage as proof, from
+	// RotationMinSDKVersion on (in the v3.1 block from Android 13). Give
+	// the signers as Identity and NextIdentities, in any order; each must
+	// be in the lineage.
+	Lineage *Lineage
+	// NextIdentities are the signers after Identity (apksigner's
+	// --next-signer). Several signers need a Lineage.
+	NextIdentities []*signing.Identity
+	// RotationMinSDKVersion is the API level from which the rotated
+	// signer is used; zero means DefaultRotationMinSDKVersion (33). Values
+	// from 28 to 32 rotate from Android 9 on, in the v3.0 block.
+	RotationMinSDKVersion int
+	// RotationTargetsDevRelease makes the rotated signer also apply to
+	// the development release of Android after RotationMinSDKVersion
+	// (apksigner's --rotation-targets-dev-release).
+	RotationTargetsDevRelease bool
 	// V1SigningEnabled, V2SigningEnabled and V3SigningEnabled turn JAR
 	// signing and APK Signature Scheme v2 and v3 on or off. Nil means the
 	// default: v1 only when the minimum SDK version is below 24 (Android 7
@@ -109,14 +129,22 @@ type Options struct {
 
 // Result describes a signed APK.
 type Result struct {
-	// V1, V2, V3 and V4 report the signature schemes written.
+	// V1, V2, V3 and V4 report the signature schemes written; V31 that
+	// a v3.1 block was written too (key rotation targeting Android 13 or
+	// later).
 	V1, V2, V3, V4 bool
+	V31            bool
 	// MinSDKVersion is the minimum SDK version the signatures were
 	// chosen for.
 	MinSDKVersion int
-	// Signer is the signing certificate; Chain the certificates after it.
+	// Signer is the signing certificate (with a lineage, the original
+	// signer's: the one of v1 and v2); Chain the certificates after it.
 	Signer *x509.Certificate
 	Chain  []*x509.Certificate
+	// RotatedSigner is, when signing with a lineage, the newest signer's
+	// certificate, used from RotationMinSDKVersion on (nil without
+	// rotation).
+	RotatedSigner *x509.Certificate
 	// V1Name is the base name of the v1 signature files ("" without v1),
 	// V1Digest the digest algorithm of the JAR manifest.
 	V1Name   string
@@ -135,12 +163,15 @@ type Result struct {
 	Duration time.Duration
 }
 
-// Schemes lists the schemes written, as "v1", "v2", "v3", "v4".
+// Schemes lists the schemes written, as "v1", "v2", "v3", "v3.1", "v4".
 func (r *Result) Schemes() []string {
 	var s []string
 	for i, on := range []bool{r.V1, r.V2, r.V3, r.V4} {
 		if on {
 			s = append(s, fmt.Sprintf("v%d", i+1))
+		}
+		if i == 2 && r.V31 {
+			s = append(s, "v3.1")
 		}
 	}
 	return s

@@ -99,7 +99,7 @@ func (c *config) v4Signature(leaves [][]byte, fileSize int64, apkDigest []byte) 
 		b[i] = byte(uint64(fileSize) >> (8 * i))
 	}
 	signed.Write(b)
-	sig, err := c.schemeSign(signed.Bytes())
+	sig, err := schemeSign(c, c.id, c.alg, signed.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("v4: %w", err)
 	}
