@@ -38,6 +38,7 @@ type signPlan struct {
 	report   *BundleReport
 	resource []resource
 	seal     sealHashes // the hash types of its signature and CodeResources
+	warnings []string
 }
 
 // resigner holds the state of one Resign call.
@@ -76,6 +77,9 @@ type resigner struct {
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
 	lane *mainLane
+	// startLane starts the lane, if the app's executable gets one, once
+	// its plan is made.
+	startLane func()
 }
 
 // signAhead is how many 1 MiB chunks of a binary are inflated ahead of
@@ -155,6 +159,12 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
+	// A failing lane stops everything; its error is the one reported.
+	r.startLane = func() {
+		if r.lane == nil {
+			r.lane = r.startMain(ctx, cancel)
+		}
+	}
 	wait := r.hashAll(ctx)
 	err = r.plan(ctx)
 	if err == nil {
@@ -163,6 +173,12 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	}
 	if err != nil {
 		cancel()
+	}
+	if l := r.lane; l != nil {
+		l.wait()
+		if l.err != nil && (err == nil || errors.Is(err, context.Canceled)) {
+			err = l.err
+		}
 	}
 	if werr := wait(); err == nil {
 		err = werr
@@ -268,136 +284,36 @@ func (r *resigner) plan(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := r.readAllOrigEnts(ctx); err != nil {
+	if err := r.prepare(); err != nil {
 		return err
 	}
 	rep := &Report{}
 	r.rep = rep
+	// The app is planned first when that needs no entitlements read from
+	// its executable, so that its lane starts while the others' are read.
+	early := r.opts.Entitlements != nil || r.lateApp
+	if early {
+		if err := r.planBundle(app); err != nil {
+			return err
+		}
+		if r.startLane != nil {
+			r.startLane()
+		}
+	}
+	if err := r.readAllOrigEnts(ctx); err != nil {
+		return err
+	}
 	for _, b := range r.a.bundles {
-		p := &signPlan{}
-		r.plans[b] = p
-		if b.appleSigned {
-			p.info, p.newID = b.infoRaw, b.bundleID
+		if b == app && early {
 			continue
 		}
-		info := b.info
-		changed := false
-		set := func(m map[string]any, k string, v string) {
-			if v == "" {
-				return
-			}
-			if old, ok := m[k].(string); ok && old == v {
-				return
-			}
-			m[k] = v
-			changed = true
-		}
-		if b.kind != kindFramework {
-			set(info, "CFBundleIdentifier", r.renameID(b.bundleID))
-			if s, ok := info["WKCompanionAppBundleIdentifier"].(string); ok {
-				set(info, "WKCompanionAppBundleIdentifier", r.renameID(s))
-			}
-			if s, ok := info["WKAppBundleIdentifier"].(string); ok {
-				set(info, "WKAppBundleIdentifier", r.renameID(s))
-			}
-			if ext, ok := info["NSExtension"].(map[string]any); ok {
-				if attrs, ok := ext["NSExtensionAttributes"].(map[string]any); ok {
-					if s, ok := attrs["WKAppBundleIdentifier"].(string); ok {
-						set(attrs, "WKAppBundleIdentifier", r.renameID(s))
-					}
-				}
-			}
-			set(info, "CFBundleShortVersionString", r.opts.ShortVersion)
-			set(info, "CFBundleVersion", r.opts.BundleVersion)
-		}
-		if b == app {
-			set(info, "CFBundleDisplayName", r.opts.DisplayName)
-		}
-		p.newID, _ = info["CFBundleIdentifier"].(string)
-		if b.kind != kindFramework {
-			if err := checkBundleID(p.newID, "CFBundleIdentifier of "+b.infoEntry.name, false); err != nil {
-				return err
-			}
-		}
-		p.info, p.changed = b.infoRaw, changed
-		if changed {
-			out, err := encodeInfo(info, b.infoFormat)
-			if err != nil {
-				return fmt.Errorf("encoding %s: %w", b.infoEntry.name, err)
-			}
-			p.info = out
-		}
-		br := &BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: p.newID, Identifier: p.newID, TeamID: r.team}
-		p.report = br
-		hdr, err := r.exeHeader(b.exeEntry)
-		if err != nil {
+		if err := r.planBundle(b); err != nil {
 			return err
 		}
-		if hdr.Encrypted {
-			return fmt.Errorf("%s: %w", b.exeEntry.name, macho.ErrEncrypted)
-		}
-		p.seal = sealHashesOf(hdr.HashTypes)
-		if b.kind == kindFramework {
-			continue
-		}
-		if !b.kind.embedsProfile() {
-			// A test bundle, XPC service or loadable bundle keeps the
-			// entitlements it was signed with, fitted to the profile of
-			// its ID; Xcode embeds no profile in it.
-			if err := r.readOrigEnts(b); err != nil {
-				return err
-			}
-			if b.origEnts == nil {
-				continue
-			}
-			prof, err := provision.Match(r.opts.Profiles, p.newID)
-			if err != nil {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: its entitlements are dropped: %v", b.dir, err))
-				continue
-			}
-			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
-			if err != nil {
-				return err
-			}
-			p.ents, br.EntitlementChanges = ents, changes
-			br.Entitlements = string(p.ents)
-			continue
-		}
-		prof, err := provision.Match(r.opts.Profiles, p.newID)
-		if err != nil {
-			return err
-		}
-		if err := r.checkProfile(prof, p.newID); err != nil {
-			return err
-		}
-		p.profile = prof
-		br.Profile = profileReport(prof)
-		if b == app && r.opts.Entitlements != nil {
-			ents, warn, err := overrideEntitlements(r.opts.Entitlements, prof)
-			if err != nil {
-				return err
-			}
-			if warn != "" {
-				rep.Warnings = append(rep.Warnings, warn)
-			}
-			p.ents = ents
-		} else if b == app && r.lateApp {
-			// Fitted on the app's lane, from the signature at the end of
-			// its executable (see mainLane).
-		} else {
-			if err := r.readOrigEnts(b); err != nil {
-				return err
-			}
-			ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
-			if err != nil {
-				return err
-			}
-			p.ents, br.EntitlementChanges = ents, changes
-		}
-		br.Entitlements = string(p.ents)
-		if prof.Kind == provision.Development {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is signed with the development profile %q (%s): the build cannot be uploaded to the App Store", p.newID, prof.Name, prof.UUID))
-		}
+	}
+	// Warnings in bundle order, whatever the order of planning.
+	for _, b := range r.a.bundles {
+		rep.Warnings = append(rep.Warnings, r.plans[b].warnings...)
 	}
 	ap := r.plans[app]
 	rep.BundleID = ap.newID
@@ -409,6 +325,137 @@ func (r *resigner) plan(ctx context.Context) error {
 	}
 	rep.Version, _ = info["CFBundleShortVersionString"].(string)
 	rep.Build, _ = info["CFBundleVersion"].(string)
+	return nil
+}
+
+// planBundle decides what b becomes: its Info.plist, identifier,
+// profile and entitlements.
+func (r *resigner) planBundle(b *bundle) error {
+	app := r.a.app
+	p := &signPlan{}
+	r.plans[b] = p
+	if b.appleSigned {
+		p.info, p.newID = b.infoRaw, b.bundleID
+		return nil
+	}
+	info := b.info
+	changed := false
+	set := func(m map[string]any, k string, v string) {
+		if v == "" {
+			return
+		}
+		if old, ok := m[k].(string); ok && old == v {
+			return
+		}
+		m[k] = v
+		changed = true
+	}
+	if b.kind != kindFramework {
+		set(info, "CFBundleIdentifier", r.renameID(b.bundleID))
+		if s, ok := info["WKCompanionAppBundleIdentifier"].(string); ok {
+			set(info, "WKCompanionAppBundleIdentifier", r.renameID(s))
+		}
+		if s, ok := info["WKAppBundleIdentifier"].(string); ok {
+			set(info, "WKAppBundleIdentifier", r.renameID(s))
+		}
+		if ext, ok := info["NSExtension"].(map[string]any); ok {
+			if attrs, ok := ext["NSExtensionAttributes"].(map[string]any); ok {
+				if s, ok := attrs["WKAppBundleIdentifier"].(string); ok {
+					set(attrs, "WKAppBundleIdentifier", r.renameID(s))
+				}
+			}
+		}
+		set(info, "CFBundleShortVersionString", r.opts.ShortVersion)
+		set(info, "CFBundleVersion", r.opts.BundleVersion)
+	}
+	if b == app {
+		set(info, "CFBundleDisplayName", r.opts.DisplayName)
+	}
+	p.newID, _ = info["CFBundleIdentifier"].(string)
+	if b.kind != kindFramework {
+		if err := checkBundleID(p.newID, "CFBundleIdentifier of "+b.infoEntry.name, false); err != nil {
+			return err
+		}
+	}
+	p.info, p.changed = b.infoRaw, changed
+	if changed {
+		out, err := encodeInfo(info, b.infoFormat)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", b.infoEntry.name, err)
+		}
+		p.info = out
+	}
+	br := &BundleReport{Path: b.dir, Kind: b.kind.String(), BundleID: p.newID, Identifier: p.newID, TeamID: r.team}
+	p.report = br
+	hdr, err := r.exeHeader(b.exeEntry)
+	if err != nil {
+		return err
+	}
+	if hdr.Encrypted {
+		return fmt.Errorf("%s: %w", b.exeEntry.name, macho.ErrEncrypted)
+	}
+	p.seal = sealHashesOf(hdr.HashTypes)
+	if b.kind == kindFramework {
+		return nil
+	}
+	if !b.kind.embedsProfile() {
+		// A test bundle, XPC service or loadable bundle keeps the
+		// entitlements it was signed with, fitted to the profile of
+		// its ID; Xcode embeds no profile in it.
+		if err := r.readOrigEnts(b); err != nil {
+			return err
+		}
+		if b.origEnts == nil {
+			return nil
+		}
+		prof, err := provision.Match(r.opts.Profiles, p.newID)
+		if err != nil {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: its entitlements are dropped: %v", b.dir, err))
+			return nil
+		}
+		ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
+		if err != nil {
+			return err
+		}
+		p.ents, br.EntitlementChanges = ents, changes
+		br.Entitlements = string(p.ents)
+		return nil
+	}
+	prof, err := provision.Match(r.opts.Profiles, p.newID)
+	if err != nil {
+		return err
+	}
+	if err := r.checkProfile(prof, p.newID); err != nil {
+		return err
+	}
+	p.profile = prof
+	br.Profile = profileReport(prof)
+	if b == app && r.opts.Entitlements != nil {
+		ents, warn, err := overrideEntitlements(r.opts.Entitlements, prof)
+		if err != nil {
+			return err
+		}
+		if warn != "" {
+			p.warnings = append(p.warnings, warn)
+		}
+		p.ents = ents
+	} else if b == app && r.lateApp {
+		// Fitted on the app's lane, from the signature at the end of
+		// its executable (see mainLane).
+	} else {
+		if err := r.readOrigEnts(b); err != nil {
+			return err
+		}
+		ents, changes, err := fitEntitlements(b.origEnts, prof, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
+		if err != nil {
+			return err
+		}
+		p.ents, br.EntitlementChanges = ents, changes
+	}
+	br.Entitlements = string(p.ents)
+	if prof.Kind == provision.Development {
+		p.warnings = append(p.warnings, fmt.Sprintf("%s is signed with the development profile %q (%s): the build cannot be uploaded to the App Store", p.newID, prof.Name, prof.UUID))
+	}
 	return nil
 }
 
@@ -574,17 +621,10 @@ func hashEntry(e *entry, buf []byte, detect detectMode) error {
 }
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) {
-	// A failing lane stops the rest of the writing; its error is the one
-	// reported.
-	ctx, stop := context.WithCancel(ctx)
-	lane := r.startMain(ctx, stop)
-	defer func() {
-		stop()
-		lane.wait()
-		if lane != nil && lane.err != nil && (err == nil || errors.Is(err, context.Canceled)) {
-			err = lane.err
-		}
-	}()
+	if r.startLane != nil {
+		r.startLane() // unless planning started it
+	}
+	lane := r.lane
 	var lw *laneWriter
 	if lane != nil {
 		lw = &laneWriter{f: r.at}
@@ -600,7 +640,6 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 		return r.deflater, nil
 	})
 	r.zw = zw
-	r.lane = lane
 	app := r.a.app
 	firstApp := len(r.a.entries)
 	for _, e := range r.a.entries {
@@ -1004,10 +1043,9 @@ func encodeInfo(info map[string]any, format int) ([]byte, error) {
 	return plistx.MarshalXML(info)
 }
 
-// readAllOrigEnts reads the entitlements every bundle's executable was
-// signed with, on every core: a deflated executable is inflated up to its
-// (first slice's) signature, so the largest one bounds the wait.
-func (r *resigner) readAllOrigEnts(ctx context.Context) error {
+// prepare decides whether the app's executable is read once (lateApp)
+// and finds the bundles Apple signed.
+func (r *resigner) prepare() error {
 	// The app's executable, when it gets a lane of its own and is signed
 	// and thin, is read once: its entitlements are fitted on the lane.
 	if r.opts.Entitlements == nil && r.laneEligible() {
@@ -1017,9 +1055,13 @@ func (r *resigner) readAllOrigEnts(ctx context.Context) error {
 		}
 		r.lateApp = h.Slices == 1 && h.Signed && !h.Encrypted
 	}
-	if err := r.findAppleSigned(); err != nil {
-		return err
-	}
+	return r.findAppleSigned()
+}
+
+// readAllOrigEnts reads the entitlements every bundle's executable was
+// signed with, on every core: a deflated executable is inflated up to its
+// (first slice's) signature, so the largest one bounds the wait.
+func (r *resigner) readAllOrigEnts(ctx context.Context) error {
 	var todo []*bundle
 	for _, b := range r.a.bundles {
 		if b.kind != kindFramework && !b.appleSigned && !(b == r.a.app && (r.opts.Entitlements != nil || r.lateApp)) {
