@@ -158,6 +158,7 @@ func commands() []command {
 		{"aab", "sign and verify Android App Bundles for Play upload: aab sign|verify", runAAB},
 		{"ipa", "re-sign, verify and inspect iOS apps: ipa resign|verify|inspect", runIPA},
 		{"drive", "move builds to and from Google Drive: drive get|put|ls", runDrive},
+		{"play", "upload Android builds to Google Play: play upload|share", runPlay},
 		{"action", "entry points of the GitHub Actions (used by action.yml)", runAction},
 		{"version", "print the version, VCS revision and Go version: version [--json]", runVersion},
 	}

@@ -50,13 +50,13 @@ func NewKey(priv *ecdsa.PrivateKey, keyID, issuerID string) (*Key, error) {
 }
 
 // ParseKey reads a .p8 key: a PEM "PRIVATE KEY" block (PKCS#8) holding a
-// P-256 EC key, or the same DER bytes, or their base64 (as kept in a CI
-// secret).
+// P-256 EC key, or the same DER bytes, or the base64 of either (as kept
+// in a CI secret; line breaks allowed).
 func ParseKey(p8 []byte, keyID, issuerID string) (*Key, error) {
 	der := p8
 	if block, _ := pem.Decode(p8); block != nil {
 		der = block.Bytes
-	} else if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(p8))); err == nil {
+	} else if b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(p8)), "")); err == nil {
 		if block, _ := pem.Decode(b); block != nil {
 			der = block.Bytes
 		} else {

@@ -25,6 +25,15 @@ import (
 
 func writeFile(name string, data []byte) error { return os.WriteFile(name, data, 0o600) }
 
+func wrap(s string) string {
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\n")
+		s = s[76:]
+	}
+	return b.String() + s + "\n"
+}
+
 func testP8(t testing.TB) []byte {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(testECKey("asc"))
@@ -48,6 +57,7 @@ func TestParseKey(t *testing.T) {
 		{"pem", p8, testKeyID, true},
 		{"der", block.Bytes, testKeyID, true},
 		{"base64-pem", []byte(base64.StdEncoding.EncodeToString(p8)), testKeyID, true},
+		{"base64-wrapped", []byte(wrap(base64.StdEncoding.EncodeToString(p8))), testKeyID, true},
 		{"base64-der", []byte(base64.StdEncoding.EncodeToString(block.Bytes) + "\n"), testKeyID, true},
 		{"no-key-id", p8, "", false},
 		{"rsa", rsaDER, testKeyID, false},

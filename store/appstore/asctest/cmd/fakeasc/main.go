@@ -10,7 +10,9 @@
 // the URL to give storesign (STORESIGN_ASC_ENDPOINT) and serves until
 // interrupted. -gen-key FILE first writes a throwaway key there (and
 // uses it), for workflows that need one. Uploads are written to -save DIR
-// when given, as <app ID>-<version>-<build>.ipa.
+// when given, as <app ID>-<version>-<build>.ipa. -sample-ipa FILE writes
+// an IPA that passes ipa check (signed with throwaway identities) and
+// exits.
 package main
 
 import (
@@ -65,10 +67,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	polls := fs.Int("processing-polls", 1, "looks at a committed upload that see it PROCESSING")
 	save := fs.String("save", "", "write each committed upload into this directory")
 	verbose := fs.Bool("v", false, "log every request on stderr")
+	sample := fs.String("sample-ipa", "", "write a small IPA that passes ipa check to this file (bundle ID: the first -app) and exit")
+	sampleBuild := fs.String("sample-build", "1", "the sample IPA's CFBundleVersion")
 	var apps list
 	fs.Var(&apps, "app", "an app: BUNDLE_ID or BUNDLE_ID=Name (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *sample != "" {
+		bundle := "com.example.app"
+		if len(apps) > 0 {
+			bundle, _, _ = strings.Cut(apps[0], "=")
+		}
+		b, err := asctest.IPA(asctest.IPAOptions{BundleID: bundle, Build: *sampleBuild})
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*sample, b, 0o644)
 	}
 	if *genKey != "" {
 		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
