@@ -1,13 +1,17 @@
 package aab
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,36 +71,43 @@ type digestJob struct {
 	hashes []crypto.Hash
 }
 
-// digestEntries computes the jobs' digests on up to workers goroutines,
-// reading each entry through its CRC-32 check. It returns the digests in
-// job order, or the error of the first failing job.
+// digestEntries computes the jobs' digests on up to workers goroutines
+// and returns them in job order, or the error of the first failing job.
+// The largest entries go first, so that the workers finish together.
+// Each entry is read once, in 256 KiB reads, inflated by the worker's
+// [inflater] and checked against its CRC-32 and size.
 func digestEntries(ctx context.Context, r io.ReaderAt, limit int64, jobs []digestJob, workers int) ([][][]byte, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(jobs))
+	workers = max(1, min(workers, len(jobs)))
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	order := make([]int, len(jobs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(jobs[b].entry.UncompressedSize, jobs[a].entry.UncompressedSize)
+	})
 	out := make([][][]byte, len(jobs))
 	errs := make([]error, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 64<<10)
+		wg.Go(func() {
+			d := digester{buf: make([]byte, 256<<10)}
 			for i := range next {
-				out[i], errs[i] = digestEntry(r, limit, jobs[i], buf)
+				out[i], errs[i] = d.digest(r, limit, jobs[i])
 				if errs[i] != nil {
 					cancel()
 				}
 			}
-		}()
+		})
 	}
 feed:
-	for i := range jobs {
+	for _, i := range order {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -105,9 +116,9 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	for _, i := range order {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
 	}
 	if err := parent.Err(); err != nil {
@@ -116,28 +127,73 @@ feed:
 	return out, nil
 }
 
-func digestEntry(r io.ReaderAt, limit int64, job digestJob, buf []byte) ([][]byte, error) {
-	rc, err := job.entry.Open(r, limit)
+// digester is one worker's state: a read buffer and an inflater, made
+// once and reused for every entry.
+type digester struct {
+	buf []byte
+	inf *inflater
+}
+
+// digest returns the digests of one entry's uncompressed contents,
+// checking them against the entry's CRC-32 and size: the inflater's
+// output is trusted only once that check, which does not depend on it,
+// passes.
+func (d *digester) digest(r io.ReaderAt, limit int64, job digestJob) ([][]byte, error) {
+	e := job.entry
+	l, err := e.Local(r, limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	ws := make([]io.Writer, len(job.hashes))
-	hs := make([]interface{ Sum([]byte) []byte }, len(job.hashes))
+	hs := make([]hash.Hash, len(job.hashes))
 	for i, h := range job.hashes {
-		d := h.New()
-		ws[i], hs[i] = d, d
+		hs[i] = h.New()
 	}
-	var w io.Writer = io.MultiWriter(ws...)
-	if len(ws) == 1 {
-		w = ws[0]
+	crc := uint32(0)
+	n := int64(0)
+	emit := func(p []byte) error {
+		crc = crc32.Update(crc, crc32.IEEETable, p)
+		n += int64(len(p))
+		for _, h := range hs {
+			h.Write(p)
+		}
+		return nil
 	}
-	if _, err := io.CopyBuffer(w, rc, buf); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", job.entry.Name, err)
+	switch e.Method {
+	case zipx.Store:
+		if l.DataSize != e.UncompressedSize {
+			return nil, fmt.Errorf("%w: stored entry %q has a compressed size of %d and a size of %d", zipx.ErrTruncated, e.Name, l.DataSize, e.UncompressedSize)
+		}
+		for off := l.DataOffset; off < l.End(); {
+			k := int(min(int64(len(d.buf)), l.End()-off))
+			if _, err := r.ReadAt(d.buf[:k], off); err != nil {
+				return nil, fmt.Errorf("%w: reading %q: %v", zipx.ErrTruncated, e.Name, err)
+			}
+			emit(d.buf[:k])
+			off += int64(k)
+		}
+	case zipx.Deflated:
+		if d.inf == nil {
+			d.inf = newInflater()
+		}
+		err := d.inf.inflate(r, l.DataOffset, l.DataSize, e.UncompressedSize, emit)
+		switch {
+		case errors.Is(err, errTooLong):
+			return nil, fmt.Errorf("%w: entry %q is longer than declared", zipx.ErrTruncated, e.Name)
+		case err != nil:
+			return nil, fmt.Errorf("%w: entry %q: %v", zipx.ErrTruncated, e.Name, err)
+		}
+	default:
+		return nil, fmt.Errorf("zip: entry %q uses unsupported compression method %d", e.Name, e.Method)
+	}
+	switch {
+	case n != e.UncompressedSize:
+		return nil, fmt.Errorf("%w: entry %q is shorter than declared", zipx.ErrTruncated, e.Name)
+	case crc != e.CRC32:
+		return nil, fmt.Errorf("%w: entry %q fails its CRC-32 check", zipx.ErrTruncated, e.Name)
 	}
 	sums := make([][]byte, len(hs))
-	for i, d := range hs {
-		sums[i] = d.Sum(nil)
+	for i, h := range hs {
+		sums[i] = h.Sum(nil)
 	}
 	return sums, nil
 }
