@@ -24,6 +24,7 @@ func runIPA(ctx context.Context, e *env, args []string) error {
 		"resign":  ipaResignCmd,
 		"verify":  ipaVerifyCmd,
 		"inspect": ipaInspectCmd,
+		"check":   ipaCheckCmd,
 	})
 }
 

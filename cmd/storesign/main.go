@@ -159,6 +159,7 @@ func commands() []command {
 		{"ipa", "re-sign, verify and inspect iOS apps: ipa resign|verify|inspect", runIPA},
 		{"drive", "move builds to and from Google Drive: drive get|put|ls", runDrive},
 		{"play", "upload Android builds to Google Play: play upload|share", runPlay},
+		{"appstore", "upload iOS builds to App Store Connect (TestFlight): appstore upload", runAppStore},
 		{"action", "entry points of the GitHub Actions (used by action.yml)", runAction},
 		{"version", "print the version, VCS revision and Go version: version [--json]", runVersion},
 	}

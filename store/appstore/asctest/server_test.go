@@ -113,7 +113,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestPresignedURLs(t *testing.T) {
-	var now time.Time = time.Now()
+	now := time.Now()
 	clock := func() time.Time { return now }
 	key, _ := appstore.NewKey(signingtest.ECKey("asctest", elliptic.P256()), "KEY1", "issuer-1")
 	s := asctest.New(asctest.Options{PartSize: 4, Now: clock})

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/store/appstore"
+)
+
+func runAppStore(ctx context.Context, e *env, args []string) error {
+	return subcommand(ctx, e, "appstore", args, map[string]func(context.Context, *env, []string) error{
+		"upload": appStoreUploadCmd,
+	})
+}
+
+const appStoreUploadUsage = `appstore upload --api-key AuthKey_ID.p8 [--api-key-id ID] --api-issuer ISSUER [--wait DURATION] [--json] FILE.ipa
+
+Uploads the IPA to App Store Connect (TestFlight) as a new build of the app
+with its bundle ID; version and build number are read from the IPA, which
+must pass 'storesign ipa check' first. --api-key is the .p8 file, or
+env:VAR / file:PATH holding its text or base64. STORESIGN_ASC_ENDPOINT
+points at another server.`
+
+func appStoreUploadCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "appstore upload", appStoreUploadUsage)
+	keySpec := fs.String("api-key", "", "the API key: AuthKey_<ID>.p8, env:VAR or file:PATH (its PEM text or base64)")
+	keyID := fs.String("api-key-id", "", "the key ID (default: the <ID> of AuthKey_<ID>.p8)")
+	issuer := fs.String("api-issuer", "", "the issuer ID (App Store Connect > Users and Access > Integrations)")
+	wait := fs.Duration("wait", 0, "wait up to this long for App Store Connect to process the build (e.g. 30m; 0: do not wait)")
+	poll := fs.Duration("poll", 15*time.Second, "time between two looks at the processing state")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	skip := fs.Bool("skip-checks-unsafe", false, "upload even when the pre-flight checks find errors (Apple will most likely refuse the build)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("appstore upload: give one IPA: run 'storesign appstore upload -h'")
+	}
+	if *keySpec == "" || *issuer == "" {
+		return usagef("appstore upload: --api-key and --api-issuer are required")
+	}
+	key, err := loadASCKey(*keySpec, *keyID, *issuer)
+	if err != nil {
+		return err
+	}
+	c, err := appstore.New(ctx, key)
+	if err != nil {
+		return err
+	}
+	in := fs.Arg(0)
+	res, err := c.UploadFile(ctx, in, appstore.UploadOptions{Wait: *wait, PollInterval: *poll, SkipChecksUnsafe: *skip})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(e.stdout, "uploaded %s %s (%s) from %s\n", res.BundleID, res.Version, res.Build, filepath.Base(in))
+	fmt.Fprintf(e.stdout, "build upload: %s\n", res.BuildUploadID)
+	if res.BuildID != "" {
+		fmt.Fprintf(e.stdout, "build: %s\n", res.BuildID)
+	}
+	state := res.State
+	if !res.Final {
+		state += " (App Store Connect is still processing it: it shows in TestFlight when done)"
+	}
+	fmt.Fprintf(e.stdout, "state: %s\nlink: %s\nmd5: %s\nsha256: %s\n", state, res.URL, res.MD5, res.SHA256)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stdout, "warning: %s\n", oneLine(w.String()))
+	}
+	return nil
+}
+
+// loadASCKey reads the API key: a file name, or env:VAR / file:PATH
+// holding the key's text or base64. Errors never hold the key.
+func loadASCKey(spec, keyID, issuer string) (*appstore.Key, error) {
+	switch {
+	case strings.HasPrefix(spec, "env:"), strings.HasPrefix(spec, "pass:"):
+		v, err := signing.ReadPassword(spec)
+		if err != nil {
+			return nil, fmt.Errorf("reading --api-key: %w", err)
+		}
+		if keyID == "" {
+			return nil, usagef("appstore upload: give --api-key-id with a key from %s", strings.SplitN(spec, ":", 2)[0]+":")
+		}
+		return appstore.ParseKey([]byte(v), keyID, issuer)
+	case strings.HasPrefix(spec, "file:"):
+		spec = strings.TrimPrefix(spec, "file:")
+	}
+	if _, err := os.Stat(spec); err != nil {
+		return nil, fmt.Errorf("reading --api-key: %w", pathErr(err))
+	}
+	k, err := appstore.ParseKeyFile(spec, keyID, issuer)
+	if err != nil && keyID == "" && !strings.HasPrefix(filepath.Base(spec), "AuthKey_") {
+		return nil, usagef("appstore upload: give --api-key-id (the key file is not named AuthKey_<ID>.p8)")
+	}
+	return k, err
+}
