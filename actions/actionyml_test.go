@@ -150,10 +150,10 @@ func TestActionInputs(t *testing.T) {
 	root := repoRoot(t)
 	want := map[string][]string{
 		"action.yml": {"drive-file", "drive-folder", "name", "output-folder", "output-subfolder", "output-name", "platform",
-			"p12-base64", "p12-password", "profiles-base64",
+			"p12-base64", "p12-password", "profiles-base64", "profiles-path", "profiles-drive-folder",
 			"keystore-base64", "keystore-password", "key-alias", "key-password",
 			"bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "credentials-json", "planner-names"},
-		"actions/resign-ipa/action.yml":     {"path", "p12-base64", "p12-password", "profiles-base64", "bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "output-path", "planner-names"},
+		"actions/resign-ipa/action.yml":     {"path", "p12-base64", "p12-password", "profiles-base64", "profiles-path", "profiles-drive-folder", "bundle-id", "short-version", "bundle-version", "display-name", "compression-level", "drop-ungranted-entitlements", "output-path", "planner-names"},
 		"actions/resign-apk/action.yml":     {"path", "keystore-base64", "keystore-password", "key-alias", "key-password", "output-path", "planner-names"},
 		"actions/drive-download/action.yml": {"drive-file", "drive-folder", "name", "credentials-json", "planner-names"},
 		"actions/drive-upload/action.yml":   {"path", "output-folder", "name", "credentials-json", "planner-names"},

@@ -260,11 +260,17 @@ func (st *actionStep) secrets(ctx context.Context) (err error) {
 		st.a.Warning(st.a.InputTitle(ie), st.a.InputMessage(ie)+" (this stops the release only if the build is for "+platform+")")
 		return nil
 	}
+	// The credentials first: the profiles may come from Drive.
+	if st.usesDrive() {
+		if err := st.decodeCredentials(dir); err != nil {
+			return err
+		}
+	}
 	if ios {
 		id, err := st.decodeP12(dir)
 		n := 0
 		if err == nil {
-			n, err = st.decodeProfiles(dir, id)
+			n, err = st.decodeProfiles(ctx, dir, id)
 		}
 		if err != nil {
 			profiles, _ := filepath.Glob(filepath.Join(dir, "profile-*.mobileprovision"))
@@ -285,11 +291,6 @@ func (st *actionStep) secrets(ctx context.Context) (err error) {
 			summary = append(summary, fmt.Sprintf("Android: key %q, %q (certificate SHA-256 %s)", kid.Alias, kid.Certificate.Subject.CommonName, signing.CertificateSHA256(kid.Certificate)))
 		}
 	}
-	if st.usesDrive() {
-		if err := st.decodeCredentials(dir); err != nil {
-			return err
-		}
-	}
 	summary = append(summary, "The inputs are fine.")
 	for _, s := range summary {
 		st.a.Infof("%s", s)
@@ -306,7 +307,8 @@ func (st *actionStep) wants() (ios, android bool) {
 	case actResignAPK:
 		return false, true
 	case actRelease:
-		hasIOS := st.a.Getenv(EnvName("p12-base64")) != "" || st.a.Getenv(EnvName("profiles-base64")) != ""
+		hasIOS := st.a.Getenv(EnvName("p12-base64")) != "" || st.a.Getenv(EnvName("profiles-base64")) != "" ||
+			st.a.Input("profiles-path") != "" || st.a.Input("profiles-drive-folder") != ""
 		hasAndroid := st.a.Getenv(EnvName("keystore-base64")) != ""
 		switch st.platform() {
 		case "ios":
@@ -438,10 +440,14 @@ func (st *actionStep) checkPlainInputs() error {
 	}
 	env := func(name string) string { return st.a.Getenv(EnvName(name)) }
 	if ios {
-		for _, n := range []string{"p12-base64", "profiles-base64"} {
-			if strings.TrimSpace(env(n)) == "" {
-				return inputErr(n, "is empty: iOS signing needs p12-base64 (the distribution certificate), p12-password and profiles-base64 (the App Store profiles); check that the secret exists in this repository or organization")
-			}
+		if strings.TrimSpace(env("p12-base64")) == "" {
+			return inputErr("p12-base64", "is empty: iOS signing needs p12-base64 (the distribution certificate), p12-password and the App Store profiles; check that the secret exists in this repository or organization")
+		}
+		if strings.TrimSpace(env("profiles-base64")) == "" && in("profiles-path") == "" && in("profiles-drive-folder") == "" {
+			return inputErr("profiles-base64", "is empty: iOS signing needs the App Store profiles, in profiles-base64 (one base64 value per line), or as .mobileprovision files in profiles-path (in the repository) or profiles-drive-folder (a Drive folder); check that the secret exists in this repository or organization")
+		}
+		if f := in("profiles-drive-folder"); f != "" && driveID(f) == "" {
+			return inputErr("profiles-drive-folder", "is not a Google Drive folder link or ID: open the folder in Drive and copy the address bar")
 		}
 		for _, c := range []struct {
 			name string
@@ -486,28 +492,159 @@ func (st *actionStep) decodeP12(dir string) (*signing.Identity, error) {
 	return id, nil
 }
 
-func (st *actionStep) decodeProfiles(dir string, id *signing.Identity) (int, error) {
+// profileBlob is a provisioning profile as an input gave it.
+type profileBlob struct {
+	input string // the input it came from
+	what  string // "value 2", "file profiles/App.mobileprovision"
+	data  []byte
+}
+
+// maxProfile bounds the size of a profile read from a file or Drive: they
+// are a few KB.
+const maxProfile = 1 << 20
+
+// decodeProfiles checks the profiles of profiles-base64, profiles-path and
+// profiles-drive-folder against the certificate and writes them to the
+// secrets folder.
+func (st *actionStep) decodeProfiles(ctx context.Context, dir string, id *signing.Identity) (int, error) {
+	var all []profileBlob
 	blobs, err := st.a.Base64ListInput("profiles-base64")
 	if err != nil {
 		return 0, err
 	}
 	for i, b := range blobs {
-		p, err := provision.Parse(b)
+		all = append(all, profileBlob{"profiles-base64", fmt.Sprintf("value %d", i+1), b})
+	}
+	more, err := st.profilesFromPath()
+	if err != nil {
+		return 0, err
+	}
+	all = append(all, more...)
+	if more, err = st.profilesFromDrive(ctx, dir); err != nil {
+		return 0, err
+	}
+	all = append(all, more...)
+	if len(all) == 0 {
+		return 0, inputErr("profiles-base64", "holds no profile, and neither profiles-path nor profiles-drive-folder gave one: add the App Store profiles of the app and of each extension")
+	}
+	for i, pb := range all {
+		p, err := provision.Parse(pb.data)
 		if err != nil {
-			return 0, &InputError{Input: "profiles-base64", Msg: fmt.Sprintf("value %d is not a provisioning profile: base64 each .mobileprovision file from the Apple Developer site, one per line", i+1), Err: err}
+			return 0, &InputError{Input: pb.input, Msg: fmt.Sprintf("%s is not a provisioning profile: give the .mobileprovision files from the Apple Developer site", pb.what), Err: err}
 		}
 		if ex := p.ExpirationDate; !ex.IsZero() && st.now().After(ex) {
-			return 0, inputErr("profiles-base64", "value %d, profile %q, expired on %s: renew it on the Apple Developer site", i+1, p.Name, ex.Format("2006-01-02"))
+			return 0, inputErr(pb.input, "%s, profile %q, expired on %s: renew it on the Apple Developer site", pb.what, p.Name, ex.Format("2006-01-02"))
 		}
 		if err := p.CheckCertificate(id.Certificate); err != nil {
-			return 0, inputErr("profiles-base64", "value %d, profile %q, does not include the certificate in p12-base64 (%s): edit the profile on the Apple Developer site to include it, or use the matching .p12", i+1, p.Name, id.Certificate.Subject.CommonName)
+			return 0, inputErr(pb.input, "%s, profile %q, does not include the certificate in p12-base64 (%s): edit the profile on the Apple Developer site to include it, or use the matching .p12", pb.what, p.Name, id.Certificate.Subject.CommonName)
 		}
-		st.a.Infof("Profile %d: %q for %s, expires %s", i+1, p.Name, p.ApplicationIdentifier, p.ExpirationDate.Format("2006-01-02"))
-		if _, err := WriteSecret(dir, fmt.Sprintf(secretProfile, i+1), b); err != nil {
+		st.a.Infof("Profile %d: %q for %s, expires %s (%s %s)", i+1, p.Name, p.ApplicationIdentifier, p.ExpirationDate.Format("2006-01-02"), pb.input, pb.what)
+		if _, err := WriteSecret(dir, fmt.Sprintf(secretProfile, i+1), pb.data); err != nil {
 			return 0, err
 		}
 	}
-	return len(blobs), nil
+	return len(all), nil
+}
+
+// profilesFromPath reads the profiles-path input: a .mobileprovision file,
+// a folder of them, or a glob, relative to the workspace (the repository
+// actions/checkout checked out).
+func (st *actionStep) profilesFromPath() ([]profileBlob, error) {
+	p := st.a.Input("profiles-path")
+	if p == "" {
+		return nil, nil
+	}
+	full := p
+	if ws := st.a.getenv("GITHUB_WORKSPACE"); ws != "" && !filepath.IsAbs(p) {
+		full = filepath.Join(ws, p)
+	}
+	var files []string
+	if fi, err := os.Stat(full); err == nil && fi.IsDir() {
+		ents, err := os.ReadDir(full)
+		if err != nil {
+			return nil, inputErr("profiles-path", "names the folder %s, which cannot be read: %v", p, err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".mobileprovision") {
+				files = append(files, filepath.Join(full, e.Name()))
+			}
+		}
+	} else {
+		m, err := filepath.Glob(full)
+		if err != nil {
+			return nil, inputErr("profiles-path", "is not a valid path or pattern: use e.g. signing/profiles or signing/*.mobileprovision")
+		}
+		files = m
+	}
+	if len(files) == 0 {
+		return nil, inputErr("profiles-path", "names no .mobileprovision file: %s is not in the workspace (check it out with actions/checkout first)", p)
+	}
+	var out []profileBlob
+	for _, f := range files {
+		rel, err := filepath.Rel(filepath.Dir(full), f)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			rel = filepath.Base(f)
+		}
+		data, err := readSmall(f)
+		if err != nil {
+			return nil, inputErr("profiles-path", "names %s, which cannot be read: %v", rel, err)
+		}
+		out = append(out, profileBlob{"profiles-path", "file " + rel, data})
+	}
+	return out, nil
+}
+
+// readSmall reads a regular file of at most maxProfile bytes.
+func readSmall(name string) ([]byte, error) {
+	f, size, err := atomicfile.OpenInput(name, "a provisioning profile")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if size > maxProfile {
+		return nil, fmt.Errorf("%d bytes is too large for a profile", size)
+	}
+	return io.ReadAll(io.LimitReader(f, maxProfile+1))
+}
+
+// profilesFromDrive downloads the .mobileprovision files of the
+// profiles-drive-folder input.
+func (st *actionStep) profilesFromDrive(ctx context.Context, dir string) ([]profileBlob, error) {
+	folder := st.a.Input("profiles-drive-folder")
+	if folder == "" {
+		return nil, nil
+	}
+	c, err := st.driveClient(ctx, st.credentialsFile(dir))
+	if err != nil {
+		return nil, err
+	}
+	files, err := c.List(ctx, folder)
+	if err != nil {
+		return nil, driveInputErr("profiles-drive-folder", err)
+	}
+	var out []profileBlob
+	for _, f := range files {
+		if f.IsFolder() || !strings.EqualFold(filepath.Ext(f.Name), ".mobileprovision") {
+			continue
+		}
+		if f.ShortcutTarget != "" {
+			if f, err = c.Stat(ctx, f.ID); err != nil {
+				return nil, driveInputErr("profiles-drive-folder", err)
+			}
+		}
+		if f.Size > maxProfile {
+			return nil, inputErr("profiles-drive-folder", "holds %s, of %d bytes: too large for a provisioning profile", shown(f.Name), f.Size)
+		}
+		var buf bytes.Buffer
+		if err := c.Download(ctx, f, &buf, drive.DownloadOptions{}); err != nil {
+			return nil, driveInputErr("profiles-drive-folder", err)
+		}
+		out = append(out, profileBlob{"profiles-drive-folder", "file " + shown(f.Name), buf.Bytes()})
+	}
+	if len(out) == 0 {
+		return nil, inputErr("profiles-drive-folder", "holds no .mobileprovision file: put the App Store profiles of the app and of each extension in it")
+	}
+	return out, nil
 }
 
 func (st *actionStep) keystoreOptions() signing.KeystoreOptions {

@@ -606,3 +606,75 @@ func TestPlan(t *testing.T) {
 		t.Errorf("outputs with nothing to release: %q", o)
 	}
 }
+
+// TestProfilesSources: the profiles of an iOS release may come, besides
+// profiles-base64, from files in the repository (profiles-path) or from a
+// Drive folder (profiles-drive-folder), five profiles being more than a
+// secret holds. Each is checked as a pasted one is.
+func TestProfilesSources(t *testing.T) {
+	srv, err := drivetest.New(drivetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	apple := signingtest.NewApple(signingtest.AppleOptions{})
+	app := apple.Profile(signingtest.ProfileOptions{})
+	widget := apple.Profile(signingtest.ProfileOptions{Name: "Widget", AppID: "com.example.app.widget"})
+	profiles, _ := srv.AddFolder("", "", "profiles")
+	srv.AddFile(profiles, "App.mobileprovision", bytes.NewReader(app))
+	srv.AddFile(profiles, "Widget.mobileprovision", bytes.NewReader(widget))
+	srv.AddFile(profiles, "README.txt", strings.NewReader("not a profile"))
+	empty, _ := srv.AddFolder("", "", "empty")
+
+	ws := t.TempDir()
+	os.MkdirAll(filepath.Join(ws, "signing", "profiles"), 0o755)
+	os.WriteFile(filepath.Join(ws, "signing", "profiles", "App.mobileprovision"), app, 0o644)
+	os.WriteFile(filepath.Join(ws, "signing", "profiles", "Widget.mobileprovision"), widget, 0o644)
+	os.WriteFile(filepath.Join(ws, "signing", "bad.mobileprovision"), []byte("junk"), 0o644)
+
+	for _, tc := range []struct {
+		name   string
+		inputs map[string]string
+		want   int    // profiles written
+		err    string // annotation
+	}{
+		{"path folder", map[string]string{"INPUT_PROFILES_PATH": "signing/profiles"}, 2, ""},
+		{"path glob", map[string]string{"INPUT_PROFILES_PATH": "signing/profiles/W*.mobileprovision"}, 1, ""},
+		{"path and base64", map[string]string{"INPUT_PROFILES_PATH": "signing/profiles/App.mobileprovision", "INPUT_PROFILES_BASE64": base64.StdEncoding.EncodeToString(widget)}, 2, ""},
+		{"drive folder", map[string]string{"INPUT_PROFILES_DRIVE_FOLDER": profiles}, 2, ""},
+		{"path missing", map[string]string{"INPUT_PROFILES_PATH": "nowhere"}, 0, "::error title=Fix the profiles-path input::input profiles-path names no .mobileprovision file"},
+		{"path not a profile", map[string]string{"INPUT_PROFILES_PATH": "signing/bad.mobileprovision"}, 0, "::error title=Fix the profiles-path input::input profiles-path file bad.mobileprovision is not a provisioning profile"},
+		{"empty drive folder", map[string]string{"INPUT_PROFILES_DRIVE_FOLDER": empty}, 0, "::error title=Fix the profiles-drive-folder input::input profiles-drive-folder holds no .mobileprovision file"},
+		{"none", map[string]string{}, 0, "::error title=Fix the profiles-base64 input::input profiles-base64 is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			env := map[string]string{
+				"RUNNER_TEMP":              tmp,
+				"GITHUB_WORKSPACE":         ws,
+				"STORESIGN_DRIVE_ENDPOINT": hs.URL,
+				"STORESIGN_ACTION":         "resign-ipa",
+				"INPUT_PATH":               filepath.Join(ws, "signing", "bad.mobileprovision"), // a file; not read by this step
+				"INPUT_P12_BASE64":         base64.StdEncoding.EncodeToString(signingtest.PKCS12(apple.Identity, fixtureP12Password)),
+				"INPUT_P12_PASSWORD":       fixtureP12Password,
+			}
+			maps.Copy(env, tc.inputs)
+			log, o, err := actionRun(t, env, "secrets")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(log, tc.err) {
+					t.Fatalf("err %v, log:\n%s\nwant %q", err, log, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, log)
+			}
+			got, _ := filepath.Glob(filepath.Join(o["dir"], "profile-*.mobileprovision"))
+			if len(got) != tc.want {
+				t.Errorf("wrote %d profiles, want %d\n%s", len(got), tc.want, log)
+			}
+		})
+	}
+}

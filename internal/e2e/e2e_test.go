@@ -368,8 +368,12 @@ func TestReleaseBadInput(t *testing.T) {
 	if ok {
 		t.Fatalf("the release of a text file succeeded:\n%s", tail(log))
 	}
-	if !strings.Contains(log, "Fix the drive-file input") || !strings.Contains(log, "release-notes.txt, which is not an iOS app") {
-		t.Errorf("no annotation naming drive-file:\n%s", tail(log))
+	// The workflow's planner-names: the annotation names the form field.
+	if !strings.Contains(log, "::error title=Fix the field build::field build (input drive-file) names release-notes.txt, which is not an iOS app") {
+		t.Errorf("no annotation naming the build field:\n%s", tail(log))
+	}
+	if !strings.Contains(log, "Summary - ### Fix the field build") {
+		t.Errorf("the step summary does not say what to fix")
 	}
 	if up := f.uploaded(); len(up) != 0 {
 		t.Errorf("uploaded %v", up)
@@ -435,4 +439,63 @@ func TestReleaseRerun(t *testing.T) {
 		t.Errorf("the re-run gives the old advice")
 	}
 	verifyUploaded(t, f, up[0].File)
+}
+
+// TestReleaseBatch runs examples/workflows/release-batch.yml over a
+// deliveries folder of three builds, a broken one and a text file: the
+// plan job lists the four builds, the matrix releases each in a job of its
+// own (the broken one fails without stopping the others), and the summary
+// job's table gives every build's result. A second run plans only the
+// build that failed.
+func TestReleaseBatch(t *testing.T) {
+	findAct(t)
+	f := newFixture(t)
+	broken, err := f.srv.AddFile(f.deliveries, "broken.ipa", strings.NewReader("not a zip at all\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ids["broken.ipa"] = broken.ID
+	log, ok := f.act(t, "examples/workflows/release-batch.yml", map[string]string{"max-parallel": "2"})
+	if ok {
+		t.Fatalf("the batch with a broken build succeeded:\n%s", tail(log))
+	}
+	f.noSecrets(t, log)
+	for _, want := range []string{
+		"### Releases planned: 4 of 4 build(s)",
+		"count=4",
+		"### Release results: 3 of 4 build(s) released",
+		"| broken.ipa | **not released** |",
+		"Builds not released",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+	for _, b := range []string{"Example-1.4.ipa", "game-2.3.1.apk", "game-2.3.1.aab"} {
+		up := f.signedFrom(b)
+		if up == nil {
+			t.Errorf("%s was not released", b)
+			continue
+		}
+		if !strings.Contains(log, "| "+b+" | released | ["+up.path+"](") {
+			t.Errorf("the results table lacks the released %s at %s", b, up.path)
+		}
+		verifyUploaded(t, f, up.File)
+	}
+	if len(f.uploaded()) != 3 {
+		t.Errorf("uploaded %d files, want 3", len(f.uploaded()))
+	}
+
+	log, ok = f.act(t, "examples/workflows/release-batch.yml", nil)
+	if ok {
+		t.Fatalf("the second batch succeeded though broken.ipa is still broken:\n%s", tail(log))
+	}
+	for _, want := range []string{"### Releases planned: 1 of 4 build(s)", "count=1", "### Release results: 0 of 1 build(s) released"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the second run's log lacks %q", want)
+		}
+	}
+	if len(f.uploaded()) != 3 {
+		t.Errorf("after the second run %d files are uploaded, want the same 3", len(f.uploaded()))
+	}
 }
