@@ -6,7 +6,9 @@ import "context"
 // apk_sign.go, the verify side in apk_verify.go.
 func runAPK(ctx context.Context, e *env, args []string) error {
 	return subcommand(ctx, e, "apk", args, map[string]func(context.Context, *env, []string) error{
-		"sign":   apkSignCmd,
-		"verify": apkVerifyCmd,
+		"sign":    apkSignCmd,
+		"verify":  apkVerifyCmd,
+		"rotate":  apkRotateCmd,
+		"lineage": apkLineageCmd,
 	})
 }

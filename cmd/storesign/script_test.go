@@ -22,6 +22,6 @@ func scriptParams(t *testing.T) testscript.Params {
 			return nil
 		},
 		Cmds:      scriptCmds(),
-		Condition: hostileCondition,
+		Condition: toolCondition(hostileCondition),
 	}
 }

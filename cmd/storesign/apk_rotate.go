@@ -1,0 +1,406 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/apk"
+)
+
+const (
+	apkRotateUsage  = "apk rotate --out LINEAGE [--in LINEAGE] --old-signer (--ks KS | --key KEY --cert CERT) [--set-CAPABILITY true|false]... --new-signer (--ks KS | --key KEY --cert CERT) [--set-CAPABILITY true|false]..."
+	apkLineageUsage = "apk lineage --in LINEAGE [--print-certs] [--print-certs-pem] [-v] [--out LINEAGE --signer (--ks KS | --key KEY --cert CERT) --set-CAPABILITY true|false...]..."
+)
+
+// capabilityFlags are apksigner's --set-* options of a signer.
+var capabilityFlags = []string{"set-installed-data", "set-shared-uid", "set-permission", "set-rollback", "set-auth"}
+
+// signerFlagNames are the options that belong to the signer after a
+// --old-signer, --new-signer, --signer or --next-signer marker; the
+// bool ones take an optional value.
+var signerFlagNames = map[string]bool{
+	"ks": false, "ks-key-alias": false, "ks-pass": false, "key-pass": false, "pass-encoding": false,
+	"ks-type": false, "key": false, "cert": false,
+	"set-installed-data": true, "set-shared-uid": true, "set-permission": true, "set-rollback": true, "set-auth": true,
+}
+
+// signerArgs is the options of one signer, after its marker.
+type signerArgs struct {
+	marker string // "old-signer", "new-signer", "signer", "next-signer"
+	args   []string
+}
+
+// flagName returns the name of an option token ("--key", "-key",
+// "--key=x"), and whether it is one.
+func flagName(tok string) (string, bool) {
+	if !strings.HasPrefix(tok, "-") || tok == "-" || tok == "--" {
+		return "", false
+	}
+	name := strings.TrimLeft(tok, "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name, name != ""
+}
+
+// splitSigners takes apksigner's multi-signer syntax apart: after a
+// marker option (e.g. --new-signer) the signer options that follow
+// belong to that signer, as apksigner's processSignerParams reads them;
+// any other option returns to the command's own. Optional booleans
+// (bools: name -> true) given bare get an explicit "true", as the flag
+// package needs one.
+func splitSigners(args []string, markers map[string]bool, bools map[string]bool) (own []string, signers []signerArgs) {
+	var cur *signerArgs
+	for i := 0; i < len(args); i++ {
+		tok := args[i]
+		name, isFlag := flagName(tok)
+		if !isFlag {
+			cur = nil
+			own = append(own, tok)
+			continue
+		}
+		if markers[name] {
+			signers = append(signers, signerArgs{marker: name})
+			cur = &signers[len(signers)-1]
+			continue
+		}
+		dst, optBool := &own, bools[name]
+		if optSignerBool, ok := signerFlagNames[name]; ok && cur != nil {
+			dst, optBool = &cur.args, optSignerBool
+		} else {
+			cur = nil
+		}
+		*dst = append(*dst, tok)
+		switch {
+		case strings.Contains(tok, "="):
+		case optBool:
+			if i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false") {
+				i++
+				*dst = append(*dst, args[i])
+			} else {
+				*dst = append(*dst, "true")
+			}
+		case boolFlag(name):
+		case i+1 < len(args):
+			i++
+			*dst = append(*dst, args[i])
+		}
+	}
+	return own, signers
+}
+
+// boolFlag reports the commands' own options that take no value.
+func boolFlag(name string) bool {
+	switch name {
+	case "v", "verbose", "h", "help":
+		return true
+	}
+	return false
+}
+
+// signerSpec is one signer's options: its key and the capabilities it
+// sets.
+type signerSpec struct {
+	keyFlags
+	caps [5]boolValue
+}
+
+// parseSigner parses the options of one signer.
+func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
+	var spec signerSpec
+	fs := flag.NewFlagSet(cmd+" --"+s.marker, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	spec.keyFlags.register(fs, "key of --"+s.marker)
+	for i, name := range capabilityFlags {
+		fs.Var(&spec.caps[i], name, "true or false")
+	}
+	if err := fs.Parse(s.args); err != nil {
+		return nil, usagef("%s: --%s: %v", cmd, s.marker, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("%s: --%s: unexpected %q", cmd, s.marker, fs.Arg(0))
+	}
+	if len(s.args) == 0 {
+		return nil, usagef("%s: --%s given without its options (--ks KEYSTORE or --key KEY --cert CERT)", cmd, s.marker)
+	}
+	return &spec, nil
+}
+
+// change returns the capabilities the signer's --set-* options set.
+func (s *signerSpec) change() apk.CapabilityChange {
+	return apk.CapabilityChange{
+		InstalledData: s.caps[0].Ptr(), SharedUID: s.caps[1].Ptr(), Permission: s.caps[2].Ptr(),
+		Rollback: s.caps[3].Ptr(), Auth: s.caps[4].Ptr(),
+	}
+}
+
+// readLineageFile reads a lineage file as apksigner's --in and --lineage
+// take it.
+func readLineageFile(path, flagName string) (*apk.Lineage, error) {
+	data, err := atomicfile.ReadInput(path, "a lineage file", atomicfile.MaxKeyFile)
+	if err != nil {
+		return nil, readErr(err, "lineage "+path, flagName)
+	}
+	if len(data) >= 4 && string(data[:4]) == "PK\x03\x04" {
+		return nil, fmt.Errorf("%s is an APK: reading the lineage of a signed APK is not supported yet: give the lineage file", path)
+	}
+	l, err := apk.ReadLineage(data)
+	if err != nil {
+		return nil, fmt.Errorf("lineage %s: %s: check %s", path, strings.TrimPrefix(err.Error(), "apk: "), flagName)
+	}
+	return l, nil
+}
+
+// writeLineageFile writes l to path, atomically.
+func writeLineageFile(path string, l *apk.Lineage) error {
+	data, err := l.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.File.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// apkRotateCmd is `storesign apk rotate`, as `apksigner rotate`: it
+// starts a lineage from --old-signer to --new-signer, or with --in adds
+// --new-signer to an existing one, signed by its newest signer.
+func apkRotateCmd(ctx context.Context, e *env, args []string) error {
+	own, signers := splitSigners(args, map[string]bool{"old-signer": true, "new-signer": true}, nil)
+	fs := newFlagSet(e, "apk rotate", apkRotateUsage)
+	var in, out string
+	var minSDK int
+	var verbose bool
+	fs.StringVar(&in, "in", "", "lineage `file` to extend (default: start a new lineage)")
+	fs.StringVar(&out, "out", "", "where to write the lineage (required)")
+	fs.IntVar(&minSDK, "min-sdk-version", 0, "accepted for apksigner compatibility (a lineage always targets Android 9 or later)")
+	fs.BoolVar(&verbose, "v", false, "say what was done")
+	fs.BoolVar(&verbose, "verbose", false, "same as -v")
+	fs.Bool("old-signer", false, "the signer options that follow are the current signer's (its key signs the new one)")
+	fs.Bool("new-signer", false, "the signer options that follow are the new signer's")
+	if err := parseFlags(fs, own); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("apk rotate: unexpected argument %q", fs.Arg(0))
+	}
+	var old, nw *signerSpec
+	for _, s := range signers {
+		spec, err := parseSigner("apk rotate", s)
+		if err != nil {
+			return err
+		}
+		if s.marker == "old-signer" {
+			old = spec
+		} else {
+			nw = spec
+		}
+	}
+	switch {
+	case old == nil:
+		return usagef("apk rotate: the old signer is missing: --old-signer --key KEY --cert CERT (or --ks KEYSTORE)")
+	case nw == nil:
+		return usagef("apk rotate: the new signer is missing: --new-signer --key KEY --cert CERT (or --ks KEYSTORE)")
+	case out == "":
+		return usagef("apk rotate: --out LINEAGE is required")
+	}
+	oldID, err := old.load("apk rotate --old-signer")
+	if err != nil {
+		return err
+	}
+	newID, err := nw.load("apk rotate --new-signer")
+	if err != nil {
+		return err
+	}
+	var l *apk.Lineage
+	if in != "" {
+		if l, err = readLineageFile(in, "--in"); err != nil {
+			return err
+		}
+		if _, err := l.SetCapabilities(oldID.Certificate, old.change()); err != nil {
+			return fmt.Errorf("lineage %s: the old signer (%s) is not in it: give its newest signer as --old-signer", in, oldID.Certificate.Subject)
+		}
+		l, err = l.Rotate(nil, oldID, newID.Certificate, nw.change().Apply(apk.DefaultCapabilities))
+	} else {
+		l, err = apk.NewLineage(nil, oldID, old.change().Apply(apk.DefaultCapabilities), newID.Certificate, nw.change().Apply(apk.DefaultCapabilities))
+	}
+	if err != nil {
+		return rotateExplain(err)
+	}
+	if err := writeLineageFile(out, l); err != nil {
+		return err
+	}
+	if verbose {
+		fmt.Fprintln(e.stdout, "Rotation entry generated.")
+	}
+	return nil
+}
+
+// rotateExplain words a lineage error for the command line.
+func rotateExplain(err error) error {
+	if errors.Is(err, signing.ErrKeyMismatch) {
+		return errors.New("the old signer's private key does not match its certificate")
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "apk: "))
+}
+
+// apkLineageCmd is `storesign apk lineage`, as `apksigner lineage`: it
+// prints a lineage's signers and capabilities, and with --signer and
+// --set-* options updates the capabilities (written to --out).
+func apkLineageCmd(ctx context.Context, e *env, args []string) error {
+	own, signers := splitSigners(args, map[string]bool{"signer": true},
+		map[string]bool{"print-certs": true, "print-certs-pem": true, "v": true, "verbose": true})
+	fs := newFlagSet(e, "apk lineage", apkLineageUsage)
+	var in, out string
+	var printCerts, printPEM, verbose boolValue
+	fs.StringVar(&in, "in", "", "lineage `file` to read (required)")
+	fs.StringVar(&out, "out", "", "where to write the lineage when capabilities changed")
+	fs.Var(&printCerts, "print-certs", "true or false: print each signer's certificate and capabilities")
+	fs.Var(&printPEM, "print-certs-pem", "true or false: also print the certificates in PEM")
+	fs.Var(&verbose, "v", "true or false: print key details and what changed")
+	fs.Var(&verbose, "verbose", "same as -v")
+	fs.Bool("signer", false, "the signer options that follow name a signer of the lineage and the capabilities to set")
+	if err := parseFlags(fs, own); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("apk lineage: unexpected argument %q", fs.Arg(0))
+	}
+	if in == "" {
+		return usagef("apk lineage: --in LINEAGE is required")
+	}
+	l, err := readLineageFile(in, "--in")
+	if err != nil {
+		return err
+	}
+	v := verbose.set && verbose.val
+	updated := false
+	for i, s := range signers {
+		spec, err := parseSigner("apk lineage", s)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("signer #%d", i+1)
+		cert, err := spec.certificate("apk lineage --signer")
+		if err != nil {
+			return err
+		}
+		changed, err := l.SetCapabilities(cert, spec.change())
+		if err != nil {
+			return fmt.Errorf("the signer %s was not found in the specified lineage", name)
+		}
+		switch {
+		case changed:
+			updated = true
+			if v {
+				fmt.Fprintf(e.stdout, "Updated signer capabilities for %s.\n", name)
+			}
+		case v:
+			fmt.Fprintf(e.stdout, "The provided signer capabilities for %s are unchanged.\n", name)
+		}
+	}
+	pem := printPEM.set && printPEM.val
+	if printCerts.set && printCerts.val || pem {
+		for i, c := range l.Certificates() {
+			caps, _ := l.Capabilities(c)
+			apkvPrintCert(e.stdout, c, fmt.Sprintf("Signer #%d in lineage", i+1), v, pem)
+			fmt.Fprintf(e.stdout, "Has installed data capability: %t\n", caps.Has(apk.CapInstalledData))
+			fmt.Fprintf(e.stdout, "Has shared UID capability    : %t\n", caps.Has(apk.CapSharedUID))
+			fmt.Fprintf(e.stdout, "Has permission capability    : %t\n", caps.Has(apk.CapPermission))
+			fmt.Fprintf(e.stdout, "Has rollback capability      : %t\n", caps.Has(apk.CapRollback))
+			fmt.Fprintf(e.stdout, "Has auth capability          : %t\n", caps.Has(apk.CapAuth))
+		}
+	}
+	if updated {
+		if out == "" {
+			return usagef("apk lineage: the lineage was modified but an output file for the lineage was not specified: add --out LINEAGE")
+		}
+		if err := writeLineageFile(out, l); err != nil {
+			return err
+		}
+		if v {
+			fmt.Fprintf(e.stdout, "Updated lineage saved to %s.\n", out)
+		}
+	}
+	return nil
+}
+
+// certificate returns the certificate the signer options name. Only
+// the certificate matters to a capability change, but apksigner loads
+// the key too; so does this, to find the certificate of a keystore key.
+func (s *signerSpec) certificate(cmd string) (*x509.Certificate, error) {
+	id, err := s.load(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return id.Certificate, nil
+}
+
+// apksRotationFlags are `apk sign`'s key rotation options: --lineage,
+// --rotation-min-sdk-version, --rotation-targets-dev-release, and the
+// signers after --next-signer.
+type apksRotationFlags struct {
+	lineage string
+	minSDK  int
+	dev     boolValue
+}
+
+func (r *apksRotationFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.lineage, "lineage", "", "signing certificate lineage `file` (from 'storesign apk rotate' or apksigner rotate) to sign with a rotated key; give the original signer first and the new one after --next-signer")
+	fs.IntVar(&r.minSDK, "rotation-min-sdk-version", 0, "API level from which the rotated key is used (default 33, Android 13; 28 rotates from Android 9 on)")
+	fs.Var(&r.dev, "rotation-targets-dev-release", "true or false: the rotated key also applies to the Android development release after --rotation-min-sdk-version")
+}
+
+// split takes the signers after --next-signer out of args.
+func (r *apksRotationFlags) split(args []string) ([]string, []signerArgs) {
+	return splitSigners(args, map[string]bool{"next-signer": true}, map[string]bool{"rotation-targets-dev-release": true})
+}
+
+// apply loads the next signers and the lineage into opts.
+func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
+	for i, s := range next {
+		spec, err := parseSigner("apk sign", s)
+		if err != nil {
+			return err
+		}
+		if spec.change() != (apk.CapabilityChange{}) {
+			return usagef("apk sign: --set-* capabilities belong to 'storesign apk rotate' and 'storesign apk lineage', not to a signer of 'apk sign'")
+		}
+		id, err := spec.load(fmt.Sprintf("apk sign (signer #%d)", i+2))
+		if err != nil {
+			return err
+		}
+		opts.NextIdentities = append(opts.NextIdentities, id)
+	}
+	if r.minSDK < 0 {
+		return usagef("apk sign: --rotation-min-sdk-version must be positive")
+	}
+	opts.RotationMinSDKVersion = r.minSDK
+	opts.RotationTargetsDevRelease = r.dev.set && r.dev.val
+	if r.lineage == "" {
+		if len(next) > 0 {
+			return usagef("apk sign: several signers need --lineage: make one with 'storesign apk rotate'")
+		}
+		if r.minSDK != 0 || opts.RotationTargetsDevRelease {
+			return usagef("apk sign: --rotation-min-sdk-version and --rotation-targets-dev-release need --lineage")
+		}
+		return nil
+	}
+	l, err := readLineageFile(r.lineage, "--lineage")
+	if err != nil {
+		return err
+	}
+	opts.Lineage = l
+	return nil
+}
