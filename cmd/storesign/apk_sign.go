@@ -21,21 +21,20 @@ const apksUsage = "apk sign (--ks KEYSTORE --ks-pass pass:|env:|file: [--ks-key-
 // the same names and value syntax.
 type apksFlags struct {
 	keyFlags
-	rot                       apksRotationFlags
 	in, out                   string
 	v1Name                    string
-	minSDK, libAlign          int
+	minSDK, maxSDK, libAlign  int
 	v1, v2, v3, v4, preserved boolValue
-	verbose                   bool
+	verbose, werr             bool
 }
 
 func (f *apksFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.in, "in", "", "the APK to sign (or give it as the argument)")
 	fs.StringVar(&f.out, "out", "", "where to write the signed APK (required; never the input)")
 	f.keyFlags.register(fs, "signing key")
-	f.rot.register(fs)
 	fs.StringVar(&f.v1Name, "v1-signer-name", "", "base `name` of the JAR signature files (default: the key alias, or the key file's name)")
 	fs.IntVar(&f.minSDK, "min-sdk-version", 0, "lowest Android API level the signatures must work on (default: the APK's minSdkVersion)")
+	fs.IntVar(&f.maxSDK, "max-sdk-version", 0, "highest Android API level the signatures must work on (default: all)")
 	fs.IntVar(&f.libAlign, "lib-page-alignment", apk.DefaultLibPageAlignment, "alignment in bytes of uncompressed native libraries")
 	fs.Var(&f.v1, "v1-signing-enabled", "true or false: JAR signing (default: only when minSdkVersion < 24)")
 	fs.Var(&f.v2, "v2-signing-enabled", "true or false: APK Signature Scheme v2 (default: true)")
@@ -44,6 +43,7 @@ func (f *apksFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.preserved, "alignment-preserved", "true or false: keep the input's alignment instead of aligning (default: false)")
 	fs.BoolVar(&f.verbose, "v", false, "print more detail")
 	fs.BoolVar(&f.verbose, "verbose", false, "same as -v")
+	fs.BoolVar(&f.werr, "Werr", false, "treat warnings as errors: nothing is written when signing warns")
 }
 
 // apkSignCmd is `storesign apk sign`, modelled on `apksigner sign`: an
@@ -53,7 +53,6 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 	fset := newFlagSet(e, "apk sign", apksUsage)
 	var f apksFlags
 	f.register(fset)
-	args, next := f.rot.split(args)
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -67,14 +66,19 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 	if f.libAlign <= 0 || f.libAlign > 0xffff || f.libAlign&(f.libAlign-1) != 0 {
 		return usagef("apk sign: --lib-page-alignment %d: give a power of two such as 4096 or 16384", f.libAlign)
 	}
-	if f.minSDK < 0 {
-		return usagef("apk sign: --min-sdk-version must be positive")
+	if f.minSDK < 0 || f.maxSDK < 0 {
+		return usagef("apk sign: --min-sdk-version and --max-sdk-version must be positive")
 	}
+	if f.minSDK > 0 && f.maxSDK > 0 && f.minSDK > f.maxSDK {
+		return usagef("apk sign: --min-sdk-version %d is above --max-sdk-version %d", f.minSDK, f.maxSDK)
+	}
+	f.prompt = e.stderr
 	id, err := f.load("apk sign")
 	if err != nil {
 		return err
 	}
 	var verifyTime time.Duration
+	var warnings []string
 	opts := apk.Options{
 		V1SigningEnabled:   f.v1.Ptr(),
 		V2SigningEnabled:   f.v2.Ptr(),
@@ -87,27 +91,106 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 		Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
 			start := time.Now()
 			defer func() { verifyTime = time.Since(start) }()
-			res, err := apk.Verify(ctx, r, size, apk.VerifyOptions{MinSDK: f.minSDK})
-			if err != nil {
-				return err
+			var err error
+			warnings, err = f.check(ctx, r, size, f.out)
+			if err == nil && f.werr && len(warnings) > 0 {
+				return fmt.Errorf("%w (-Werr)", &apksWarningError{warnings[0]})
 			}
-			return res.Err()
+			return err
 		},
-	}
-	if err := f.rot.apply(next, &opts); err != nil {
-		return err
 	}
 	start := time.Now()
 	opts.Identity = id
 	res, err := apk.SignFile(ctx, in, f.out, opts)
+	var we *apksWarningError
+	if errors.As(err, &we) {
+		return fmt.Errorf("%s was not written: %s (-Werr: warnings are errors)", f.out, we.msg)
+	}
 	if err != nil {
 		return apksExplain(in, f.out, err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(e.stderr, "WARNING: "+w)
 	}
 	apksReport(e.stdout, in, f.out, id, res, f.verbose)
 	if f.verbose {
 		fmt.Fprintf(e.stdout, "time:        %s (signing %s, verifying %s)\n", time.Since(start).Round(time.Millisecond), res.Duration.Round(time.Millisecond), verifyTime.Round(time.Millisecond))
 	}
 	return nil
+}
+
+// apksWarningError is a signing warning that -Werr turns into an error.
+type apksWarningError struct{ msg string }
+
+func (e *apksWarningError) Error() string { return e.msg }
+
+// check verifies the signed APK before it is renamed into place, for
+// the Android versions it serves: from the minimum SDK version on, or,
+// when the schemes asked for leave older versions out (an explicit
+// --v1-signing-enabled false below API level 24, as apksigner accepts
+// it), from the first version they cover, with a warning naming the
+// versions that will not install it.
+func (f *apksFlags) check(ctx context.Context, r io.ReaderAt, size int64, out string) ([]string, error) {
+	opts := apk.VerifyOptions{MinSDK: f.minSDK, MaxSDK: f.maxSDK}
+	res, err := apk.Verify(ctx, r, size, opts)
+	if err == nil || res == nil || !errors.Is(err, apk.ErrNotVerified) {
+		return nil, err
+	}
+	served := apksServedMinSDK(res.MinSDK, f.v1.Ptr(), f.v2.Ptr())
+	if served <= res.MinSDK || (f.maxSDK > 0 && served > f.maxSDK) {
+		return nil, err
+	}
+	opts.MinSDK = served
+	if _, err := apk.Verify(ctx, r, size, opts); err != nil {
+		return nil, err
+	}
+	scheme := "--v1-signing-enabled false"
+	if served == apksSDKv3 {
+		scheme = "--v1-signing-enabled false and --v2-signing-enabled false"
+	}
+	levels := fmt.Sprintf("API levels %d to %d", res.MinSDK, served-1)
+	if res.MinSDK == served-1 {
+		levels = fmt.Sprintf("API level %d", res.MinSDK)
+	}
+	return []string{fmt.Sprintf("%s: Android %s and older (%s, which minSdkVersion %d includes) will not install %s: it verifies on Android %s (API level %d) and newer only",
+		scheme, apksAndroidName(served-1), levels, res.MinSDK, filepath.Base(out), apksAndroidName(served), served)}, nil
+}
+
+// API levels of the first Android versions that check APK Signature
+// Scheme v2 and v3.
+const (
+	apksSDKv2 = 24
+	apksSDKv3 = 28
+)
+
+// apksServedMinSDK returns the lowest API level that the schemes asked
+// for cover, for an APK whose minimum SDK version is minSDK: JAR
+// signing (on by default below 24) covers every level, v2 covers 24 and
+// newer, v3 alone 28 and newer.
+func apksServedMinSDK(minSDK int, v1, v2 *bool) int {
+	switch {
+	case v1 == nil || *v1:
+		return minSDK
+	case v2 == nil || *v2:
+		return max(minSDK, apksSDKv2)
+	}
+	return max(minSDK, apksSDKv3)
+}
+
+// apksAndroidName is the Android version of an API level, for the
+// levels the v1-off warning names.
+func apksAndroidName(level int) string {
+	switch level {
+	case 23:
+		return "6.0"
+	case 24:
+		return "7.0"
+	case 27:
+		return "8.1"
+	case 28:
+		return "9"
+	}
+	return fmt.Sprintf("API %d", level)
 }
 
 // apksInput returns the input named by --in or the one positional

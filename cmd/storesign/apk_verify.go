@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -21,12 +22,15 @@ import (
 	"github.com/storesign/storesign/signing/apk"
 )
 
-const apkVerifyUsage = "apk verify [--print-certs] [--json] [--min-sdk-version N] [--max-sdk-version N] [-v] APK"
+const apkVerifyUsage = "apk verify [--print-certs | --print-certs-pem] [--json] [--min-sdk-version N] [--max-sdk-version N] [--v4-signature-file FILE] [-Werr] [-v] APK"
 
 // apkVerifyCmd is `storesign apk verify`, modelled on `apksigner verify`.
 func apkVerifyCmd(ctx context.Context, e *env, args []string) error {
 	fset := newFlagSet(e, "apk verify", apkVerifyUsage)
-	printCerts := fset.Bool("print-certs", false, "print the signers' certificates (DN and SHA-256, SHA-1, MD5 apkvDigestSet)")
+	printCerts := fset.Bool("print-certs", false, "print the signers' certificates (DN and SHA-256, SHA-1, MD5 digests)")
+	printPEM := fset.Bool("print-certs-pem", false, "as --print-certs, and print each certificate in PEM")
+	v4File := fset.String("v4-signature-file", "", "check this APK Signature Scheme v4 `file` (.idsig) too; as apksigner, its outcome does not change the verdict")
+	werr := fset.Bool("Werr", false, "treat warnings as errors")
 	asJSON := fset.Bool("json", false, "print the result as JSON")
 	minSDK := fset.Int("min-sdk-version", 0, "lowest Android API level to verify for (default: the APK's minSdkVersion)")
 	maxSDK := fset.Int("max-sdk-version", 0, "highest Android API level to verify for (default: all)")
@@ -54,16 +58,41 @@ func apkVerifyCmd(ctx context.Context, e *env, args []string) error {
 		return usagef("apk verify: --min-sdk-version %d is above --max-sdk-version %d", *minSDK, *maxSDK)
 	}
 
-	res, err := apk.VerifyFile(ctx, path, apk.VerifyOptions{MinSDK: *minSDK, MaxSDK: *maxSDK})
-	if err != nil {
+	opts := apk.VerifyOptions{MinSDK: *minSDK, MaxSDK: *maxSDK}
+	if *v4File != "" {
+		f, size, err := atomicfile.OpenInput(*v4File, "a v4 signature file")
+		if err != nil {
+			var nr *atomicfile.NotRegularError
+			if errors.As(err, &nr) {
+				return err
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				return usagef("apk verify: --v4-signature-file %s: no such file: check the path (apksigner writes it beside the APK as APK.idsig)", *v4File)
+			}
+			return fmt.Errorf("%s: %w: check --v4-signature-file", *v4File, pathErr(err))
+		}
+		defer f.Close()
+		opts.V4Signature, opts.V4SignatureSize = f, size
+	}
+	res, err := apk.VerifyFile(ctx, path, opts)
+	if err != nil && (res == nil || !errors.Is(err, apk.ErrNotVerified)) {
+		if errors.Is(err, apk.ErrV4Malformed) {
+			return fmt.Errorf("%s is not an APK Signature Scheme v4 file (%s): pass the .idsig written with the APK", *v4File, strings.TrimPrefix(err.Error(), "verifying "+path+": checking the v4 signature: "+apk.ErrV4Malformed.Error()+": "))
+		}
 		return apkvError(path, err)
 	}
 	if *asJSON {
-		if err := apkvWriteJSON(e.stdout, path, res); err != nil {
+		if err := apkvWriteJSON(e.stdout, path, res, *v4File != ""); err != nil {
 			return err
 		}
 	} else {
-		apkvWriteText(e, res, verbose, *printCerts)
+		apkvWriteText(e, res, verbose, *printCerts || *printPEM, *printPEM)
+		for _, m := range res.V4Errors {
+			fmt.Fprintf(e.stderr, "NOTE: the v4 signature %s does not verify (apksigner does not count it in the verdict either): %s\n", *v4File, m)
+		}
+	}
+	if res.Verified && *werr && len(res.Warnings) > 0 {
+		return notVerified(fmt.Errorf("%s verifies, with %d warnings, and -Werr makes them errors", path, len(res.Warnings)))
 	}
 	if !res.Verified {
 		msg := "is not signed"
@@ -109,7 +138,7 @@ func apkvError(path string, err error) error {
 	return fmt.Errorf("%s cannot be verified: %v", path, strings.TrimPrefix(err.Error(), "verifying "+path+": "))
 }
 
-func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts bool) {
+func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts, pem bool) {
 	w := e.stdout
 	if verbose {
 		if res.Verified {
@@ -121,9 +150,9 @@ func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts bool) {
 		fmt.Fprintf(w, "Verified using v2 scheme (APK Signature Scheme v2): %v\n", res.V2)
 		fmt.Fprintf(w, "Verified using v3 scheme (APK Signature Scheme v3): %v\n", res.V3)
 		fmt.Fprintf(w, "Verified using v3.1 scheme (APK Signature Scheme v3.1): %v\n", res.V31)
-		// v4 (.idsig) is verified only from a separate file, as in
-		// apksigner without --v4-signature-file.
-		fmt.Fprintf(w, "Verified using v4 scheme (APK Signature Scheme v4): false\n")
+		// v4 (.idsig) is verified only from --v4-signature-file, as in
+		// apksigner.
+		fmt.Fprintf(w, "Verified using v4 scheme (APK Signature Scheme v4): %v\n", res.V4)
 		if res.Verified {
 			fmt.Fprintf(w, "Number of signers: %d\n", len(res.Signers))
 		}
@@ -131,16 +160,16 @@ func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts bool) {
 	if res.Verified && printCerts {
 		if res.V31 {
 			for _, s := range append(append([]*apk.VerifySigner(nil), res.V31Signers...), res.V3Signers...) {
-				apkvPrintCert(w, s.Certificate, apkvV3Name(s), verbose)
+				apkvPrintCert(w, s.Certificate, apkvV3Name(s), verbose, pem)
 			}
 		} else {
 			for i, s := range res.Signers {
-				apkvPrintCert(w, s.Certificate, fmt.Sprintf("Signer #%d", i+1), verbose)
+				apkvPrintCert(w, s.Certificate, fmt.Sprintf("Signer #%d", i+1), verbose, pem)
 			}
 		}
 		if verbose && len(res.Lineage) > 1 {
 			for i, c := range res.Lineage {
-				apkvPrintCert(w, c, fmt.Sprintf("Lineage certificate #%d", i+1), false)
+				apkvPrintCert(w, c, fmt.Sprintf("Lineage certificate #%d", i+1), false, false)
 			}
 		}
 	}
@@ -162,7 +191,7 @@ func apkvV3Name(s *apk.VerifySigner) string {
 	return fmt.Sprintf("Signer (minSdkVersion=%d%s, maxSdkVersion=%d)", s.MinSDK, dev, s.MaxSDK)
 }
 
-func apkvPrintCert(w io.Writer, c *x509.Certificate, name string, verbose bool) {
+func apkvPrintCert(w io.Writer, c *x509.Certificate, name string, verbose, printPEM bool) {
 	if c == nil {
 		return
 	}
@@ -178,6 +207,9 @@ func apkvPrintCert(w io.Writer, c *x509.Certificate, name string, verbose bool) 
 		fmt.Fprintf(w, "%s public key SHA-256 digest: %s\n", name, d.KeySHA256)
 		fmt.Fprintf(w, "%s public key SHA-1 digest: %s\n", name, d.KeySHA1)
 		fmt.Fprintf(w, "%s public key MD5 digest: %s\n", name, d.KeyMD5)
+	}
+	if printPEM {
+		pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 	}
 }
 
@@ -262,6 +294,8 @@ type apkvJSONResult struct {
 	Lineage       []apkvJSONSigner `json:"lineage,omitempty"`
 	Errors        []string         `json:"errors"`
 	Warnings      []string         `json:"warnings"`
+	// V4Errors say why the --v4-signature-file did not verify.
+	V4Errors []string `json:"v4Errors,omitempty"`
 }
 
 func apkvToJSON(s *apk.VerifySigner, c *x509.Certificate) apkvJSONSigner {
@@ -280,7 +314,7 @@ func apkvToJSON(s *apk.VerifySigner, c *x509.Certificate) apkvJSONSigner {
 	return j
 }
 
-func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult) error {
+func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult, v4 bool) error {
 	out := apkvJSONResult{
 		File:     path,
 		Verified: res.Verified,
@@ -290,6 +324,10 @@ func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult) error {
 		Signers:  []apkvJSONSigner{},
 		Errors:   res.Errors,
 		Warnings: res.Warnings,
+	}
+	if v4 {
+		out.Schemes["v4"] = res.V4
+		out.V4Errors = res.V4Errors
 	}
 	if out.MaxSDK == math.MaxInt32 {
 		out.MaxSDK = 0

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -21,21 +23,30 @@ import (
 // (encrypted with --key-pass, or not) and its certificate.
 type keyFlags struct {
 	ks, alias, ksPass, keyPass, ksType, key, cert string
+	// passEncoding is --pass-encoding: another character encoding to
+	// try for non-ASCII passwords.
+	passEncoding string
+	// prompt receives the password prompts; nil means os.Stderr.
+	prompt io.Writer
 }
 
 // register adds the flags; what names the key in the help ("signing key").
 func (k *keyFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&k.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the "+what)
 	fs.StringVar(&k.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
-	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR or file:PATH")
-	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's, or of an encrypted --key: pass:, env: or file:")
+	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR, file:PATH or stdin (default: stdin, prompting on a terminal)")
+	fs.StringVar(&k.keyPass, "key-pass", "", "key password if it differs from the keystore's, or of an encrypted --key: pass:, env:, file: or stdin")
+	fs.StringVar(&k.passEncoding, "pass-encoding", "", "another character `encoding` (e.g. ibm437) to try for passwords with non-ASCII characters, as keytool on a non-Unicode console encoded them")
 	fs.StringVar(&k.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
 	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM, encrypted with --key-pass or not), with --cert instead of --ks")
 	fs.StringVar(&k.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
 }
 
 // load returns the identity the flags name; cmd ("apk sign") prefixes
-// usage errors. Errors name the file and the flag to fix, never a password.
+// usage errors. Errors name the file and the flag to fix, never a
+// password. Passwords are read as apksigner reads them: --ks-pass
+// defaults to stdin; without --key-pass the key is tried with the
+// keystore password, then its own password is asked on stdin.
 func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	switch {
 	case k.ks != "" && (k.key != "" || k.cert != ""):
@@ -45,29 +56,88 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	case k.ks == "" && (k.key == "" || k.cert == ""):
 		return nil, usagef("%s: --key and --cert go together", cmd)
 	}
-	if k.key != "" {
-		return loadKeyCert(k.key, k.cert, k.keyPass)
+	prompt := k.prompt
+	if prompt == nil {
+		prompt = os.Stderr
 	}
-	if k.ksPass == "" {
-		return nil, usagef("%s: --ks-pass is required with --ks (pass:PASSWORD, env:VAR or file:PATH)", cmd)
-	}
-	storePass, err := signing.ReadPassword(k.ksPass)
+	pr, err := newPasswordReader(prompt, k.passEncoding)
 	if err != nil {
-		return nil, fmt.Errorf("--ks-pass: %w", err)
+		return nil, err
 	}
-	var keyPass *string
-	if k.keyPass != "" {
-		p, err := signing.ReadPassword(k.keyPass)
-		if err != nil {
-			return nil, fmt.Errorf("--key-pass: %w", err)
-		}
-		keyPass = &p
+	if k.key != "" {
+		return loadKeyCertWith(pr, k.key, k.cert, k.keyPass)
 	}
 	data, err := atomicfile.ReadInput(k.ks, "a keystore", atomicfile.MaxKeyFile)
 	if err != nil {
 		return nil, readErr(err, "keystore "+k.ks, "--ks")
 	}
-	id, err := signing.LoadKeystore(data, signing.KeystoreOptions{Type: k.ksType, StorePassword: storePass, Alias: k.alias, KeyPassword: keyPass})
+	spec := k.ksPass
+	if spec == "" {
+		spec = "stdin"
+	}
+	storePasses, err := pr.read(spec, "Keystore password for signer #1")
+	if err != nil {
+		if k.ksPass == "" && errors.Is(err, errStdinClosed) {
+			return nil, usagef("%s: --ks-pass is required with --ks (pass:PASSWORD, env:VAR, file:PATH, or stdin to read it from standard input)", cmd)
+		}
+		return nil, fmt.Errorf("--ks-pass: %w", err)
+	}
+	typ := strings.ToUpper(k.ksType)
+	if typ == "" {
+		typ = signing.DetectKeystoreType(data)
+	}
+	open := func(storePass string, keyPass *string) (*signing.Identity, error) {
+		opts := signing.KeystoreOptions{Type: k.ksType, StorePassword: storePass, Alias: k.alias, KeyPassword: keyPass}
+		if typ == signing.TypeJKS {
+			var ok bool
+			if opts.StorePassword, ok = jksForm(storePass); !ok {
+				return nil, signing.ErrWrongPassword
+			}
+			if keyPass != nil {
+				kp, ok := jksForm(*keyPass)
+				if !ok {
+					return nil, signing.ErrWrongPassword
+				}
+				opts.KeyPassword = &kp
+			}
+		}
+		return signing.LoadKeystore(data, opts)
+	}
+	// The store password: the first form that opens the keystore (with
+	// the same form for the key, as apksigner tries first).
+	var id *signing.Identity
+	storePass := ""
+	for _, sp := range storePasses {
+		storePass = sp
+		if id, err = open(sp, nil); !errors.Is(err, signing.ErrWrongPassword) || strings.Contains(err.Error(), "for key") {
+			break
+		}
+	}
+	keyWrong := errors.Is(err, signing.ErrWrongPassword) && strings.Contains(err.Error(), "for key")
+	if keyWrong && k.keyPass == "" {
+		// The keystore's other forms may open the key (apksigner tries
+		// them all) before asking for the key's own password.
+		for _, sp := range storePasses {
+			if id, err = open(storePass, &sp); err == nil {
+				break
+			}
+		}
+	}
+	if err != nil && keyWrong {
+		kspec := k.keyPass
+		if kspec == "" {
+			kspec = "stdin"
+		}
+		keyPasses, rerr := pr.read(kspec, fmt.Sprintf("Key %q password for signer #1", k.alias))
+		if rerr != nil && !(k.keyPass == "" && errors.Is(rerr, errStdinClosed)) {
+			return nil, fmt.Errorf("--key-pass: %w", rerr)
+		}
+		for _, kp := range keyPasses {
+			if id, err = open(storePass, &kp); err == nil {
+				break
+			}
+		}
+	}
 	var ae *signing.AliasError
 	switch {
 	case err == nil:
@@ -121,14 +191,17 @@ func keyInfo(c *x509.Certificate) (string, int) {
 // a password spec) decrypts an encrypted PKCS#8 key and is ignored for
 // an unencrypted one.
 func loadKeyCert(key, cert, keyPass string) (*signing.Identity, error) {
-	var pw *string
-	if keyPass != "" {
-		p, err := signing.ReadPassword(keyPass)
-		if err != nil {
-			return nil, fmt.Errorf("--key-pass: %w", err)
-		}
-		pw = &p
+	pr, err := newPasswordReader(os.Stderr, "")
+	if err != nil {
+		return nil, err
 	}
+	return loadKeyCertWith(pr, key, cert, keyPass)
+}
+
+// loadKeyCertWith is loadKeyCert with passwords read by pr: an
+// encrypted key without --key-pass asks for its password on stdin, as
+// apksigner does.
+func loadKeyCertWith(pr *passwordReader, key, cert, keyPass string) (*signing.Identity, error) {
 	keyData, err := atomicfile.ReadInput(key, "a private key", atomicfile.MaxKeyFile)
 	if err != nil {
 		return nil, readErr(err, "key "+key, "--key")
@@ -137,7 +210,35 @@ func loadKeyCert(key, cert, keyPass string) (*signing.Identity, error) {
 	if err != nil {
 		return nil, readErr(err, "certificate "+cert, "--cert")
 	}
-	id, err := signing.LoadKeyAndCertificateWithPassword(keyData, certData, pw)
+	id, err := signing.LoadKeyAndCertificateWithPassword(keyData, certData, nil)
+	if errors.Is(err, signing.ErrEncryptedKey) {
+		spec := keyPass
+		if spec == "" {
+			spec = "stdin"
+		}
+		var passes []string
+		passes, err = pr.read(spec, "Private key password for signer #1")
+		if err != nil {
+			if keyPass == "" && errors.Is(err, errStdinClosed) {
+				return nil, fmt.Errorf("%s: the private key is encrypted: pass its password with --key-pass", key)
+			}
+			return nil, fmt.Errorf("--key-pass: %w", err)
+		}
+		for _, p := range passes {
+			tries := []string{p}
+			if b, ok := jksForm(p); ok && b != p {
+				tries = append(tries, b)
+			}
+			for _, t := range tries {
+				if id, err = signing.LoadKeyAndCertificateWithPassword(keyData, certData, &t); !errors.Is(err, signing.ErrWrongPassword) {
+					break
+				}
+			}
+			if !errors.Is(err, signing.ErrWrongPassword) {
+				break
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, signing.ErrEncryptedKey):
 		return nil, fmt.Errorf("%s: the private key is encrypted: pass its password with --key-pass", key)

@@ -36,8 +36,9 @@ const vMaxManifestSize = 32 << 20
 // archive without AndroidManifest.xml; the two names match the same error.
 var ErrNoAndroidManifest = ErrNotAPK
 
-// ErrNotVerified is wrapped by [VerifyResult.Err] when an APK's signatures
-// do not verify.
+// ErrNotVerified is wrapped by the error [Verify] returns (and by
+// [VerifyResult.Err]) when an APK's signatures do not verify, or it is
+// not signed.
 var ErrNotVerified = errors.New("apk: APK signature does not verify")
 
 // VerifyOptions tunes [Verify]. The zero value checks the APK as
@@ -50,14 +51,20 @@ type VerifyOptions struct {
 	// MaxSDK is the highest Android API level the signatures must verify
 	// on. Zero means no limit.
 	MaxSDK int
+	// V4Signature, when not nil, is the APK's .idsig file (V4SignatureSize
+	// bytes), checked as apksigner's --v4-signature-file: the outcome is
+	// [VerifyResult.V4] and V4Errors. apksigner does not look for an
+	// .idsig beside the APK, and neither does Verify.
+	V4Signature     io.ReaderAt
+	V4SignatureSize int64
 	// Log receives debug messages; nil discards them.
 	Log *slog.Logger
 }
 
 // VerifyResult is the verdict on an APK's signatures. An APK that is
 // signed wrongly (or not at all) gives a result with Verified false and
-// Errors saying why; [Verify] returns an error only when the APK cannot
-// be read.
+// Errors saying why, which [Verify] returns together with an error
+// wrapping [ErrNotVerified].
 type VerifyResult struct {
 	// Verified reports whether the APK verifies on every Android version
 	// in [MinSDK, MaxSDK].
@@ -65,6 +72,11 @@ type VerifyResult struct {
 	// V1, V2, V3 and V31 report which schemes the APK verified with
 	// (JAR signing, APK Signature Scheme v2, v3 and v3.1).
 	V1, V2, V3, V31 bool
+	// V4 reports that the v4 signature of [VerifyOptions.V4Signature]
+	// verified; V4Errors say why it did not. As in apksigner, they do not
+	// change Verified.
+	V4       bool
+	V4Errors []string
 	// MinSDK and MaxSDK are the range the APK was checked for.
 	MinSDK, MaxSDK int
 	// Signers are the signers apksigner reports: the last (newest) v3.1
@@ -114,7 +126,9 @@ func (r *VerifyResult) Err() error {
 	return fmt.Errorf("%w: %s (and %d more errors)", ErrNotVerified, r.Errors[0], len(r.Errors)-1)
 }
 
-// VerifyFile verifies the APK at path. See [Verify].
+// VerifyFile verifies the APK at path. See [Verify]: as there, an APK
+// that does not verify gives its result and an error wrapping
+// [ErrNotVerified].
 func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyResult, error) {
 	f, size, err := atomicfile.OpenInput(path, "an APK")
 	if err != nil {
@@ -123,7 +137,7 @@ func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyRe
 	defer f.Close()
 	res, err := Verify(ctx, f, size, opts)
 	if err != nil {
-		return nil, fmt.Errorf("verifying %s: %w", path, err)
+		return res, fmt.Errorf("verifying %s: %w", path, err)
 	}
 	return res, nil
 }
@@ -134,10 +148,13 @@ func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyRe
 // stripping protection, signer limits and agreement between schemes.
 // Content digests are computed in parallel, reading the file in chunks.
 //
-// A result is returned for any readable APK, signed or not; the error is
-// for input that cannot be read as an APK ([ErrNotZip], [ErrMalformed],
-// [*DuplicateEntryError], [ErrNotAPK] when AndroidManifest.xml is missing)
-// or a cancelled ctx.
+// A result is returned for any readable APK, signed or not. When the APK
+// does not verify (or is not signed) the error wraps [ErrNotVerified]
+// and the result, returned with it, says why (Errors, and each signer's).
+// Other errors come with a nil result: input that cannot be read as an
+// APK ([ErrNotZip], [ErrMalformed], [*DuplicateEntryError], [ErrNotAPK]
+// when AndroidManifest.xml is missing), an unreadable v4 signature
+// ([ErrV4Malformed]) or a cancelled ctx.
 func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*VerifyResult, error) {
 	log := opts.Log
 	if log == nil {
@@ -160,7 +177,16 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 	}
 	v := &vVerifier{ctx: ctx, r: r, a: a, log: log}
 	defer v.stopPrefetch()
-	return v.run(opts)
+	res, err := v.run(opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.V4Signature != nil && res.Verified {
+		if err := v.verifyV4(opts.V4Signature, opts.V4SignatureSize, size); err != nil {
+			return nil, fmt.Errorf("checking the v4 signature: %w", err)
+		}
+	}
+	return res, res.Err()
 }
 
 // vVerifier carries one verification.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/elliptic"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,8 +80,11 @@ func FuzzVerify(f *testing.F) {
 		if err == nil && res == nil {
 			t.Fatal("no result and no error")
 		}
-		if err == nil && res.Verified && len(res.Signers) == 0 {
-			t.Fatal("verified without signers")
+		if err == nil && (!res.Verified || len(res.Signers) == 0) {
+			t.Fatalf("no error, but verified=%v with %d signers", res.Verified, len(res.Signers))
+		}
+		if errors.Is(err, ErrNotVerified) && (res == nil || res.Verified || len(res.Errors) == 0) {
+			t.Fatalf("%v without a result saying why", err)
 		}
 	})
 }

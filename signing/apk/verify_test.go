@@ -62,14 +62,16 @@ func TestVerifySignedBySign(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			apk := vSigned(t, signingtest.APKOptions{MinSDK: tc.minSDK}, tc.id, tc.opts)
 			res, err := vVerifyBytes(t, apk, VerifyOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			if tc.wantVerifyErrs {
-				if res.Verified || res.Err() == nil || !errors.Is(res.Err(), ErrNotVerified) {
-					t.Fatalf("verified=%v err=%v, want a failure", res.Verified, res.Err())
+				// The verdict style: an error wrapping ErrNotVerified,
+				// and the result with the detail.
+				if !errors.Is(err, ErrNotVerified) || res == nil || res.Verified || !errors.Is(res.Err(), ErrNotVerified) {
+					t.Fatalf("err=%v, result %v, want ErrNotVerified with a result", err, res)
 				}
 				return
+			}
+			if err != nil {
+				t.Fatal(err)
 			}
 			if !res.Verified {
 				t.Fatalf("does not verify: %q", res.Errors)
@@ -148,8 +150,8 @@ func TestVerifyDamaged(t *testing.T) {
 					t.Fatalf("no error; result verified=%v", res.Verified)
 				}
 			default:
-				if err != nil {
-					t.Fatalf("err = %v, want a result with errors", err)
+				if !errors.Is(err, ErrNotVerified) || res == nil {
+					t.Fatalf("err = %v, want ErrNotVerified and a result with errors", err)
 				}
 				if res.Verified || len(res.Errors) == 0 {
 					t.Fatalf("verified=%v errors=%q, want rejection", res.Verified, res.Errors)

@@ -347,11 +347,11 @@ func inspect(ctx context.Context, src io.ReaderAt, size int64, wantPkg, wantCert
 		}
 	default:
 		r, err := apk.Verify(ctx, src, size, apk.VerifyOptions{})
+		if errors.Is(err, apk.ErrNotVerified) {
+			return nil, fmt.Errorf("%w: the APK's signature does not verify (%v): sign it again before uploading", ErrWrongSigner, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: reading the APK's signature: %v", ErrNotAndroid, err)
-		}
-		if !r.Verified {
-			return nil, fmt.Errorf("%w: the APK's signature does not verify (%v): sign it again before uploading", ErrWrongSigner, r.Err())
 		}
 		for _, s := range r.Signers {
 			got = append(got, signing.CertificateSHA256(s.Certificate))
