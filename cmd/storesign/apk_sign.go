@@ -21,6 +21,7 @@ const apksUsage = "apk sign (--ks KEYSTORE --ks-pass pass:|env:|file: [--ks-key-
 // the same names and value syntax.
 type apksFlags struct {
 	keyFlags
+	rot                       apksRotationFlags
 	in, out                   string
 	v1Name                    string
 	minSDK, maxSDK, libAlign  int
@@ -32,6 +33,7 @@ func (f *apksFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.in, "in", "", "the APK to sign (or give it as the argument)")
 	fs.StringVar(&f.out, "out", "", "where to write the signed APK (required; never the input)")
 	f.keyFlags.register(fs, "signing key")
+	f.rot.register(fs)
 	fs.StringVar(&f.v1Name, "v1-signer-name", "", "base `name` of the JAR signature files (default: the key alias, or the key file's name)")
 	fs.IntVar(&f.minSDK, "min-sdk-version", 0, "lowest Android API level the signatures must work on (default: the APK's minSdkVersion)")
 	fs.IntVar(&f.maxSDK, "max-sdk-version", 0, "highest Android API level the signatures must work on (default: all)")
@@ -53,6 +55,7 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 	fset := newFlagSet(e, "apk sign", apksUsage)
 	var f apksFlags
 	f.register(fset)
+	args, next := f.rot.split(args)
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -98,6 +101,9 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 			}
 			return err
 		},
+	}
+	if err := f.rot.apply(next, &opts); err != nil {
+		return err
 	}
 	start := time.Now()
 	opts.Identity = id

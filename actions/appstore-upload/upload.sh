@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Uploads INPUT_FILE to App Store Connect with "storesign appstore upload
+# --json" and reports the result: step outputs (build-id, build-upload-id,
+# state, link), the step summary and, on failure, an error annotation
+# with storesign's one-line reason. The API key is read by storesign from
+# the environment (env:INPUT_ASC_KEY_BASE64): it never touches the disk.
+set -euo pipefail
+
+for v in INPUT_FILE INPUT_ASC_KEY_ID INPUT_ASC_ISSUER_ID INPUT_ASC_KEY_BASE64; do
+  if [ -z "${!v//[[:space:]]/}" ]; then
+    input=${v#INPUT_}
+    input=${input,,}
+    input=${input//_/-}
+    echo "::error title=Missing input::the input $input is empty: set it (the key and IDs come from App Store Connect > Users and Access > Integrations)"
+    exit 1
+  fi
+done
+
+dir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/storesign-secrets-XXXXXX")
+chmod 700 "$dir"
+echo "dir=$dir" >> "${GITHUB_OUTPUT:-/dev/null}"
+
+wait=${INPUT_WAIT:-0}
+[ -n "$wait" ] || wait=0
+# A bare number is minutes.
+if [[ "$wait" =~ ^[0-9]+$ ]]; then wait="${wait}m"; fi
+
+summary=${GITHUB_STEP_SUMMARY:-/dev/null}
+status=0
+"$STORESIGN" appstore upload --json \
+  --api-key env:INPUT_ASC_KEY_BASE64 --api-key-id "$INPUT_ASC_KEY_ID" --api-issuer "$INPUT_ASC_ISSUER_ID" \
+  --wait "$wait" -- "$INPUT_FILE" >"$dir/result.json" 2>"$dir/stderr.txt" || status=$?
+if [ "$status" != 0 ]; then
+  msg=$(grep -m1 '^storesign: ' "$dir/stderr.txt" || tail -n 1 "$dir/stderr.txt" || true)
+  msg=${msg#storesign: }
+  cat "$dir/stderr.txt" >&2
+  {
+    echo "### App Store Connect upload failed"
+    echo
+    echo "$(basename -- "$INPUT_FILE"): ${msg//$'\n'/ }"
+  } >>"$summary"
+  msg=${msg//'%'/'%25'}
+  echo "::error title=App Store upload failed::$msg"
+  exit "$status"
+fi
+
+field() {
+  # The JSON storesign writes: one "key": value per line.
+  sed -n "s/^  \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$dir/result.json" | head -n 1
+}
+build_id=$(field build_id)
+upload_id=$(field build_upload_id)
+state=$(field state)
+link=$(field url)
+bundle=$(field bundle_id)
+version=$(field version)
+build=$(field build)
+final=$(field final)
+{
+  echo "build-id=$build_id"
+  echo "build-upload-id=$upload_id"
+  echo "state=$state"
+  echo "link=$link"
+} >> "${GITHUB_OUTPUT:-/dev/null}"
+note=""
+if [ "$final" != "true" ]; then
+  note=" (App Store Connect is still processing it: it shows in TestFlight when done)"
+fi
+{
+  echo "### Uploaded to App Store Connect"
+  echo
+  echo "| | |"
+  echo "|---|---|"
+  echo "| App | \`$bundle\` $version ($build) |"
+  echo "| Build upload | \`$upload_id\` |"
+  echo "| Build | \`${build_id:-not yet}\` |"
+  echo "| State | $state$note |"
+  echo "| Link | [$link]($link) |"
+} >>"$summary"
+echo "Uploaded $bundle $version ($build): $state$note"
+echo "$link"
