@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -314,7 +319,7 @@ func apkLineageCmd(ctx context.Context, e *env, args []string) error {
 	if printCerts.set && printCerts.val || pem {
 		for i, c := range l.Certificates() {
 			caps, _ := l.Capabilities(c)
-			apkvPrintCert(e.stdout, c, fmt.Sprintf("Signer #%d in lineage", i+1), v, pem)
+			printLineageCert(e.stdout, c, fmt.Sprintf("Signer #%d in lineage", i+1), v, pem)
 			fmt.Fprintf(e.stdout, "Has installed data capability: %t\n", caps.Has(apk.CapInstalledData))
 			fmt.Fprintf(e.stdout, "Has shared UID capability    : %t\n", caps.Has(apk.CapSharedUID))
 			fmt.Fprintf(e.stdout, "Has permission capability    : %t\n", caps.Has(apk.CapPermission))
@@ -403,4 +408,27 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 	}
 	opts.Lineage = l
 	return nil
+}
+
+// printLineageCert prints a certificate as apksigner's printCertificate
+// does.
+func printLineageCert(w io.Writer, c *x509.Certificate, name string, verbose, printPEM bool) {
+	s256, s1, m5 := sha256.Sum256(c.Raw), sha1.Sum(c.Raw), md5.Sum(c.Raw)
+	fmt.Fprintf(w, "%s certificate DN: %s\n", name, lineValue(apkvDN(c.RawSubject)))
+	fmt.Fprintf(w, "%s certificate SHA-256 digest: %s\n", name, hex.EncodeToString(s256[:]))
+	fmt.Fprintf(w, "%s certificate SHA-1 digest: %s\n", name, hex.EncodeToString(s1[:]))
+	fmt.Fprintf(w, "%s certificate MD5 digest: %s\n", name, hex.EncodeToString(m5[:]))
+	if verbose {
+		alg, bits := keyInfo(c)
+		spki := c.RawSubjectPublicKeyInfo
+		k256, k1, km5 := sha256.Sum256(spki), sha1.Sum(spki), md5.Sum(spki)
+		fmt.Fprintf(w, "%s key algorithm: %s\n", name, alg)
+		fmt.Fprintf(w, "%s key size (bits): %d\n", name, bits)
+		fmt.Fprintf(w, "%s public key SHA-256 digest: %s\n", name, hex.EncodeToString(k256[:]))
+		fmt.Fprintf(w, "%s public key SHA-1 digest: %s\n", name, hex.EncodeToString(k1[:]))
+		fmt.Fprintf(w, "%s public key MD5 digest: %s\n", name, hex.EncodeToString(km5[:]))
+	}
+	if printPEM {
+		pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
 }
