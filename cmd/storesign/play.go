@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,7 +40,7 @@ type playFlags struct {
 }
 
 func (p *playFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON); default: STORESIGN_PLAY_TOKEN, else Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
+	fs.StringVar(&p.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON), or env:VAR holding the JSON or its base64; default: STORESIGN_PLAY_TOKEN, else Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
 	fs.StringVar(&p.accessToken, "access-token", "", "a ready OAuth access token (gcloud auth print-access-token): env:VAR or file:PATH")
 	fs.BoolVar(&p.asJSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&p.quiet, "quiet", false, "print no progress")
@@ -49,7 +52,13 @@ func (p *playFlags) client(ctx context.Context) (*play.Client, error) {
 	if p.credentials != "" && p.accessToken != "" {
 		return nil, usagef("play: give --credentials or --access-token, not both")
 	}
-	if p.credentials != "" {
+	if name, ok := strings.CutPrefix(p.credentials, "env:"); ok {
+		data, err := credentialsFromEnv(name)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, play.WithCredentialsJSON(data))
+	} else if p.credentials != "" {
 		opts = append(opts, play.WithCredentialsFile(p.credentials))
 	}
 	if p.accessToken != "" {
@@ -70,6 +79,25 @@ func (p *playFlags) client(ctx context.Context) (*play.Client, error) {
 		opts = append(opts, play.WithLogger(slog.New(slog.NewTextHandler(p.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	return play.New(ctx, opts...)
+}
+
+// credentialsFromEnv reads credentials JSON, or its base64, from the
+// environment variable name (a secret of a workflow): it never touches
+// the disk. Errors hold neither the value nor the name.
+func credentialsFromEnv(name string) ([]byte, error) {
+	v, ok := os.LookupEnv(name)
+	v = strings.TrimSpace(v)
+	if !ok || name == "" || v == "" {
+		return nil, errors.New("reading --credentials: the environment variable named in the env: spec is empty or not set: set it to the service account key (JSON, or JSON encoded with base64)")
+	}
+	if strings.HasPrefix(v, "{") {
+		return []byte(v), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(string(b)), "{") {
+		return nil, errors.New("reading --credentials: the environment variable holds neither JSON nor base64-encoded JSON: paste the service account key file's content")
+	}
+	return b, nil
 }
 
 // progressFunc adapts the Drive progress printer to Play's uploads: one
