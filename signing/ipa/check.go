@@ -356,7 +356,7 @@ func preflightProfile(a *archive, b *bundle, add findingFunc) {
 	}
 	p, err := provision.Parse(raw)
 	if err != nil {
-		add("ITMS-90161", SeverityError, b, "re-sign with an App Store distribution profile", "embedded.mobileprovision: %v", err)
+		add("ITMS-90161", SeverityError, b, "re-sign with an App Store distribution profile", "embedded.mobileprovision is not a provisioning profile Apple signed")
 		return
 	}
 	switch {

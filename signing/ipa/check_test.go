@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -231,4 +232,27 @@ func FuzzCheck(f *testing.F) {
 			t.Fatal("no report and no error")
 		}
 	})
+}
+
+// Check an IPA before uploading it: this one is a raw build, not signed
+// for the App Store, without icons.
+func ExampleCheck() {
+	files := signingtest.IPAFiles(signingtest.IPAOptions{Minimal: true})
+	var in bytes.Buffer
+	if err := signingtest.WriteZip(&in, files, signingtest.Epoch); err != nil {
+		panic(err)
+	}
+	rep, err := Check(context.Background(), bytes.NewReader(in.Bytes()), int64(in.Len()), CheckOptions{Skip: []string{"ITMS-90534", "ITMS-91053"}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(rep.BundleID, rep.Version, rep.Build, rep.Failed())
+	for _, f := range rep.Findings {
+		fmt.Println(f.Severity, f.Code, f.Message)
+	}
+	// Output:
+	// com.example.app 1.0 1 true
+	// error ITMS-90713 Info.plist has no CFBundleIconName
+	// error ITMS-90022 Info.plist declares no icon files (CFBundleIcons/CFBundlePrimaryIcon/CFBundleIconFiles)
+	// error ITMS-90161 embedded.mobileprovision is not a provisioning profile Apple signed
 }
