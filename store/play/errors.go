@@ -293,6 +293,11 @@ func (c *Client) explain(op, pkg string, err error) error {
 	case strings.Contains(msg, msgUsedCode):
 		e.Err = ErrVersionCodeUsed
 		e.Msg = fmt.Sprintf("Google Play: %q: every upload needs a new, higher versionCode: rebuild with versionCode raised", msg)
+	case (ge.Code == 401 || ge.Code == 403) && (e.Reason == "permissionDenied" || strings.Contains(msg, "insufficient permissions")):
+		// Play answers 401 or 403 with this when the account was not
+		// invited in Play Console, or not to this app.
+		e.Err = ErrNotInvited
+		e.Msg = notInvited(msg, who, pkg)
 	case ge.Code == 401:
 		e.Err = ErrAuth
 		e.Msg = fmt.Sprintf("Google Play rejected the credentials (%s): check the service account key or access token (an access token lasts an hour), and that the workload identity provider may impersonate the service account", msg)
@@ -304,10 +309,10 @@ func (c *Client) explain(op, pkg string, err error) error {
 		e.Msg = fmt.Sprintf("the token does not carry the androidpublisher scope (%s): make it with --scopes=https://www.googleapis.com/auth/androidpublisher", msg)
 	case ge.Code == 403:
 		e.Err = ErrNotInvited
-		e.Msg = fmt.Sprintf("Google Play: %q: %s may not manage %s: in Play Console, Users and permissions > Invite new users, invite %s with the app's Release permissions (the Google Cloud project must be the one of the service account), then wait a few minutes", msg, who, pkg, who)
+		e.Msg = notInvited(msg, who, pkg)
 	case ge.Code == 404 && strings.HasPrefix(op, "creating an edit"):
 		e.Err = ErrAppNotFound
-		e.Msg = fmt.Sprintf("Google Play: %q: no app %s in Play Console: create the app in Play Console first (the very first bundle is uploaded by hand there), or check the package name", msg, pkg)
+		e.Msg = fmt.Sprintf("Google Play: %q: no app %s in Play Console that %s can see: create the app in Play Console first (the very first bundle is uploaded by hand there), check the package name, and that %s is invited to this app in Play Console (Users and permissions)", msg, pkg, who, who)
 	case ge.Code == 404 && strings.Contains(msg, "Edit"):
 		e.Err = ErrRejected
 		e.Msg = fmt.Sprintf("Google Play: %q: the edit is gone (it expired, or another upload or a change in Play Console was committed meanwhile): run again", msg)
@@ -323,4 +328,8 @@ func (c *Client) explain(op, pkg string, err error) error {
 		e.Msg = fmt.Sprintf("HTTP %d: %s", ge.Code, msg)
 	}
 	return e
+}
+
+func notInvited(msg, who, pkg string) string {
+	return fmt.Sprintf("Google Play: %q: %s may not manage %s: in Play Console, Users and permissions > Invite new users, invite %s with the app's Release permissions, then run again (new permissions can take a few minutes, sometimes hours, to apply)", msg, who, pkg, who)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -382,5 +384,25 @@ func TestShare(t *testing.T) {
 	_, err := e.c.Share(context.Background(), bytes.NewReader(bundle("com.example.none", 1)), int64(len(bundle("com.example.none", 1))), play.ShareOptions{})
 	if err == nil {
 		t.Error("sharing to a missing app succeeded")
+	}
+}
+
+// TestNotInvited401: Play also answers 401 permissionDenied to an account
+// not invited; that is no credentials problem.
+func TestNotInvited401(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(401)
+		io.WriteString(w, `{"error":{"code":401,"message":"The current user has insufficient permissions to perform the requested operation.","errors":[{"domain":"androidpublisher","reason":"permissionDenied","message":"The current user has insufficient permissions to perform the requested operation."}]}}`)
+	}))
+	defer srv.Close()
+	c, err := play.New(context.Background(), play.WithEndpoint(srv.URL), play.WithoutEnvironment())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bundle(pkg, 1)
+	_, err = c.Upload(context.Background(), bytes.NewReader(data), int64(len(data)), play.UploadOptions{Track: "internal"})
+	if !errors.Is(err, play.ErrNotInvited) || !strings.Contains(err.Error(), "Invite new users") {
+		t.Fatalf("error %v, want ErrNotInvited", err)
 	}
 }

@@ -29,7 +29,7 @@ import (
 const (
 	MsgDraftApp      = "Only releases with status draft may be created on draft app."
 	MsgVersionUsed   = "APK specifies a version code that has already been used."
-	MsgNoPermission  = "The caller does not have permission"
+	MsgNoPermission  = "The current user has insufficient permissions to perform the requested operation."
 	MsgEditDeleted   = "This Edit has been deleted."
 	MsgEditCommitted = "This Edit has already been committed."
 )
@@ -218,11 +218,11 @@ func (h *call) route() {
 func (h *call) appLocked(pkg string) *app {
 	a := h.s.apps[pkg]
 	if a == nil {
-		apiError(h.w, 404, "applicationNotFound", "Package not found: "+pkg+".")
+		apiError(h.w, 404, "notFound", "Package not found: "+pkg+".")
 		return nil
 	}
 	if a.opts.NoAccess {
-		apiError(h.w, 403, "permissionDenied", MsgNoPermission)
+		apiError(h.w, 403, "forbidden", MsgNoPermission)
 		return nil
 	}
 	return a
@@ -825,7 +825,7 @@ func (s *Server) finish(t target, path string, size int64, sum256, sum1, protoco
 	defer s.mu.Unlock()
 	a := s.apps[t.pkg]
 	if a == nil {
-		return fail(404, "applicationNotFound", "Package not found: "+t.pkg+".")
+		return fail(404, "notFound", "Package not found: "+t.pkg+".")
 	}
 	if t.shared {
 		a.shared = append(a.shared, u)
