@@ -1,7 +1,6 @@
 package aab
 
 import (
-	"bufio"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -28,6 +27,11 @@ const manifestName = "META-INF/MANIFEST.MF"
 // attributes, with fresh SHA-256 digests. Sign does not verify its
 // output (see [SignFile], and [Verify]).
 func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts Options) (*Result, error) {
+	return signTo(ctx, src, size, newStreamOutput(src, dst), opts)
+}
+
+// signTo is Sign writing to out.
+func signTo(ctx context.Context, src io.ReaderAt, size int64, out output, opts Options) (*Result, error) {
 	id := opts.Identity
 	if id == nil || id.Signer == nil || id.Certificate == nil {
 		return nil, errors.New("aab: signing needs an identity with a private key")
@@ -120,8 +124,7 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 
 	// jarsigner's order: manifest, .SF, block, the other META-INF/ files,
 	// then everything else, each group in the source's order.
-	bw := bufio.NewWriterSize(dst, 256<<10)
-	z := &zipWriter{w: &zipx.CountingWriter{W: bw}}
+	z := &zipWriter{out: out}
 	for _, f := range []struct {
 		name string
 		data []byte
@@ -146,10 +149,7 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	if err := z.close(a.EOCD); err != nil {
 		return nil, err
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
-	}
-	log.Debug("signed bundle", "signer", name, "entries", len(jobs), "bytes", z.w.N)
+	log.Debug("signed bundle", "signer", name, "entries", len(jobs), "bytes", z.n)
 	return &Result{
 		Signers: []*Signer{{
 			Name:               name,
@@ -163,7 +163,7 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 			SigningTime:        signTime.UTC().Truncate(time.Second),
 		}},
 		Entries: len(jobs),
-		Size:    z.w.N,
+		Size:    z.n,
 	}, nil
 }
 
@@ -257,7 +257,8 @@ func SignFile(ctx context.Context, in, out string, opts Options) (*Result, error
 		return nil, err
 	}
 	defer tmp.Abort()
-	res, err := Sign(ctx, f, size, tmp.Writeback(), opts)
+	// Entries are copied by the kernel from the input to the output.
+	res, err := signTo(ctx, f, size, newFileOutput(f, tmp.File, tmp.StartWriteback), opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}

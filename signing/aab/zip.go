@@ -1,6 +1,7 @@
 package aab
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto"
@@ -201,21 +202,28 @@ func (d *digester) digest(r io.ReaderAt, limit int64, job digestJob) ([][]byte, 
 // zipWriter writes a new archive: entries copied raw from the source and
 // entries created from bytes, then the central directory.
 type zipWriter struct {
-	w       *zipx.CountingWriter
+	out     output
+	n       int64 // bytes written
 	central [][]byte
-	cdSize  int64
+}
+
+func (z *zipWriter) write(p []byte) error {
+	_, err := z.out.Write(p)
+	z.n += int64(len(p))
+	return err
 }
 
 // copyRaw copies e's local record and data unchanged, except that the
 // local header takes its CRC-32 and sizes from the central directory and
 // a data descriptor is dropped (flag bit 3 cleared), as the header now
-// holds what it would say.
+// holds what it would say. A local header that already says so is
+// copied with the data, in one range.
 func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 	l, err := e.Local(r, limit)
 	if err != nil {
 		return err
 	}
-	off := z.w.N
+	off := z.n
 	// The central directory is what readers and digests go by; make the
 	// local header agree with it (zip64 fields where sizes or the offset
 	// need them).
@@ -228,20 +236,31 @@ func (z *zipWriter) copyRaw(r io.ReaderAt, limit int64, e *zipx.Entry) error {
 		le.PutUint16(central[8:], e.Flags&^zipx.FlagDataDescriptor)
 	}
 	le.PutUint32(hdr[14:], e.CRC32)
-	if _, err := z.w.Write(hdr); err != nil {
-		return err
+	if l.DataOffset-l.Offset == int64(len(hdr)) && sameHeader(hdr, l) {
+		err = z.out.CopyFrom(l.Offset, l.End()-l.Offset)
+	} else if err = z.write(hdr); err == nil {
+		err = z.out.CopyFrom(l.DataOffset, l.DataSize)
 	}
-	if err := zipx.CopyRange(z.w, r, l.DataOffset, l.DataSize); err != nil {
+	if err != nil {
 		return fmt.Errorf("copying %s: %w", e.Name, err)
 	}
+	z.n = off + int64(len(hdr)) + l.DataSize
 	z.central = append(z.central, central)
 	return nil
+}
+
+// sameHeader reports whether hdr is byte for byte l's header, name and
+// extra field.
+func sameHeader(hdr []byte, l *zipx.Local) bool {
+	h, rest := hdr[:len(l.Header)], hdr[len(l.Header):]
+	return bytes.Equal(h, l.Header) && len(rest) == len(l.Name)+len(l.Extra) &&
+		bytes.Equal(rest[:len(l.Name)], l.Name) && bytes.Equal(rest[len(l.Name):], l.Extra)
 }
 
 // create writes a new deflated entry, as java.util.zip does at the
 // default level.
 func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
-	off := z.w.N
+	off := z.n
 	if off >= 0xffffffff || int64(len(data)) >= 0xffffffff {
 		return fmt.Errorf("aab: internal error: %s written at offset %d", name, off)
 	}
@@ -256,10 +275,10 @@ func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
 		CompressedSize:   uint32(len(comp)),
 		UncompressedSize: uint32(len(data)),
 	}
-	if _, err := z.w.Write(h.LocalHeader()); err != nil {
+	if err := z.write(h.LocalHeader()); err != nil {
 		return err
 	}
-	if _, err := z.w.Write(comp); err != nil {
+	if err := z.write(comp); err != nil {
 		return err
 	}
 	z.central = append(z.central, h.CentralHeader(off))
@@ -267,16 +286,19 @@ func (z *zipWriter) create(name string, data []byte, mod time.Time) error {
 }
 
 // close writes the central directory and the end record (zip64 ones
-// when needed), keeping the source's archive comment.
+// when needed), keeping the source's archive comment, and flushes the
+// output.
 func (z *zipWriter) close(eocd []byte) error {
-	cdOff := z.w.N
+	cdOff := z.n
 	for _, c := range z.central {
-		if _, err := z.w.Write(c); err != nil {
+		if err := z.write(c); err != nil {
 			return err
 		}
 	}
-	_, err := z.w.Write(zipx.EndRecords(eocd, len(z.central), z.w.N-cdOff, cdOff))
-	return err
+	if err := z.write(zipx.EndRecords(eocd, len(z.central), z.n-cdOff, cdOff)); err != nil {
+		return err
+	}
+	return z.out.Flush()
 }
 
 // dosDateTime converts t (its wall clock in UTC) to MS-DOS date and time.
