@@ -437,6 +437,16 @@ func (c *Client) sendParts(ctx context.Context, src io.ReaderAt, size int64, cp 
 		mu      sync.Mutex
 		sent    int64
 	)
+	// The file is hashed once, while its parts are sent; whatever
+	// happens, the hashing stops before sendParts returns.
+	sumCtx, cancelSum := context.WithCancel(ctx)
+	started := false
+	defer func() {
+		cancelSum()
+		if started {
+			<-sumDone
+		}
+	}()
 	var lastErr error
 	for round := 0; round < 3; round++ {
 		if file == nil || round > 0 {
@@ -459,10 +469,11 @@ func (c *Client) sendParts(ctx context.Context, src io.ReaderAt, size int64, cp 
 			}
 		}
 		mu.Unlock()
-		if round == 0 {
+		if !started {
+			started = true
 			go func() {
 				defer close(sumDone)
-				sums, sumErr = sumFile(ctx, src, size, ops)
+				sums, sumErr = sumFile(sumCtx, src, size, ops)
 			}()
 		}
 		progress(Progress{Phase: PhaseUploading, Sent: sent, Total: size})
@@ -502,7 +513,6 @@ func (c *Client) sendParts(ctx context.Context, src io.ReaderAt, size int64, cp 
 		}
 		wg.Wait()
 		if err := ctx.Err(); err != nil {
-			<-sumDone
 			return checksums{}, &IncompleteError{Checkpoint: cp, Err: err}
 		}
 		if len(failed) == 0 {
@@ -515,7 +525,6 @@ func (c *Client) sendParts(ctx context.Context, src io.ReaderAt, size int64, cp 
 		lastErr = failed[0]
 		c.log.Debug("appstore: parts failed, asking for the operations again", "failed", len(failed), "err", lastErr)
 	}
-	<-sumDone
 	return checksums{}, &IncompleteError{Checkpoint: cp, Err: lastErr}
 }
 

@@ -444,3 +444,33 @@ func TestUploadNotIPA(t *testing.T) {
 		t.Errorf("err = %v, want ipa.ErrNotIPA", err)
 	}
 }
+
+func TestUploadCancelled(t *testing.T) {
+	e := newEnv(t, asctest.Options{}, "")
+	c := e.client(t)
+	data := testIPA(t, asctest.IPAOptions{Padding: 100 << 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := c.Upload(ctx, bytes.NewReader(data), int64(len(data)), appstore.UploadOptions{Parallel: 1,
+		Progress: func(p appstore.Progress) {
+			if p.Sent > 0 {
+				cancel()
+			}
+		}})
+	var inc *appstore.IncompleteError
+	if !errors.As(err, &inc) || !errors.Is(err, context.Canceled) || len(inc.Checkpoint.Done) == 0 {
+		t.Fatalf("err = %v, want an IncompleteError for context.Canceled with parts done", err)
+	}
+	res, err := upload(t, c, data, appstore.UploadOptions{Resume: inc.Checkpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BuildUploadID != inc.Checkpoint.BuildUploadID {
+		t.Errorf("resumed into another upload: %+v", res)
+	}
+	for off, n := range e.s.Uploads()[0].File.Puts {
+		if n != 1 {
+			t.Errorf("part at %d accepted %d times", off, n)
+		}
+	}
+}
