@@ -24,6 +24,17 @@
 // action runs the step (release, resign-ipa, resign-apk, drive-download,
 // drive-upload, plan): it decides which inputs are required.
 //
+// A release puts the signed build where its [Layout] says, by default
+// "<app>/<version> (<build>)/<app>-<version>-<build>.<ext>" under the
+// output folder, and a re-run of the same build replaces that upload as a
+// new Drive revision. Each upload records the delivery it came from
+// ([SourceProperty]); [ListBuilds] and [Plan] use it to find the builds of
+// a deliveries folder not released yet, for a batch workflow's matrix.
+//
+// Errors speak the planner's words: the planner-names input
+// ([PlannerNamesInput]) says which secret, variable or workflow field
+// feeds each input, and annotations and the step summary name that.
+//
 // Text from outside (file names from Drive, an app's name from its
 // Info.plist) cannot issue workflow commands or forge outputs:
 // [Action.SetOutput] writes each value between random delimiters,

@@ -68,3 +68,23 @@ func ExampleDetect() {
 	fmt.Println(errors.Is(err, actions.ErrUnknownBuild))
 	// Output: true
 }
+
+// Where a release puts a signed build: the default layout, from what the
+// re-sign step read in the build.
+func ExampleLayout_Place() {
+	l := actions.Layout{Subfolder: actions.DefaultSubfolder, Name: actions.DefaultName}
+	r := &actions.Report{App: "Studio", Platform: "iOS", BundleID: "com.example.studio", Version: "1.4", Build: "142", Input: "Studio.ipa"}
+	sub, name, err := l.Place(r, "Studio.ipa")
+	fmt.Println(sub, "|", name, err)
+	// Output:
+	// Studio/1.4 (142) | Studio-1.4-142.ipa <nil>
+}
+
+// With planner-names, an input mistake names the secret the planner fixes.
+func ExamplePlannerNames() {
+	env := map[string]string{"INPUT_PLANNER_NAMES": "p12-password=secret IOS_P12_PASSWORD\np12-base64=secret IOS_P12_BASE64"}
+	a := actions.New(actions.Options{Stdout: os.Stdout, Getenv: func(k string) string { return env[k] }})
+	a.Fail("Checking the inputs", &actions.InputError{Input: "p12-password", Msg: "does not open p12-base64"})
+	// Output:
+	// ::error title=Fix the secret IOS_P12_PASSWORD::secret IOS_P12_PASSWORD (input p12-password) does not open secret IOS_P12_BASE64
+}

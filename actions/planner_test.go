@@ -147,3 +147,54 @@ func TestExamplePlannerNames(t *testing.T) {
 		t.Errorf("found %d storesign steps in the examples, want 5 or more", steps)
 	}
 }
+
+// FuzzPlannerNames: any planner-names value parses, and the words of any
+// input error are one line with the input's words in them.
+func FuzzPlannerNames(f *testing.F) {
+	f.Add("p12-password=secret IOS_P12_PASSWORD\ndrive-file=field build", "p12-password", "does not open p12-base64")
+	f.Add("a-b=x\n#c\n=\nb = y  z", "a-b and b", "a-b a-b a-bc")
+	f.Fuzz(func(t *testing.T, names, input, msg string) {
+		words := PlannerNames(names)
+		for k, v := range words {
+			if k == "" || v == "" || strings.ContainsAny(k, " \t\r\n") || strings.ContainsAny(v, "\r\n") {
+				t.Fatalf("entry %q=%q", k, v)
+			}
+		}
+		a := New(Options{Stdout: new(strings.Builder), Getenv: func(k string) string {
+			if k == EnvName(PlannerNamesInput) {
+				return names
+			}
+			return ""
+		}})
+		ie := &InputError{Input: input, Msg: msg}
+		if w, ok := words[input]; ok && !strings.Contains(a.InputTitle(ie), w) {
+			t.Errorf("title %q lacks %q", a.InputTitle(ie), w)
+		}
+		a.InputMessage(ie)
+	})
+}
+
+// FuzzLayout: any template either fails Check or places a build under
+// names Drive accepts, none of them empty, "." or "..".
+func FuzzLayout(f *testing.F) {
+	f.Add(DefaultSubfolder, DefaultName, "Studio", "1.4", "142")
+	f.Add("{platform}/{input}", "{bundle-id}.{ext}", "../x", "", "\n")
+	f.Fuzz(func(t *testing.T, sub, name, app, version, build string) {
+		l := Layout{Subfolder: sub, Name: name}
+		if l.Check() != nil {
+			return
+		}
+		s, n, err := l.Place(&Report{App: app, Platform: KindIPA.String(), Version: version, Build: build, Input: "x.ipa"}, "x.ipa")
+		if err != nil {
+			return
+		}
+		for _, seg := range append(strings.Split(s, "/"), n) {
+			if s == "" && seg == "" {
+				continue
+			}
+			if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "/\x00\n") {
+				t.Fatalf("Place = %q, %q", s, n)
+			}
+		}
+	})
+}
