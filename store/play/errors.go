@@ -230,11 +230,22 @@ func (c *Client) call(ctx context.Context, op, pkg string, fn func() error) erro
 	return c.explain(op, pkg, err)
 }
 
-// Messages of the Play API that get their own advice.
-const (
-	msgDraftApp = "Only releases with status draft may be created on draft app."
-	msgUsedCode = "version code that has already been used"
-)
+// msgDraftApp is Play's refusal of a release that is not a draft on an
+// app never published.
+const msgDraftApp = "Only releases with status draft may be created on draft app."
+
+// codeUsed recognises Play's refusals of a version code used before:
+// "APK specifies a version code that has already been used."
+// (apkUpgradeVersionConflict), "Version code 7 has already been used.",
+// "You cannot insert a bundle with the same version code as an APK in the
+// edit." (replacingBundleWithApk), "Cannot replace a bundle of version
+// code 7 with an APK.".
+func codeUsed(msg, reason string) bool {
+	m := strings.ToLower(msg)
+	return reason == "apkUpgradeVersionConflict" || reason == "replacingBundleWithApk" ||
+		strings.Contains(m, "has already been used") || strings.Contains(m, "same version code") ||
+		strings.Contains(m, "cannot replace a bundle")
+}
 
 // explain turns err into an *Error with advice.
 func (c *Client) explain(op, pkg string, err error) error {
@@ -290,7 +301,7 @@ func (c *Client) explain(op, pkg string, err error) error {
 	case strings.Contains(msg, msgDraftApp) || strings.Contains(strings.ToLower(msg), "draft app"):
 		e.Err = ErrDraftApp
 		e.Msg = fmt.Sprintf("Google Play: %q: %s has never been published, so it takes only draft releases: upload with status draft and roll it out in Play Console, until the first release is reviewed and published", msg, pkg)
-	case strings.Contains(msg, msgUsedCode):
+	case codeUsed(msg, e.Reason):
 		e.Err = ErrVersionCodeUsed
 		e.Msg = fmt.Sprintf("Google Play: %q: every upload needs a new, higher versionCode: rebuild with versionCode raised", msg)
 	case (ge.Code == 401 || ge.Code == 403) && (e.Reason == "permissionDenied" || strings.Contains(msg, "insufficient permissions")):

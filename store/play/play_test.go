@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -387,22 +387,42 @@ func TestShare(t *testing.T) {
 	}
 }
 
-// TestNotInvited401: Play also answers 401 permissionDenied to an account
-// not invited; that is no credentials problem.
-func TestNotInvited401(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(401)
-		io.WriteString(w, `{"error":{"code":401,"message":"The current user has insufficient permissions to perform the requested operation.","errors":[{"domain":"androidpublisher","reason":"permissionDenied","message":"The current user has insufficient permissions to perform the requested operation."}]}}`)
-	}))
-	defer srv.Close()
-	c, err := play.New(context.Background(), play.WithEndpoint(srv.URL), play.WithoutEnvironment())
-	if err != nil {
-		t.Fatal(err)
+// TestPlayMessages: Play's answers, as real Play words them, get the
+// right sentinel (an account not invited is no credentials problem, even
+// when Play answers 401).
+func TestPlayMessages(t *testing.T) {
+	tests := []struct {
+		code        int
+		reason, msg string
+		is          error
+	}{
+		{401, "permissionDenied", "The current user has insufficient permissions to perform the requested operation.", play.ErrNotInvited},
+		{403, "forbidden", "The current user has insufficient permissions to perform the requested operation.", play.ErrNotInvited},
+		{401, "authError", "Request had invalid authentication credentials.", play.ErrAuth},
+		{404, "notFound", "Package not found: com.example.game.", play.ErrAppNotFound},
+		{403, "apkUpgradeVersionConflict", "APK specifies a version code that has already been used.", play.ErrVersionCodeUsed},
+		{400, "badRequest", "Version code 7 has already been used.", play.ErrVersionCodeUsed},
+		{403, "replacingBundleWithApk", "You cannot insert a bundle with the same version code as an APK in the edit.", play.ErrVersionCodeUsed},
+		{400, "badRequest", "Only releases with status draft may be created on draft app.", play.ErrDraftApp},
+		{400, "badRequest", "Something else.", play.ErrRejected},
 	}
-	data := bundle(pkg, 1)
-	_, err = c.Upload(context.Background(), bytes.NewReader(data), int64(len(data)), play.UploadOptions{Track: "internal"})
-	if !errors.Is(err, play.ErrNotInvited) || !strings.Contains(err.Error(), "Invite new users") {
-		t.Fatalf("error %v, want ErrNotInvited", err)
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.code)
+				fmt.Fprintf(w, `{"error":{"code":%d,"message":%q,"errors":[{"domain":"androidpublisher","reason":%q,"message":%q}]}}`, tt.code, tt.msg, tt.reason, tt.msg)
+			}))
+			defer srv.Close()
+			c, err := play.New(context.Background(), play.WithEndpoint(srv.URL), play.WithoutEnvironment())
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := bundle(pkg, 1)
+			_, err = c.Upload(context.Background(), bytes.NewReader(data), int64(len(data)), play.UploadOptions{Track: "internal"})
+			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %v, want %v", err, tt.is)
+			}
+		})
 	}
 }

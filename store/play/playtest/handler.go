@@ -841,7 +841,7 @@ func (s *Server) finish(t target, path string, size int64, sum256, sum1, protoco
 		if slices.ContainsFunc(allUploads(a, e), func(x Upload) bool {
 			return x.VersionCode == u.VersionCode && (x.Kind == "bundle" || x.Kind == "apk")
 		}) {
-			return fail(403, "forbidden", MsgVersionUsed)
+			return fail(403, "apkUpgradeVersionConflict", MsgVersionUsed)
 		}
 		e.uploads = append(e.uploads, u)
 		if t.kind == "bundle" {
