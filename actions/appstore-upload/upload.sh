@@ -26,14 +26,17 @@ wait=${INPUT_WAIT:-0}
 if [[ "$wait" =~ ^[0-9]+$ ]]; then wait="${wait}m"; fi
 
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
-status=0
+# stdout (the JSON) to a file; stderr (progress, the error) both to the
+# log and to a file, for the summary.
+set +e
 "$STORESIGN" appstore upload --json \
   --api-key env:INPUT_ASC_KEY_BASE64 --api-key-id "$INPUT_ASC_KEY_ID" --api-issuer "$INPUT_ASC_ISSUER_ID" \
-  --wait "$wait" -- "$INPUT_FILE" >"$dir/result.json" 2>"$dir/stderr.txt" || status=$?
+  --wait "$wait" --progress -- "$INPUT_FILE" 2>&1 >"$dir/result.json" | tee "$dir/stderr.txt" >&2
+status=${PIPESTATUS[0]}
+set -e
 if [ "$status" != 0 ]; then
   msg=$(grep -m1 '^storesign: ' "$dir/stderr.txt" || tail -n 1 "$dir/stderr.txt" || true)
   msg=${msg#storesign: }
-  cat "$dir/stderr.txt" >&2
   {
     echo "### App Store Connect upload failed"
     echo

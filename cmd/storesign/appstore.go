@@ -35,6 +35,7 @@ func appStoreUploadCmd(ctx context.Context, e *env, args []string) error {
 	wait := fs.Duration("wait", 0, "wait up to this long for App Store Connect to process the build (e.g. 30m; 0: do not wait)")
 	poll := fs.Duration("poll", 15*time.Second, "time between two looks at the processing state")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	showProgress := fs.Bool("progress", false, "print the upload's progress (every 10%) and the processing state on stderr")
 	skip := fs.Bool("skip-checks-unsafe", false, "upload even when the pre-flight checks find errors (Apple will most likely refuse the build)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -54,7 +55,11 @@ func appStoreUploadCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	in := fs.Arg(0)
-	res, err := c.UploadFile(ctx, in, appstore.UploadOptions{Wait: *wait, PollInterval: *poll, SkipChecksUnsafe: *skip})
+	opts := appstore.UploadOptions{Wait: *wait, PollInterval: *poll, SkipChecksUnsafe: *skip}
+	if *showProgress {
+		opts.Progress = progressPrinter(e)
+	}
+	res, err := c.UploadFile(ctx, in, opts)
 	if err != nil {
 		return err
 	}
@@ -103,4 +108,28 @@ func loadASCKey(spec, keyID, issuer string) (*appstore.Key, error) {
 		return nil, usagef("appstore upload: give --api-key-id (the key file is not named AuthKey_<ID>.p8)")
 	}
 	return k, err
+}
+
+// progressPrinter prints a line on stderr at each tenth of the upload
+// and at each new processing state.
+func progressPrinter(e *env) func(appstore.Progress) {
+	lastTenth, lastState := -1, ""
+	return func(p appstore.Progress) {
+		switch p.Phase {
+		case appstore.PhaseUploading:
+			tenth := 10
+			if p.Total > 0 {
+				tenth = int(p.Sent * 10 / p.Total)
+			}
+			if tenth != lastTenth {
+				lastTenth = tenth
+				fmt.Fprintf(e.stderr, "uploading: %d%% (%.1f of %.1f MiB)\n", tenth*10, float64(p.Sent)/(1<<20), float64(p.Total)/(1<<20))
+			}
+		case appstore.PhaseProcessing:
+			if p.State != lastState {
+				lastState = p.State
+				fmt.Fprintf(e.stderr, "processing: %s\n", p.State)
+			}
+		}
+	}
 }
