@@ -236,7 +236,10 @@ build)
     cd "$src"
     if [ -n "${STORESIGN_GOCACHE:-}" ]; then export GOCACHE="$STORESIGN_GOCACHE"; fi
     if [ -n "${STORESIGN_GOMODCACHE:-}" ]; then export GOMODCACHE="$STORESIGN_GOMODCACHE"; fi
-    GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$bin.tmp.$$" ./cmd/storesign
+    # -trimpath: the build cache's entries do not depend on where the
+    # runner put the action (its ref is in the path), so a restored cache
+    # serves every ref.
+    GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath -o "$bin.tmp.$$" ./cmd/storesign
   )
   mv -f "$bin.tmp.$$" "$bin"
   printf '%s\n' "$src" >"$stamp"
