@@ -62,6 +62,10 @@
 //     the build upload's creation is also read as a used build number.
 //   - filter[bundleId] may match more than the exact ID: only an exact
 //     match counts.
+//   - A POST whose answer was lost (a dropped connection) is sent again;
+//     should App Store Connect have made the build upload the first
+//     time, the second answers 409 and Upload reports the build number
+//     as used: upload again with the next build number.
 //   - The link returned is the build's TestFlight page,
 //     https://appstoreconnect.apple.com/apps/<app>/testflight/ios/<build>.
 //
