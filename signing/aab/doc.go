@@ -3,7 +3,17 @@
 // writes it.
 //
 // Start with [Sign] (or [SignFile]) to sign a bundle with a
-// [signing.Identity], and [Verify] (or [VerifyFile]) to check one. Signing
+// [signing.Identity], and [Verify] (or [VerifyFile]) to check one.
+//
+// As in packages apk and ipa, signing takes ctx, the input (an
+// io.ReaderAt and its size), the output io.Writer and the options, the
+// identity in them: Sign(ctx, src, size, dst, Options{Identity: id});
+// SignFile(ctx, in, out, opts) wraps it for files. Verify returns an
+// error when the bundle does not verify, wrapping [ErrNotSigned] or
+// [ErrInvalidSignature] with the reason in its message, together with a
+// non-nil [Result]; other errors (not a bundle, unreadable zip) come with
+// a nil one. A nil error means verified.
+// Signing
 // drops every earlier signature (META-INF/MANIFEST.MF digests are
 // recomputed, old .SF, .RSA, .EC, .DSA and SIG-* files are removed) and
 // writes:

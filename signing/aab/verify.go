@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -22,9 +23,20 @@ import (
 // signature. It returns the signers. Like jarsigner and Android it does
 // not judge certificate validity or trust.
 //
-// Errors wrap [ErrNotBundle], [ErrNotSigned] or [ErrInvalidSignature], or
-// are zip errors from reading the archive.
+// A bundle that does not verify gives an error wrapping [ErrNotSigned]
+// or [ErrInvalidSignature], whose message says why, together with a
+// non-nil Result (without signers): the verdict style of apk and ipa.
+// Other errors come with a nil Result: [ErrNotBundle], zip errors from
+// reading the archive, a cancelled ctx.
 func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*Result, error) {
+	res, err := verifyBundle(ctx, r, size, opts)
+	if err != nil && (errors.Is(err, ErrNotSigned) || errors.Is(err, ErrInvalidSignature)) {
+		return &Result{Size: size}, err
+	}
+	return res, err
+}
+
+func verifyBundle(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*Result, error) {
 	log := discard(opts.Log)
 	a, err := openBundle(r, size)
 	if err != nil {
@@ -278,8 +290,9 @@ func cutSuffixFold(s, suffix string) (string, bool) {
 	return "", false
 }
 
-// VerifyFile verifies the bundle at path, as [Verify] does. Errors name
-// the file.
+// VerifyFile verifies the bundle at path, as [Verify] does (a bundle
+// that does not verify gives its Result and the error). Errors name the
+// file.
 func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*Result, error) {
 	f, size, err := atomicfile.OpenInput(path, "an app bundle")
 	if err != nil {
@@ -288,7 +301,7 @@ func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*Result, 
 	defer f.Close()
 	res, err := Verify(ctx, f, size, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return res, fmt.Errorf("%s: %w", path, err)
 	}
 	return res, nil
 }

@@ -8,6 +8,20 @@
 // and [Verify] (or [VerifyFile]) to check an APK as `apksigner verify`
 // does. [Options] and [VerifyOptions] have safe zero values.
 //
+// # Conventions (shared with packages aab and ipa)
+//
+// Signing takes ctx first, then the input as an io.ReaderAt and its
+// size, then the output io.Writer, then the options, the identity in
+// them: Sign(ctx, src, size, dst, Options{Identity: id}). SignFile(ctx,
+// in, out, opts) is the file wrapper, which checks its output before
+// renaming it into place.
+//
+// Verify returns an error when the APK does not verify or is not signed:
+// it wraps [ErrNotVerified], and comes with the [VerifyResult] (never nil
+// then), whose Errors, Warnings and signers say why, for callers to
+// print. Other errors (an archive that cannot be read as an APK, a
+// cancelled ctx) come with a nil result. A nil error means verified.
+//
 // Signing streams: entries are copied raw, never inflated and deflated
 // again, while the content digests (1 MiB chunks, apksig's chunked
 // SHA-256 or SHA-512) and the JAR entry digests are computed on all cores.

@@ -7,6 +7,15 @@
 // [Inspect], which check an IPA the way the device does and report what
 // `codesign -dvvv` shows for each bundle.
 //
+// As in packages apk and aab, the entry points take ctx, the input (an
+// io.ReaderAt and its size), the output io.Writer and the options, the
+// identity in them: Resign(ctx, src, size, dst, Options{Identity: id});
+// ResignFile(ctx, in, out, opts) wraps it for files. Verify returns an
+// error when the IPA does not verify, wrapping [ErrInvalid], together
+// with the [Report] (never nil then), whose bundles' Problems say what is
+// wrong; other errors (not an IPA, unsafe archive) come with a nil one. A
+// nil error means verified.
+//
 // # What Resign does
 //
 // It walks Payload/<name>.app and signs the code innermost first: loose
