@@ -45,6 +45,7 @@ type config struct {
 	// the v3.0 signers carry as their rotation-min-sdk-version attribute
 	// (0 without v3.1).
 	v31MinSDK int
+	stamp     *stamper    // nil without a source stamp
 	v1Hash    crypto.Hash // v1 digests
 	v1Name    string      // safe signer name, e.g. "CERT"
 	v1Block   string      // "RSA" or "EC"
@@ -81,6 +82,9 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 		return nil, err
 	}
 	c.id = id
+	if c.stamp, err = newStamper(opts); err != nil {
+		return nil, err
+	}
 	if c.v4 && opts.Lineage != nil {
 		return nil, errors.New("apk: v4 signing with a signing certificate lineage is not supported yet: sign without v4")
 	}

@@ -27,7 +27,7 @@ const (
 func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch *archive) (*Result, error) {
 	var chunkHash crypto.Hash
 	if c.v2 || c.v3 {
-		chunkHash = c.alg.hash
+		chunkHash = c.contentHash()
 	}
 	p := newPipeline(ctx, dst, chunkHash, c.v4)
 	defer p.close()
@@ -60,6 +60,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	})
 
 	var (
+		jarManifest   []byte // the JAR manifest written, for a source stamp
 		inOff, outOff int64
 		outCD         = make(map[string][]byte, len(sorted))
 		lastDate      = -1
@@ -174,6 +175,25 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		lastDate, lastTime = 0x3a21, 0 // 1 January 2009, as apksig
 	}
 
+	// The source stamp's certificate digest entry, before the JAR
+	// signature, which lists it.
+	if c.stamp != nil {
+		if err := c.stamp.checkInput(src, arch, c.opts.StampOverwrite); err != nil {
+			return nil, err
+		}
+		local, central := c.stamp.entry(outOff, uint16(lastTime), uint16(lastDate))
+		if _, err := p.Write(local); err != nil {
+			return nil, err
+		}
+		outOff += int64(len(local))
+		cdRecords = append(cdRecords, central)
+		if c.v1 {
+			h := c.v1Hash.New()
+			h.Write(c.stamp.certDigest)
+			digestSlots = append(digestSlots, &v1Digest{name: stampEntryName, sum: h.Sum(nil)})
+		}
+	}
+
 	if c.v1 {
 		var source []byte
 		if sourceMF != nil {
@@ -197,6 +217,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if err != nil {
 			return nil, err
 		}
+		jarManifest = mf
 		files := []struct {
 			name string
 			data []byte
@@ -242,7 +263,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 
 	var tail [][]byte // signing block, central directory, end record
 	var contentDigest []byte
-	if c.v2 || c.v3 {
+	if c.v2 || c.v3 || c.stamp != nil {
 		if pad := (pageAlignment - outOff%pageAlignment) % pageAlignment; pad > 0 {
 			if err := p.zeros(pad); err != nil {
 				return nil, err
@@ -255,14 +276,16 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff); err != nil {
 			return nil, ErrZip64
 		}
-		chunks := make([][]byte, 0, len(p.chunks)+2)
-		for _, ch := range p.chunks {
-			chunks = append(chunks, ch.digest)
+		if c.v2 || c.v3 {
+			chunks := make([][]byte, 0, len(p.chunks)+2)
+			for _, ch := range p.chunks {
+				chunks = append(chunks, ch.digest)
+			}
+			chunks = append(chunks, chunkDigests(c.contentHash(), cd)...)
+			chunks = append(chunks, chunkDigests(c.contentHash(), eocd)...)
+			contentDigest = topDigest(c.contentHash(), chunks)
 		}
-		chunks = append(chunks, chunkDigests(c.alg.hash, cd)...)
-		chunks = append(chunks, chunkDigests(c.alg.hash, eocd)...)
-		contentDigest = topDigest(c.alg.hash, chunks)
-		block, err := c.signingBlock(contentDigest)
+		block, err := c.signingBlock(contentDigest, jarManifest)
 		if err != nil {
 			return nil, err
 		}
@@ -326,7 +349,7 @@ func (c *config) outputHeader(rec *record, out int64) ([]byte, bool) {
 
 // signingBlock signs the content digest with v2 and v3 and returns the
 // APK Signing Block.
-func (c *config) signingBlock(digest []byte) ([]byte, error) {
+func (c *config) signingBlock(digest, jarManifest []byte) ([]byte, error) {
 	certs := make([][]byte, 0, 1+len(c.id.Chain))
 	for _, cert := range c.id.Certificates() {
 		certs = append(certs, cert.Raw)
@@ -360,6 +383,13 @@ func (c *config) signingBlock(digest []byte) ([]byte, error) {
 			return nil, err
 		}
 		pairs = append(pairs, idValue{blockIDSchemeV3, b})
+	}
+	if c.stamp != nil {
+		b, err := c.stamp.block(c, stampDigests{chunked: digest, chunkedHash: c.contentHash(), v2: c.v2, v3: c.v3, manifest: jarManifest})
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, idValue{blockIDSourceStampV2, b})
 	}
 	return buildSigningBlock(pairs), nil
 }

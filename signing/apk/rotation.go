@@ -2,6 +2,7 @@ package apk
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -251,4 +252,14 @@ func (c *config) v3Block(blockID uint32, signers []*v3Signer, digest []byte) ([]
 		blocks = append(blocks, schemeV3Signer(sd, uint32(s.minSDK), uint32(s.maxSDK), sig, s.alg.id, s.id.Certificate.RawSubjectPublicKeyInfo))
 	}
 	return lpSeq(lpSeq(blocks...)), nil
+}
+
+// contentHash is the hash of the chunked content digest: the v3 signers'
+// when they sign, else the v2 signer's (newConfig makes sure that the
+// signers agree).
+func (c *config) contentHash() crypto.Hash {
+	if c.v3 && len(c.v30) > 0 {
+		return c.v30[0].alg.hash
+	}
+	return c.alg.hash
 }

@@ -82,6 +82,23 @@ type Options struct {
 	// the development release of Android after RotationMinSDKVersion
 	// (apksigner's --rotation-targets-dev-release).
 	RotationTargetsDevRelease bool
+	// StampSigner adds a source stamp (apksigner's --stamp-signer): a
+	// signature by this RSA key over the APK's digests, in the APK
+	// Signing Block, and the stamp-cert-sha256 entry naming it.
+	StampSigner *signing.Identity
+	// StampLineage is the stamp signer's lineage, when the stamp key was
+	// rotated (apksigner's --stamp-lineage).
+	StampLineage *Lineage
+	// StampTimestampDisabled leaves the time of stamping out of the
+	// stamp (apksigner's --stamp-timestamp-enabled false), which makes
+	// the output reproducible.
+	StampTimestampDisabled bool
+	// StampOverwrite replaces the source stamp of another stamp signer
+	// that the input holds (apksigner's --force-stamp-overwrite); without
+	// it such an input is refused with [ErrStampMismatch].
+	StampOverwrite bool
+	// Now is the time of stamping; nil means time.Now.
+	Now func() time.Time
 	// V1SigningEnabled, V2SigningEnabled and V3SigningEnabled turn JAR
 	// signing and APK Signature Scheme v2 and v3 on or off. Nil means the
 	// default: v1 only when the minimum SDK version is below 24 (Android 7
