@@ -29,7 +29,7 @@ type Progress struct {
 // decodes the final answer into out. A failed chunk is retried after
 // asking the session how much it kept; an expired session starts over.
 // No chunk is held in memory.
-func (c *Client) resumable(ctx context.Context, op, pkg, path string, query url.Values, src io.ReaderAt, size, chunk int64, what string, progress func(Progress), out any) error {
+func (c *Client) resumable(ctx context.Context, op, pkg, path string, src io.ReaderAt, size, chunk int64, what string, progress func(Progress), out any) error {
 	if chunk <= 0 {
 		chunk = c.chunkSize
 	}
@@ -40,7 +40,7 @@ func (c *Client) resumable(ctx context.Context, op, pkg, path string, query url.
 		}
 	}
 	for restarts := 0; ; restarts++ {
-		session, err := c.openSession(ctx, op, pkg, path, query, size)
+		session, err := c.openSession(ctx, op, pkg, path, size)
 		if err != nil {
 			return err
 		}
@@ -100,14 +100,8 @@ func isSessionGone(ge *googleapi.Error) bool {
 	return ge.Code == 410 || ge.Message == "" || strings.Contains(strings.ToLower(ge.Message), "upload")
 }
 
-func (c *Client) openSession(ctx context.Context, op, pkg, path string, query url.Values, size int64) (string, error) {
-	q := url.Values{}
-	for k, v := range query {
-		q[k] = v
-	}
-	q.Set("uploadType", "resumable")
-	q.Set("alt", "json")
-	u := c.root + "upload/androidpublisher/v3/" + path + "?" + q.Encode()
+func (c *Client) openSession(ctx context.Context, op, pkg, path string, size int64) (string, error) {
+	u := c.root + "upload/androidpublisher/v3/" + path + "?uploadType=resumable&alt=json"
 	var loc string
 	err := c.call(ctx, op, pkg, func() error {
 		req, err := http.NewRequestWithContext(ctx, "POST", u, http.NoBody)

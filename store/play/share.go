@@ -68,7 +68,7 @@ func (c *Client) Share(ctx context.Context, src io.ReaderAt, size int64, opts Sh
 	var out androidpublisher.InternalAppSharingArtifact
 	path := "applications/internalappsharing/" + url.PathEscape(b.pkg) + "/artifacts/" + kind
 	op := fmt.Sprintf("sharing %s %d of %s", b.kind, b.code, b.pkg)
-	if err := c.resumable(ctx, op, b.pkg, path, nil, src, size, opts.ChunkSize, kind, opts.Progress, &out); err != nil {
+	if err := c.resumable(ctx, op, b.pkg, path, src, size, opts.ChunkSize, kind, opts.Progress, &out); err != nil {
 		return nil, err
 	}
 	if out.DownloadUrl == "" {

@@ -203,13 +203,13 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 	switch b.kind {
 	case KindAAB:
 		var out androidpublisher.Bundle
-		if err := c.resumable(ctx, op, pkg, path+"bundles", nil, src, size, opts.ChunkSize, "bundle", opts.Progress, &out); err != nil {
+		if err := c.resumable(ctx, op, pkg, path+"bundles", src, size, opts.ChunkSize, "bundle", opts.Progress, &out); err != nil {
 			return nil, c.usedByStore(err, pkg, b.code)
 		}
 		gotCode, res.SHA256 = out.VersionCode, out.Sha256
 	default:
 		var out androidpublisher.Apk
-		if err := c.resumable(ctx, op, pkg, path+"apks", nil, src, size, opts.ChunkSize, "apk", opts.Progress, &out); err != nil {
+		if err := c.resumable(ctx, op, pkg, path+"apks", src, size, opts.ChunkSize, "apk", opts.Progress, &out); err != nil {
 			return nil, c.usedByStore(err, pkg, b.code)
 		}
 		gotCode = out.VersionCode
@@ -229,7 +229,7 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 		mop := fmt.Sprintf("uploading the %s deobfuscation file of %d", typ, b.code)
 		var out androidpublisher.DeobfuscationFilesUploadResponse
 		mpath := path + "apks/" + strconv.FormatInt(b.code, 10) + "/deobfuscationFiles/" + url.PathEscape(typ)
-		if err := c.resumable(ctx, mop, pkg, mpath, nil, m.R, m.Size, opts.ChunkSize, "mapping", opts.Progress, &out); err != nil {
+		if err := c.resumable(ctx, mop, pkg, mpath, m.R, m.Size, opts.ChunkSize, "mapping", opts.Progress, &out); err != nil {
 			return nil, err
 		}
 		res.Mapping = true
