@@ -132,7 +132,7 @@ func isPrivacySDK(name string) bool {
 //	ITMS-90056  a bundle has no CFBundleVersion
 //	ITMS-90057  a nested bundle has no CFBundleShortVersionString
 //	ITMS-90060  CFBundleShortVersionString is not 1 to 3 integers
-//	ITMS-90473  an extension's CFBundleVersion differs from the app's (warning)
+//	ITMS-90473  a nested app's or extension's CFBundleVersion is not the app's (warning)
 //	ITMS-90161  no embedded profile, or a Development or Ad Hoc one (devices)
 //	ITMS-90046  get-task-allow true, or aps-environment not production
 //	ITMS-91061  a known third-party SDK without PrivacyInfo.xcprivacy
@@ -192,8 +192,8 @@ func Check(ctx context.Context, src io.ReaderAt, size int64, opts CheckOptions) 
 			add("ITMS-90060", SeverityError, b, "use up to three period-separated integers, such as 1.2.3",
 				"CFBundleShortVersionString %q is not a version of at most three integers", short)
 		}
-		if b.kind == kindAppex && build != "" && appBuild != "" && build != appBuild {
-			add("ITMS-90473", SeverityWarning, b, "give the extension the app's CFBundleVersion (storesign ipa resign --bundle-version sets both)",
+		if b != app && (b.kind == kindAppex || b.kind == kindApp) && build != "" && appBuild != "" && build != appBuild {
+			add("ITMS-90473", SeverityWarning, b, "give it the app's CFBundleVersion: storesign ipa resign --bundle-version sets both",
 				"CFBundleVersion %q differs from the app's %q", build, appBuild)
 		}
 	}

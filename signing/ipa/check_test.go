@@ -52,12 +52,14 @@ type chkCase struct {
 	profile signingtest.ProfileOptions
 	// unsigned leaves the app unsigned (no profile, no entitlements).
 	unsigned bool
+	// full uses the full test app (extension, watch app, framework).
+	full bool
 }
 
 // chkIPA builds and signs the IPA c describes.
 func chkIPA(t testing.TB, c chkCase) []byte {
 	t.Helper()
-	files := signingtest.IPAFiles(signingtest.IPAOptions{Minimal: true})
+	files := signingtest.IPAFiles(signingtest.IPAOptions{Minimal: !c.full})
 	info := chkInfo()
 	if c.info != nil {
 		c.info(info)
@@ -86,6 +88,9 @@ func chkIPA(t testing.TB, c chkCase) []byte {
 	po := c.profile
 	if po.AppID == "" {
 		po.AppID = "com.example.app"
+		if c.full {
+			po.AppID = "com.example.*"
+		}
 	}
 	p, err := provision.Parse(apple.Profile(po))
 	if err != nil {
@@ -164,6 +169,8 @@ func TestCheck(t *testing.T) {
 		{"no-privacy-manifest", chkCase{files: func(files []signingtest.IPAFile) []signingtest.IPAFile {
 			return slices.DeleteFunc(files, func(f signingtest.IPAFile) bool { return f.Name == "Payload/Example.app/PrivacyInfo.xcprivacy" })
 		}}, []string{"ITMS-91053/warning"}},
+		{"extension-build-differs", chkCase{full: true}, []string{"ITMS-90473/warning", "ITMS-90473/warning", "ITMS-90473/warning"}},
+		{"extension-build-same", chkCase{full: true, info: func(m map[string]any) { m["CFBundleVersion"] = "1" }}, nil},
 		{"no-minimum-os", chkCase{info: withoutKeys("MinimumOSVersion")}, []string{"ITMS-90530/error"}},
 		{"old-minimum-os", chkCase{info: func(m map[string]any) { m["MinimumOSVersion"] = "9.0" }}, []string{"ITMS-90530/error"}},
 		{"no-dt-keys", chkCase{info: withoutKeys("DTXcode", "DTSDKName")}, []string{"ITMS-90534/error"}},
