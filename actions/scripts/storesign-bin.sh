@@ -15,7 +15,9 @@
 #                                actions/*); required
 #   STORESIGN_ACTION_REF         github.action_ref: v1, v1.2.3, a commit SHA
 #                                or a branch; empty for a local action
-#                                (uses: ./), which is built from source
+#                                (uses: ./), which is built from source.
+#                                The runner's folder of the action
+#                                (_actions/OWNER/NAME/REF) wins over it.
 #   STORESIGN_ACTION_REPOSITORY  github.action_repository (owner/name)
 #   STORESIGN_RELEASE_BASE_URL   where releases are downloaded from:
 #                                $BASE/v1.2.3/storesign_1.2.3_linux_amd64.tar.gz
@@ -64,12 +66,13 @@ platform() {
   echo "${os}_$arch"
 }
 
-# action_ref prints the ref and repository of the action, from the
-# environment or else from where the runner put it
-# (.../_actions/OWNER/NAME/REF).
+# action_ref prints the repository and ref of the action: from where the
+# runner put it (.../_actions/OWNER/NAME/REF), else from the environment.
+# The folder comes first: in a composite action github.action_ref can be
+# empty, or the ref of an outer composite action (actions/runner#2473).
 action_ref() {
   local ref="${STORESIGN_ACTION_REF:-}" repo="${STORESIGN_ACTION_REPOSITORY:-}"
-  if [ -z "$ref" ] && [[ "$src" =~ /_actions/([^/]+)/([^/]+)/([^/]+)$ ]]; then
+  if [[ "$src" =~ /_actions/([^/]+)/([^/]+)/([^/]+)$ ]]; then
     ref=${BASH_REMATCH[3]}
     repo="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
   fi

@@ -194,6 +194,7 @@ func (f *fixture) act(t *testing.T, workflow string, inputs map[string]string) (
 		"--var", "DRIVE_SIGNED_FOLDER=" + f.signed,
 		"--var", "ANDROID_KEY_ALIAS=" + f.secrets["ANDROID_KEY_ALIAS"],
 		"--env", "STORESIGN_DRIVE_ENDPOINT=" + f.url,
+		"--env", "STORESIGN_BUILD_FROM_SOURCE=true", // this tree, never a published release of @v1
 	}
 	for k, v := range inputs {
 		args = append(args, "--input", k+"="+v)

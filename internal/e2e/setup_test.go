@@ -203,6 +203,8 @@ func TestStoresignBinDownload(t *testing.T) {
 		{name: "moving major tag", ref: "v1", serve: good, requests: true, log: "Downloaded storesign v1.2.3"},
 		{name: "commit of a release", ref: release, serve: good, requests: true, log: "Downloaded storesign v1.2.3"},
 		{name: "ref from the runner's action folder", src: "_actions/storesign/storesign/v1", serve: good, requests: true, log: "Downloaded storesign v1.2.3"},
+		{name: "runner's action folder before an outer action's ref", ref: "v9", src: "_actions/storesign/storesign/v1.2.3", serve: good, requests: true, log: "Downloaded storesign v1.2.3"},
+		{name: "branch in the runner's action folder", ref: "v1", src: "_actions/storesign/storesign/main", serve: good, build: true, log: "No storesign release for ref main"},
 		{name: "branch", ref: "main", serve: good, build: true, log: "No storesign release for ref main: building storesign from source."},
 		{name: "commit after the release", ref: head, serve: good, build: true, log: "No storesign release for ref " + head},
 		{name: "local action", ref: "", serve: good, build: true, log: "No storesign release for this local action"},
