@@ -524,3 +524,75 @@ func runSetupWorkflow(t *testing.T, act string, f *fixture, workflow, apk string
 	log := string(out)
 	return log, err == nil && strings.Contains(log, "Job succeeded")
 }
+
+func TestReleaseNotes(t *testing.T) {
+	needTools(t)
+	changelog := filepath.Join(t.TempDir(), "CHANGELOG.md")
+	if err := os.WriteFile(changelog, []byte(`# Changelog
+
+## [Unreleased]
+
+- next
+
+## [1.2.3] - 2026-12-04
+
+### Fixed
+
+- one
+
+## [1.2.2] - 2026-12-01
+
+- two
+
+[1.2.3]: https://example.com/v1.2.3
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(repoRoot(t), "scripts", "release-notes.sh")
+	for _, tc := range []struct {
+		tag  string
+		want string // "" fails
+	}{
+		{"v1.2.3", "### Fixed\n\n- one\n"},
+		{"v1.2.2", "- two\n"},
+		{"v1.2.4", ""},
+		{"Unreleased", "- next\n"},
+	} {
+		out, err := exec.Command("bash", script, tc.tag, changelog).Output()
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%s: notes %q, want a failure", tc.tag, out)
+			}
+			continue
+		}
+		if err != nil || string(out) != tc.want {
+			t.Errorf("%s: notes %q, %v; want %q", tc.tag, out, err, tc.want)
+		}
+	}
+	// The real CHANGELOG.md has the section the release workflow checks
+	// for while there is nothing released yet.
+	if out, err := exec.Command("bash", script, "Unreleased").Output(); err != nil || len(out) == 0 {
+		t.Errorf("CHANGELOG.md has no Unreleased entries: %v", err)
+	}
+}
+
+func TestMoveMajorTag(t *testing.T) {
+	needTools(t)
+	repo, release, _ := tagRepo(t)
+	script := filepath.Join(repoRoot(t), "scripts", "move-major-tag.sh")
+	for _, tc := range []struct {
+		tag, want string
+	}{
+		{"v1.2.3", "would move v1 of storesign/storesign to v1.2.3 (" + release + ")"},
+		{"v1.2.2", "v1.2.3 is newer than v1.2.2: v1 stays on v1.2.3."},
+		{"v1.3.0-rc.1", "v1.3.0-rc.1 is a pre-release: the major tag stays where it is."},
+	} {
+		cmd := exec.Command("bash", script, tc.tag, release, "storesign/storesign")
+		cmd.Dir = repo
+		cmd.Env = append(scriptEnv(), "STORESIGN_DRY_RUN=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.tag, out, err, tc.want)
+		}
+	}
+}
