@@ -5,6 +5,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/storesign/storesign/signing/signingtest"
@@ -145,4 +149,30 @@ func FuzzParseManifest(f *testing.F) {
 			t.Error("parsed a manifest without a package")
 		}
 	})
+}
+
+// TestFuzzSeeds checks that the fuzzer's seeds in testdata parse, so that
+// the fuzzer starts from valid manifests of both forms.
+func TestFuzzSeeds(t *testing.T) {
+	for name, want := range map[string]Info{
+		"binary-xml": {Package: "com.example.seed", VersionCode: 12, VersionName: "1.0"},
+		"proto":      {Package: "com.example.proto", VersionCode: 42, VersionName: "4.2"},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzParseManifest", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, lit, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lit, "[]byte("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got Info
+		if err := parseManifest([]byte(s), &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got != want {
+			t.Errorf("%s: %+v, want %+v", name, got, want)
+		}
+	}
 }
