@@ -301,6 +301,9 @@ func (c *Client) explain(op, pkg string, err error) error {
 	case strings.Contains(msg, msgDraftApp) || strings.Contains(strings.ToLower(msg), "draft app"):
 		e.Err = ErrDraftApp
 		e.Msg = fmt.Sprintf("Google Play: %q: %s has never been published, so it takes only draft releases: upload with status draft and roll it out in Play Console, until the first release is reviewed and published", msg, pkg)
+	case strings.Contains(msg, "ackBundleInstallationWarning") || strings.Contains(strings.ToLower(msg), "installation size"):
+		e.Err = ErrRejected
+		e.Msg = fmt.Sprintf("Google Play: %q: the bundle's install size is large: make it smaller (asset packs, Play Asset Delivery), or accept the warning (UploadOptions.AckBundleInstallationWarning)", msg)
 	case codeUsed(msg, e.Reason):
 		e.Err = ErrVersionCodeUsed
 		e.Msg = fmt.Sprintf("Google Play: %q: every upload needs a new, higher versionCode: rebuild with versionCode raised", msg)

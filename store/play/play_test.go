@@ -426,3 +426,16 @@ func TestPlayMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeBundle: Play refuses a bundle of a large install size unless
+// its warning is accepted.
+func TestLargeBundle(t *testing.T) {
+	e := newEnv(t, playtest.Options{LargeBundle: 10 << 10})
+	_, err := e.upload(t, bundle(pkg, 3), play.UploadOptions{Track: "internal"})
+	if !errors.Is(err, play.ErrRejected) || !strings.Contains(err.Error(), "install size is large") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := e.upload(t, bundle(pkg, 3), play.UploadOptions{Track: "internal", AckBundleInstallationWarning: true}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -101,7 +101,11 @@ func isSessionGone(ge *googleapi.Error) bool {
 }
 
 func (c *Client) openSession(ctx context.Context, op, pkg, path string, size int64) (string, error) {
-	u := c.root + "upload/androidpublisher/v3/" + path + "?uploadType=resumable&alt=json"
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	u := c.root + "upload/androidpublisher/v3/" + path + sep + "uploadType=resumable&alt=json"
 	var loc string
 	err := c.call(ctx, op, pkg, func() error {
 		req, err := http.NewRequestWithContext(ctx, "POST", u, http.NoBody)

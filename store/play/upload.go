@@ -97,6 +97,10 @@ type UploadOptions struct {
 	// SHA-256 of the certificate the build must be signed with (the
 	// upload key); checked before anything is sent.
 	ExpectCertSHA256 string
+	// AckBundleInstallationWarning accepts Play's warning that the
+	// bundle's install size is large (over 150 MB for some devices);
+	// without it Play refuses such a bundle.
+	AckBundleInstallationWarning bool
 	// NoCommit leaves the edit uncommitted and deletes it: a dry run of
 	// every check Play makes before the commit.
 	NoCommit bool
@@ -203,7 +207,11 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 	switch b.kind {
 	case KindAAB:
 		var out androidpublisher.Bundle
-		if err := c.resumable(ctx, op, pkg, path+"bundles", src, size, opts.ChunkSize, "bundle", opts.Progress, &out); err != nil {
+		bpath := path + "bundles"
+		if opts.AckBundleInstallationWarning {
+			bpath += "?ackBundleInstallationWarning=true"
+		}
+		if err := c.resumable(ctx, op, pkg, bpath, src, size, opts.ChunkSize, "bundle", opts.Progress, &out); err != nil {
 			return nil, c.usedByStore(err, pkg, b.code)
 		}
 		gotCode, res.SHA256 = out.VersionCode, out.Sha256

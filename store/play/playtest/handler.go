@@ -467,6 +467,8 @@ type target struct {
 	kind   string // "bundle", "apk", "proguard", "nativeCode"
 	vc     int64  // deobfuscation files: the version code they belong to
 	shared bool
+	// ackLarge is ackBundleInstallationWarning=true.
+	ackLarge bool
 }
 
 // parseTarget reads an upload path; it writes the error reply.
@@ -515,6 +517,7 @@ func (h *call) upload(seg []string) {
 	if !ok {
 		return
 	}
+	t.ackLarge = h.req.URL.Query().Get("ackBundleInstallationWarning") == "true"
 	switch typ := h.req.URL.Query().Get("uploadType"); typ {
 	case "resumable":
 		h.openSession(t)
@@ -820,6 +823,9 @@ func (s *Server) finish(t target, path string, size int64, sum256, sum1, protoco
 			return fail(403, "forbidden", fmt.Sprintf("APK has the wrong package name: %s, not %s.", info.Package, t.pkg))
 		}
 		u.VersionCode = info.VersionCode
+		if t.kind == "bundle" && !t.ackLarge && size > s.opts.LargeBundle && s.opts.LargeBundle > 0 {
+			return fail(400, "badRequest", "The installation size of the app bundle may be too large for some devices: set ackBundleInstallationWarning to upload it anyway.")
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -29,6 +29,10 @@ type Options struct {
 	Now func() time.Time
 	// Log receives one line per request at debug level (nil discards).
 	Log *slog.Logger
+	// LargeBundle, if set, is the size above which a bundle is refused
+	// unless uploaded with ackBundleInstallationWarning=true, as Play
+	// refuses bundles of a large install size.
+	LargeBundle int64
 }
 
 // Faults says which requests fail. Each request is faulted with
