@@ -352,29 +352,37 @@ func (s *signerSpec) certificate(cmd string) (*x509.Certificate, error) {
 	return id.Certificate, nil
 }
 
-// apksRotationFlags are `apk sign`'s key rotation options: --lineage,
-// --rotation-min-sdk-version, --rotation-targets-dev-release, and the
-// signers after --next-signer.
+// apksRotationFlags are `apk sign`'s key rotation and source stamp
+// options: --lineage, --rotation-min-sdk-version,
+// --rotation-targets-dev-release, the signers after --next-signer; the
+// signer after --stamp-signer, --stamp-lineage, --stamp-timestamp-enabled
+// and --force-stamp-overwrite.
 type apksRotationFlags struct {
-	lineage string
-	minSDK  int
-	dev     boolValue
+	lineage, stampLineage      string
+	minSDK                     int
+	dev, stampTime, forceStamp boolValue
 }
 
 func (r *apksRotationFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.lineage, "lineage", "", "signing certificate lineage `file` (from 'storesign apk rotate' or apksigner rotate) to sign with a rotated key; give the original signer first and the new one after --next-signer")
 	fs.IntVar(&r.minSDK, "rotation-min-sdk-version", 0, "API level from which the rotated key is used (default 33, Android 13; 28 rotates from Android 9 on)")
 	fs.Var(&r.dev, "rotation-targets-dev-release", "true or false: the rotated key also applies to the Android development release after --rotation-min-sdk-version")
+	fs.Bool("stamp-signer", false, "the signer options that follow (--ks or --key and --cert, an RSA key) are the source stamp signer's")
+	fs.StringVar(&r.stampLineage, "stamp-lineage", "", "lineage `file` of the source stamp signer")
+	fs.Var(&r.stampTime, "stamp-timestamp-enabled", "true or false: record the time of stamping in the source stamp (default: true)")
+	fs.Var(&r.forceStamp, "force-stamp-overwrite", "true or false: replace the source stamp of another stamp signer the APK holds (default: false)")
 }
 
 // split takes the signers after --next-signer out of args.
 func (r *apksRotationFlags) split(args []string) ([]string, []signerArgs) {
-	return splitSigners(args, map[string]bool{"next-signer": true}, map[string]bool{"rotation-targets-dev-release": true})
+	return splitSigners(args, map[string]bool{"next-signer": true, "stamp-signer": true},
+		map[string]bool{"rotation-targets-dev-release": true, "stamp-timestamp-enabled": true, "force-stamp-overwrite": true})
 }
 
 // apply loads the next signers and the lineage into opts.
 func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
-	for i, s := range next {
+	nextSigners := 0
+	for _, s := range next {
 		spec, err := parseSigner("apk sign", s)
 		if err != nil {
 			return err
@@ -382,11 +390,32 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 		if spec.change() != (apk.CapabilityChange{}) {
 			return usagef("apk sign: --set-* capabilities belong to 'storesign apk rotate' and 'storesign apk lineage', not to a signer of 'apk sign'")
 		}
-		id, err := spec.load(fmt.Sprintf("apk sign (signer #%d)", i+2))
+		name := "stamp signer"
+		if s.marker == "next-signer" {
+			nextSigners++
+			name = fmt.Sprintf("signer #%d", nextSigners+1)
+		}
+		id, err := spec.load("apk sign (" + name + ")")
 		if err != nil {
 			return err
 		}
-		opts.NextIdentities = append(opts.NextIdentities, id)
+		if s.marker == "stamp-signer" {
+			opts.StampSigner = id
+		} else {
+			opts.NextIdentities = append(opts.NextIdentities, id)
+		}
+	}
+	opts.StampTimestampDisabled = r.stampTime.set && !r.stampTime.val
+	opts.StampOverwrite = r.forceStamp.set && r.forceStamp.val
+	if r.stampLineage != "" {
+		if opts.StampSigner == nil {
+			return usagef("apk sign: --stamp-lineage needs --stamp-signer")
+		}
+		l, err := readLineageFile(r.stampLineage, "--stamp-lineage")
+		if err != nil {
+			return err
+		}
+		opts.StampLineage = l
 	}
 	if r.minSDK < 0 {
 		return usagef("apk sign: --rotation-min-sdk-version must be positive")
@@ -394,7 +423,7 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 	opts.RotationMinSDKVersion = r.minSDK
 	opts.RotationTargetsDevRelease = r.dev.set && r.dev.val
 	if r.lineage == "" {
-		if len(next) > 0 {
+		if nextSigners > 0 {
 			return usagef("apk sign: several signers need --lineage: make one with 'storesign apk rotate'")
 		}
 		if r.minSDK != 0 || opts.RotationTargetsDevRelease {
