@@ -146,8 +146,8 @@ Play Console shows it under Setup > App signing). A refused upload exits
 Credentials: --credentials FILE, --access-token env:VAR, the
 STORESIGN_PLAY_TOKEN environment variable, or Application Default
 Credentials. STORESIGN_PLAY_ENDPOINT points at another server (a playtest
-fake). Prints package=, version-code=, track=, status=, sha256=, edit=
-lines on stdout, or the result as JSON with --json.`
+fake). Prints package=, version-code=, track=, status=, sha256=, edit=,
+url= lines on stdout, or the result as JSON with --json.`
 
 func playUploadCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "play upload", playUploadUsage)
