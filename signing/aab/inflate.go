@@ -70,6 +70,7 @@ const (
 // kind, bits 16-31 the value.
 const (
 	kindLiteral = 0x00 // value: the byte
+	kindPair    = 0x01 // two literals; value: the first byte, then the second
 	kindBase    = 0x10 // | extra bits; value: base length or distance
 	kindEnd     = 0x20 // end of block
 	kindLink    = 0x40 // | sub-table index bits; value: offset of the sub-table
@@ -470,6 +471,24 @@ func (f *inflater) build(t *table, lens []uint8, root uint, kind int) error {
 		code <<= 1
 	}
 	t.e = t.e[:next]
+	if kind == litCode {
+		// Two literals whose codes fit in the root bits together make
+		// one entry. Entries are read before they are replaced: i>>l is
+		// below i but for i == 0, read first.
+		for i := 1<<root - 1; i >= 0; i-- {
+			e := t.e[i]
+			l := uint(e & 0xff)
+			if e>>8&0xff != kindLiteral || l >= root {
+				continue
+			}
+			e2 := t.e[i>>l]
+			l2 := uint(e2 & 0xff)
+			if e2>>8&0xff != kindLiteral || l+l2 > root {
+				continue
+			}
+			t.e[i] = (e>>16|e2>>16<<8)<<16 | kindPair<<8 | uint32(l+l2)
+		}
+	}
 	return nil
 }
 
@@ -540,25 +559,24 @@ func (f *inflater) codes(lit, dist *table) error {
 		bits >>= e & 0xff
 		nbits -= uint(e & 0xff)
 		kind := e >> 8 & 0xff
-		if kind == kindLiteral {
-			out[o] = byte(e >> 16)
-			o++
-			// Most codes are short: a second literal often needs no
+		if kind <= kindPair {
+			// One literal or two: two bytes are written either way (the
+			// margin takes them), kind+1 kept.
+			le.PutUint16(out[o:o+2], uint16(e>>16))
+			o += int(kind) + 1
+			// Most codes are short: more literals often need no
 			// refill.
 			if nbits < maxCodeLen {
 				continue
 			}
 			e = lr[bits&(1<<litRoot-1)]
-			if e&(kindLink<<8) != 0 {
-				e = lt[int(e>>16)+int(bits>>litRoot&(1<<(e>>8&0x3f)-1))]
-			}
-			if e>>8&0xff != kindLiteral {
+			if e>>8&0xff > kindPair {
 				continue // decoded again at the top
 			}
 			bits >>= e & 0xff
 			nbits -= uint(e & 0xff)
-			out[o] = byte(e >> 16)
-			o++
+			le.PutUint16(out[o:o+2], uint16(e>>16))
+			o += int(e>>8&0xff) + 1
 			continue
 		}
 		if kind&kindBase == 0 {
@@ -593,8 +611,13 @@ func (f *inflater) codes(lit, dist *table) error {
 		s := o - d
 		switch {
 		case d >= 8:
-			for i := 0; i < length; i += 8 {
-				le.PutUint64(out[o+i:], le.Uint64(out[s+i:]))
+			// Two words cover most matches; the margin after o takes
+			// what is written past the match.
+			dst, src := out[o:o+outMargin], out[s:s+outMargin]
+			le.PutUint64(dst, le.Uint64(src))
+			le.PutUint64(dst[8:], le.Uint64(src[8:]))
+			for i := 16; i < length; i += 8 {
+				le.PutUint64(dst[i:], le.Uint64(src[i:]))
 			}
 		case d == 1:
 			b := out[s]

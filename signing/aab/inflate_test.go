@@ -187,6 +187,7 @@ func BenchmarkInflate(b *testing.B) {
 	b.Run("aab", func(b *testing.B) {
 		f := newInflater()
 		b.SetBytes(int64(len(data)))
+		defer reportCPU(b, len(data))()
 		for range b.N {
 			if err := f.inflate(bytes.NewReader(z), 0, int64(len(z)), int64(len(data)), func([]byte) error { return nil }); err != nil {
 				b.Fatal(err)
@@ -196,6 +197,7 @@ func BenchmarkInflate(b *testing.B) {
 	b.Run("flate", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		buf := make([]byte, 256<<10)
+		defer reportCPU(b, len(data))()
 		for range b.N {
 			io.CopyBuffer(io.Discard, flate.NewReader(bytes.NewReader(z)), buf)
 		}
