@@ -346,6 +346,11 @@ func TestVersionCodeUsedError(t *testing.T) {
 
 func TestNoCommit(t *testing.T) {
 	e := newEnv(t, playtest.Options{})
+	e.s.SetDraft(pkg, true)
+	if _, err := e.upload(t, bundle(pkg, 4), play.UploadOptions{Track: "beta", NoCommit: true}); !errors.Is(err, play.ErrDraftApp) {
+		t.Fatalf("validating a completed release on a draft app: %v", err)
+	}
+	e.s.SetDraft(pkg, false)
 	res, err := e.upload(t, bundle(pkg, 4), play.UploadOptions{Track: "beta", NoCommit: true})
 	if err != nil {
 		t.Fatal(err)

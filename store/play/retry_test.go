@@ -69,7 +69,7 @@ func TestCommitAnswerLost(t *testing.T) {
 	if _, err := e.upload(t, data, play.UploadOptions{Track: "alpha", NoCommit: true}); err != nil {
 		t.Fatal(err)
 	}
-	n := len(e.s.Requests()) - 1 // the index of the commit: NoCommit deleted the edit instead
+	n := len(e.s.Requests()) - 2 // the index of the commit: NoCommit validated and deleted the edit instead
 	e.s.ResetRequests()
 	script := make([]playtest.Fault, n+1)
 	script[n] = playtest.FaultCut

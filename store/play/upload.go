@@ -101,8 +101,9 @@ type UploadOptions struct {
 	// bundle's install size is large (over 150 MB for some devices);
 	// without it Play refuses such a bundle.
 	AckBundleInstallationWarning bool
-	// NoCommit leaves the edit uncommitted and deletes it: a dry run of
-	// every check Play makes before the commit.
+	// NoCommit validates the edit (edits.validate: Play's checks of a
+	// commit) and deletes it instead of committing: a dry run that
+	// uploads the build without releasing it.
 	NoCommit bool
 	// ChunkSize overrides the client's chunk size for this upload.
 	ChunkSize int64
@@ -252,6 +253,13 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 	}
 
 	if opts.NoCommit {
+		// Play checks the edit as a commit would, without committing.
+		if err := c.call(ctx, "validating the edit of "+pkg, pkg, func() error {
+			_, err := c.svc.Edits.Validate(pkg, edit.Id).Context(ctx).Do()
+			return err
+		}); err != nil {
+			return nil, err
+		}
 		return res, nil
 	}
 	if err := c.commit(ctx, pkg, edit.Id, opts.ChangesNotSentForReview, opts.Track, b.code); err != nil {
