@@ -304,6 +304,12 @@ func (c *Client) explain(op, pkg string, err error) error {
 	case strings.Contains(msg, "ackBundleInstallationWarning") || strings.Contains(strings.ToLower(msg), "installation size"):
 		e.Err = ErrRejected
 		e.Msg = fmt.Sprintf("Google Play: %q: the bundle's install size is large: make it smaller (asset packs, Play Asset Delivery), or accept the warning (UploadOptions.AckBundleInstallationWarning)", msg)
+	case strings.Contains(msg, "changesNotSentForReview") && strings.Contains(msg, "must not be set"):
+		e.Err = ErrRejected
+		e.Msg = fmt.Sprintf("Google Play: %q: this app's changes go to review by themselves: upload without changes-not-sent-for-review", msg)
+	case strings.Contains(msg, "changesNotSentForReview"):
+		e.Err = ErrRejected
+		e.Msg = fmt.Sprintf("Google Play: %q: this app's changes are not sent for review automatically: upload again with changes-not-sent-for-review (--changes-not-sent-for-review), then send them for review in Play Console (Publishing overview)", msg)
 	case codeUsed(msg, e.Reason):
 		e.Err = ErrVersionCodeUsed
 		e.Msg = fmt.Sprintf("Google Play: %q: every upload needs a new, higher versionCode: rebuild with versionCode raised", msg)

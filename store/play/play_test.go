@@ -444,3 +444,16 @@ func TestLargeBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestManagedReview(t *testing.T) {
+	e := newEnv(t, playtest.Options{})
+	e.s.AddApp("com.example.managed", playtest.App{ManagedReview: true})
+	data := bundle("com.example.managed", 2)
+	_, err := e.upload(t, data, play.UploadOptions{Track: "beta"})
+	if !errors.Is(err, play.ErrRejected) || !strings.Contains(err.Error(), "upload again with changes-not-sent-for-review") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := e.upload(t, data, play.UploadOptions{Track: "beta", ChangesNotSentForReview: true}); err != nil {
+		t.Fatal(err)
+	}
+}

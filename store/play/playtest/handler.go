@@ -32,6 +32,9 @@ const (
 	MsgNoPermission  = "The current user has insufficient permissions to perform the requested operation."
 	MsgEditDeleted   = "This Edit has been deleted."
 	MsgEditCommitted = "This Edit has already been committed."
+	// MsgNotSentForReview refuses a commit of an App.ManagedReview app
+	// without changesNotSentForReview.
+	MsgNotSentForReview = "Changes cannot be sent for review automatically. Please set the query parameter changesNotSentForReview to true. Once committed, the changes in this edit can be sent for review from the Google Play Console UI."
 )
 
 // recorder wraps a ResponseWriter to log the status and to cut the
@@ -285,8 +288,13 @@ func (h *call) api(seg []string) {
 			apiError(h.w, 400, "badRequest", err.Error())
 			return
 		}
+		notForReview := h.req.URL.Query().Get("changesNotSentForReview") == "true"
+		if verb == "commit" && a.opts.ManagedReview && !notForReview {
+			apiError(h.w, 400, "badRequest", MsgNotSentForReview)
+			return
+		}
 		if verb == "commit" {
-			s.commitLocked(a, e, h.req.URL.Query().Get("changesNotSentForReview") == "true")
+			s.commitLocked(a, e, notForReview)
 		}
 		h.reply(200, s.appEdit(e))
 	case len(seg) == 4 && seg[3] == "tracks" && m == "GET":

@@ -80,6 +80,10 @@ type App struct {
 	// Tracks are custom closed testing tracks, beside internal, alpha,
 	// beta and production.
 	Tracks []string
+	// ManagedReview is an app whose changes are not sent for review
+	// automatically (managed publishing, or changes Play rejected
+	// before): a commit must set changesNotSentForReview.
+	ManagedReview bool
 }
 
 // Release is one release on a track.

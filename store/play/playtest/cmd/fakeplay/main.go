@@ -5,7 +5,8 @@
 //
 // It prints the base URL to give storesign (STORESIGN_PLAY_ENDPOINT), then
 // serves until interrupted. Each -app creates an app (":draft" for one
-// never published, ":noaccess" for one the account was not invited to);
+// never published, ":noaccess" for one the account was not invited to,
+// ":managed" for one whose changes are not sent for review by themselves);
 // -track adds a closed testing track to every app. GET /playtest/v1/state
 // answers the committed tracks and commits as JSON; with -state FILE they
 // are also written there on exit.
@@ -49,7 +50,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fakeplay", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address (loopback)")
 	var apps, tracks list
-	fs.Var(&apps, "app", "create an app: PKG, PKG:draft or PKG:noaccess (repeatable)")
+	fs.Var(&apps, "app", "create an app: PKG, PKG:draft, PKG:noaccess or PKG:managed (repeatable)")
 	fs.Var(&tracks, "track", "add a closed testing track to every app (repeatable)")
 	token := fs.String("token", "", "OAuth access token to require")
 	state := fs.String("state", "", "write the final state as JSON to this file on exit")
@@ -80,8 +81,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			app.Draft = true
 		case "noaccess":
 			app.NoAccess = true
+		case "managed":
+			app.ManagedReview = true
 		default:
-			return fmt.Errorf("-app %s: unknown mode %q (want draft or noaccess)", a, mode)
+			return fmt.Errorf("-app %s: unknown mode %q (want draft, noaccess or managed)", a, mode)
 		}
 		s.AddApp(pkg, app)
 	}
