@@ -25,8 +25,10 @@
 // releases ("Only releases with status draft may be created on draft
 // app."), a version code is used once, a release's version codes must
 // have been uploaded, a staged rollout needs a user fraction, release
-// notes are at most 500 characters, and committing one edit invalidates
-// the app's other open edits.
+// notes are at most 500 characters, an app whose changes are not sent for
+// review automatically ([App.ManagedReview]) needs changesNotSentForReview,
+// a bundle over [Options.LargeBundle] needs ackBundleInstallationWarning,
+// and committing one edit invalidates the app's other open edits.
 //
 // Tests inspect what a client did through [Server.Track], [Server.Commits],
 // [Server.Uploads], [Server.Shared], [Server.OpenEdits] and
