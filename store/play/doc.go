@@ -45,7 +45,9 @@
 // the sentinels [ErrNotInvited] (403: the account was not invited in Play
 // Console), [ErrAppNotFound] (the app was not created in Play Console),
 // [ErrDraftApp] ("Only releases with status draft may be created on draft
-// app."), [ErrVersionCodeUsed], [ErrTrackNotFound], [ErrAuth],
+// app."), [ErrVersionCodeUsed], [ErrTrackNotFound], [ErrEditGone] (another
+// upload to the app committed first; Upload starts over by itself a few
+// times before returning it), [ErrAuth],
 // [ErrRateLimited] and [ErrRejected] (any other refusal, quoting Play).
 //
 // # Testing

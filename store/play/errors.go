@@ -38,6 +38,10 @@ var (
 	ErrAuth = errors.New("play: credentials rejected")
 	// ErrRateLimited: Play kept refusing requests for their rate.
 	ErrRateLimited = errors.New("play: rate limited")
+	// ErrEditGone: the edit was deleted meanwhile, most often because
+	// another upload to the app committed first. Upload starts over by
+	// itself a few times before returning it.
+	ErrEditGone = errors.New("play: the edit was deleted meanwhile")
 	// ErrRejected: Play refused the build or the release for another
 	// reason; the message quotes Play's.
 	ErrRejected = errors.New("play: refused by Google Play")
@@ -334,7 +338,7 @@ func (c *Client) explain(op, pkg string, err error) error {
 		e.Err = ErrAppNotFound
 		e.Msg = fmt.Sprintf("Google Play: %q: no app %s in Play Console that %s can see: create the app in Play Console first (the very first bundle is uploaded by hand there), check the package name, and that %s is invited to this app in Play Console (Users and permissions)", msg, pkg, who, who)
 	case ge.Code == 404 && strings.Contains(msg, "Edit"):
-		e.Err = ErrRejected
+		e.Err = ErrEditGone
 		e.Msg = fmt.Sprintf("Google Play: %q: the edit is gone (it expired, or another upload or a change in Play Console was committed meanwhile): run again", msg)
 	case ge.Code == 429:
 		e.Err = ErrRateLimited

@@ -117,7 +117,7 @@ func TestSessionExpired(t *testing.T) {
 func TestEditExpired(t *testing.T) {
 	e := newEnv(t, playtest.Options{}, play.WithChunkSize(256<<10))
 	_, err := e.upload(t, bigBundle(12), play.UploadOptions{Track: "internal", Progress: func(p play.Progress) { e.s.ExpireEdits() }})
-	if !errors.Is(err, play.ErrRejected) || !strings.Contains(err.Error(), "expired") {
+	if !errors.Is(err, play.ErrEditGone) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("error %v", err)
 	}
 	if len(e.s.Commits(pkg)) != 0 {
@@ -206,5 +206,37 @@ func TestTokenFromEnvironment(t *testing.T) {
 		if _, err := play.New(context.Background(), play.WithCredentialsJSON([]byte(bad))); err == nil {
 			t.Errorf("credentials %s taken", bad)
 		}
+	}
+}
+
+// TestConcurrentCommit: another upload to the app commits while this one
+// is under way, which deletes this one's edit: it starts over in a new
+// edit, and both releases are committed.
+func TestConcurrentCommit(t *testing.T) {
+	e := newEnv(t, playtest.Options{}, play.WithChunkSize(256<<10))
+	other := bundle(pkg, 60)
+	once := false
+	res, err := e.upload(t, bigBundle(61), play.UploadOptions{Track: "beta", Status: play.StatusInProgress, UserFraction: 0.5, Progress: func(p play.Progress) {
+		if once {
+			return
+		}
+		once = true
+		if _, err := e.upload(t, other, play.UploadOptions{Track: "beta"}); err != nil {
+			t.Errorf("the other upload: %v", err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Committed || len(e.s.Commits(pkg)) != 2 {
+		t.Fatalf("%d commits", len(e.s.Commits(pkg)))
+	}
+	tr, _ := e.s.Track(pkg, "beta")
+	var got []string
+	for _, r := range tr.Releases {
+		got = append(got, fmt.Sprint(r.Status, r.VersionCodes))
+	}
+	if strings.Join(got, " ") != "completed[60] inProgress[61]" {
+		t.Errorf("beta track %v", got)
 	}
 }

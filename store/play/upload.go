@@ -161,6 +161,11 @@ func (c *Client) UploadFile(ctx context.Context, path, mapping string, opts Uplo
 // build (resumable, retried) and the mapping file, sets the track's
 // release, and commits. When anything fails after the edit was created,
 // the edit is deleted: nothing reaches Play half done.
+//
+// Play keeps one edit per app: when another upload to the same app
+// commits first, this one's edit is deleted ([ErrEditGone]), and Upload
+// starts over in a new edit (at most maxRestarts times), checking the
+// version code again against what the other upload released.
 func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts UploadOptions) (*UploadResult, error) {
 	if err := checkUploadOptions(&opts); err != nil {
 		return nil, err
@@ -169,6 +174,21 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size int64, opts U
 	if err != nil {
 		return nil, err
 	}
+	for restart := 0; ; restart++ {
+		res, err := c.uploadOnce(ctx, src, size, b, opts)
+		if err == nil || !errors.Is(err, ErrEditGone) || restart == maxRestarts || ctx.Err() != nil {
+			return res, err
+		}
+		c.log.Debug("play: the edit was deleted meanwhile, starting over", "package", b.pkg, "error", err)
+	}
+}
+
+// maxRestarts bounds how often Upload starts over after its edit was
+// deleted by another upload's commit.
+const maxRestarts = 3
+
+// uploadOnce is one attempt of Upload, in one edit.
+func (c *Client) uploadOnce(ctx context.Context, src io.ReaderAt, size int64, b *build, opts UploadOptions) (*UploadResult, error) {
 	res := &UploadResult{
 		Package: b.pkg, Kind: b.kind, VersionCode: b.code, VersionName: b.name, Track: opts.Track,
 		Status: opts.Status, UserFraction: opts.UserFraction, ReleaseName: opts.ReleaseName, CertSHA256: b.cert,
