@@ -16,4 +16,4 @@ if [ ! -x "$act" ] || [ "$("$act" --version 2>/dev/null)" != "act version ${ACT_
   GOBIN="$tools/bin" GOFLAGS=-mod=mod go install "github.com/nektos/act@$ACT_VERSION"
 fi
 export STORESIGN_ACT="$act" STORESIGN_E2E=1
-go test -count=1 -timeout 15m -v ./internal/e2e/
+go test -count=1 -timeout 45m -v ./internal/e2e/

@@ -107,6 +107,7 @@ type fixture struct {
 	signed     string
 	ids        map[string]string // build file name -> Drive ID
 	secrets    map[string]string
+	actArgs    []string // more act arguments (--var, --env) of a test
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -199,7 +200,10 @@ func (f *fixture) act(t *testing.T, workflow string, inputs map[string]string) (
 	for k, v := range inputs {
 		args = append(args, "--input", k+"="+v)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	args = append(args, f.actArgs...)
+	// Building storesign on a busy machine takes minutes; a batch builds
+	// it once per job.
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, act, args...)
 	cmd.Dir = root
