@@ -93,7 +93,15 @@ func actionYMLs(tb testing.TB) []string {
 func TestREADMEs(t *testing.T) {
 	root := filepath.Join("..", "..")
 	examples, _ := filepath.Glob(filepath.Join(root, "examples", "workflows", "*.yml"))
-	sort.Strings(examples)
+	// The planner's one-build release is the example of the root action,
+	// whatever sorts first; the rest in name order.
+	sort.Slice(examples, func(i, j int) bool {
+		pi, pj := filepath.Base(examples[i]) == "release-from-drive.yml", filepath.Base(examples[j]) == "release-from-drive.yml"
+		if pi != pj {
+			return pi
+		}
+		return examples[i] < examples[j]
+	})
 	ymls := actionYMLs(t)
 	if len(ymls) < 6 {
 		t.Fatalf("found %d action.yml files, want the root one and five or more under actions/", len(ymls))
