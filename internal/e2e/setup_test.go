@@ -216,6 +216,7 @@ func TestStoresignBinDownload(t *testing.T) {
 		{name: "checksums without the archive", ref: "v1.2.3", serve: good, sums: strings.Repeat("a", 64) + "  storesign_1.2.3_darwin_amd64.tar.gz\n", fail: true, requests: true, log: "lists no storesign_1.2.3_linux_amd64.tar.gz"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			rs := newReleaseServer(t)
 			if tc.serve != nil {
 				rs.publish("1.2.3", good)
