@@ -112,12 +112,6 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 		if err := checkKeyPair(s.id); err != nil {
 			return nil, err
 		}
-		if c.v2 && s.alg.hash != c.alg.hash {
-			return nil, fmt.Errorf("apk: signers whose content digests differ (%v for v2, %v for v3) are not supported yet: rotate to a key of the same kind and strength", c.alg.hash, s.alg.hash)
-		}
-		if s.alg.hash != c.v30[0].alg.hash {
-			return nil, fmt.Errorf("apk: v3 signers whose content digests differ (%v and %v) are not supported yet", c.v30[0].alg.hash, s.alg.hash)
-		}
 	}
 	name := opts.SignerName
 	if name == "" {

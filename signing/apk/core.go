@@ -25,11 +25,17 @@ const (
 // sign writes the signed APK. It follows apksig's ApkSigner.sign step by
 // step so that the bytes come out the same.
 func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch *archive) (*Result, error) {
+	// The content digests: one per hash the signers use (two when a key
+	// was rotated to a stronger one).
+	hashes := c.contentHashes()
 	var chunkHash crypto.Hash
-	if c.v2 || c.v3 {
-		chunkHash = c.contentHash()
+	if len(hashes) > 0 {
+		chunkHash = hashes[0]
 	}
 	p := newPipeline(ctx, dst, chunkHash, c.v4)
+	if len(hashes) > 1 {
+		p.hash2 = hashes[1]
+	}
 	defer p.close()
 	res := &Result{
 		V1: c.v1, V2: c.v2, V3: c.v3, V4: c.v4,
@@ -261,8 +267,8 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		return nil, ErrZip64
 	}
 
-	var tail [][]byte // signing block, central directory, end record
-	var contentDigest []byte
+	var tail [][]byte        // signing block, central directory, end record
+	var contentDigest []byte // c.alg's, for v4
 	if c.v2 || c.v3 || c.stamp != nil {
 		if pad := (pageAlignment - outOff%pageAlignment) % pageAlignment; pad > 0 {
 			if err := p.zeros(pad); err != nil {
@@ -276,16 +282,22 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff); err != nil {
 			return nil, ErrZip64
 		}
-		if c.v2 || c.v3 {
+		digests := make(map[crypto.Hash][]byte, len(hashes))
+		for i, h := range hashes {
 			chunks := make([][]byte, 0, len(p.chunks)+2)
 			for _, ch := range p.chunks {
-				chunks = append(chunks, ch.digest)
+				if i == 0 {
+					chunks = append(chunks, ch.digest)
+				} else {
+					chunks = append(chunks, ch.digest2)
+				}
 			}
-			chunks = append(chunks, chunkDigests(c.contentHash(), cd)...)
-			chunks = append(chunks, chunkDigests(c.contentHash(), eocd)...)
-			contentDigest = topDigest(c.contentHash(), chunks)
+			chunks = append(chunks, chunkDigests(h, cd)...)
+			chunks = append(chunks, chunkDigests(h, eocd)...)
+			digests[h] = topDigest(h, chunks)
 		}
-		block, err := c.signingBlock(contentDigest, jarManifest)
+		contentDigest = digests[c.alg.hash]
+		block, err := c.signingBlock(digests, jarManifest)
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +308,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	} else {
 		tail = [][]byte{cd, eocd}
 	}
-	p.hash = 0
+	p.hash, p.hash2 = 0, 0
 	for _, b := range tail {
 		if _, err := p.Write(b); err != nil {
 			return nil, err
@@ -347,9 +359,9 @@ func (c *config) outputHeader(rec *record, out int64) ([]byte, bool) {
 	return hdr, true
 }
 
-// signingBlock signs the content digest with v2 and v3 and returns the
-// APK Signing Block.
-func (c *config) signingBlock(digest, jarManifest []byte) ([]byte, error) {
+// signingBlock signs the content digests (by hash) with v2 and v3, and
+// with the source stamp key, and returns the APK Signing Block.
+func (c *config) signingBlock(digests map[crypto.Hash][]byte, jarManifest []byte) ([]byte, error) {
 	certs := make([][]byte, 0, 1+len(c.id.Chain))
 	for _, cert := range c.id.Certificates() {
 		certs = append(certs, cert.Raw)
@@ -363,7 +375,7 @@ func (c *config) signingBlock(digest, jarManifest []byte) ([]byte, error) {
 			e.u32(8).u32(attrStrippingProtection).u32(3)
 			attrs = e.Bytes()
 		}
-		sd := schemeV2SignedData(c.alg.id, digest, certs, attrs)
+		sd := schemeV2SignedData(c.alg.id, digests[c.alg.hash], certs, attrs)
 		sig, err := schemeSign(c, c.id, c.alg, sd)
 		if err != nil {
 			return nil, err
@@ -371,21 +383,29 @@ func (c *config) signingBlock(digest, jarManifest []byte) ([]byte, error) {
 		pairs = append(pairs, idValue{blockIDSchemeV2, schemeV2Block(sd, sig, c.alg.id, pub)})
 	}
 	if c.v3 && len(c.v31) > 0 {
-		b, err := c.v3Block(blockIDSchemeV31, c.v31, digest)
+		b, err := c.v3Block(blockIDSchemeV31, c.v31, digests)
 		if err != nil {
 			return nil, err
 		}
 		pairs = append(pairs, idValue{blockIDSchemeV31, b})
 	}
 	if c.v3 {
-		b, err := c.v3Block(blockIDSchemeV3, c.v30, digest)
+		b, err := c.v3Block(blockIDSchemeV3, c.v30, digests)
 		if err != nil {
 			return nil, err
 		}
 		pairs = append(pairs, idValue{blockIDSchemeV3, b})
 	}
 	if c.stamp != nil {
-		b, err := c.stamp.block(c, stampDigests{chunked: digest, chunkedHash: c.contentHash(), v2: c.v2, v3: c.v3, manifest: jarManifest})
+		d := stampDigests{manifest: jarManifest}
+		if c.v2 {
+			d.v2, d.v2Hash = digests[c.alg.hash], c.alg.hash
+		}
+		if c.v3 {
+			h := c.v30[0].alg.hash
+			d.v3, d.v3Hash = digests[h], h
+		}
+		b, err := c.stamp.block(c, d)
 		if err != nil {
 			return nil, err
 		}

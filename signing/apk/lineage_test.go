@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/storesign/storesign/internal/testenv"
+	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/apk"
+	"github.com/storesign/storesign/signing/signingtest"
 )
 
 // corpusLineages are the lineage files of apksig's test resources, with
@@ -258,4 +260,31 @@ func FuzzReadLineage(f *testing.F) {
 			t.Fatal("lineage does not round-trip")
 		}
 	})
+}
+
+// TestLineageFromAPK reads back the lineage an APK was signed with, from
+// the v3.1 block (default rotation) or the v3.0 block (from Android 9).
+func TestLineageFromAPK(t *testing.T) {
+	old := loadKeyCert(t, testenv.Corpus(t, "android", "rsa-2048.pk8"), testenv.Corpus(t, "android", "rsa-2048.x509.pem"))
+	nw := loadKeyCert(t, testenv.Corpus(t, "android", "rsa-2048_2.pk8"), testenv.Corpus(t, "android", "rsa-2048_2.x509.pem"))
+	file := readCorpus(t, "android", "rsa-2048-lineage-2-signers")
+	lin, err := apk.ReadLineage(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := signingtest.APK(signingtest.APKOptions{MinSDK: 24})
+	for _, rotMin := range []int{0, 28} {
+		out, _ := signBytes(t, in, old, apk.Options{NextIdentities: []*signing.Identity{nw}, Lineage: lin, RotationMinSDKVersion: rotMin})
+		got, err := apk.LineageFromAPK(bytes.NewReader(out), int64(len(out)))
+		if err != nil {
+			t.Fatalf("rotation min %d: %v", rotMin, err)
+		}
+		if b, _ := got.MarshalBinary(); !bytes.Equal(b, file) {
+			t.Errorf("rotation min %d: the lineage read differs from the one signed with", rotMin)
+		}
+	}
+	plain, _ := signBytes(t, in, old, apk.Options{})
+	if _, err := apk.LineageFromAPK(bytes.NewReader(plain), int64(len(plain))); !errors.Is(err, apk.ErrNoLineage) {
+		t.Errorf("APK without rotation: %v", err)
+	}
 }

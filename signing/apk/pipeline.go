@@ -30,7 +30,10 @@ type pipeline struct {
 	ctx  context.Context
 	dst  io.Writer
 	hash crypto.Hash // chunk digests; 0 computes none
-	v4   bool        // also hash 4 KiB leaves for the v4 Merkle tree
+	// hash2 is a second chunk digest, for signers whose content digests
+	// differ (a key rotated to a stronger one); 0 computes none.
+	hash2 crypto.Hash
+	v4    bool // also hash 4 KiB leaves for the v4 Merkle tree
 
 	cur     *chunkBuf // chunk being filled
 	buf     []byte    // cur's bytes so far
@@ -75,8 +78,9 @@ func (c *chunkBuf) release() {
 
 // chunkResult is what the workers compute for one chunk.
 type chunkResult struct {
-	digest []byte   // H(0xa5 || uint32 len || chunk)
-	leaves [][]byte // SHA-256 of each 4 KiB block, for v4
+	digest  []byte   // H(0xa5 || uint32 len || chunk)
+	digest2 []byte   // the same with pipeline.hash2
+	leaves  [][]byte // SHA-256 of each 4 KiB block, for v4
 }
 
 // poolBuffers is the number of chunk buffers: enough for the writer to
@@ -247,16 +251,19 @@ func (p *pipeline) flush() error {
 	c.hold()
 	p.pending.Add(1)
 	p.writes <- c
-	if p.hash != 0 || p.v4 || len(feeds) > 0 {
+	if p.hash != 0 || p.hash2 != 0 || p.v4 || len(feeds) > 0 {
 		res := new(chunkResult)
-		if p.hash != 0 || p.v4 {
+		if p.hash != 0 || p.hash2 != 0 || p.v4 {
 			p.chunks = append(p.chunks, res)
 		}
-		h, v4 := p.hash, p.v4
+		h, h2, v4 := p.hash, p.hash2, p.v4
 		c.hold()
 		p.run(func() {
 			if h != 0 {
 				res.digest = chunkDigest(h, c.b)
+			}
+			if h2 != 0 {
+				res.digest2 = chunkDigest(h2, c.b)
 			}
 			if v4 {
 				res.leaves = merkleLeaves(c.b)

@@ -225,7 +225,7 @@ func (l *Lineage) endsWith(cert *x509.Certificate) bool {
 
 // v3Block encodes a v3.0 (blockID blockIDSchemeV3) or v3.1 block signed
 // by signers over the content digest.
-func (c *config) v3Block(blockID uint32, signers []*v3Signer, digest []byte) ([]byte, error) {
+func (c *config) v3Block(blockID uint32, signers []*v3Signer, digests map[crypto.Hash][]byte) ([]byte, error) {
 	var blocks [][]byte
 	for _, s := range signers {
 		var attrs enc
@@ -244,7 +244,7 @@ func (c *config) v3Block(blockID uint32, signers []*v3Signer, digest []byte) ([]
 		for _, cert := range s.id.Certificates() {
 			certs = append(certs, cert.Raw)
 		}
-		sd := schemeV3SignedData(s.alg.id, digest, certs, uint32(s.minSDK), uint32(s.maxSDK), attrs.Bytes())
+		sd := schemeV3SignedData(s.alg.id, digests[s.alg.hash], certs, uint32(s.minSDK), uint32(s.maxSDK), attrs.Bytes())
 		sig, err := schemeSign(c, s.id, s.alg, sd)
 		if err != nil {
 			return nil, err
@@ -254,12 +254,22 @@ func (c *config) v3Block(blockID uint32, signers []*v3Signer, digest []byte) ([]
 	return lpSeq(lpSeq(blocks...)), nil
 }
 
-// contentHash is the hash of the chunked content digest: the v3 signers'
-// when they sign, else the v2 signer's (newConfig makes sure that the
-// signers agree).
-func (c *config) contentHash() crypto.Hash {
-	if c.v3 && len(c.v30) > 0 {
-		return c.v30[0].alg.hash
+// contentHashes are the hashes of the chunked content digests the v2 and
+// v3 signers sign, each once, in the order they appear.
+func (c *config) contentHashes() []crypto.Hash {
+	var hs []crypto.Hash
+	add := func(h crypto.Hash) {
+		if !slices.Contains(hs, h) {
+			hs = append(hs, h)
+		}
 	}
-	return c.alg.hash
+	if c.v2 {
+		add(c.alg.hash)
+	}
+	if c.v3 {
+		for _, s := range slices.Concat(c.v30, c.v31) {
+			add(s.alg.hash)
+		}
+	}
+	return hs
 }

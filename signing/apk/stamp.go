@@ -130,10 +130,9 @@ func (s *stamper) entry(off int64, modTime, modDate uint16) (local, central []by
 
 // stampDigests are the digests a source stamp signs, per scheme.
 type stampDigests struct {
-	chunked     []byte // the v2/v3 content digest, nil without v2 and v3
-	chunkedHash crypto.Hash
-	v2, v3      bool
-	manifest    []byte // the JAR manifest, nil without v1
+	v2, v3         []byte // the v2 and v3.0 content digests, nil without
+	v2Hash, v3Hash crypto.Hash
+	manifest       []byte // the JAR manifest, nil without v1
 }
 
 // block encodes the V2 source stamp block as apksig's V2SourceStampSigner.
@@ -145,9 +144,11 @@ func (s *stamper) block(c *config, d stampDigests) ([]byte, error) {
 		}
 		return lpSeq(idBytes(algRSASHA256.id, sig)), nil
 	}
-	chunkedID := uint32(digestChunkedSHA256)
-	if d.chunkedHash == crypto.SHA512 {
-		chunkedID = digestChunkedSHA512
+	chunkedID := func(h crypto.Hash) uint32 {
+		if h == crypto.SHA512 {
+			return digestChunkedSHA512
+		}
+		return digestChunkedSHA256
 	}
 	// Schemes in ascending order: JAR, v2, v3.
 	var schemes [][]byte
@@ -165,13 +166,13 @@ func (s *stamper) block(c *config, d stampDigests) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if d.v2 {
-		if err := add(stampSchemeV2, chunkedID, d.chunked); err != nil {
+	if d.v2 != nil {
+		if err := add(stampSchemeV2, chunkedID(d.v2Hash), d.v2); err != nil {
 			return nil, err
 		}
 	}
-	if d.v3 {
-		if err := add(stampSchemeV3, chunkedID, d.chunked); err != nil {
+	if d.v3 != nil {
+		if err := add(stampSchemeV3, chunkedID(d.v3Hash), d.v3); err != nil {
 			return nil, err
 		}
 	}
