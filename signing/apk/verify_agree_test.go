@@ -26,8 +26,9 @@ import (
 // starts a JVM per call, half a second each): "sign ARGS" and "rotate
 // ARGS" run ApkSignerTool's sign and rotate, "verify [--min-sdk-version
 // N] [--max-sdk-version N] APK" runs ApkVerifier as `apksigner verify`
-// does. Fields are tab-separated; each command answers one line: "ok",
-// "verifies N" (N signers), "rejected FIRST-ERROR" or "error EXCEPTION".
+// does (with --v4-signature-file FILE too). Fields are tab-separated;
+// each command answers one line: "ok", "verifies N v4=BOOL" (N signers),
+// "rejected FIRST-ERROR" or "error EXCEPTION".
 const agreeJava = `
 import java.io.*;
 import java.lang.reflect.*;
@@ -56,10 +57,11 @@ public class Agree {
                     for (int i = 0; i + 1 < rest.length; i += 2) {
                         if (rest[i].equals("--min-sdk-version")) b.setMinCheckedPlatformVersion(Integer.parseInt(rest[i + 1]));
                         if (rest[i].equals("--max-sdk-version")) b.setMaxCheckedPlatformVersion(Integer.parseInt(rest[i + 1]));
+                        if (rest[i].equals("--v4-signature-file")) b.setV4SignatureFile(new File(rest[i + 1]));
                     }
                     ApkVerifier.Result r = b.build().verify();
                     if (r.isVerified()) {
-                        out.println("verifies " + r.getSignerCertificates().size());
+                        out.println("verifies " + r.getSignerCertificates().size() + " v4=" + r.isVerifiedUsingV4Scheme());
                     } else {
                         String first = r.getErrors().isEmpty() ? "" : r.getErrors().get(0).toString();
                         out.println("rejected " + first.replace('\n', ' '));
@@ -154,7 +156,7 @@ var agreeKnown = map[string]string{
 
 // agreeVerdict is one verifier's answer on one APK and SDK range.
 type agreeVerdict struct {
-	ok      bool
+	ok, v4  bool
 	signers int
 	detail  string
 }
@@ -249,6 +251,16 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	add("stamp", "min21", append(rsa, append([]string{"--stamp-signer"}, key("rsa-2048_2")...)...)...)
 	add("stamp-rotation", "min21", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), append([]string{"--stamp-signer"}, key("rsa-2048_3")...)...)...)
 
+	// v4 signatures (.idsig beside the APK), checked with
+	// --v4-signature-file: their own, another APK's, a damaged one.
+	v4 := map[string]bool{}
+	for _, k := range []string{"rsa-2048", "ec-p256", "rsa-4096"} {
+		add("v4-"+k, "min24", key(k)...)
+		v4["v4-"+k] = true
+	}
+	add("v4-rotation", "min24", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), "--rotation-min-sdk-version", "28")...)
+	v4["v4-rotation"] = true
+
 	var apks []string
 	for _, c := range cases {
 		in := c.in
@@ -256,7 +268,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 			in = filepath.Join(dir, in+".apk")
 		}
 		out := filepath.Join(dir, c.name+".apk")
-		args := append([]string{"sign", "--v4-signing-enabled", "false", "--out", out}, c.args...)
+		args := append([]string{"sign", "--v4-signing-enabled", strconv.FormatBool(v4[c.name]), "--out", out}, c.args...)
 		if got := o.do(t, append(args, in)...); got != "ok" {
 			t.Errorf("apksigner sign %s: %s", c.name, got)
 			continue
@@ -294,12 +306,31 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 			jobs = append(jobs, job{a, r})
 		}
 	}
+	sig := func(name string) string { return filepath.Join(dir, name+".apk.idsig") }
+	if b, err := os.ReadFile(sig("v4-rsa-2048")); err == nil {
+		b[len(b)/3] ^= 1
+		if err := os.WriteFile(filepath.Join(dir, "damaged.idsig"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/3] ^= 1
+		if err := os.WriteFile(filepath.Join(dir, "cut.idsig"), b[:len(b)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []struct{ apk, sig string }{
+		{"v4-rsa-2048", sig("v4-rsa-2048")}, {"v4-ec-p256", sig("v4-ec-p256")}, {"v4-rsa-4096", sig("v4-rsa-4096")},
+		{"v4-rotation", sig("v4-rotation")}, {"v4-rsa-2048", sig("v4-ec-p256")}, {"v4-rsa-2048", filepath.Join(dir, "damaged.idsig")},
+		{"v4-rsa-2048", filepath.Join(dir, "cut.idsig")},
+	} {
+		jobs = append(jobs, job{filepath.Join(dir, v.apk+".apk"), []string{"--v4-signature-file", v.sig}})
+	}
 	theirs := make([]agreeVerdict, len(jobs))
 	for i, j := range jobs {
 		got := o.do(t, append(append([]string{"verify"}, j.rng...), j.apk)...)
 		v := agreeVerdict{detail: got}
-		if n, ok := strings.CutPrefix(got, "verifies "); ok {
-			v.ok = true
+		if rest, ok := strings.CutPrefix(got, "verifies "); ok {
+			n, v4, _ := strings.Cut(rest, " ")
+			v.ok, v.v4 = true, v4 == "v4=true"
 			v.signers, _ = strconv.Atoi(n)
 		}
 		theirs[i] = v
@@ -323,7 +354,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(j.apk), ".apk") + " " + strings.Join(j.rng, " ")
 		name = strings.TrimSpace(name)
 		o, th := ours[i], theirs[i]
-		same := o.ok == th.ok && (!o.ok || o.signers == th.signers)
+		same := o.ok == th.ok && (!o.ok || o.signers == th.signers && o.v4 == th.v4)
 		_, damage, _ := strings.Cut(strings.TrimSuffix(filepath.Base(j.apk), ".apk"), "~")
 		reason, known := agreeKnown[damage]
 		known = known && !o.ok && th.ok
@@ -332,7 +363,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 			t.Logf("%s: known disagreement (%s): Verify %v/%d (%s), apksigner %s", name, reason, o.ok, o.signers, o.detail, th.detail)
 		case !same:
 			disagree++
-			t.Errorf("%s: Verify says verified=%v signers=%d (%s); apksigner 35: %s", name, o.ok, o.signers, o.detail, th.detail)
+			t.Errorf("%s: Verify says verified=%v signers=%d v4=%v (%s); apksigner 35: %s", name, o.ok, o.signers, o.v4, o.detail, th.detail)
 		}
 	}
 	t.Logf("%d APKs (%d signed by apksigner 35), %d verdicts compared, %d disagreements, %s", len(apks), len(cases), len(jobs), disagree, time.Since(start).Round(time.Millisecond))
@@ -349,12 +380,18 @@ func agreeVerify(path string, rng []string) agreeVerdict {
 			opts.MinSDK = n
 		case "--max-sdk-version":
 			opts.MaxSDK = n
+		case "--v4-signature-file":
+			sig, err := os.ReadFile(rng[i+1])
+			if err != nil {
+				return agreeVerdict{detail: err.Error()}
+			}
+			opts.V4Signature, opts.V4SignatureSize = bytes.NewReader(sig), int64(len(sig))
 		}
 	}
 	res, err := VerifyFile(context.Background(), path, opts)
 	switch {
 	case err == nil:
-		return agreeVerdict{ok: true, signers: len(res.Signers), detail: "verified"}
+		return agreeVerdict{ok: true, v4: res.V4, signers: len(res.Signers), detail: fmt.Sprintf("verified, v4 errors %q", res.V4Errors)}
 	case errors.Is(err, ErrNotVerified):
 		return agreeVerdict{detail: res.Errors[0]}
 	}

@@ -26,11 +26,12 @@ type vV4Signature struct {
 	publicKey                 []byte
 	sigAlg                    uint32
 	sig                       []byte
+	// treeOff is where the Merkle tree (length-prefixed) starts.
+	treeOff int64
 }
 
 // readV4Signature parses the version, hashing info and signing info of
-// a .idsig file; the Merkle tree after them is not read (apksig does not
-// check it either: the root hash is signed).
+// a .idsig file, and finds the Merkle tree after them.
 func readV4Signature(r io.ReaderAt, size int64) (*vV4Signature, error) {
 	n := min(size, v4MaxHeader)
 	buf := make([]byte, n)
@@ -47,6 +48,7 @@ func readV4Signature(r io.ReaderAt, size int64) (*vV4Signature, error) {
 	if rd.err {
 		return nil, fmt.Errorf("%w: truncated hashing or signing info", ErrV4Malformed)
 	}
+	s.treeOff = n - int64(len(rd.b))
 	s.hashAlg = hashing.u32()
 	if len(hashing.b) > 0 {
 		s.log2Block = hashing.b[0]
@@ -147,29 +149,43 @@ func (v *vVerifier) verifyV4(sig io.ReaderAt, size, apkSize int64) error {
 	if !match {
 		return fail("the v4 APK digest does not match the APK's v2/v3 content digest")
 	}
-	root, err := v.merkleRoot(apkSize)
+	tree, root, err := v.merkleTree(apkSize)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(root, s.rootHash) {
 		return fail("the v4 Merkle tree root hash does not match the APK's bytes")
 	}
+	// The tree itself, when the file holds all of it: apksig compares it
+	// and skips a tree cut short.
+	var lenb [4]byte
+	if _, err := sig.ReadAt(lenb[:], s.treeOff); err == nil {
+		if n := int64(binary.LittleEndian.Uint32(lenb[:])); s.treeOff+4+n <= size {
+			got := make([]byte, n)
+			if _, err := sig.ReadAt(got, s.treeOff+4); err != nil && err != io.EOF {
+				return fmt.Errorf("reading the v4 signature: %w", err)
+			}
+			if !bytes.Equal(got, tree) {
+				return fail("the v4 Merkle tree does not match the APK's bytes")
+			}
+		}
+	}
 	res.V4 = true
 	return nil
 }
 
-// merkleRoot returns the fs-verity root hash (4 KiB blocks, no salt) of
-// the first size bytes of the APK.
-func (v *vVerifier) merkleRoot(size int64) ([]byte, error) {
+// merkleTree returns the fs-verity Merkle tree (4 KiB blocks, no salt)
+// of the first size bytes of the APK, and its root hash.
+func (v *vVerifier) merkleTree(size int64) (tree, root []byte, err error) {
 	var leaves [][]byte
 	buf := make([]byte, 1<<20)
 	for off := int64(0); off < size; {
 		if err := v.ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		n := min(int64(len(buf)), size-off)
 		if _, err := v.r.ReadAt(buf[:n], off); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("reading the APK: %w", err)
+			return nil, nil, fmt.Errorf("reading the APK: %w", err)
 		}
 		for b := buf[:n]; len(b) > 0; {
 			var blk [v4BlockSize]byte
@@ -181,8 +197,8 @@ func (v *vVerifier) merkleRoot(size int64) ([]byte, error) {
 		off += n
 	}
 	if len(leaves) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	_, root := merkleTree(leaves)
-	return root, nil
+	tree, root = merkleTree(leaves)
+	return tree, root, nil
 }
