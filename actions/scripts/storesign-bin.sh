@@ -158,12 +158,14 @@ download() {
     echo "::error title=storesign setup::$asset of release v$version has SHA-256 $got, but $sums says $want: the download was damaged or tampered with; not running it."
     exit 1
   fi
-  mkdir -p "$tmp/x" "$bindir"
+  # Called as an if condition, this function runs without set -e: each
+  # step that can fail says so.
+  mkdir -p "$tmp/x" "$bindir" || return 1
   if [ "$ext" = zip ]; then
     if command -v unzip >/dev/null; then unzip -q "$tmp/$asset" -d "$tmp/x"; else tar -xf "$tmp/$asset" -C "$tmp/x"; fi
   else
     tar -xzf "$tmp/$asset" -C "$tmp/x"
-  fi
+  fi || true
   if [ ! -f "$tmp/x/storesign$exe" ]; then
     echo "::warning title=storesign setup::$asset holds no storesign$exe: building storesign from source instead."
     return 1
@@ -173,8 +175,8 @@ download() {
     echo "::warning title=storesign setup::storesign$exe of $asset does not run here: building storesign from source instead."
     return 1
   fi
-  mv -f "$tmp/x/storesign$exe" "$bin"
-  printf '%s\n' "$src" >"$stamp"
+  mv -f "$tmp/x/storesign$exe" "$bin" || return 1
+  printf '%s\n' "$src" >"$stamp" || return 1
   echo "Downloaded storesign v$version ($plat) in $((SECONDS - start))s, SHA-256 $got matches $sums."
 }
 

@@ -192,6 +192,7 @@ func TestStoresignBinDownload(t *testing.T) {
 		ref      string
 		src      string // the action checkout, under RUNNER_TEMP; "" the repository
 		serve    []byte // the archive of v1.2.3 the server has; nil none
+		listed   bool   // the checksums file lists serve's SHA-256, not good's
 		sums     string // replaces the checksums file of v1.2.3
 		env      []string
 		fail     bool   // the step fails
@@ -213,12 +214,16 @@ func TestStoresignBinDownload(t *testing.T) {
 		{name: "forced build", ref: "v1.2.3", serve: good, env: []string{"STORESIGN_BUILD_FROM_SOURCE=true"}, build: true, log: "STORESIGN_BUILD_FROM_SOURCE is true"},
 		{name: "runner without a release binary", ref: "v1.2.3", serve: good, env: []string{"RUNNER_ARCH=ARM"}, build: true, log: "No storesign release binary for this runner"},
 		{name: "checksum mismatch", ref: "v1", serve: bad, sums: "", fail: true, requests: true, log: "::error title=storesign setup::storesign_1.2.3_linux_amd64.tar.gz of release v1.2.3 has SHA-256 "},
+		{name: "archive without the binary", ref: "v1.2.3", serve: []byte("not a tar.gz"), listed: true, build: true, requests: true, log: "storesign_1.2.3_linux_amd64.tar.gz holds no storesign: building storesign from source instead."},
 		{name: "checksums without the archive", ref: "v1.2.3", serve: good, sums: strings.Repeat("a", 64) + "  storesign_1.2.3_darwin_amd64.tar.gz\n", fail: true, requests: true, log: "lists no storesign_1.2.3_linux_amd64.tar.gz"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rs := newReleaseServer(t)
-			if tc.serve != nil {
+			switch {
+			case tc.listed:
+				rs.publish("1.2.3", tc.serve)
+			case tc.serve != nil:
 				rs.publish("1.2.3", good)
 				rs.files["v1.2.3/storesign_1.2.3_linux_amd64.tar.gz"] = tc.serve
 			}
