@@ -57,7 +57,7 @@ const (
 	maxDist    = 32  // distance symbols, including the two invalid ones
 	history    = 32 << 10
 	inChunk    = 256 << 10
-	outChunk   = 1 << 20
+	outChunk   = 256 << 10
 	// outMargin is the room the decoding loop needs past the write
 	// position: the longest match, written 8 bytes at a time.
 	outMargin = 258 + 8

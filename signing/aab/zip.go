@@ -77,11 +77,8 @@ type digestJob struct {
 // The largest entries go first, so that the workers finish together.
 // Each entry is read once, in 256 KiB reads, inflated by the worker's
 // [inflater] and checked against its CRC-32 and size.
-func digestEntries(ctx context.Context, r io.ReaderAt, limit int64, jobs []digestJob, workers int) ([][][]byte, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, len(jobs)))
+func digestEntries(ctx context.Context, r io.ReaderAt, limit int64, jobs []digestJob, n int) ([][][]byte, error) {
+	nw := max(1, min(workers(n), len(jobs)))
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -96,7 +93,7 @@ func digestEntries(ctx context.Context, r io.ReaderAt, limit int64, jobs []diges
 	errs := make([]error, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range workers {
+	for range nw {
 		wg.Go(func() {
 			d := digester{buf: make([]byte, 256<<10)}
 			for i := range next {
@@ -126,6 +123,15 @@ feed:
 		return nil, err
 	}
 	return out, nil
+}
+
+// workers is the number of goroutines that share work: n, or
+// GOMAXPROCS when n is 0 or less.
+func workers(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return n
 }
 
 // digester is one worker's state: a read buffer and an inflater, made
