@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha1"
@@ -144,17 +145,25 @@ func (s *signerSpec) change() apk.CapabilityChange {
 	}
 }
 
-// readLineageFile reads a lineage file as apksigner's --in and --lineage
-// take it.
+// maxLineageInput bounds a lineage input: a lineage file, or a signed
+// APK whose lineage is read (into memory).
+const maxLineageInput = 1 << 30
+
+// readLineageFile reads a lineage file, or the lineage of a signed APK,
+// as apksigner's --in and --lineage take them.
 func readLineageFile(path, flagName string) (*apk.Lineage, error) {
-	data, err := atomicfile.ReadInput(path, "a lineage file", atomicfile.MaxKeyFile)
+	data, err := atomicfile.ReadInput(path, "a lineage file or signed APK", maxLineageInput)
 	if err != nil {
 		return nil, readErr(err, "lineage "+path, flagName)
 	}
+	var l *apk.Lineage
 	if len(data) >= 4 && string(data[:4]) == "PK\x03\x04" {
-		return nil, fmt.Errorf("%s is an APK: reading the lineage of a signed APK is not supported yet: give the lineage file", path)
+		// A signed APK, as apksigner takes it: the lineage its v3.1
+		// and v3 signers carry.
+		l, err = apk.LineageFromAPK(bytes.NewReader(data), int64(len(data)))
+	} else {
+		l, err = apk.ReadLineage(data)
 	}
-	l, err := apk.ReadLineage(data)
 	if err != nil {
 		return nil, fmt.Errorf("lineage %s: %s: check %s", path, strings.TrimPrefix(err.Error(), "apk: "), flagName)
 	}
