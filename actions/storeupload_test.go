@@ -36,7 +36,7 @@ func TestStoreUploadScript(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(fakeStoresign), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	const names = "play-user-fraction=field rollout\nplay-track=field track\nasc-key-base64=secret ASC_KEY_BASE64\nasc-issuer-id=variable ASC_ISSUER_ID"
+	const names = "play-user-fraction=field rollout\nplay-expect-cert-sha256=variable PLAY_UPLOAD_CERT_SHA256\nplay-track=field track\nasc-key-base64=secret ASC_KEY_BASE64\nasc-issuer-id=variable ASC_ISSUER_ID"
 	play := map[string]string{"INPUT_PLAY_TRACK": "beta", "INPUT_PLAY_STATUS": "completed"}
 	asc := map[string]string{"INPUT_ASC_KEY_ID": "K1", "INPUT_ASC_ISSUER_ID": "I1", "INPUT_ASC_KEY_BASE64": "S2VZ", "INPUT_ASC_WAIT": "30"}
 	with := func(base map[string]string, kv ...string) map[string]string {
@@ -69,6 +69,8 @@ func TestStoreUploadScript(t *testing.T) {
 			summary: []string{"### Google Play upload failed", "app.aab: play upload: field rollout \"2\""}},
 		{name: "play refused", store: "play", env: with(play, "FAKE_ERROR", "version code 231 was already used"),
 			out: []string{"::error title=Google Play upload failed::version code 231 was already used"}},
+		{name: "play wrong signer", store: "play", env: with(play, "FAKE_ERROR", "the build is signed by the certificate with SHA-256 ab, not cd: re-sign it, or correct the expected fingerprint"),
+			out: []string{"::error title=Google Play upload failed::the build is signed by the certificate with SHA-256 ab, not cd: re-sign it, or correct the expected fingerprint (variable PLAY_UPLOAD_CERT_SHA256)"}},
 		{name: "play no track", store: "play", env: with(play, "INPUT_PLAY_TRACK", " "),
 			out:     []string{"::error title=Fix the field track::field track (input play-track) is empty"},
 			summary: []string{"### Fix the field track"}},

@@ -120,6 +120,11 @@ flagwords() {
     w=$(name "${f#*=}" | sed 's/[\/&]/\\&/g')
     text=$(sed -E ":a;s/(^|[^a-z-])$flag([^a-z-]|\$)/\1$w\2/;ta" <<<"$text")
   done
+  # Play's wrong signer: "... or correct the expected fingerprint".
+  local fp="the expected fingerprint" in=play-expect-cert-sha256
+  if [ "$store" = play ] && [ -n "${words[$in]:-}" ]; then
+    text=${text//"$fp"/"$fp (${words[$in]})"}
+  fi
   printf '%s' "$text"
 }
 
