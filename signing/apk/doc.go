@@ -37,8 +37,17 @@
 // Like apksig, it refuses zip64 APKs and outputs that would need zip64
 // ([ErrZip64], whose message says what to do instead).
 //
+// Key rotation (APK Signature Scheme v3 and v3.1) starts from a
+// [Lineage]: [NewLineage] and [Lineage.Rotate] make one as `apksigner
+// rotate` does, [ReadLineage] reads apksigner's files and
+// [LineageFromAPK] the one a signed APK carries; [Options.Lineage] with
+// [Options.NextIdentities] signs with the original and the rotated keys.
+// [Options.StampSigner] adds a source stamp, which [VerifySourceStamp]
+// checks. Both are byte-for-byte what apksigner 35 writes (RSA keys).
+//
 // The formats are those of AOSP's apksig library: ApkSigner,
 // DefaultApkSignerEngine, V1SchemeSigner, V2SchemeSigner, V3SchemeSigner,
-// V4SchemeSigner and ApkSigningBlockUtils, and the APK Signature Scheme
-// v2/v3/v4 pages of source.android.com.
+// V4SchemeSigner, V2SourceStampSigner, SigningCertificateLineage and
+// ApkSigningBlockUtils, and the APK Signature Scheme v2/v3/v4 pages of
+// source.android.com.
 package apk
