@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/unicode"
 
@@ -66,6 +67,9 @@ func passwordEncoding(name string) (encoding.Encoding, error) {
 	enc, err := ianaindex.IANA.Encoding(name)
 	if err != nil || enc == nil {
 		enc, err = ianaindex.IANA.Encoding("ibm" + strings.TrimPrefix(strings.ToLower(name), "cp"))
+	}
+	if err != nil || enc == nil {
+		enc, err = htmlindex.Get(name) // the WHATWG labels: utf8, latin1, ...
 	}
 	if err != nil || enc == nil {
 		return nil, usagef("--pass-encoding %s: unknown character encoding: give a name such as ibm437, windows-1252 or utf-8", name)
