@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -391,6 +392,7 @@ func (r *apksRotationFlags) split(args []string) ([]string, []signerArgs) {
 // apply loads the next signers and the lineage into opts.
 func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 	nextSigners := 0
+	var names []string // the next signers' v1 names
 	for _, s := range next {
 		spec, err := parseSigner("apk sign", s)
 		if err != nil {
@@ -412,6 +414,7 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 			opts.StampSigner = id
 		} else {
 			opts.NextIdentities = append(opts.NextIdentities, id)
+			names = append(names, spec.v1Name())
 		}
 	}
 	opts.StampTimestampDisabled = r.stampTime.set && !r.stampTime.val
@@ -445,7 +448,28 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 		return err
 	}
 	opts.Lineage = l
+	// The oldest signer signs v1, under its own name as apksigner names
+	// it: it may be a signer after --next-signer.
+	oldest := l.Certificates()[0]
+	for i, id := range opts.NextIdentities {
+		if id.Certificate.Equal(oldest) && names[i] != "" {
+			opts.SignerName = names[i]
+		}
+	}
 	return nil
+}
+
+// v1Name is the JAR signature name apksigner gives a signer: its key
+// alias, else its key file's name up to the first dot.
+func (s *signerSpec) v1Name() string {
+	switch {
+	case s.alias != "":
+		return s.alias
+	case s.key != "":
+		name, _, _ := strings.Cut(filepath.Base(s.key), ".")
+		return name
+	}
+	return ""
 }
 
 // printLineageCert prints a certificate as apksigner's printCertificate
