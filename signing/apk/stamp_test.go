@@ -40,6 +40,7 @@ func TestSignStampMatchesApksigner(t *testing.T) {
 		schemes  [3]bool
 		lineage  bool // stamp with rsa-2048_2 and the rsa-2048 lineage as stamp lineage
 		rotation bool // sign with the rsa-2048 lineage too
+		to4096   bool // rotate to rsa-4096 from Android 9 on instead (v2 SHA-256, v3 SHA-512)
 		run      *toolRun
 		got      []byte
 	}
@@ -50,6 +51,7 @@ func TestSignStampMatchesApksigner(t *testing.T) {
 		{name: "v3", minSDK: 28, schemes: [3]bool{false, false, true}},
 		{name: "stamp-lineage", minSDK: 24, schemes: [3]bool{false, true, true}, lineage: true},
 		{name: "rotation", minSDK: 21, schemes: [3]bool{true, true, true}, rotation: true},
+		{name: "rotation-4096", minSDK: 21, schemes: [3]bool{true, true, true}, to4096: true},
 	}
 	var runs []*toolRun
 	for _, c := range cases {
@@ -66,6 +68,15 @@ func TestSignStampMatchesApksigner(t *testing.T) {
 		if c.rotation {
 			args = append(args, "--lineage", lineagePath, "--next-signer", "--key", nextKey, "--cert", nextCert)
 			opts.Lineage, opts.NextIdentities = lin, []*signing.Identity{next}
+		}
+		if c.to4096 {
+			k4, c4, id4 := key("rsa-4096")
+			lin4, err := apk.ReadLineage(readCorpus(t, "android", "rsa-2048-to-4096-lineage-2-signers"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--lineage", testenv.Corpus(t, "android", "rsa-2048-to-4096-lineage-2-signers"), "--rotation-min-sdk-version", "28", "--next-signer", "--key", k4, "--cert", c4)
+			opts.Lineage, opts.NextIdentities, opts.RotationMinSDKVersion = lin4, []*signing.Identity{id4}, 28
 		}
 		if c.lineage {
 			args = append(args, "--stamp-signer", "--key", nextKey, "--cert", nextCert, "--stamp-lineage", lineagePath)
