@@ -541,7 +541,7 @@ func (f *inflater) codes(lit, dist *table) error {
 		}
 		if nbits < 48 {
 			if ip+8 <= f.inEnd {
-				bits |= le.Uint64(f.in[ip:]) << nbits
+				bits |= le.Uint64(f.in[ip:]) << (nbits & 63)
 				ip += int((63 - nbits) >> 3)
 				nbits |= 56
 			} else {
@@ -554,10 +554,11 @@ func (f *inflater) codes(lit, dist *table) error {
 		}
 		e := lr[bits&(1<<litRoot-1)]
 		if e&(kindLink<<8) != 0 {
-			e = lt[int(e>>16)+int(bits>>litRoot&(1<<(e>>8&0x3f)-1))]
+			e = lt[int(e>>16)+int(bits>>litRoot&(1<<(e>>8&7)-1))]
 		}
-		bits >>= e & 0xff
-		nbits -= uint(e & 0xff)
+		n := uint(e & 63) // code lengths are below 64: no shift check
+		bits >>= n
+		nbits -= n
 		kind := e >> 8 & 0xff
 		if kind <= kindPair {
 			// One literal or two: two bytes are written either way (the
@@ -573,8 +574,9 @@ func (f *inflater) codes(lit, dist *table) error {
 			if e>>8&0xff > kindPair {
 				continue // decoded again at the top
 			}
-			bits >>= e & 0xff
-			nbits -= uint(e & 0xff)
+			n = uint(e & 63)
+			bits >>= n
+			nbits -= n
 			le.PutUint16(out[o:o+2], uint16(e>>16))
 			o += int(e>>8&0xff) + 1
 			continue
@@ -586,25 +588,26 @@ func (f *inflater) codes(lit, dist *table) error {
 			}
 			return fmt.Errorf("%w: invalid literal/length code", errCorrupt)
 		}
-		extra := kind & 0xf
+		extra := uint(kind & 0xf)
 		length := int(e>>16) + int(bits&(1<<extra-1))
 		bits >>= extra
-		nbits -= uint(extra)
+		nbits -= extra
 
 		e = dr[bits&(1<<distRoot-1)]
 		if e&(kindLink<<8) != 0 {
-			e = dt[int(e>>16)+int(bits>>distRoot&(1<<(e>>8&0x3f)-1))]
+			e = dt[int(e>>16)+int(bits>>distRoot&(1<<(e>>8&7)-1))]
 		}
-		bits >>= e & 0xff
-		nbits -= uint(e & 0xff)
+		n = uint(e & 63)
+		bits >>= n
+		nbits -= n
 		kind = e >> 8 & 0xff
 		if kind&kindBase == 0 {
 			return fmt.Errorf("%w: invalid distance code", errCorrupt)
 		}
-		extra = kind & 0xf
+		extra = uint(kind & 0xf)
 		d := int(e>>16) + int(bits&(1<<extra-1))
 		bits >>= extra
-		nbits -= uint(extra)
+		nbits -= extra
 		if d > o {
 			return fmt.Errorf("%w: distance too far back", errCorrupt)
 		}
