@@ -143,6 +143,20 @@ func (f *apksFlags) check(ctx context.Context, r io.ReaderAt, size int64, out st
 		return nil, err
 	}
 	served := apksServedMinSDK(res.MinSDK, f.v1.Ptr(), f.v2.Ptr())
+	if served <= res.MinSDK && apksJAROnly(f.v2.Ptr(), f.v3.Ptr()) && res.TargetSDK >= apksSDKR && (f.maxSDK == 0 || f.maxSDK >= res.TargetSDK) {
+		// JAR signing only, asked for, on an APK that targets Android 11
+		// or newer: apksigner signs it; Android from its targetSdkVersion
+		// on will not install it.
+		opts.MaxSDK = res.TargetSDK - 1
+		if opts.MinSDK > opts.MaxSDK {
+			return nil, err
+		}
+		if _, err := apk.Verify(ctx, r, size, opts); err != nil {
+			return nil, err
+		}
+		return []string{fmt.Sprintf("--v2-signing-enabled false and --v3-signing-enabled false: Android %s (API level %d, the targetSdkVersion) and newer will not install %s: an APK that targets it needs APK Signature Scheme v2 or newer; it verifies up to API level %d only",
+			apksAndroidName(res.TargetSDK), res.TargetSDK, filepath.Base(out), res.TargetSDK-1)}, nil
+	}
 	if served <= res.MinSDK || (f.maxSDK > 0 && served > f.maxSDK) {
 		return nil, err
 	}
@@ -163,11 +177,18 @@ func (f *apksFlags) check(ctx context.Context, r io.ReaderAt, size int64, out st
 }
 
 // API levels of the first Android versions that check APK Signature
-// Scheme v2 and v3.
+// Scheme v2 and v3, and of Android 11, which wants v2 or newer for APKs
+// that target it.
 const (
 	apksSDKv2 = 24
 	apksSDKv3 = 28
+	apksSDKR  = 30
 )
+
+// apksJAROnly reports whether v2 and v3 were both turned off.
+func apksJAROnly(v2, v3 *bool) bool {
+	return v2 != nil && !*v2 && v3 != nil && !*v3
+}
 
 // apksServedMinSDK returns the lowest API level that the schemes asked
 // for cover, for an APK whose minimum SDK version is minSDK: JAR
@@ -195,6 +216,18 @@ func apksAndroidName(level int) string {
 		return "8.1"
 	case 28:
 		return "9"
+	case 30:
+		return "11"
+	case 31:
+		return "12"
+	case 32:
+		return "12L"
+	case 33:
+		return "13"
+	case 34:
+		return "14"
+	case 35:
+		return "15"
 	}
 	return fmt.Sprintf("API %d", level)
 }

@@ -79,6 +79,11 @@ type VerifyResult struct {
 	V4Errors []string
 	// MinSDK and MaxSDK are the range the APK was checked for.
 	MinSDK, MaxSDK int
+	// TargetSDK is the targetSdkVersion of AndroidManifest.xml (its
+	// minSdkVersion when it has none), or 0 when the manifest could not
+	// be read. From Android 11 on, an APK that targets 30 or more must
+	// be signed with v2 or newer.
+	TargetSDK int
 	// Signers are the signers apksigner reports: the last (newest) v3.1
 	// signer, else the last v3 signer, else every v2 signer, else every
 	// v1 signer.
@@ -262,6 +267,12 @@ func (v *vVerifier) run(opts VerifyOptions) (*VerifyResult, error) {
 		return nil, fmt.Errorf("apk: minimum SDK version %d is above maximum %d", minSDK, maxSDK)
 	}
 	res := &VerifyResult{MinSDK: minSDK, MaxSDK: maxSDK}
+	if m, err := v.androidManifest(); err == nil {
+		res.TargetSDK = m.TargetSDKVersion
+		if res.TargetSDK == 0 {
+			res.TargetSDK = m.MinSDKVersion
+		}
+	}
 	v.res = res
 	v.log.Debug("verifying APK", "minSdk", minSDK, "maxSdk", maxSDK, "entries", len(v.a.Entries))
 
