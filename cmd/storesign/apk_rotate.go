@@ -93,7 +93,7 @@ func splitSigners(args []string, markers map[string]bool, bools map[string]bool)
 				*dst = append(*dst, "true")
 			}
 		case boolFlag(name):
-		case i+1 < len(args):
+		case i+1 < len(args) && !isMarker(args[i+1], markers):
 			i++
 			*dst = append(*dst, args[i])
 		}
@@ -104,10 +104,17 @@ func splitSigners(args []string, markers map[string]bool, bools map[string]bool)
 // boolFlag reports the commands' own options that take no value.
 func boolFlag(name string) bool {
 	switch name {
-	case "v", "verbose", "h", "help":
+	case "v", "verbose", "h", "help", "Werr":
 		return true
 	}
 	return false
+}
+
+// isMarker reports whether tok is one of the marker options, which
+// never serve as another option's value.
+func isMarker(tok string, markers map[string]bool) bool {
+	name, ok := flagName(tok)
+	return ok && markers[name]
 }
 
 // signerSpec is one signer's options: its key and the capabilities it

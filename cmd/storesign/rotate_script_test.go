@@ -4,6 +4,8 @@ import (
 	"crypto/elliptic"
 	"os"
 	"os/exec"
+	"strings"
+	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -64,5 +66,33 @@ func toolCondition(next func(string) (bool, error)) func(string) (bool, error) {
 			return ok || testenv.RequireOracles(), nil
 		}
 		return next(cond)
+	}
+}
+
+// TestSplitSigners takes apksigner's multi-signer command lines apart.
+func TestSplitSigners(t *testing.T) {
+	markers := map[string]bool{"next-signer": true, "stamp-signer": true}
+	bools := map[string]bool{"rotation-targets-dev-release": true}
+	cases := []struct {
+		in      string
+		own     string
+		signers []string
+	}{
+		{"--ks a --next-signer --ks b --ks-pass pass:x --out o in", "--ks a --out o in", []string{"next-signer:--ks b --ks-pass pass:x"}},
+		{"-Werr --stamp-signer --key s --cert c --key k --cert c2", "-Werr", []string{"stamp-signer:--key s --cert c --key k --cert c2"}},
+		{"--v1-signing-enabled --next-signer --key n", "--v1-signing-enabled", []string{"next-signer:--key n"}},
+		{"--rotation-targets-dev-release --lineage l", "--rotation-targets-dev-release true --lineage l", nil},
+		{"--rotation-targets-dev-release false -v", "--rotation-targets-dev-release false -v", nil},
+		{"--next-signer --key=n --set-rollback --out o", "--out o", []string{"next-signer:--key=n --set-rollback true"}},
+	}
+	for _, c := range cases {
+		own, signers := splitSigners(strings.Fields(c.in), markers, bools)
+		var got []string
+		for _, s := range signers {
+			got = append(got, s.marker+":"+strings.Join(s.args, " "))
+		}
+		if strings.Join(own, " ") != c.own || strings.Join(got, "|") != strings.Join(c.signers, "|") {
+			t.Errorf("%q: own %q, signers %q; want %q, %q", c.in, own, got, c.own, c.signers)
+		}
 	}
 }
