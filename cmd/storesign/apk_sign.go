@@ -300,6 +300,9 @@ func apksReport(w io.Writer, in, out string, id *signing.Identity, res *apk.Resu
 	fmt.Fprintf(w, "schemes:     %s\n", strings.Join(res.Schemes(), ", "))
 	fmt.Fprintf(w, "signer:      %s\n", res.Signer.Subject)
 	fmt.Fprintf(w, "certificate: SHA-256 %s\n", signing.CertificateSHA256(res.Signer))
+	if res.RotatedSigner != nil {
+		fmt.Fprintf(w, "rotated to:  %s (SHA-256 %s)\n", res.RotatedSigner.Subject, signing.CertificateSHA256(res.RotatedSigner))
+	}
 	if res.V1 {
 		fmt.Fprintf(w, "v1 files:    META-INF/%s.SF, META-INF/%s.%s (%s digests)\n", res.V1Name, res.V1Name, apksBlockExt(id), apksHashName(res))
 	}
