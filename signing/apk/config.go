@@ -85,8 +85,8 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 	if c.stamp, err = newStamper(opts); err != nil {
 		return nil, err
 	}
-	if c.v4 && opts.Lineage != nil {
-		return nil, errors.New("apk: v4 signing with a signing certificate lineage is not supported yet: sign without v4")
+	if c.v4 && opts.Lineage != nil && !c.v3 {
+		return nil, errors.New("apk: v4 signing with a signing certificate lineage needs v3 signing (as apksigner)")
 	}
 	pub := id.Certificate.PublicKey
 	switch pub.(type) {

@@ -267,8 +267,8 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		return nil, ErrZip64
 	}
 
-	var tail [][]byte        // signing block, central directory, end record
-	var contentDigest []byte // c.alg's, for v4
+	var tail [][]byte                         // signing block, central directory, end record
+	var contentDigests map[crypto.Hash][]byte // for v4
 	if c.v2 || c.v3 || c.stamp != nil {
 		if pad := (pageAlignment - outOff%pageAlignment) % pageAlignment; pad > 0 {
 			if err := p.zeros(pad); err != nil {
@@ -296,7 +296,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			chunks = append(chunks, chunkDigests(h, eocd)...)
 			digests[h] = topDigest(h, chunks)
 		}
-		contentDigest = digests[c.alg.hash]
+		contentDigests = digests
 		block, err := c.signingBlock(digests, jarManifest)
 		if err != nil {
 			return nil, err
@@ -323,7 +323,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		for _, ch := range p.chunks {
 			leaves = append(leaves, ch.leaves...)
 		}
-		idsig, err := c.v4Signature(leaves, res.Size, contentDigest)
+		idsig, err := c.v4Signature(leaves, res.Size, contentDigests)
 		if err != nil {
 			return nil, err
 		}

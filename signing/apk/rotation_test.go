@@ -25,6 +25,8 @@ type rotationCase struct {
 	rotMin  int      // 0: apksigner's default
 	dev     bool     // --rotation-targets-dev-release
 	random  bool     // ECDSA: compare what apksigner verify prints
+	v4      bool     // also the .idsig
+	idsig   bytes.Buffer
 	run     *toolRun
 	got     []byte
 	check   *toolRun // apksigner verify --print-certs of ours (random)
@@ -57,6 +59,9 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 		{name: "rsa/v3-only-new", lineage: "rsa-2048-lineage-2-signers", keys: []string{"rsa-2048_2"}, minSDK: 24, schemes: v3, rotMin: 28},
 		{name: "rsa/3-signers", lineage: "rsa-2048-lineage-3-signers", keys: []string{"rsa-2048", "rsa-2048_2", "rsa-2048_3"}, minSDK: 24, schemes: v23},
 		{name: "rsa/3-signers-mid", lineage: "rsa-2048-lineage-3-signers", keys: []string{"rsa-2048", "rsa-2048_2"}, minSDK: 24, schemes: v23, rotMin: 28},
+		{name: "rsa/v4", lineage: "rsa-2048-lineage-2-signers", keys: rsa2, minSDK: 24, schemes: v23, v4: true},
+		{name: "rsa/v4-rot28", lineage: "rsa-2048-lineage-2-signers", keys: rsa2, minSDK: 24, schemes: v23, rotMin: 28, v4: true},
+		{name: "rsa-to-4096/v4", lineage: "rsa-2048-to-4096-lineage-2-signers", keys: []string{"rsa-2048", "rsa-4096"}, minSDK: 24, schemes: v23, v4: true},
 		{name: "rsa-to-4096/default", lineage: "rsa-2048-to-4096-lineage-2-signers", keys: []string{"rsa-2048", "rsa-4096"}, minSDK: 24, schemes: v23},
 		{name: "rsa-to-4096/rot28", lineage: "rsa-2048-to-4096-lineage-2-signers", keys: []string{"rsa-2048", "rsa-4096"}, minSDK: 24, schemes: v23, rotMin: 28},
 		{name: "rsa-to-4096/v1v2v3", lineage: "rsa-2048-to-4096-lineage-2-signers", keys: []string{"rsa-2048", "rsa-4096"}, minSDK: 21, schemes: v123},
@@ -72,7 +77,7 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "apksigner.apk")
 		args := []string{"sign", "--in", inPath, "--out", out, "--lineage", lineagePath,
 			"--v1-signing-enabled", fmt.Sprint(c.schemes[0]), "--v2-signing-enabled", fmt.Sprint(c.schemes[1]),
-			"--v3-signing-enabled", fmt.Sprint(c.schemes[2]), "--v4-signing-enabled", "false"}
+			"--v3-signing-enabled", fmt.Sprint(c.schemes[2]), "--v4-signing-enabled", fmt.Sprint(c.v4)}
 		if c.rotMin != 0 {
 			args = append(args, "--rotation-min-sdk-version", fmt.Sprint(c.rotMin))
 		}
@@ -102,6 +107,10 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 			V2SigningEnabled:          &c.schemes[1],
 			V3SigningEnabled:          &c.schemes[2],
 			SignerName:                c.keys[0],
+			V4SigningEnabled:          c.v4,
+		}
+		if c.v4 {
+			opts.V4Signature = &c.idsig
 		}
 		// The v1 signer is the oldest: name it after its key file.
 		if c.schemes[0] {
@@ -143,6 +152,15 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 					t.Errorf("apksigner verify says of ours:\n%s\nand of its own:\n%s", ours, theirs)
 				}
 				return
+			}
+			if c.v4 {
+				wantSig, err := os.ReadFile(c.run.output + ".idsig")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(c.idsig.Bytes(), wantSig) {
+					t.Errorf(".idsig differs from apksigner 35's (%d and %d bytes)", c.idsig.Len(), len(wantSig))
+				}
 			}
 			if !bytes.Equal(c.got, want) {
 				t.Errorf("output differs from apksigner 35's: %s", describeDiff(c.got, want))
@@ -208,7 +226,7 @@ func TestSignRotationBadOptions(t *testing.T) {
 		{"v2-without-original", apk.Options{Identity: nw, Lineage: lin, RotationMinSDKVersion: 28}, "oldest signer"},
 		{"rotated-alone", apk.Options{Identity: nw, Lineage: lin, V2SigningEnabled: &off}, "original signer"},
 		{"rotation-without-lineage", apk.Options{Identity: old, RotationMinSDKVersion: 28}, "lineage"},
-		{"v4", apk.Options{Identity: old, NextIdentities: []*signing.Identity{nw}, Lineage: lin, V4SigningEnabled: true, V4Signature: &bytes.Buffer{}}, "v4"},
+		{"v4-without-v3", apk.Options{Identity: old, NextIdentities: []*signing.Identity{nw}, Lineage: lin, V3SigningEnabled: &off, V4SigningEnabled: true, V4Signature: &bytes.Buffer{}}, "v4"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,9 +2,12 @@ package apk
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/storesign/storesign/signing"
 )
 
 // APK Signature Scheme v4 constants (apksig's V4Signature).
@@ -68,13 +71,13 @@ func merkleTree(leaves [][]byte) (tree, root []byte) {
 }
 
 // v4Signature builds the .idsig file for an APK of fileSize bytes whose
-// 4 KiB block digests are leaves and whose v3 (else v2) content digest is
-// apkDigest, as apksig's V4SchemeSigner writes it: version, hashing info,
-// signing info, Merkle tree.
-func (c *config) v4Signature(leaves [][]byte, fileSize int64, apkDigest []byte) ([]byte, error) {
-	if len(c.id.Chain) > 0 {
-		return nil, errors.New("apk: v4 signing takes a single certificate, and the identity has a chain: sign without v4")
-	}
+// 4 KiB block digests are leaves, as apksig's V4SchemeSigner writes it:
+// version, hashing info, signing info, Merkle tree. The signing info is
+// the v3.0 signer's over the v3 content digest (else the v2 signer's over
+// the v2 one); with v3.1, a second one of the v3.1 signer follows, in a
+// block tagged with the v3.1 block ID. digests are the content digests
+// by hash.
+func (c *config) v4Signature(leaves [][]byte, fileSize int64, digests map[crypto.Hash][]byte) ([]byte, error) {
 	tree, root := merkleTree(leaves)
 	var hashing enc
 	hashing.u32(v4HashSHA256)
@@ -82,7 +85,41 @@ func (c *config) v4Signature(leaves [][]byte, fileSize int64, apkDigest []byte) 
 	hashing.lp(nil) // salt
 	hashing.lp(root)
 
-	cert := c.id.Certificate.Raw
+	id, alg := c.id, c.alg
+	if c.v3 && len(c.v30) > 0 {
+		id, alg = c.v30[0].id, c.v30[0].alg
+	}
+	infos, err := c.v4SigningInfo(id, alg, digests[alg.hash], root, fileSize)
+	if err != nil {
+		return nil, err
+	}
+	if c.v3 && len(c.v31) > 0 {
+		s := c.v31[0]
+		info, err := c.v4SigningInfo(s.id, s.alg, digests[s.alg.hash], root, fileSize)
+		if err != nil {
+			return nil, err
+		}
+		var block enc
+		block.u32(blockIDSchemeV31).lp(info)
+		infos = append(infos, block.Bytes()...)
+	}
+
+	var out enc
+	out.u32(v4Version)
+	out.lp(hashing.Bytes())
+	out.lp(infos)
+	out.lp(tree)
+	return out.Bytes(), nil
+}
+
+// v4SigningInfo is one signer's v4 signing info: the content digest,
+// its certificate and public key, and its signature over the file size,
+// hashing info and those.
+func (c *config) v4SigningInfo(id *signing.Identity, alg schemeAlg, apkDigest, root []byte, fileSize int64) ([]byte, error) {
+	if len(id.Chain) > 0 {
+		return nil, errors.New("apk: v4 signing takes a single certificate, and the identity has a chain: sign without v4")
+	}
+	cert := id.Certificate.Raw
 	var body enc
 	body.Write(make([]byte, 8)) // file size, below
 	body.u32(v4HashSHA256)
@@ -99,23 +136,17 @@ func (c *config) v4Signature(leaves [][]byte, fileSize int64, apkDigest []byte) 
 		b[i] = byte(uint64(fileSize) >> (8 * i))
 	}
 	signed.Write(b)
-	sig, err := schemeSign(c, c.id, c.alg, signed.Bytes())
+	sig, err := schemeSign(c, id, alg, signed.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("v4: %w", err)
 	}
 
-	var signing enc
-	signing.lp(apkDigest)
-	signing.lp(cert)
-	signing.lp(nil)
-	signing.lp(c.id.Certificate.RawSubjectPublicKeyInfo)
-	signing.u32(c.alg.id)
-	signing.lp(sig)
-
-	var out enc
-	out.u32(v4Version)
-	out.lp(hashing.Bytes())
-	out.lp(signing.Bytes())
-	out.lp(tree)
-	return out.Bytes(), nil
+	var info enc
+	info.lp(apkDigest)
+	info.lp(cert)
+	info.lp(nil)
+	info.lp(id.Certificate.RawSubjectPublicKeyInfo)
+	info.u32(alg.id)
+	info.lp(sig)
+	return info.Bytes(), nil
 }
