@@ -22,8 +22,14 @@ import (
 )
 
 const (
-	apkRotateUsage  = "apk rotate --out LINEAGE [--in LINEAGE] --old-signer (--ks KS | --key KEY --cert CERT) [--set-CAPABILITY true|false]... --new-signer (--ks KS | --key KEY --cert CERT) [--set-CAPABILITY true|false]..."
-	apkLineageUsage = "apk lineage --in LINEAGE [--print-certs] [--print-certs-pem] [-v] [--out LINEAGE --signer (--ks KS | --key KEY --cert CERT) --set-CAPABILITY true|false...]..."
+	apkRotateUsage = "apk rotate --out LINEAGE [--in LINEAGE] --old-signer (--ks KS | --key KEY --cert CERT) [--set-CAPABILITY true|false]... --new-signer (--ks KS | --key KEY --cert CERT) [--set-CAPABILITY true|false]...\n\n" +
+		"The options after --old-signer and --new-signer are that signer's, up to the next other option:\n" + signerOptionsHelp
+	apkLineageUsage = "apk lineage --in LINEAGE|SIGNED.apk [--print-certs] [--print-certs-pem] [-v] [--out LINEAGE --signer (--ks KS | --key KEY --cert CERT) --set-CAPABILITY true|false...]...\n\n" +
+		"The options after --signer are that signer's, up to the next other option:\n" + signerOptionsHelp
+	signerOptionsHelp = "  --ks KEYSTORE, --ks-key-alias ALIAS, --ks-pass SPEC, --key-pass SPEC, --pass-encoding ENC, --ks-type TYPE,\n" +
+		"  --key KEY --cert CERT (as for 'apk sign'), and the capabilities the lineage gives the signer once rotated from\n" +
+		"  (default: all but rollback): --set-installed-data, --set-shared-uid, --set-permission, --set-rollback, --set-auth\n" +
+		"  (true or false; bare means true)"
 )
 
 // capabilityFlags are apksigner's --set-* options of a signer.
@@ -384,6 +390,7 @@ func (r *apksRotationFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.lineage, "lineage", "", "signing certificate lineage `file` (from 'storesign apk rotate' or apksigner rotate) to sign with a rotated key; give the original signer first and the new one after --next-signer")
 	fs.IntVar(&r.minSDK, "rotation-min-sdk-version", 0, "API level from which the rotated key is used (default 33, Android 13; 28 rotates from Android 9 on)")
 	fs.Var(&r.dev, "rotation-targets-dev-release", "true or false: the rotated key also applies to the Android development release after --rotation-min-sdk-version")
+	fs.Bool("next-signer", false, "the signer options that follow (--ks ... or --key and --cert) are the next signer's: with --lineage, the original signer comes first and the rotated one after --next-signer")
 	fs.Bool("stamp-signer", false, "the signer options that follow (--ks or --key and --cert, an RSA key) are the source stamp signer's")
 	fs.StringVar(&r.stampLineage, "stamp-lineage", "", "lineage `file` of the source stamp signer")
 	fs.Var(&r.stampTime, "stamp-timestamp-enabled", "true or false: record the time of stamping in the source stamp (default: true)")
