@@ -35,10 +35,10 @@ const DefaultRotationMinSDKVersion = 33
 
 // IDs of the v3.1 block and of the v3 signer attributes.
 const (
-	blockIDSchemeV31        = 0x1b93ad61
-	attrProofOfRotation     = 0x3ba06f8c
-	attrRotationMinSDK      = 0x559f8b02
-	attrRotationOnDevRelase = 0xc2a6b3ba
+	blockIDSchemeV31         = 0x1b93ad61
+	attrProofOfRotation      = 0x3ba06f8c
+	attrRotationMinSDK       = 0x559f8b02
+	attrRotationOnDevRelease = 0xc2a6b3ba
 )
 
 // v3Signer is one signer of a v3.0 or v3.1 block.
@@ -122,7 +122,7 @@ func (c *config) planSigners(id *signing.Identity, minSDK int) (*signing.Identit
 	}
 	if c.v3 && (c.v1 || c.v2) {
 		if sub, err := lin.Sub(oldest.Certificate); err != nil || sub.Len() != 1 {
-			return nil, fmt.Errorf("apk: %s signing needs the oldest signer of the lineage (%s): give it first, with the rotated signer after it", c.oldSchemes(), lin.Certificates()[0].Subject)
+			return nil, fmt.Errorf("apk: %s signing needs the oldest signer of the lineage (%s): give it as a signer too", c.oldSchemes(), lin.Certificates()[0].Subject)
 		}
 	} else if !c.v3 {
 		if len(original) == 0 {
@@ -235,7 +235,7 @@ func (c *config) v3Block(blockID uint32, signers []*v3Signer, digests map[crypto
 			attrs.Write(l)
 		}
 		if s.devRelease && blockID == blockIDSchemeV31 {
-			attrs.u32(4).u32(attrRotationOnDevRelase)
+			attrs.u32(4).u32(attrRotationOnDevRelease)
 		}
 		if c.v31MinSDK != 0 && blockID == blockIDSchemeV3 {
 			attrs.u32(8).u32(attrRotationMinSDK).u32(uint32(c.v31MinSDK))
