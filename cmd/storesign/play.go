@@ -131,7 +131,8 @@ func (p *playFlags) progressFunc(name string) (func(play.Progress), func(ok bool
 
 const playUploadUsage = `play upload [--package PKG] --track TRACK [--status completed|inProgress|draft|halted]
        [--user-fraction F] [--release-name N] [--release-notes-dir DIR] [--mapping FILE]
-       [--changes-not-sent-for-review] [--expect-cert-sha256 HEX] [--json] FILE.aab|FILE.apk
+       [--changes-not-sent-for-review] [--expect-cert-sha256 HEX] [--in-app-update-priority 0-5]
+       [--json] FILE.aab|FILE.apk
 
 Uploads an app bundle or APK to Google Play and puts it on a track
 (internal, alpha, beta, production, or a closed testing track's name) in
@@ -161,6 +162,7 @@ func playUploadCmd(ctx context.Context, e *env, args []string) error {
 	notesDir := fs.String("release-notes-dir", "", "a `folder` of release notes: <lang>.txt files, or fastlane's <lang>/changelogs/<versionCode>.txt")
 	mapping := fs.String("mapping", "", "a deobfuscation `file` to upload with the build (R8/ProGuard mapping.txt)")
 	notForReview := fs.Bool("changes-not-sent-for-review", false, "commit without sending the changes for review (when Play asks for it)")
+	priority := fs.Int("in-app-update-priority", 0, "the release's in-app update `priority`, 0 (default) to 5 (most urgent), as fastlane supply's in_app_update_priority")
 	cert := fs.String("expect-cert-sha256", "", "the upload certificate's SHA-256 `hex` (colons allowed): refuse a file signed otherwise")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -172,7 +174,10 @@ func playUploadCmd(ctx context.Context, e *env, args []string) error {
 		return usagef("play upload: --track is required (internal, alpha, beta, production or a closed testing track)")
 	}
 	opts := play.UploadOptions{Package: *pkg, Track: *track, Status: play.Status(*status), ReleaseName: *name,
-		ChangesNotSentForReview: *notForReview, ExpectCertSHA256: *cert}
+		ChangesNotSentForReview: *notForReview, ExpectCertSHA256: *cert, InAppUpdatePriority: *priority}
+	if *priority < 0 || *priority > 5 {
+		return usagef("play upload: --in-app-update-priority %d: want 0 (default) to 5 (most urgent)", *priority)
+	}
 	switch opts.Status {
 	case play.StatusCompleted, play.StatusInProgress, play.StatusDraft, play.StatusHalted:
 	default:
