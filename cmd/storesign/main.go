@@ -156,7 +156,7 @@ func commands() []command {
 		{"demo", "re-sign built-in samples with a throwaway identity, verify them and print the reports", runDemo},
 		{"apk", "sign and verify Android APKs (apksigner's flags): apk sign|verify", runAPK},
 		{"aab", "sign and verify Android App Bundles for Play upload: aab sign|verify", runAAB},
-		{"ipa", "re-sign, verify and inspect iOS apps: ipa resign|verify|inspect", runIPA},
+		{"ipa", "re-sign, verify, inspect and check iOS apps: ipa resign|verify|inspect|check", runIPA},
 		{"drive", "move builds to and from Google Drive: drive get|put|ls", runDrive},
 		{"play", "upload Android builds to Google Play: play upload|share", runPlay},
 		{"appstore", "upload iOS builds to App Store Connect (TestFlight): appstore upload", runAppStore},
