@@ -15,7 +15,7 @@ import (
 	"github.com/storesign/storesign/signing/apk"
 )
 
-const apksUsage = "apk sign (--ks KEYSTORE --ks-pass pass:|env:|file: [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.apk [flags] IN.apk"
+const apksUsage = "apk sign (--ks KEYSTORE [--ks-pass pass:|env:|file:|stdin] [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.apk [flags] IN.apk"
 
 // apksFlags are `apksigner sign`'s flags that storesign supports, with
 // the same names and value syntax.
