@@ -172,7 +172,7 @@ func (d *digester) digest(r io.ReaderAt, limit int64, job digestJob) ([][]byte, 
 		}
 		for off := l.DataOffset; off < l.End(); {
 			k := int(min(int64(len(d.buf)), l.End()-off))
-			if _, err := r.ReadAt(d.buf[:k], off); err != nil {
+			if got, err := r.ReadAt(d.buf[:k], off); got < k {
 				return nil, fmt.Errorf("%w: reading %q: %v", zipx.ErrTruncated, e.Name, err)
 			}
 			emit(d.buf[:k])
