@@ -188,6 +188,8 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 		"min28": {MinSDK: 28, TargetSDK: 33},
 		"min33": {MinSDK: 33, TargetSDK: 34},
 		"tgt30": {MinSDK: 21, TargetSDK: 30},
+		"min17": {MinSDK: 17, TargetSDK: 28},
+		"nosdk": {MinSDK: -1, TargetSDK: 28},
 	}
 	for name, opts := range inputs {
 		if err := os.WriteFile(filepath.Join(dir, name+".apk"), signingtest.APK(opts), 0o644); err != nil {
@@ -228,6 +230,12 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	add("min33-default", "min33", rsa...)
 	add("tgt30-v1-only", "tgt30", append(rsa, "--v2-signing-enabled", "false", "--v3-signing-enabled", "false")...)
 	add("tgt30-default", "tgt30", rsa...)
+	add("v1-sha1-min17", "min17", rsa...)
+	add("no-uses-sdk", "nosdk", rsa...)
+	// Several signers (v1 and v2 take up to 10; v3 one without a lineage).
+	two := append(append(append([]string{}, rsa...), "--next-signer"), key("ec-p256")...)
+	add("two-signers-v1v2", "min21", append([]string{"--v3-signing-enabled", "false"}, two...)...)
+	add("two-signers-v2-only", "min24", append([]string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}, two...)...)
 	add("golden-unaligned", filepath.Join(corpus, "golden-unaligned-in.apk"), rsa...)
 	add("original", filepath.Join(corpus, "original.apk"), append(key("ec-p256"), "--min-sdk-version", "24")...)
 	// Key rotation: the corpus lineages, v3.1 (apksigner 35's default
