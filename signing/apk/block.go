@@ -129,11 +129,10 @@ func idBytes(id uint32, b []byte) []byte {
 	return e.Bytes()
 }
 
-// schemeV2Block encodes a v2 scheme block for one signer:
-// signers(signer(signedData, signatures, publicKey)).
-func schemeV2Block(signedData, signature []byte, alg uint32, publicKey []byte) []byte {
-	signer := lpSeq(signedData, lpSeq(idBytes(alg, signature)), publicKey)
-	return lpSeq(lpSeq(signer))
+// schemeV2Signer encodes one signer of a v2 scheme block:
+// signedData, signatures, publicKey.
+func schemeV2Signer(signedData, signature []byte, alg uint32, publicKey []byte) []byte {
+	return lpSeq(signedData, lpSeq(idBytes(alg, signature)), publicKey)
 }
 
 // schemeV2SignedData encodes a v2 signer's signed data: digests,

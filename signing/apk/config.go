@@ -45,6 +45,9 @@ type config struct {
 	// the v3.0 signers carry as their rotation-min-sdk-version attribute
 	// (0 without v3.1).
 	v31MinSDK int
+	// coSigners are the signers after the first of v1 and v2 when
+	// several sign without a lineage (apksigner's --next-signer alone).
+	coSigners []*coSigner
 	stamp     *stamper    // nil without a source stamp
 	v1Hash    crypto.Hash // v1 digests
 	v1Name    string      // safe signer name, e.g. "CERT"
@@ -122,6 +125,11 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 	}
 	c.v1Name = jar.SignerName(name)
 	c.v1Block = jar.BlockExtension(signing.KeyAlgorithm(pub))
+	if opts.Lineage == nil && len(opts.NextIdentities) > 0 {
+		if err := c.addCoSigners(opts.NextIdentities); err != nil {
+			return nil, err
+		}
+	}
 	c.libAlign = opts.LibPageAlignment
 	if c.libAlign <= 0 {
 		c.libAlign = DefaultLibPageAlignment
@@ -138,6 +146,70 @@ func newConfig(id *signing.Identity, minSDK int, opts Options) (*config, error) 
 		c.rand = rand.Reader
 	}
 	return c, nil
+}
+
+// coSigner is a further v1 and v2 signer.
+type coSigner struct {
+	id      *signing.Identity
+	alg     schemeAlg   // v2 algorithm
+	hash    crypto.Hash // v1 signature digest
+	name    string      // safe v1 name
+	v1Block string      // "RSA" or "EC"
+}
+
+// v1SignatureHash is the digest apksig's V1SchemeSigner picks for a
+// key's JAR signature: SHA-1 for RSA below API level 18, else SHA-256.
+func v1SignatureHash(pub crypto.PublicKey, minSDK int) crypto.Hash {
+	if _, ok := pub.(*rsa.PublicKey); ok && minSDK < 18 {
+		return crypto.SHA1
+	}
+	return crypto.SHA256
+}
+
+// addCoSigners sets up the signers after the first for v1 and v2, as
+// apksig does for several signers without a lineage.
+func (c *config) addCoSigners(ids []*signing.Identity) error {
+	names := map[string]int{c.v1Name: 1}
+	for i, id := range ids {
+		n := i + 2
+		pub := id.Certificate.PublicKey
+		alg, err := lineageAlg(pub)
+		if err != nil {
+			return err
+		}
+		if _, ok := pub.(*ecdsa.PublicKey); ok && c.v1 && c.minSDK < 18 {
+			return fmt.Errorf("%w: ECDSA JAR signatures need minSdkVersion 18 or higher (the APK says %d): sign with an RSA key, or turn v1 off", signing.ErrUnsupportedKey, c.minSDK)
+		}
+		if err := checkKeyPair(id); err != nil {
+			return fmt.Errorf("signer #%d: %w", n, err)
+		}
+		name := ""
+		if i < len(c.opts.NextSignerNames) {
+			name = c.opts.NextSignerNames[i]
+		}
+		if name == "" {
+			name = id.Alias
+		}
+		if name == "" {
+			name = "CERT"
+		}
+		name = jar.SignerName(name)
+		if c.v1 {
+			if other, dup := names[name]; dup {
+				return fmt.Errorf("apk: signers #%d and #%d have the same name: %s. v1 signer names must be unique (Options.SignerName, NextSignerNames)", other, n, name)
+			}
+			names[name] = n
+		}
+		if c.stamp != nil && c.v2 && alg.hash != c.alg.hash {
+			return errors.New("apk: a source stamp over v2 signers whose content digests differ is not supported")
+		}
+		s := &coSigner{id: id, alg: alg, hash: v1SignatureHash(pub, c.minSDK), name: name, v1Block: jar.BlockExtension(signing.KeyAlgorithm(pub))}
+		if s.hash == crypto.SHA256 {
+			c.v1Hash = crypto.SHA256 // the strongest signer's
+		}
+		c.coSigners = append(c.coSigners, s)
+	}
+	return nil
 }
 
 // checkKeyPair checks that an identity's private key belongs to its

@@ -97,7 +97,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			continue
 		}
 		output := digestNeeded(e.Name)
-		if c.v1 && (e.Name == sfName || e.Name == blockName || e.Name == mfName) {
+		if c.v1 && (e.Name == sfName || e.Name == blockName || e.Name == mfName || c.isCoSignerFile(e.Name)) {
 			output = false
 		}
 		if e.HeaderOffset > inOff {
@@ -224,10 +224,21 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			return nil, err
 		}
 		jarManifest = mf
-		files := []struct {
+		type file struct {
 			name string
 			data []byte
-		}{{sfName, sf}, {blockName, block}, {mfName, mf}}
+		}
+		// Each signer's .SF (the same for all) and block, then the
+		// manifest, as apksig's V1SchemeSigner orders them.
+		files := []file{{sfName, sf}, {blockName, block}}
+		for _, s := range c.coSigners {
+			b, err := c.signSF(s.id, s.hash, sf)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, file{"META-INF/" + s.name + ".SF", sf}, file{"META-INF/" + s.name + "." + s.v1Block, b})
+		}
+		files = append(files, file{mfName, mf})
 		// Compressing the manifest and the .SF file (a few hundred KiB
 		// each for a large APK) takes a while: one core each.
 		comps := make([][]byte, len(files))
@@ -380,7 +391,20 @@ func (c *config) signingBlock(digests map[crypto.Hash][]byte, jarManifest []byte
 		if err != nil {
 			return nil, err
 		}
-		pairs = append(pairs, idValue{blockIDSchemeV2, schemeV2Block(sd, sig, c.alg.id, pub)})
+		signers := [][]byte{schemeV2Signer(sd, sig, c.alg.id, pub)}
+		for _, s := range c.coSigners {
+			var certs [][]byte
+			for _, cert := range s.id.Certificates() {
+				certs = append(certs, cert.Raw)
+			}
+			sd := schemeV2SignedData(s.alg.id, digests[s.alg.hash], certs, attrs)
+			sig, err := schemeSign(c, s.id, s.alg, sd)
+			if err != nil {
+				return nil, err
+			}
+			signers = append(signers, schemeV2Signer(sd, sig, s.alg.id, s.id.Certificate.RawSubjectPublicKeyInfo))
+		}
+		pairs = append(pairs, idValue{blockIDSchemeV2, lpSeq(lpSeq(signers...))})
 	}
 	if c.v3 && len(c.v31) > 0 {
 		b, err := c.v3Block(blockIDSchemeV31, c.v31, digests)

@@ -64,7 +64,19 @@ func (c *config) planSigners(id *signing.Identity, minSDK int) (*signing.Identit
 	lin := opts.Lineage
 	if lin == nil {
 		if len(signers) > 1 {
-			return nil, errors.New("apk: several signers without a signing certificate lineage are not supported: give the lineage (Options.Lineage) to rotate keys")
+			// Several signers of v1 and v2 (newConfig adds them): v3
+			// takes one signer, so apksig turns it off unless asked.
+			if opts.V3SigningEnabled != nil && *opts.V3SigningEnabled {
+				return nil, errors.New("apk: several signers cannot sign with APK Signature Scheme v3 without a signing certificate lineage: give the lineage (Options.Lineage), or turn v3 off")
+			}
+			if c.v4 {
+				return nil, errors.New("apk: v4 signing takes one signer (or a lineage)")
+			}
+			c.v3 = false
+			if !c.v1 && !c.v2 {
+				return nil, ErrNoScheme
+			}
+			return id, nil
 		}
 		if opts.RotationMinSDKVersion != 0 || opts.RotationTargetsDevRelease {
 			return nil, errors.New("apk: the rotation options need a signing certificate lineage")
@@ -265,6 +277,9 @@ func (c *config) contentHashes() []crypto.Hash {
 	}
 	if c.v2 {
 		add(c.alg.hash)
+		for _, s := range c.coSigners {
+			add(s.alg.hash)
+		}
 	}
 	if c.v3 {
 		for _, s := range slices.Concat(c.v30, c.v31) {

@@ -219,7 +219,6 @@ func TestSignRotationBadOptions(t *testing.T) {
 		opts apk.Options
 		want string
 	}{
-		{"no-lineage", apk.Options{Identity: old, NextIdentities: []*signing.Identity{nw}}, "lineage"},
 		{"not-in-lineage", apk.Options{Identity: old, NextIdentities: []*signing.Identity{other}, Lineage: lin}, "not in the signing certificate lineage"},
 		{"rotation-min-27", apk.Options{Identity: old, NextIdentities: []*signing.Identity{nw}, Lineage: lin, RotationMinSDKVersion: 27}, "Android 9"},
 		{"dev-release-28", apk.Options{Identity: old, NextIdentities: []*signing.Identity{nw}, Lineage: lin, RotationMinSDKVersion: 28, RotationTargetsDevRelease: true}, "development release"},

@@ -72,8 +72,13 @@ type Options struct {
 	// be in the lineage.
 	Lineage *Lineage
 	// NextIdentities are the signers after Identity (apksigner's
-	// --next-signer). Several signers need a Lineage.
+	// --next-signer). With a Lineage they rotate the key; without one,
+	// each signs v1 and v2 too (and v3 is off, as in apksigner).
 	NextIdentities []*signing.Identity
+	// NextSignerNames are the v1 signature file names of
+	// NextIdentities, as SignerName is Identity's; an empty or missing
+	// name means the keystore alias, else "CERT". Names must differ.
+	NextSignerNames []string
 	// RotationMinSDKVersion is the API level from which the rotated
 	// signer is used; zero means DefaultRotationMinSDKVersion (33). Values
 	// from 28 to 32 rotate from Android 9 on, in the v3.0 block.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/storesign/storesign/internal/jar"
+	"github.com/storesign/storesign/signing"
 )
 
 // digestNeeded reports whether a JAR manifest lists an entry, as apksig's
@@ -180,11 +181,29 @@ func (c *config) v1Files(source []byte, digests []v1Digest) (mf, sf, block []byt
 	}
 	sf = s.Bytes()
 
-	block, err = jar.SignPKCS7(c.id.Signer, c.id.Certificates(), sf, jar.PKCS7Options{Hash: h, KeyAlgorithmOID: true, Rand: c.rand})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("signing the JAR signature file: %w", err)
+	if block, err = c.signSF(c.id, v1SignatureHash(c.id.Certificate.PublicKey, c.minSDK), sf); err != nil {
+		return nil, nil, nil, err
 	}
 	return mf, sf, block, nil
+}
+
+// signSF signs the .SF file with id's key: the PKCS#7 signature block.
+func (c *config) signSF(id *signing.Identity, h crypto.Hash, sf []byte) ([]byte, error) {
+	block, err := jar.SignPKCS7(id.Signer, id.Certificates(), sf, jar.PKCS7Options{Hash: h, KeyAlgorithmOID: true, Rand: c.rand})
+	if err != nil {
+		return nil, fmt.Errorf("signing the JAR signature file: %w", err)
+	}
+	return block, nil
+}
+
+// isCoSignerFile reports a further signer's v1 signature file name.
+func (c *config) isCoSignerFile(name string) bool {
+	for _, s := range c.coSigners {
+		if name == "META-INF/"+s.name+".SF" || name == "META-INF/"+s.name+"."+s.v1Block {
+			return true
+		}
+	}
+	return false
 }
 
 func digestB64(h crypto.Hash, b []byte) string {
