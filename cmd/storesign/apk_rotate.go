@@ -40,7 +40,7 @@ var capabilityFlags = []string{"set-installed-data", "set-shared-uid", "set-perm
 // bool ones take an optional value.
 var signerFlagNames = map[string]bool{
 	"ks": false, "ks-key-alias": false, "ks-pass": false, "key-pass": false, "pass-encoding": false,
-	"ks-type": false, "key": false, "cert": false,
+	"ks-type": false, "key": false, "cert": false, "v1-signer-name": false,
 	"set-installed-data": true, "set-shared-uid": true, "set-permission": true, "set-rollback": true, "set-auth": true,
 }
 
@@ -127,7 +127,8 @@ func isMarker(tok string, markers map[string]bool) bool {
 // sets.
 type signerSpec struct {
 	keyFlags
-	caps [5]boolValue
+	caps         [5]boolValue
+	v1SignerName string // --v1-signer-name, for apk sign's next signers
 }
 
 // parseSigner parses the options of one signer.
@@ -139,6 +140,7 @@ func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
 	for i, name := range capabilityFlags {
 		fs.Var(&spec.caps[i], name, "true or false")
 	}
+	fs.StringVar(&spec.v1SignerName, "v1-signer-name", "", "base name of the signer's JAR signature files")
 	if err := fs.Parse(s.args); err != nil {
 		return nil, usagef("%s: --%s: %v", cmd, s.marker, err)
 	}
@@ -147,6 +149,9 @@ func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
 	}
 	if len(s.args) == 0 {
 		return nil, usagef("%s: --%s given without its options (--ks KEYSTORE or --key KEY --cert CERT)", cmd, s.marker)
+	}
+	if spec.v1SignerName != "" && s.marker != "next-signer" {
+		return nil, usagef("%s: --v1-signer-name does not apply to --%s", cmd, s.marker)
 	}
 	return &spec, nil
 }
@@ -449,9 +454,8 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 	opts.RotationMinSDKVersion = r.minSDK
 	opts.RotationTargetsDevRelease = r.dev.set && r.dev.val
 	if r.lineage == "" {
-		if nextSigners > 0 {
-			return usagef("apk sign: several signers need --lineage: make one with 'storesign apk rotate'")
-		}
+		// Several signers without a lineage each sign v1 and v2.
+		opts.NextSignerNames = names
 		if r.minSDK != 0 || opts.RotationTargetsDevRelease {
 			return usagef("apk sign: --rotation-min-sdk-version and --rotation-targets-dev-release need --lineage")
 		}
@@ -473,10 +477,13 @@ func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
 	return nil
 }
 
-// v1Name is the JAR signature name apksigner gives a signer: its key
-// alias, else its key file's name up to the first dot.
+// v1Name is the JAR signature name apksigner gives a signer: its
+// --v1-signer-name, else its key alias, else its key file's name up to
+// the first dot.
 func (s *signerSpec) v1Name() string {
 	switch {
+	case s.v1SignerName != "":
+		return s.v1SignerName
 	case s.alias != "":
 		return s.alias
 	case s.key != "":
