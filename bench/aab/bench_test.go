@@ -198,7 +198,7 @@ type fixture struct {
 
 // setup builds (or reuses, in STORESIGN_BENCH_DIR) the bundle and the
 // keystore.
-func setup(b *testing.B) fixture {
+func setup(b testing.TB) fixture {
 	dir := os.Getenv("STORESIGN_BENCH_DIR") // keep (and reuse) the bundle there
 	if dir == "" {
 		dir = b.TempDir()

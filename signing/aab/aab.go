@@ -53,9 +53,8 @@ type Options struct {
 	// Rand is the randomness of ECDSA signatures; nil means crypto/rand.
 	// RSA signatures are deterministic.
 	Rand io.Reader
-	// Workers is the number of entries hashed in parallel (and, in
-	// [SignFile], of the parts a long run of entries is copied in); 0
-	// means GOMAXPROCS.
+	// Workers is the number of entries hashed in parallel; 0 means
+	// GOMAXPROCS.
 	Workers int
 	// SkipVerify makes [SignFile] publish its output without verifying
 	// it first. [Sign] never verifies.

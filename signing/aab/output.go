@@ -2,10 +2,8 @@ package aab
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"os"
-	"sync"
 )
 
 // output is where Sign writes the signed bundle: bytes it makes (headers,
@@ -51,13 +49,12 @@ type fileOutput struct {
 	runN      int64
 	written   int64 // bytes written since the last writeback request
 	writeback func(off, n int64)
-	workers   int // goroutines that copy a long range
 }
 
 const writebackStep = 8 << 20
 
-func newFileOutput(src, dst *os.File, workers int, writeback func(off, n int64)) *fileOutput {
-	return &fileOutput{src: src, dst: dst, buf: make([]byte, 0, 256<<10), workers: workers, writeback: writeback}
+func newFileOutput(src, dst *os.File, writeback func(off, n int64)) *fileOutput {
+	return &fileOutput{src: src, dst: dst, buf: make([]byte, 0, 256<<10), writeback: writeback}
 }
 
 func (f *fileOutput) Write(p []byte) (int, error) {
@@ -114,41 +111,20 @@ func (f *fileOutput) flushBuf() error {
 	return nil
 }
 
-// flushRun copies the pending range: in the kernel where it can, the
-// rest through a buffer; a long range in parts on all workers (the
-// kernel copies on the calling thread).
+// flushRun copies the pending range. (Copies into one file do not go
+// faster on more threads: the file system serializes its writes.)
 func (f *fileOutput) flushRun() error {
 	if f.runN == 0 {
 		return nil
 	}
 	src, n := f.runOff, f.runN
 	f.runN = 0
-	parts := int(min(int64(f.workers), n/copyPart))
-	if parts < 2 {
-		if err := f.copyRange(f.off, src, n); err != nil {
-			return err
-		}
-		f.advance(n)
-		return nil
-	}
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	size := (n + int64(parts) - 1) / int64(parts)
-	for i := range parts {
-		off := int64(i) * size
-		k := min(size, n-off)
-		wg.Go(func() { errs[i] = f.copyRange(f.off+off, src+off, k) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := f.copyRange(f.off, src, n); err != nil {
 		return err
 	}
 	f.advance(n)
 	return nil
 }
-
-// copyPart is the least a worker copies of a long range.
-const copyPart = 32 << 20
 
 // copyRange copies n bytes of the source at src to dst at off.
 func (f *fileOutput) copyRange(off, src, n int64) error {

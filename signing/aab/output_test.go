@@ -63,7 +63,7 @@ func TestSignFileSameBytes(t *testing.T) {
 // the file with what a stream gets.
 func TestFileOutput(t *testing.T) {
 	dir := t.TempDir()
-	src := make([]byte, 40<<20) // a range that takes two workers
+	src := make([]byte, 40<<20)
 	for i := range src {
 		src[i] = byte(i * 7 / 5)
 	}
@@ -82,7 +82,7 @@ func TestFileOutput(t *testing.T) {
 	}
 	defer df.Close()
 	var wb int64
-	out := newFileOutput(sf, df, 2, func(off, n int64) { wb += n })
+	out := newFileOutput(sf, df, func(off, n int64) { wb += n })
 	var want bytes.Buffer
 	stream := newStreamOutput(bytes.NewReader(src), &want)
 	made := bytes.Repeat([]byte("made "), 100000) // larger than the buffer

@@ -258,7 +258,7 @@ func SignFile(ctx context.Context, in, out string, opts Options) (*Result, error
 	}
 	defer tmp.Abort()
 	// Entries are copied by the kernel from the input to the output.
-	res, err := signTo(ctx, f, size, newFileOutput(f, tmp.File, workers(opts.Workers), tmp.StartWriteback), opts)
+	res, err := signTo(ctx, f, size, newFileOutput(f, tmp.File, tmp.StartWriteback), opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
