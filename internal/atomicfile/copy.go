@@ -1,23 +1,34 @@
 package atomicfile
 
-import "io"
+import (
+	"io"
+	"os"
+)
 
 // CopyWithin copies n bytes of the temp file from offset src to offset
 // dst (the ranges must not overlap): in the kernel where it can
 // (copy_file_range on Linux), else through a 1 MiB buffer.
 func (f *File) CopyWithin(dst, src, n int64) error {
+	return f.CopyFrom(dst, f.File, src, n)
+}
+
+// CopyFrom copies n bytes of src from offset srcOff into the temp file
+// at offset dst: in the kernel where it can (copy_file_range on Linux),
+// without passing through this process, else through a 1 MiB buffer.
+// When src is the temp file itself, the ranges must not overlap.
+func (f *File) CopyFrom(dst int64, src *os.File, srcOff, n int64) error {
 	if n <= 0 {
 		return nil
 	}
-	done, err := copyRange(f, dst, src, n)
-	if err != nil || done == n {
-		return err
+	done := CopyFileRange(f.File, dst, src, srcOff, n)
+	if done == n {
+		return nil
 	}
-	dst, src, n = dst+done, src+done, n-done
+	dst, srcOff, n = dst+done, srcOff+done, n-done
 	buf := make([]byte, min(n, 1<<20))
 	for n > 0 {
 		k := min(n, int64(len(buf)))
-		if _, err := f.ReadAt(buf[:k], src); err != nil {
+		if _, err := src.ReadAt(buf[:k], srcOff); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
@@ -26,7 +37,7 @@ func (f *File) CopyWithin(dst, src, n int64) error {
 		if _, err := f.WriteAt(buf[:k], dst); err != nil {
 			return err
 		}
-		dst, src, n = dst+k, src+k, n-k
+		dst, srcOff, n = dst+k, srcOff+k, n-k
 	}
 	return nil
 }

@@ -2,26 +2,37 @@
 
 package atomicfile
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
 
-// copyRange copies with copy_file_range(2) and returns how many bytes it
-// copied; the caller copies the rest, if any (the call is not supported
-// everywhere).
-func copyRange(f *File, dst, src, n int64) (int64, error) {
-	rc, err := f.File.SyscallConn()
+	"golang.org/x/sys/unix"
+)
+
+// CopyFileRange copies up to n bytes of src at srcOff to dst at dstOff
+// in the kernel, with copy_file_range(2), and returns how many it copied:
+// the caller copies the rest, if any, itself (the call is not supported
+// by every file system, nor across every pair of them).
+func CopyFileRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) int64 {
+	rs, err := src.SyscallConn()
 	if err != nil {
-		return 0, nil
+		return 0
+	}
+	rd, err := dst.SyscallConn()
+	if err != nil {
+		return 0
 	}
 	var done int64
-	rc.Control(func(fd uintptr) {
-		for done < n {
-			in, out := src+done, dst+done
-			k, err := unix.CopyFileRange(int(fd), &in, int(fd), &out, int(n-done), 0)
-			if err != nil || k <= 0 {
-				return // fall back to the buffer for the rest
+	rs.Control(func(sfd uintptr) {
+		rd.Control(func(dfd uintptr) {
+			for done < n {
+				in, out := srcOff+done, dstOff+done
+				k, err := unix.CopyFileRange(int(sfd), &in, int(dfd), &out, int(min(n-done, 1<<30)), 0)
+				if err != nil || k <= 0 {
+					return // the caller copies the rest
+				}
+				done += int64(k)
 			}
-			done += int64(k)
-		}
+		})
 	})
-	return done, nil
+	return done
 }

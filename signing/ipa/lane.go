@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 
 	"github.com/storesign/storesign/signing/macho"
 )
@@ -64,6 +65,8 @@ type laneFile interface {
 	StartWriteback(off, n int64)
 	// CopyWithin copies n bytes from offset src to offset dst.
 	CopyWithin(dst, src, n int64) error
+	// CopyFrom copies n bytes of src from srcOff to offset dst.
+	CopyFrom(dst int64, src *os.File, srcOff, n int64) error
 	// Truncate cuts the file at size.
 	Truncate(size int64) error
 }
@@ -272,17 +275,9 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	f.StartWriteback(start, size)
 	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
 	fh.CompressedSize, fh.UncompressedSize = uint32(size), uint32(size)
-	lw.skipFrom, lw.skipTo = start, start+size
+	lw.skip(start, size)
 	// The zip writer counts the data as written; the lane wrote it.
-	zeros := make([]byte, 1<<20)
-	for left := size; left > 0; {
-		n := min(left, int64(len(zeros)))
-		if _, err := w.Write(zeros[:n]); err != nil {
-			return err
-		}
-		left -= n
-	}
-	return nil
+	return writeZeros(w, size, make([]byte, 1<<20))
 }
 
 // finish completes the entry's headers: the Mach-O header when it was
@@ -315,14 +310,22 @@ func (l *mainLane) wait() {
 }
 
 // laneWriter writes the zip writer's stream into the output file from
-// offset 0, leaving out the bytes in [skipFrom, skipTo): the lane's data,
-// which the lane writes itself.
+// offset 0, leaving out the ranges others write: the lane's data, which
+// the lane writes itself, and large entries copied raw, which the kernel
+// copies from the input (see resigner.copyData).
 type laneWriter struct {
-	f                laneFile
-	pos              int64
-	skipFrom, skipTo int64
-	hinted           int64 // where the writeback was last started
+	f      laneFile
+	pos    int64
+	skips  []span // in increasing order, none behind pos
+	hinted int64  // where the writeback was last started
 }
+
+// A span is n bytes of the file from off.
+type span struct{ off, n int64 }
+
+// skip leaves out the n bytes from off, at or past every range left out
+// so far, when the zip writer's stream reaches them.
+func (w *laneWriter) skip(off, n int64) { w.skips = append(w.skips, span{off, n}) }
 
 func (w *laneWriter) Write(p []byte) (int, error) {
 	n := len(p)
@@ -333,26 +336,24 @@ func (w *laneWriter) Write(p []byte) (int, error) {
 		}
 	}()
 	for len(p) > 0 {
-		end := w.pos + int64(len(p))
-		switch {
-		case w.pos >= w.skipFrom && w.pos < w.skipTo:
-			k := min(int64(len(p)), w.skipTo-w.pos)
-			w.pos += k
-			p = p[k:]
-		case w.pos < w.skipFrom && end > w.skipFrom:
-			k := w.skipFrom - w.pos
-			if _, err := w.f.WriteAt(p[:k], w.pos); err != nil {
-				return 0, err
-			}
-			w.pos += k
-			p = p[k:]
-		default:
-			if _, err := w.f.WriteAt(p, w.pos); err != nil {
-				return 0, err
-			}
-			w.pos = end
-			p = nil
+		for len(w.skips) > 0 && w.skips[0].off+w.skips[0].n <= w.pos {
+			w.skips = w.skips[1:]
 		}
+		if len(w.skips) > 0 && w.pos >= w.skips[0].off {
+			k := min(int64(len(p)), w.skips[0].off+w.skips[0].n-w.pos)
+			w.pos += k
+			p = p[k:]
+			continue
+		}
+		k := int64(len(p))
+		if len(w.skips) > 0 {
+			k = min(k, w.skips[0].off-w.pos)
+		}
+		if _, err := w.f.WriteAt(p[:k], w.pos); err != nil {
+			return 0, err
+		}
+		w.pos += k
+		p = p[k:]
 	}
 	return n, nil
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"syscall"
@@ -222,4 +224,53 @@ func TestLaneNeedsFarOffset(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("the output (%d bytes) differs from the one-stream writer's (%d bytes)", len(got), len(want))
 	}
+}
+
+// TestResignFileKernelCopy re-signs an app with large resources, stored
+// and deflated, through ResignFile, which has the kernel copy them from
+// the input file (copyData): with and without the app's lane, the archive
+// holds what the one-stream writer writes; without the lane, byte for
+// byte.
+func TestResignFileKernelCopy(t *testing.T) {
+	big := func(n int, seed byte) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*int(seed)) ^ byte(i>>9)
+		}
+		return b
+	}
+	in := signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 1 << 20, Extra: []signingtest.IPAFile{
+		{Name: "assets/stored.pak", Data: big(kernelCopyMin+1, 3), Store: true},
+		{Name: "assets/deflated.pak", Data: big(4*kernelCopyMin, 5)},
+		{Name: "assets/small.bin", Data: big(1000, 7), Store: true},
+		{Name: "assets/exact.pak", Data: big(kernelCopyMin, 11), Store: true},
+	}})
+	t.Run("lane", func(t *testing.T) { testLane(t, in) })
+	t.Run("no lane", func(t *testing.T) {
+		f := newFixture(t)
+		dir := t.TempDir()
+		inPath := filepath.Join(dir, "in.ipa")
+		if err := os.WriteFile(inPath, in, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts := f.opts()
+		opts.laneMin = 1 << 40
+		var logged bytes.Buffer
+		opts.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		outPath := filepath.Join(dir, "out.ipa")
+		if _, err := ResignFile(context.Background(), inPath, outPath, opts); err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`copied-in-kernel=[1-9]`).Match(logged.Bytes()) {
+			t.Errorf("no entry copied by the kernel:\n%s", logged.String())
+		}
+		got, err := os.ReadFile(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := resign(t, in, f.opts())
+		if !bytes.Equal(got, want) {
+			t.Errorf("ResignFile wrote %d bytes that differ from Resign's %d", len(got), len(want))
+		}
+	})
 }

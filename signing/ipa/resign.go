@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path"
 	"runtime"
 	"slices"
@@ -77,6 +78,15 @@ type resigner struct {
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
 	lane *mainLane
+	// With at: lw writes the zip writer's stream, flush flushes it, and
+	// srcFile, when the input is a file, is where large entries copied raw
+	// are copied from by the kernel (see copyData).
+	lw      *laneWriter
+	flush   func() error
+	srcFile *os.File
+	zeros   []byte // 1 MiB of zero bytes, for copyData
+	// kernelCopied counts the bytes copyData had the kernel copy.
+	kernelCopied int64
 	// startLane starts the lane, if the app's executable gets one, once
 	// its plan is made.
 	startLane func()
@@ -131,6 +141,9 @@ func Resign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opt
 // mainLane).
 func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, at laneFile, opts Options) (*resigner, error) {
 	r := &resigner{opts: opts, log: opts.Log, sign: opts.sign, plans: map[*bundle]*signPlan{}, seals: map[string]nestedSeal{}, at: at}
+	if f, ok := src.(*os.File); ok && at != nil {
+		r.srcFile = f
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -186,7 +199,7 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	if err != nil {
 		return nil, err
 	}
-	r.log.Debug("written", "elapsed", time.Since(start))
+	r.log.Debug("written", "elapsed", time.Since(start), "copied-in-kernel", r.kernelCopied)
 	return r, nil
 }
 
@@ -626,13 +639,20 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 	}
 	lane := r.lane
 	var lw *laneWriter
-	if lane != nil {
+	if r.at != nil {
 		lw = &laneWriter{f: r.at}
 		dst = lw
 	}
 	// archive/zip buffers 4 KiB, a system call each when dst is a file.
 	bw := bufio.NewWriterSize(dst, 1<<20)
 	zw := zip.NewWriter(bw)
+	flush := func() error {
+		if err := zw.Flush(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	r.lw, r.flush = lw, flush
 	pool := &deflatePools{}
 	level := r.opts.CompressionLevel
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
@@ -678,12 +698,6 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 	}
 	if lane != nil {
 		// The app's executable comes last (see mainLane).
-		flush := func() error {
-			if err := zw.Flush(); err != nil {
-				return err
-			}
-			return bw.Flush()
-		}
 		if err := lane.place(ctx, zw, flush, lw, r.at); err != nil {
 			return err
 		}

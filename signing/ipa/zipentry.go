@@ -143,6 +143,9 @@ func (r *resigner) copyEntry(e *entry) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", e.name, err)
 	}
+	if done, err := r.copyData(w, e); done {
+		return err
+	}
 	rc, err := e.f.OpenRaw()
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.name, err)
@@ -176,4 +179,58 @@ func modeFor(like *zip.FileHeader, mode uint32) (creator uint16, attrs uint32) {
 		return like.CreatorVersion, like.ExternalAttrs
 	}
 	return 3<<8 | 20, mode << 16
+}
+
+// kernelCopyMin is the size from which an entry copied raw is copied by
+// the kernel: below it, the two flushes it takes cost more than the copy
+// through this process.
+const kernelCopyMin = 256 << 10
+
+// copyData copies the data of e, whose local header w was just made for,
+// from the input file to the output file in the kernel (copy_file_range
+// on Linux), without passing it through this process, when both are files
+// and e is large; it reports whether it did. The zip writer is fed as
+// many zero bytes, which the lane writer leaves out of the file: it counts
+// them, and writes the central directory after them. The bytes are those
+// the hash pass read (the same range of the same file), so the check of
+// the output trusts them as it trusts entries copied through the process.
+func (r *resigner) copyData(w io.Writer, e *entry) (bool, error) {
+	n := int64(e.f.CompressedSize64)
+	if r.srcFile == nil || r.lw == nil || n < kernelCopyMin {
+		return false, nil
+	}
+	off, err := e.f.DataOffset()
+	if err != nil {
+		return false, nil // OpenRaw says what is wrong
+	}
+	if err := r.flush(); err != nil {
+		return true, err
+	}
+	at := r.lw.pos
+	if err := r.at.CopyFrom(at, r.srcFile, off, n); err != nil {
+		return true, fmt.Errorf("copying %s: %w", e.name, err)
+	}
+	r.lw.skip(at, n)
+	r.kernelCopied += n
+	if r.zeros == nil {
+		r.zeros = make([]byte, 1<<20)
+	}
+	if err := writeZeros(w, n, r.zeros); err != nil {
+		return true, fmt.Errorf("copying %s: %w", e.name, err)
+	}
+	return true, nil
+}
+
+// writeZeros writes n zero bytes to w, in writes of len(zeros) bytes
+// (zeros holds zero bytes): at 1 MiB, they pass through bufio.Writers
+// without being copied into their buffers.
+func writeZeros(w io.Writer, n int64, zeros []byte) error {
+	for n > 0 {
+		k := min(n, int64(len(zeros)))
+		if _, err := w.Write(zeros[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
 }
