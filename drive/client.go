@@ -2,8 +2,6 @@ package drive
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/google"
 	drive "google.golang.org/api/drive/v3"
 	"google.golang.org/api/option"
+
+	"github.com/storesign/storesign/internal/gapi"
 )
 
 // EndpointEnv names the environment variable that, when set and no
@@ -75,21 +73,7 @@ type Retry struct {
 	Stall time.Duration
 }
 
-func (r Retry) withDefaults() Retry {
-	if r.Initial <= 0 {
-		r.Initial = 500 * time.Millisecond
-	}
-	if r.Max <= 0 {
-		r.Max = 32 * time.Second
-	}
-	if r.Deadline <= 0 {
-		r.Deadline = 5 * time.Minute
-	}
-	if r.Stall <= 0 {
-		r.Stall = 2 * time.Minute
-	}
-	return r
-}
+func (r Retry) withDefaults() Retry { return Retry(gapi.Retry(r).WithDefaults()) }
 
 type config struct {
 	credFile  string
@@ -166,7 +150,7 @@ func New(ctx context.Context, opts ...Option) (*Client, error) {
 		chunkSize: roundChunk(cfg.chunkSize),
 		log:       cfg.log,
 		subject:   cfg.subject,
-		sleep:     sleepCtx,
+		sleep:     gapi.Sleep,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -181,36 +165,15 @@ func New(ctx context.Context, opts ...Option) (*Client, error) {
 
 	hc := cfg.hc
 	if hc == nil {
-		base := newTransport()
-		credJSON := cfg.credJSON
-		if cfg.credFile != "" {
-			b, err := os.ReadFile(cfg.credFile)
-			if err != nil {
-				return nil, fmt.Errorf("drive: reading credentials: %w", err)
-			}
-			credJSON = b
-		}
-		switch {
-		case credJSON != nil:
-			ts, account, err := tokenSourceFromJSON(ctx, credJSON, cfg.scope, cfg.subject)
-			if err != nil {
-				return nil, err
-			}
-			c.account = account
-			hc = &http.Client{Transport: &oauth2.Transport{Source: ts, Base: base}}
-		case cfg.endpoint != "":
-			hc = &http.Client{Transport: base}
-		default:
-			creds, err := google.FindDefaultCredentialsWithParams(context.WithoutCancel(ctx), google.CredentialsParams{
-				Scopes: []string{string(cfg.scope)}, Subject: cfg.subject,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("drive: finding credentials: %v: set GOOGLE_APPLICATION_CREDENTIALS (google-github-actions/auth does) or pass a credentials file", err)
-			}
-			if creds.JSON != nil {
-				c.account = clientEmail(creds.JSON)
-			}
-			hc = &http.Client{Transport: &oauth2.Transport{Source: creds.TokenSource, Base: base}}
+		var err error
+		hc, c.account, err = gapi.Credentials{
+			Name: "drive", File: cfg.credFile, JSON: cfg.credJSON,
+			Scope: string(cfg.scope), Subject: cfg.subject,
+			Anonymous: cfg.endpoint != "",
+			ADCHint:   " or pass a credentials file",
+		}.Client(ctx, newTransport())
+		if err != nil {
+			return nil, err
 		}
 	}
 	c.hc = hc
@@ -222,13 +185,7 @@ func New(ctx context.Context, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func roundChunk(n int64) int64 {
-	const q = 256 << 10
-	if n <= 0 {
-		return DefaultChunkSize
-	}
-	return (n + q - 1) / q * q
-}
+func roundChunk(n int64) int64 { return gapi.RoundChunk(n, DefaultChunkSize) }
 
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -242,68 +199,4 @@ func newTransport() *http.Transport {
 	t.ResponseHeaderTimeout = 10 * time.Minute
 	t.MaxIdleConnsPerHost = 8
 	return t
-}
-
-// tokenSourceFromJSON accepts the credential file types New documents. The
-// type is checked first, so that a file of an unexpected kind is refused
-// rather than trusted.
-func tokenSourceFromJSON(ctx context.Context, data []byte, scope Scope, subject string) (oauth2.TokenSource, string, error) {
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, "", errors.New("drive: reading credentials: not a JSON credentials file (want a service account key or an external_account file)")
-	}
-	var t google.CredentialsType
-	switch head.Type {
-	case "service_account":
-		t = google.ServiceAccount
-	case "external_account":
-		t = google.ExternalAccount
-	case "authorized_user":
-		t = google.AuthorizedUser
-	case "impersonated_service_account":
-		t = google.ImpersonatedServiceAccount
-	default:
-		return nil, "", fmt.Errorf("drive: reading credentials: unsupported credentials type %q (want service_account, external_account, authorized_user or impersonated_service_account)", head.Type)
-	}
-	if subject != "" && t != google.ServiceAccount {
-		return nil, "", fmt.Errorf("drive: --subject (domain-wide delegation) needs a service account key, not %s credentials", head.Type)
-	}
-	creds, err := google.CredentialsFromJSONWithTypeAndParams(context.WithoutCancel(ctx), data, t, google.CredentialsParams{
-		Scopes: []string{string(scope)}, Subject: subject,
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("drive: reading %s credentials: %v", head.Type, err)
-	}
-	return creds.TokenSource, clientEmail(data), nil
-}
-
-func clientEmail(data []byte) string {
-	var v struct {
-		ClientEmail string `json:"client_email"`
-		Impersonate string `json:"service_account_impersonation_url"`
-	}
-	if json.Unmarshal(data, &v) != nil {
-		return ""
-	}
-	if v.ClientEmail != "" {
-		return v.ClientEmail
-	}
-	// ".../serviceAccounts/NAME@PROJECT.iam.gserviceaccount.com:generateAccessToken"
-	if i := strings.LastIndex(v.Impersonate, "/serviceAccounts/"); i >= 0 {
-		return strings.TrimSuffix(v.Impersonate[i+len("/serviceAccounts/"):], ":generateAccessToken")
-	}
-	return ""
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

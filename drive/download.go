@@ -113,7 +113,7 @@ func (c *Client) downloadAttempt(ctx context.Context, f *File, dst io.Writer, fa
 	u := c.base + "files/" + url.PathEscape(f.ID) + "?alt=media&supportsAllDrives=true"
 	req, err := http.NewRequestWithContext(actx, "GET", u, nil)
 	if err != nil {
-		return permanent{err}
+		return permanent{Err: err}
 	}
 	// The bytes as stored: no transparent gzip, so that offsets and
 	// checksums are those of the file.
@@ -155,7 +155,7 @@ func (c *Client) downloadAttempt(ctx context.Context, f *File, dst io.Writer, fa
 		n, rerr := fill(resp.Body, *buf, wd)
 		if *off+int64(n) > f.Size {
 			fan.Push(buf, 0)
-			return permanent{fmt.Errorf("the server sent more than the %d bytes the file has (it changed during the download?): run again", f.Size)}
+			return permanent{Err: fmt.Errorf("the server sent more than the %d bytes the file has (it changed during the download?): run again", f.Size)}
 		}
 		// The hashes start on the block while it is written: they only
 		// read it, and only this goroutine takes buffers, so the block is
@@ -164,7 +164,7 @@ func (c *Client) downloadAttempt(ctx context.Context, f *File, dst io.Writer, fa
 		fan.Push(buf, n)
 		if n > 0 {
 			if _, err := dst.Write(b); err != nil {
-				return permanent{fmt.Errorf("writing: %w", err)}
+				return permanent{Err: fmt.Errorf("writing: %w", err)}
 			}
 		}
 		*off += int64(n)

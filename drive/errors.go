@@ -2,19 +2,16 @@ package drive
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
-	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
+
+	"github.com/storesign/storesign/internal/gapi"
 )
 
 // Errors callers may branch on with errors.Is. The error returned carries a
@@ -78,112 +75,17 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // permanent marks an error that must not be retried (a local failure).
-type permanent struct{ err error }
-
-func (p permanent) Error() string { return p.err.Error() }
-func (p permanent) Unwrap() error { return p.err }
-
-func reasonOf(ge *googleapi.Error) string {
-	for _, it := range ge.Errors {
-		if it.Reason != "" {
-			return it.Reason
-		}
-	}
-	return ""
-}
-
-// retryable reports whether err is worth another attempt.
-func retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var p permanent
-	if errors.As(err, &p) {
-		return false
-	}
-	if errors.Is(err, context.Canceled) {
-		return false
-	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == 429)
-	}
-	var ge *googleapi.Error
-	if errors.As(err, &ge) {
-		switch {
-		case ge.Code == 429, ge.Code == 408, ge.Code >= 500:
-			return true
-		case ge.Code == 403:
-			switch reasonOf(ge) {
-			case "userRateLimitExceeded", "rateLimitExceeded", "backendError", "internalError":
-				return true
-			}
-		}
-		return false
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // *url.Error is a net.Error whatever it wraps
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return true
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errStalled) || errors.Is(err, errNoProgress) {
-		return true
-	}
-	// Other transport errors (http2 stream resets, TLS alerts) are
-	// transient as far as we can tell.
-	s := err.Error()
-	return strings.Contains(s, "connection") || strings.Contains(s, "stream error") || strings.Contains(s, "transport")
-}
+type permanent = gapi.Permanent
 
 var (
-	errStalled    = errors.New("no bytes moved within the stall timeout")
-	errNoProgress = errors.New("the upload made no progress")
+	errStalled    = gapi.ErrStalled
+	errNoProgress = gapi.ErrNoProgress
 )
 
-// retryLoop runs fn until it succeeds, fails permanently, or keeps failing
-// beyond the deadline. fn reports progress by returning progressed=true,
-// which resets the deadline and the backoff.
+// retryLoop runs fn under the client's retry policy: see [gapi.Retrier.Do].
 func (c *Client) retryLoop(ctx context.Context, op string, fn func() (progressed bool, err error)) error {
-	r := c.retry
-	backoff := r.Initial
-	start := time.Now()
-	for attempt := 1; ; attempt++ {
-		progressed, err := fn()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !retryable(err) {
-			return err
-		}
-		if progressed {
-			start = time.Now()
-			backoff = r.Initial
-		}
-		if time.Since(start) > r.Deadline {
-			return fmt.Errorf("giving up after %d attempts over %s: %w", attempt, time.Since(start).Round(time.Second), err)
-		}
-		d := time.Duration(rand.Int64N(int64(backoff)) + 1)
-		c.log.Debug("drive: retrying", "op", op, "attempt", attempt, "after", d, "error", err)
-		if err := c.sleep(ctx, d); err != nil {
-			return err
-		}
-		backoff *= 2
-		if backoff > r.Max {
-			backoff = r.Max
-		}
-	}
+	r := gapi.Retrier{Retry: gapi.Retry(c.retry), Name: "drive", Log: c.log, Sleep: c.sleep}
+	return r.Do(ctx, op, func(int) (bool, error) { return fn() })
 }
 
 // call runs an API call with retries and turns its failure into an *Error.
@@ -207,9 +109,9 @@ func (c *Client) explain(op, id string, err error) error {
 	var p permanent
 	if errors.As(err, &p) {
 		if errors.Is(err, syscall.ENOSPC) {
-			return &Error{Op: op, Msg: "no space left on the device: free disk space on the runner or write to a bigger disk", Err: p.err}
+			return &Error{Op: op, Msg: "no space left on the device: free disk space on the runner or write to a bigger disk", Err: p.Err}
 		}
-		return fmt.Errorf("%s: %w", op, p.err)
+		return fmt.Errorf("%s: %w", op, p.Err)
 	}
 	who := "the account"
 	if c.account != "" {
@@ -220,29 +122,14 @@ func (c *Client) explain(op, id string, err error) error {
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		desc := re.ErrorCode
-		if desc == "" {
-			var body struct {
-				Error       string `json:"error"`
-				Description string `json:"error_description"`
-			}
-			if json.Unmarshal(re.Body, &body) == nil {
-				desc, re.ErrorDescription = body.Error, body.Description
-			}
-		}
-		if re.ErrorDescription != "" {
-			desc += ": " + re.ErrorDescription
-		}
-		if desc == "" && re.Response != nil {
-			desc = re.Response.Status
-		}
+		desc := gapi.TokenError(re)
 		return &Error{Op: op, Msg: fmt.Sprintf("getting an access token for %s failed (%s): check the credentials file or GOOGLE_APPLICATION_CREDENTIALS, that the key is not revoked, and for --subject that domain-wide delegation grants the Drive scope", who, desc), Err: ErrAuth}
 	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
 		return &Error{Op: op, Msg: fmt.Sprintf("%v (network or server failure; run again)", err), Err: err}
 	}
-	e := &Error{Op: op, Code: ge.Code, Reason: reasonOf(ge), Err: ge}
+	e := &Error{Op: op, Code: ge.Code, Reason: gapi.Reason(ge), Err: ge}
 	msg := ge.Message
 	if msg == "" {
 		msg = fmt.Sprintf("HTTP %d", ge.Code)

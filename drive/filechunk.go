@@ -84,7 +84,7 @@ func (c *fileChunk) readErr(err error) error {
 	if errors.Is(err, os.ErrClosed) {
 		return errDetached
 	}
-	return permanent{fmt.Errorf("reading the local file: %w", err)}
+	return permanent{Err: fmt.Errorf("reading the local file: %w", err)}
 }
 
 // SyscallConn lets net's sendfile path read the file directly.

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/storesign/storesign/drive/drivetest"
+	"github.com/storesign/storesign/internal/gapi"
 )
 
 func apiErr(code int, reason string) error {
@@ -39,10 +40,10 @@ func TestRetryable(t *testing.T) {
 		{fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), true},
 		{&url.Error{Op: "Get", URL: "u", Err: errors.New(`unsupported protocol scheme ""`)}, false},
 		{errStalled, true},
-		{permanent{io.ErrUnexpectedEOF}, false},
+		{permanent{Err: io.ErrUnexpectedEOF}, false},
 		{context.Canceled, false},
 	} {
-		if got := retryable(tc.err); got != tc.want {
+		if got := gapi.Retryable(tc.err); got != tc.want {
 			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}

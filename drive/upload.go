@@ -216,7 +216,7 @@ func (c *Client) ensureFolder(ctx context.Context, parent *File, name string) (*
 	err := c.retryLoop(ctx, op, func() (bool, error) {
 		found, err := c.list(ctx, parent, "name = "+quote(name)+" and mimeType = "+quote(FolderMimeType))
 		if err != nil {
-			return false, permanent{err}
+			return false, permanent{Err: err}
 		}
 		if len(found) > 0 {
 			sortNewest(found)
@@ -324,7 +324,7 @@ func (c *Client) openSession(ctx context.Context, op string, size int64, folderI
 	err := c.call(ctx, op, folderID, func() error {
 		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 		if err != nil {
-			return permanent{err}
+			return permanent{Err: err}
 		}
 		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 		req.Header.Set("X-Upload-Content-Type", opts.MimeType)
@@ -340,7 +340,7 @@ func (c *Client) openSession(ctx context.Context, op string, size int64, folderI
 		io.Copy(io.Discard, resp.Body)
 		loc = resp.Header.Get("Location")
 		if loc == "" {
-			return permanent{errors.New("the server opened no upload session (no Location header)")}
+			return permanent{Err: errors.New("the server opened no upload session (no Location header)")}
 		}
 		return nil
 	})
@@ -373,7 +373,7 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 	}
 	req, err := http.NewRequestWithContext(actx, "PUT", session, body)
 	if err != nil {
-		return nil, 0, permanent{err}
+		return nil, 0, permanent{Err: err}
 	}
 	req.ContentLength = n
 	req.Header.Set("Content-Range", cr)
@@ -430,7 +430,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 		err = errors.New("the file got shorter during the upload")
 	}
 	if err != nil && err != io.EOF {
-		err = permanent{fmt.Errorf("reading the local file: %w", err)}
+		err = permanent{Err: fmt.Errorf("reading the local file: %w", err)}
 	}
 	return n, err
 }

@@ -2,8 +2,6 @@ package play
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/google"
 	androidpublisher "google.golang.org/api/androidpublisher/v3"
 	"google.golang.org/api/option"
+
+	"github.com/storesign/storesign/internal/gapi"
 )
 
 // Environment variables New reads unless [WithoutEnvironment] is given.
@@ -63,21 +61,7 @@ type Retry struct {
 	Stall time.Duration
 }
 
-func (r Retry) withDefaults() Retry {
-	if r.Initial <= 0 {
-		r.Initial = 500 * time.Millisecond
-	}
-	if r.Max <= 0 {
-		r.Max = 32 * time.Second
-	}
-	if r.Deadline <= 0 {
-		r.Deadline = 5 * time.Minute
-	}
-	if r.Stall <= 0 {
-		r.Stall = 2 * time.Minute
-	}
-	return r
-}
+func (r Retry) withDefaults() Retry { return Retry(gapi.Retry(r).WithDefaults()) }
 
 type config struct {
 	credFile  string
@@ -153,7 +137,7 @@ func New(ctx context.Context, opts ...Option) (*Client, error) {
 		retry:     cfg.retry.withDefaults(),
 		chunkSize: roundChunk(cfg.chunkSize),
 		log:       cfg.log,
-		sleep:     sleepCtx,
+		sleep:     gapi.Sleep,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -168,40 +152,14 @@ func New(ctx context.Context, opts ...Option) (*Client, error) {
 
 	hc := cfg.hc
 	if hc == nil {
-		base := newTransport()
-		credJSON := cfg.credJSON
-		if cfg.credFile != "" {
-			b, err := os.ReadFile(cfg.credFile)
-			if err != nil {
-				return nil, fmt.Errorf("play: reading credentials: %w", err)
-			}
-			credJSON = b
-		}
-		switch {
-		case credJSON != nil:
-			ts, account, err := tokenSourceFromJSON(ctx, credJSON)
-			if err != nil {
-				return nil, err
-			}
-			c.account = account
-			hc = &http.Client{Transport: &oauth2.Transport{Source: ts, Base: base}}
-		case cfg.token != "":
-			if strings.ContainsAny(cfg.token, " \t\r\n") {
-				return nil, errors.New("play: the access token has spaces or line breaks in it: pass the token alone, as `gcloud auth print-access-token` prints it")
-			}
-			ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: cfg.token, TokenType: "Bearer"})
-			hc = &http.Client{Transport: &oauth2.Transport{Source: ts, Base: base}}
-		case cfg.endpoint != "":
-			hc = &http.Client{Transport: base}
-		default:
-			creds, err := google.FindDefaultCredentialsWithParams(context.WithoutCancel(ctx), google.CredentialsParams{Scopes: []string{Scope}})
-			if err != nil {
-				return nil, fmt.Errorf("play: finding credentials: %v: set GOOGLE_APPLICATION_CREDENTIALS (google-github-actions/auth does), pass a service account key, or an access token in %s", err, TokenEnv)
-			}
-			if creds.JSON != nil {
-				c.account = clientEmail(creds.JSON)
-			}
-			hc = &http.Client{Transport: &oauth2.Transport{Source: creds.TokenSource, Base: base}}
+		var err error
+		hc, c.account, err = gapi.Credentials{
+			Name: "play", File: cfg.credFile, JSON: cfg.credJSON, Token: cfg.token,
+			Scope: Scope, Anonymous: cfg.endpoint != "",
+			ADCHint: ", pass a service account key, or an access token in " + TokenEnv,
+		}.Client(ctx, newTransport())
+		if err != nil {
+			return nil, err
 		}
 	}
 	c.hc = hc
@@ -213,13 +171,7 @@ func New(ctx context.Context, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func roundChunk(n int64) int64 {
-	const q = 256 << 10
-	if n <= 0 {
-		return DefaultChunkSize
-	}
-	return (n + q - 1) / q * q
-}
+func roundChunk(n int64) int64 { return gapi.RoundChunk(n, DefaultChunkSize) }
 
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -230,62 +182,4 @@ func newTransport() *http.Transport {
 	t.ResponseHeaderTimeout = 15 * time.Minute
 	t.MaxIdleConnsPerHost = 4
 	return t
-}
-
-// tokenSourceFromJSON accepts the credential file types New documents. The
-// type is checked first, so that a file of an unexpected kind is refused
-// rather than trusted.
-func tokenSourceFromJSON(ctx context.Context, data []byte) (oauth2.TokenSource, string, error) {
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, "", errors.New("play: reading credentials: not a JSON credentials file (want a service account key or an external_account file)")
-	}
-	var t google.CredentialsType
-	switch head.Type {
-	case "service_account":
-		t = google.ServiceAccount
-	case "external_account":
-		t = google.ExternalAccount
-	case "authorized_user":
-		t = google.AuthorizedUser
-	case "impersonated_service_account":
-		t = google.ImpersonatedServiceAccount
-	default:
-		return nil, "", fmt.Errorf("play: reading credentials: unsupported credentials type %q (want service_account, external_account, authorized_user or impersonated_service_account)", head.Type)
-	}
-	creds, err := google.CredentialsFromJSONWithTypeAndParams(context.WithoutCancel(ctx), data, t, google.CredentialsParams{Scopes: []string{Scope}})
-	if err != nil {
-		return nil, "", fmt.Errorf("play: reading %s credentials: %v", head.Type, err)
-	}
-	return creds.TokenSource, clientEmail(data), nil
-}
-
-func clientEmail(data []byte) string {
-	var v struct {
-		ClientEmail string `json:"client_email"`
-		Impersonate string `json:"service_account_impersonation_url"`
-	}
-	if json.Unmarshal(data, &v) != nil {
-		return ""
-	}
-	if v.ClientEmail != "" {
-		return v.ClientEmail
-	}
-	if i := strings.LastIndex(v.Impersonate, "/serviceAccounts/"); i >= 0 {
-		return strings.TrimSuffix(v.Impersonate[i+len("/serviceAccounts/"):], ":generateAccessToken")
-	}
-	return ""
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -110,7 +110,7 @@ func (c *Client) openSession(ctx context.Context, op, pkg, path string, size int
 	err := c.call(ctx, op, pkg, func() error {
 		req, err := http.NewRequestWithContext(ctx, "POST", u, http.NoBody)
 		if err != nil {
-			return permanent{err}
+			return permanent{Err: err}
 		}
 		req.Header.Set("X-Upload-Content-Type", "application/octet-stream")
 		req.Header.Set("X-Upload-Content-Length", strconv.FormatInt(size, 10))
@@ -125,7 +125,7 @@ func (c *Client) openSession(ctx context.Context, op, pkg, path string, size int
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		loc = resp.Header.Get("Location")
 		if loc == "" {
-			return permanent{errors.New("the server opened no upload session (no Location header)")}
+			return permanent{Err: errors.New("the server opened no upload session (no Location header)")}
 		}
 		return nil
 	})
@@ -153,7 +153,7 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 	}
 	req, err := http.NewRequestWithContext(actx, "PUT", session, body)
 	if err != nil {
-		return false, 0, permanent{err}
+		return false, 0, permanent{Err: err}
 	}
 	req.ContentLength = n
 	req.Header.Set("Content-Range", cr)
@@ -193,11 +193,11 @@ func parseRangeEnd(h string) (int64, error) {
 	r, ok := strings.CutPrefix(h, "bytes=")
 	lo, hi, ok2 := strings.Cut(r, "-")
 	if !ok || !ok2 || lo != "0" {
-		return 0, permanent{fmt.Errorf("the upload server answered a malformed Range %q", h)}
+		return 0, permanent{Err: fmt.Errorf("the upload server answered a malformed Range %q", h)}
 	}
 	end, err := strconv.ParseInt(hi, 10, 64)
 	if err != nil || end < 0 {
-		return 0, permanent{fmt.Errorf("the upload server answered a malformed Range %q", h)}
+		return 0, permanent{Err: fmt.Errorf("the upload server answered a malformed Range %q", h)}
 	}
 	return end, nil
 }
@@ -235,7 +235,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 		err = errors.New("the file got shorter during the upload")
 	}
 	if err != nil && err != io.EOF {
-		err = permanent{fmt.Errorf("reading the local file: %w", err)}
+		err = permanent{Err: fmt.Errorf("reading the local file: %w", err)}
 	}
 	return n, err
 }
