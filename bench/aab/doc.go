@@ -33,14 +33,18 @@
 //
 // Target: at least 10 times faster than jarsigner, peak RSS under 64 MB.
 //
-// Where the time goes (2 cores with SHA extensions, December 2026, load
-// average 5 to 35 from other work: wall times vary by a factor of two
-// between runs, CPU times by about 10%). Medians of three runs:
+// Where the time goes (2 cores with SHA extensions, December 2026).
+// Medians of three runs on a quiet machine (load average below 2):
 //
 //	                          wall     CPU     peak RSS
-//	storesign aab sign        5.6 s    3.7 s    30 MiB  (runs: 5.6, 6.7, 3.8 s)
-//	jarsigner 17             46 s     28 s     114 MiB  (runs: 46, 54, 32 s)
-//	ratio                     8.3x     7.5x
+//	storesign aab sign        2.3 s    3.4 s    28 MiB  (runs: 2.2, 4.2, 2.3 s)
+//	jarsigner 17             27 s     27 s     140 MiB  (runs: 27, 32, 25 s)
+//	ratio                    11.7x     8.2x
+//
+// With jarsigner's output synced to disk, as storesign's is: 12.0x. On
+// the same machine loaded by other work (load average 5 to 35) wall
+// times vary by a factor of two: 5.6 s against 46 s (8.3x), CPU times
+// by about 10%.
 //
 // Before this package's inflater and the kernel copy, storesign took
 // 7.9 CPU seconds (16.6 s of wall time in a run where jarsigner took
@@ -72,11 +76,12 @@
 // CPU seconds ran on its main thread in a run of this bundle, the floor
 // of its wall time.
 //
-// So 10x is met per core (28.8 s against 3.7 / 2 = 1.9 s: 15x) where the
-// disk keeps up, and missed on this machine, where the runs measured
-// 8.3x (the best pair 8.4x): the sync of the output, which jarsigner
-// does not do, and the load of other work decide the wall time. On CPU
-// time the ratio is 7.5x. The check cannot be made cheaper without
-// weakening it: 3.0 of the 3.7 CPU seconds are the two passes' SHA-256
-// and inflating, and the check must redo its pass on the output.
+// So 10x is met where the disk keeps up and the cores are free (11.7x
+// measured; per core 28.8 s against 3.4 / 2 = 1.7 s, 17x), and missed
+// when the disk is slow or other work takes the cores (8.3x measured
+// under load): the sync of the output, which jarsigner does not do,
+// then decides the wall time. On CPU time the ratio is 8.2x. The check
+// cannot be made cheaper without weakening it: 3.0 of the 3.4 to 3.9
+// CPU seconds are the two passes' SHA-256 and inflating, and the check
+// must redo its pass on the output.
 package aabbench

@@ -226,15 +226,6 @@ func (f *inflater) fill() error {
 	return nil
 }
 
-// room makes room for the longest match after the write position,
-// handing on the output and sliding the window when needed.
-func (f *inflater) room() error {
-	if f.o+outMargin <= len(f.out) {
-		return nil
-	}
-	return f.flush(false)
-}
-
 // flush hands on the output not yet handed on; unless last, it then
 // keeps only the history window.
 func (f *inflater) flush(last bool) error {
