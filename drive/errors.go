@@ -80,12 +80,17 @@ type permanent = gapi.Permanent
 var (
 	errStalled    = gapi.ErrStalled
 	errNoProgress = gapi.ErrNoProgress
+	errDetached   = gapi.ErrDetached
 )
+
+// retrier returns the client's retry policy.
+func (c *Client) retrier() gapi.Retrier {
+	return gapi.Retrier{Retry: gapi.Retry(c.retry), Name: "drive", Log: c.log, Sleep: c.sleep}
+}
 
 // retryLoop runs fn under the client's retry policy: see [gapi.Retrier.Do].
 func (c *Client) retryLoop(ctx context.Context, op string, fn func() (progressed bool, err error)) error {
-	r := gapi.Retrier{Retry: gapi.Retry(c.retry), Name: "drive", Log: c.log, Sleep: c.sleep}
-	return r.Do(ctx, op, func(int) (bool, error) { return fn() })
+	return c.retrier().Do(ctx, op, func(int) (bool, error) { return fn() })
 }
 
 // call runs an API call with retries and turns its failure into an *Error.

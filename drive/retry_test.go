@@ -101,7 +101,7 @@ func TestExplain(t *testing.T) {
 }
 
 func TestHideSession(t *testing.T) {
-	err := hideSession(&url.Error{Op: "Put", URL: "https://www.googleapis.com/upload/drive/v3/files?uploadType=resumable&upload_id=SECRET", Err: syscall.ECONNRESET})
+	err := gapi.HideSession(&url.Error{Op: "Put", URL: "https://www.googleapis.com/upload/drive/v3/files?uploadType=resumable&upload_id=SECRET", Err: syscall.ECONNRESET})
 	if strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "connection reset") {
 		t.Errorf("got %v", err)
 	}

@@ -14,13 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	drive "google.golang.org/api/drive/v3"
 	"google.golang.org/api/googleapi"
 
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/gapi"
 )
 
 // UploadOptions says where [Client.Upload] puts a file.
@@ -252,46 +252,18 @@ func (c *Client) resumable(ctx context.Context, op string, src io.ReaderAt, size
 		if err != nil {
 			return nil, err
 		}
-		var off int64
 		var done *File
-		needStatus := false
-		err = c.retryLoop(ctx, op, func() (bool, error) {
-			from := off
-			if needStatus {
-				f, next, err := c.putChunk(ctx, session, nil, 0, 0, size)
-				if err != nil {
-					return false, err
-				}
-				needStatus = false
-				if f != nil {
-					done = f
-					return true, nil
-				}
-				off = next
+		var progress func(off int64)
+		if opts.Progress != nil {
+			progress = func(off int64) { opts.Progress(Progress{Done: off, Total: size, Elapsed: time.Since(start)}) }
+		}
+		err = c.retrier().Resume(ctx, op, size, chunk, func(off, n int64) (bool, int64, error) {
+			f, next, err := c.putChunk(ctx, session, src, off, n, size)
+			if f != nil {
+				done = f
 			}
-			for done == nil {
-				n := min(chunk, size-off)
-				f, next, err := c.putChunk(ctx, session, src, off, n, size)
-				if err != nil {
-					needStatus = true
-					return off > from, err
-				}
-				if f != nil {
-					done = f
-					break
-				}
-				if next <= off && n > 0 {
-					// No progress on a whole chunk: ask again after a pause.
-					needStatus = true
-					return off > from, fmt.Errorf("server kept %d of %d bytes after a chunk ending at %d: %w", next, size, off+n, errNoProgress)
-				}
-				off = next
-				if opts.Progress != nil {
-					opts.Progress(Progress{Done: off, Total: size, Elapsed: time.Since(start)})
-				}
-			}
-			return true, nil
-		})
+			return f != nil, next, err
+		}, progress)
 		if err == nil {
 			if opts.Progress != nil {
 				opts.Progress(Progress{Done: size, Total: size, Elapsed: time.Since(start)})
@@ -363,8 +335,8 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 			defer fc.Close()
 			body = fc
 		} else {
-			chunk := &chunkReader{r: io.NewSectionReader(src, off, n), left: n, wd: wd}
-			defer chunk.detach()
+			chunk := gapi.NewChunkReader(io.NewSectionReader(src, off, n), n, wd.kick, nil)
+			defer chunk.Detach()
 			body = chunk
 		}
 		cr = fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size)
@@ -380,7 +352,7 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 	req.Header.Set("X-GUploader-No-308", "yes")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, 0, stallCause(actx, hideSession(err))
+		return nil, 0, stallCause(actx, gapi.HideSession(err))
 	}
 	defer resp.Body.Close()
 	wd.kick()
@@ -400,56 +372,4 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 		return nil, 0, stallCause(actx, fmt.Errorf("reading the finished upload's metadata: %w", err))
 	}
 	return fromAPI(&df), 0, nil
-}
-
-// chunkReader hands a chunk to the HTTP transport. The transport may
-// still be reading a request body after Do returns (when the server
-// answered early or the connection broke), so putChunk detaches the
-// reader before returning: src is then no longer read.
-type chunkReader struct {
-	mu   sync.Mutex
-	r    io.Reader // nil once detached
-	left int64
-	wd   *watchdog
-}
-
-var errDetached = errors.New("chunk request already finished")
-
-func (c *chunkReader) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.r == nil {
-		return 0, errDetached
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	if n > 0 {
-		c.wd.kick()
-	}
-	if err == io.EOF && c.left > 0 {
-		err = errors.New("the file got shorter during the upload")
-	}
-	if err != nil && err != io.EOF {
-		err = permanent{Err: fmt.Errorf("reading the local file: %w", err)}
-	}
-	return n, err
-}
-
-func (c *chunkReader) detach() {
-	c.mu.Lock()
-	c.r = nil
-	c.mu.Unlock()
-}
-
-// hideSession drops the query from the URL in err: a resumable session's
-// upload_id lets anyone holding it write to the upload, so it must not
-// reach logs or error messages.
-func hideSession(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
-			ue.URL = ue.URL[:i] + "?upload_id=REDACTED"
-		}
-	}
-	return err
 }

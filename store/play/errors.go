@@ -129,10 +129,14 @@ var (
 // retryable reports whether err is worth another attempt.
 func retryable(err error) bool { return gapi.Retryable(err) }
 
+// retrier returns the client's retry policy.
+func (c *Client) retrier() gapi.Retrier {
+	return gapi.Retrier{Retry: gapi.Retry(c.retry), Name: "play", Log: c.log, Sleep: c.sleep}
+}
+
 // retryLoop runs fn under the client's retry policy: see [gapi.Retrier.Do].
 func (c *Client) retryLoop(ctx context.Context, op string, fn func(attempt int) (progressed bool, err error)) error {
-	r := gapi.Retrier{Retry: gapi.Retry(c.retry), Name: "play", Log: c.log, Sleep: c.sleep}
-	return r.Do(ctx, op, fn)
+	return c.retrier().Do(ctx, op, fn)
 }
 
 // call runs an API call with retries and turns its failure into an *Error.

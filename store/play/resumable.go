@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/api/googleapi"
+
+	"github.com/storesign/storesign/internal/gapi"
 )
 
 // Progress reports an upload's progress.
@@ -44,43 +44,9 @@ func (c *Client) resumable(ctx context.Context, op, pkg, path string, src io.Rea
 		if err != nil {
 			return err
 		}
-		var off int64
-		done := false
-		needStatus := false
-		err = c.retryLoop(ctx, op, func(int) (bool, error) {
-			from := off
-			if needStatus {
-				fin, next, err := c.putChunk(ctx, session, nil, 0, 0, size, out)
-				if err != nil {
-					return false, err
-				}
-				needStatus = false
-				if fin {
-					done = true
-					return true, nil
-				}
-				off = next
-			}
-			for !done {
-				n := min(chunk, size-off)
-				fin, next, err := c.putChunk(ctx, session, src, off, n, size, out)
-				if err != nil {
-					needStatus = true
-					return off > from, err
-				}
-				if fin {
-					done = true
-					break
-				}
-				if next <= off && n > 0 {
-					needStatus = true
-					return off > from, fmt.Errorf("server kept %d of %d bytes after a chunk ending at %d: %w", next, size, off+n, errNoProgress)
-				}
-				off = next
-				report(off)
-			}
-			return true, nil
-		})
+		err = c.retrier().Resume(ctx, op, size, chunk, func(off, n int64) (bool, int64, error) {
+			return c.putChunk(ctx, session, src, off, n, size, out)
+		}, report)
 		if err == nil {
 			report(size)
 			return nil
@@ -144,8 +110,11 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 	var body io.Reader = http.NoBody
 	cr := fmt.Sprintf("bytes */%d", size)
 	if src != nil && n > 0 {
-		ch := &chunkReader{r: io.NewSectionReader(src, off, n), left: n, kick: func() { wd.Reset(c.retry.Stall) }, sent: func() { wd.Stop() }}
-		defer ch.detach()
+		// Once the whole chunk is sent, the server may check the whole
+		// file before it answers: the response header timeout applies,
+		// not the stall timeout.
+		ch := gapi.NewChunkReader(io.NewSectionReader(src, off, n), n, func() { wd.Reset(c.retry.Stall) }, func() { wd.Stop() })
+		defer ch.Detach()
 		body = ch
 		cr = fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size)
 	} else {
@@ -163,7 +132,7 @@ func (c *Client) putChunk(ctx context.Context, session string, src io.ReaderAt, 
 		if cause := context.Cause(actx); errors.Is(cause, errStalled) {
 			err = errStalled
 		}
-		return false, 0, hideSession(err)
+		return false, 0, gapi.HideSession(err)
 	}
 	defer resp.Body.Close()
 	wd.Stop()
@@ -200,61 +169,4 @@ func parseRangeEnd(h string) (int64, error) {
 		return 0, permanent{Err: fmt.Errorf("the upload server answered a malformed Range %q", h)}
 	}
 	return end, nil
-}
-
-// chunkReader hands a chunk to the HTTP transport. The transport may
-// still read a request body after Do returns, so putChunk detaches the
-// reader before returning: src is then no longer read.
-type chunkReader struct {
-	mu   sync.Mutex
-	r    io.Reader // nil once detached
-	left int64
-	kick func() // bytes moved
-	sent func() // the whole chunk was read
-}
-
-var errDetached = errors.New("chunk request already finished")
-
-func (c *chunkReader) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.r == nil {
-		return 0, errDetached
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	if n > 0 {
-		c.kick()
-	}
-	if c.left == 0 {
-		// The server may now check the whole file before it answers:
-		// the response header timeout applies, not the stall timeout.
-		c.sent()
-	}
-	if err == io.EOF && c.left > 0 {
-		err = errors.New("the file got shorter during the upload")
-	}
-	if err != nil && err != io.EOF {
-		err = permanent{Err: fmt.Errorf("reading the local file: %w", err)}
-	}
-	return n, err
-}
-
-func (c *chunkReader) detach() {
-	c.mu.Lock()
-	c.r = nil
-	c.mu.Unlock()
-}
-
-// hideSession drops the query from the URL in err: a resumable session's
-// upload_id lets anyone holding it write to the upload, so it must not
-// reach logs or error messages.
-func hideSession(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
-			ue.URL = ue.URL[:i] + "?upload_id=REDACTED"
-		}
-	}
-	return err
 }
