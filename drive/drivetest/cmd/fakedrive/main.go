@@ -15,27 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
-	"time"
 
 	"github.com/storesign/storesign/drive/drivetest"
+	"github.com/storesign/storesign/internal/fakeserver"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fakedrive:", err)
-		os.Exit(1)
-	}
-}
+func main() { fakeserver.Main("fakedrive", run) }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fakedrive", flag.ContinueOnError)
@@ -51,9 +38,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	opts := drivetest.Options{NoQuota: *noQuota, Faults: drivetest.Faults{Rate: *rate, Seed: *faultSeed}}
-	if *verbose {
-		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	opts.Log = fakeserver.Logger(*verbose)
 	if *save != "" {
 		opts.OnUpload = func(f drivetest.File, folders []string, content string) {
 			dst := filepath.Join(append(append([]string{*save}, folders...), f.Name)...)
@@ -88,23 +73,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "url=%s\nfolder=%s\nout=%s\n", base, in, out)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
-		return err
-	}
-	return nil
+	return fakeserver.Serve(ctx, *addr, s, func(url string) { fmt.Fprintf(stdout, "url=%s\nfolder=%s\nout=%s\n", url, in, out) })
 }
 
 // addDir adds dir's files to folder, and its sub-directories as folders

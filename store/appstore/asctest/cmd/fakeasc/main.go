@@ -26,34 +26,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/storesign/storesign/internal/fakeserver"
 	"github.com/storesign/storesign/store/appstore"
 	"github.com/storesign/storesign/store/appstore/asctest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fakeasc:", err)
-		os.Exit(1)
-	}
-}
-
-type list []string
-
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+func main() { fakeserver.Main("fakeasc", run) }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fakeasc", flag.ContinueOnError)
@@ -69,7 +52,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	verbose := fs.Bool("v", false, "log every request on stderr")
 	sample := fs.String("sample-ipa", "", "write a small IPA that passes ipa check to this file (bundle ID: the first -app) and exit")
 	sampleBuild := fs.String("sample-build", "1", "the sample IPA's CFBundleVersion")
-	var apps list
+	var apps fakeserver.List
 	fs.Var(&apps, "app", "an app: BUNDLE_ID or BUNDLE_ID=Name (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -107,9 +90,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	opts := asctest.Options{PartSize: *partSize, ProcessingPolls: *polls}
-	if *verbose {
-		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	opts.Log = fakeserver.Logger(*verbose)
 	s := asctest.New(opts)
 	s.AddKey(key, *role)
 	for _, a := range apps {
@@ -119,26 +100,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		s.AddApp(id, name)
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "url=%s\nkey_id=%s\nissuer=%s\n", "http://"+ln.Addr().String(), key.ID, key.IssuerID)
 	var h http.Handler = s
 	if *save != "" {
 		h = saving(s, *save)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
-		return err
-	}
-	return nil
+	return fakeserver.Serve(ctx, *addr, h, func(url string) { fmt.Fprintf(stdout, "url=%s\nkey_id=%s\nissuer=%s\n", url, key.ID, key.IssuerID) })
 }
 
 // saving writes each upload into dir once committed.

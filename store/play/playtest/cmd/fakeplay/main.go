@@ -15,41 +15,22 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/storesign/storesign/internal/fakeserver"
 	"github.com/storesign/storesign/store/play/playtest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fakeplay:", err)
-		os.Exit(1)
-	}
-}
-
-type list []string
-
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+func main() { fakeserver.Main("fakeplay", run) }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fakeplay", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address (loopback)")
-	var apps, tracks list
+	var apps, tracks fakeserver.List
 	fs.Var(&apps, "app", "create an app: PKG, PKG:draft, PKG:noaccess or PKG:managed (repeatable)")
 	fs.Var(&tracks, "track", "add a closed testing track to every app (repeatable)")
 	token := fs.String("token", "", "OAuth access token to require")
@@ -64,9 +45,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	opts := playtest.Options{Token: *token, Faults: playtest.Faults{Rate: *rate, Seed: *faultSeed}}
-	if *verbose {
-		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	opts.Log = fakeserver.Logger(*verbose)
 	s, err := playtest.New(opts)
 	if err != nil {
 		return err
@@ -88,19 +67,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		s.AddApp(pkg, app)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	err = fakeserver.Serve(ctx, *addr, s, func(url string) { fmt.Fprintf(stdout, "url=%s\n", url) })
 	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "url=http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	if *state != "" {
