@@ -3,8 +3,6 @@ package drive
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"syscall"
@@ -19,34 +17,6 @@ import (
 
 func apiErr(code int, reason string) error {
 	return &googleapi.Error{Code: code, Message: "m", Errors: []googleapi.ErrorItem{{Reason: reason}}}
-}
-
-func TestRetryable(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{apiErr(429, "rateLimitExceeded"), true},
-		{apiErr(500, "backendError"), true},
-		{apiErr(503, ""), true},
-		{apiErr(403, "userRateLimitExceeded"), true},
-		{apiErr(403, "rateLimitExceeded"), true},
-		{apiErr(403, "storageQuotaExceeded"), false},
-		{apiErr(403, "insufficientFilePermissions"), false},
-		{apiErr(404, "notFound"), false},
-		{apiErr(401, "authError"), false},
-		{apiErr(400, "invalid"), false},
-		{&url.Error{Op: "Get", URL: "u", Err: syscall.ECONNRESET}, true},
-		{fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), true},
-		{&url.Error{Op: "Get", URL: "u", Err: errors.New(`unsupported protocol scheme ""`)}, false},
-		{errStalled, true},
-		{permanent{Err: io.ErrUnexpectedEOF}, false},
-		{context.Canceled, false},
-	} {
-		if got := gapi.Retryable(tc.err); got != tc.want {
-			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
 }
 
 func TestRetryDeadline(t *testing.T) {

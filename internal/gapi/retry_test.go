@@ -33,6 +33,7 @@ func TestRetryable(t *testing.T) {
 		{apiErr(403, "rateLimitExceeded"), true},
 		{apiErr(403, "backendError"), true},
 		{apiErr(403, "storageQuotaExceeded"), false},
+		{apiErr(403, "insufficientFilePermissions"), false},
 		{apiErr(404, "notFound"), false},
 		{apiErr(401, "authError"), false},
 		{apiErr(400, "invalid"), false},
