@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/storesign/storesign/drive"
+	"github.com/storesign/storesign/internal/fakeserver/fakeservertest"
 )
 
 func TestServeSeedDir(t *testing.T) {
@@ -19,21 +17,8 @@ func TestServeSeedDir(t *testing.T) {
 	os.WriteFile(filepath.Join(seed, "Game.ipa"), []byte("ipa bytes"), 0o644)
 	save := t.TempDir()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", seed, "-save", save}, pw)
-		pw.Close()
-	}()
-	vals := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for len(vals) < 3 && sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), "=")
-		vals[k] = v
-	}
-	go io.Copy(io.Discard, pr)
+	ctx := context.Background()
+	vals, stop := fakeservertest.Start(t, run, []string{"-addr", "127.0.0.1:0", "-seed", seed, "-save", save}, 3)
 	if !strings.HasPrefix(vals["url"], "http://127.0.0.1:") || vals["folder"] == "" || vals["out"] == "" {
 		t.Fatalf("printed %v", vals)
 	}
@@ -51,13 +36,5 @@ func TestServeSeedDir(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(save, "out", "v1", "Game-signed.ipa")); err != nil || string(b) != "signed" {
 		t.Errorf("saved upload: %q %v", b, err)
 	}
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("fakedrive did not stop")
-	}
+	stop()
 }

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/storesign/storesign/internal/fakeserver/fakeservertest"
 	"github.com/storesign/storesign/store/appstore"
 	"github.com/storesign/storesign/store/appstore/asctest"
 )
@@ -18,21 +17,8 @@ import (
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "AuthKey_TESTKEY123.p8")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-gen-key", keyFile, "-issuer", "iss-1", "-app", "com.example.app=Example", "-save", dir, "-part-size", "65536"}, pw)
-		pw.Close()
-	}()
-	vals := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for len(vals) < 3 && sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), "=")
-		vals[k] = v
-	}
-	go io.Copy(io.Discard, pr)
+	ctx := context.Background()
+	vals, stop := fakeservertest.Start(t, run, []string{"-addr", "127.0.0.1:0", "-gen-key", keyFile, "-issuer", "iss-1", "-app", "com.example.app=Example", "-save", dir, "-part-size", "65536"}, 3)
 	if !strings.HasPrefix(vals["url"], "http://127.0.0.1:") || vals["key_id"] != "TESTKEY123" || vals["issuer"] != "iss-1" {
 		t.Fatalf("printed %v", vals)
 	}
@@ -59,13 +45,5 @@ func TestServe(t *testing.T) {
 	if err != nil || !bytes.Equal(saved, data) {
 		t.Errorf("saved upload: %d bytes, %v", len(saved), err)
 	}
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not stop")
-	}
+	stop()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/storesign/storesign/internal/fakeserver/fakeservertest"
 	"github.com/storesign/storesign/signing/signingtest"
 	"github.com/storesign/storesign/store/play"
 	"github.com/storesign/storesign/store/play/playtest"
@@ -20,20 +19,11 @@ import (
 
 func TestServe(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-app", "com.example.app", "-app", "com.example.new:draft", "-track", "qa", "-state", state}, pw)
-		pw.Close()
-	}()
-	sc := bufio.NewScanner(pr)
-	sc.Scan()
-	url, ok := strings.CutPrefix(sc.Text(), "url=")
-	go io.Copy(io.Discard, pr)
-	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
-		t.Fatalf("printed %q", sc.Text())
+	ctx := context.Background()
+	vals, stop := fakeservertest.Start(t, run, []string{"-addr", "127.0.0.1:0", "-app", "com.example.app", "-app", "com.example.new:draft", "-track", "qa", "-state", state}, 1)
+	url := vals["url"]
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("printed %v", vals)
 	}
 	c, err := play.New(ctx, play.WithEndpoint(url), play.WithoutEnvironment())
 	if err != nil {
@@ -53,15 +43,7 @@ func TestServe(t *testing.T) {
 	if err != nil || len(st) != 2 || st[0].Package != "com.example.app" || len(st[0].Commits) != 1 || !st[1].Draft {
 		t.Fatalf("state %+v, %v", st, err)
 	}
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not stop")
-	}
+	stop()
 	if b, err := os.ReadFile(state); err != nil || !bytes.Contains(b, []byte(`"versionCodes": [`)) {
 		t.Errorf("state file: %s %v", b, err)
 	}
