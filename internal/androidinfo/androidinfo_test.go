@@ -176,3 +176,35 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestProtoUncompiledAttrs reads an XmlNode whose versionCode is a plain
+// string value (no compiled item), with a namespace declaration and a
+// child element around the attributes.
+func TestProtoUncompiledAttrs(t *testing.T) {
+	el := cat(
+		pb(1, cat(pb(1, []byte("android")), pb(2, []byte(androidNS)))), // namespace_declaration
+		pb(xmlElementName, []byte("manifest")),
+		pb(xmlElementAttr, append(protoAttrBytes("", "package", "com.example.game", -1), pv(xmlAttrResourceID, 0x9b)...)),
+		pb(xmlElementAttr, protoAttrBytes(androidNS, "versionCode", "231", -1)),
+		pb(xmlElementAttr, protoAttrBytes(androidNS, "versionName", "2.3.1", -1)),
+		pb(5, pb(1, pb(xmlElementName, []byte("application")))), // child
+	)
+	node := pb(xmlNodeElement, el)
+	info := &Info{}
+	if err := parseManifest(node, info); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Info{Package: "com.example.game", VersionCode: 231, VersionName: "2.3.1"}); *info != want {
+		t.Errorf("info = %+v, want %+v", *info, want)
+	}
+	for name, bad := range map[string][]byte{
+		"truncated":    node[:len(node)-3],
+		"not manifest": pb(xmlNodeElement, cat(pb(xmlElementName, []byte("application")), pb(xmlElementAttr, protoAttrBytes("", "package", "x", -1)))),
+		"empty":        nil,
+		"garbage":      {0xff, 0xff, 0xff},
+	} {
+		if err := parseManifest(bad, &Info{}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

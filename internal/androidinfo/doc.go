@@ -1,6 +1,6 @@
 // Package androidinfo reads what a store needs to know about an Android
 // build before it is uploaded: whether it is an APK or an app bundle, its
-// package name and its version code.
+// package name, its version code and its version name.
 //
 // Start with [Read]. An APK's AndroidManifest.xml is binary XML (read with
 // internal/axml); an app bundle's base/manifest/AndroidManifest.xml is
