@@ -6,19 +6,11 @@
 # the environment (env:INPUT_ASC_KEY_BASE64): it never touches the disk.
 set -euo pipefail
 
-for v in INPUT_FILE INPUT_ASC_KEY_ID INPUT_ASC_ISSUER_ID INPUT_ASC_KEY_BASE64; do
-  if [ -z "${!v//[[:space:]]/}" ]; then
-    input=${v#INPUT_}
-    input=${input,,}
-    input=${input//_/-}
-    echo "::error title=Missing input::the input $input is empty: set it (the key and IDs come from App Store Connect > Users and Access > Integrations)"
-    exit 1
-  fi
-done
+# shellcheck source=../scripts/upload-common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../scripts/upload-common.sh"
 
-dir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/storesign-secrets-XXXXXX")
-chmod 700 "$dir"
-echo "dir=$dir" >> "${GITHUB_OUTPUT:-/dev/null}"
+require_inputs " (the key and IDs come from App Store Connect > Users and Access > Integrations)" INPUT_FILE INPUT_ASC_KEY_ID INPUT_ASC_ISSUER_ID INPUT_ASC_KEY_BASE64
+upload_dir
 
 wait=${INPUT_WAIT:-0}
 [ -n "$wait" ] || wait=0
@@ -34,23 +26,8 @@ set +e
   --wait "$wait" --progress -- "$INPUT_FILE" 2>&1 >"$dir/result.json" | tee "$dir/stderr.txt" >&2
 status=${PIPESTATUS[0]}
 set -e
-if [ "$status" != 0 ]; then
-  msg=$(grep -m1 '^storesign: ' "$dir/stderr.txt" || tail -n 1 "$dir/stderr.txt" || true)
-  msg=${msg#storesign: }
-  {
-    echo "### App Store Connect upload failed"
-    echo
-    echo "$(basename -- "$INPUT_FILE"): ${msg//$'\n'/ }"
-  } >>"$summary"
-  msg=${msg//'%'/'%25'}
-  echo "::error title=App Store upload failed::$msg"
-  exit "$status"
-fi
+[ "$status" = 0 ] || upload_failed "App Store Connect upload failed" "App Store upload failed" "$status"
 
-field() {
-  # The JSON storesign writes: one "key": value per line.
-  sed -n "s/^  \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$dir/result.json" | head -n 1
-}
 build_id=$(field build_id)
 upload_id=$(field build_upload_id)
 state=$(field state)

@@ -7,19 +7,11 @@
 # (--credentials env:INPUT_CREDENTIALS): it never touches the disk.
 set -euo pipefail
 
-for v in INPUT_FILE INPUT_TRACK; do
-  if [ -z "${!v//[[:space:]]/}" ]; then
-    input=${v#INPUT_}
-    input=${input,,}
-    input=${input//_/-}
-    echo "::error title=Missing input::the input $input is empty: set it"
-    exit 1
-  fi
-done
+# shellcheck source=../scripts/upload-common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../scripts/upload-common.sh"
 
-dir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/storesign-secrets-XXXXXX")
-chmod 700 "$dir"
-echo "dir=$dir" >> "${GITHUB_OUTPUT:-/dev/null}"
+require_inputs "" INPUT_FILE INPUT_TRACK
+upload_dir
 
 args=(play upload --json --track "$INPUT_TRACK" --status "${INPUT_STATUS:-completed}")
 [ -z "${INPUT_PACKAGE_NAME:-}" ] || args+=(--package "$INPUT_PACKAGE_NAME")
@@ -44,23 +36,8 @@ summary=${GITHUB_STEP_SUMMARY:-/dev/null}
 status=0
 "$STORESIGN" "${args[@]}" -- "$INPUT_FILE" >"$dir/result.json" 2> >(tee "$dir/stderr.txt" >&2) || status=$?
 wait
-if [ "$status" != 0 ]; then
-  msg=$(grep -m1 '^storesign: ' "$dir/stderr.txt" || tail -n 1 "$dir/stderr.txt" || true)
-  msg=${msg#storesign: }
-  {
-    echo "### Google Play upload failed"
-    echo
-    echo "$(basename -- "$INPUT_FILE"): ${msg//$'\n'/ }"
-  } >>"$summary"
-  msg=${msg//'%'/'%25'}
-  echo "::error title=Google Play upload failed::$msg"
-  exit "$status"
-fi
+[ "$status" = 0 ] || upload_failed "Google Play upload failed" "Google Play upload failed" "$status"
 
-field() {
-  # The JSON storesign writes: one "key": value per line.
-  sed -n "s/^  \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$dir/result.json" | head -n 1
-}
 pkg=$(field package)
 code=$(field versionCode)
 name=$(field versionName)
