@@ -58,25 +58,49 @@ func actionRun(t *testing.T, env map[string]string, step string) (string, map[st
 	return log.String(), outputs, err
 }
 
-// TestRelease runs the steps of the root action.yml in order, as the
-// runner would, against a fake Drive: download, re-sign, verify, upload,
-// for an IPA, an app bundle and an APK.
-func TestRelease(t *testing.T) {
+// fakeDrive starts a fake Drive served over HTTP, both stopped when the
+// test ends; STORESIGN_DRIVE_ENDPOINT is hs.URL.
+func fakeDrive(t *testing.T) (*drivetest.Server, *httptest.Server) {
+	t.Helper()
 	srv, err := drivetest.New(drivetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	in, err := srv.AddFolder("", "", "deliveries")
+	t.Cleanup(hs.Close)
+	return srv, hs
+}
+
+// addFolder adds a top-level folder to the fake Drive and returns its ID.
+func addFolder(t *testing.T, srv *drivetest.Server, name string) string {
+	t.Helper()
+	id, err := srv.AddFolder("", "", name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outFolder, err := srv.AddFolder("", "", "signed")
+	return id
+}
+
+// afterSecrets runs the secrets step over env, points env at the folder
+// it made, then runs step, as a composite action does.
+func afterSecrets(t *testing.T, env map[string]string, step string) (string, map[string]string, error) {
+	t.Helper()
+	log, o, err := actionRun(t, env, "secrets")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("secrets: %v\n%s", err, log)
 	}
+	env["STORESIGN_SECRETS_DIR"] = o["dir"]
+	return actionRun(t, env, step)
+}
+
+// TestRelease runs the steps of the root action.yml in order, as the
+// runner would, against a fake Drive: download, re-sign, verify, upload,
+// for an IPA, an app bundle and an APK.
+func TestRelease(t *testing.T) {
+	srv, hs := fakeDrive(t)
+	in := addFolder(t, srv, "deliveries")
+	outFolder := addFolder(t, srv, "signed")
 	builds := map[string][]byte{
 		"Example-1.4.ipa": signingtest.IPA(signingtest.IPAOptions{}),
 		"game.aab":        signingtest.Bundle(signingtest.APKOptions{Package: "com.example.game", VersionName: "2.3.1", VersionCode: 231}),
@@ -230,17 +254,8 @@ func TestRelease(t *testing.T) {
 // a build, a missing file: the download step fails with an annotation
 // naming the input, and leaves no file behind.
 func TestDownloadBadInput(t *testing.T) {
-	srv, err := drivetest.New(drivetest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	in, err := srv.AddFolder("", "", "deliveries")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, hs := fakeDrive(t)
+	in := addFolder(t, srv, "deliveries")
 	notes, err := srv.AddFile(in, "notes.txt", strings.NewReader("not a build"))
 	if err != nil {
 		t.Fatal(err)
@@ -274,12 +289,7 @@ func TestDownloadBadInput(t *testing.T) {
 			for k, v := range tc.inputs {
 				env[k] = v
 			}
-			_, o, err := actionRun(t, env, "secrets")
-			if err != nil {
-				t.Fatal(err)
-			}
-			env["STORESIGN_SECRETS_DIR"] = o["dir"]
-			log, o, err := actionRun(t, env, "download")
+			log, o, err := afterSecrets(t, env, "download")
 			if err == nil {
 				t.Fatalf("download succeeded: %v", o)
 			}
@@ -301,17 +311,8 @@ func TestDownloadBadInput(t *testing.T) {
 // commands: each is saved under its ID (keeping a build's extension), the
 // path output is that one file, and no log line is a forged command.
 func TestDownloadHostileName(t *testing.T) {
-	srv, err := drivetest.New(drivetest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	in, err := srv.AddFolder("", "", "deliveries")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, hs := fakeDrive(t)
+	in := addFolder(t, srv, "deliveries")
 	apkData := signingtest.APK(signingtest.APKOptions{})
 	for _, tc := range []struct{ name, ext string }{
 		{"ok.apk\npath=/etc/passwd", ""},
@@ -334,12 +335,7 @@ func TestDownloadHostileName(t *testing.T) {
 				"INPUT_DRIVE_FOLDER":       "",
 				"INPUT_NAME":               "",
 			}
-			_, o, err := actionRun(t, env, "secrets")
-			if err != nil {
-				t.Fatal(err)
-			}
-			env["STORESIGN_SECRETS_DIR"] = o["dir"]
-			log, o, err := actionRun(t, env, "download")
+			log, o, err := afterSecrets(t, env, "download")
 			if err != nil {
 				t.Fatalf("download: %v\n%s", err, log)
 			}
@@ -399,15 +395,9 @@ func releaseRun(t *testing.T, env map[string]string) (map[string]string, string)
 // summary says so), then, signed as the second time, nothing uploaded. The
 // signed build carries the delivery's ID and MD5.
 func TestReleaseRerun(t *testing.T) {
-	srv, err := drivetest.New(drivetest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	in, _ := srv.AddFolder("", "", "deliveries")
-	out, _ := srv.AddFolder("", "", "signed")
+	srv, hs := fakeDrive(t)
+	in := addFolder(t, srv, "deliveries")
+	out := addFolder(t, srv, "signed")
 	delivery, err := srv.AddFile(in, "studio build final (2).apk", bytes.NewReader(signingtest.APK(signingtest.APKOptions{Package: "com.example.game", VersionName: "2.3.1", VersionCode: 231})))
 	if err != nil {
 		t.Fatal(err)
@@ -496,15 +486,9 @@ func TestLayoutPlace(t *testing.T) {
 // summary lists all three. After one more is released, the plan's report
 // of the two planned says one released (with its link) and one not.
 func TestPlan(t *testing.T) {
-	srv, err := drivetest.New(drivetest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	in, _ := srv.AddFolder("", "", "deliveries")
-	out, _ := srv.AddFolder("", "", "signed")
+	srv, hs := fakeDrive(t)
+	in := addFolder(t, srv, "deliveries")
+	out := addFolder(t, srv, "signed")
 	ids := map[string]string{}
 	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for i, b := range []struct {
@@ -551,12 +535,7 @@ func TestPlan(t *testing.T) {
 			"INPUT_OUTPUT_FOLDER":      out,
 			"INPUT_PLANNED":            planned,
 		}
-		log, o, err := actionRun(t, env, "secrets")
-		if err != nil {
-			t.Fatalf("secrets: %v\n%s", err, log)
-		}
-		env["STORESIGN_SECRETS_DIR"] = o["dir"]
-		log, o, err = actionRun(t, env, "plan")
+		log, o, err := afterSecrets(t, env, "plan")
 		if err != nil {
 			t.Fatalf("plan: %v\n%s", err, log)
 		}
@@ -612,21 +591,15 @@ func TestPlan(t *testing.T) {
 // Drive folder (profiles-drive-folder), five profiles being more than a
 // secret holds. Each is checked as a pasted one is.
 func TestProfilesSources(t *testing.T) {
-	srv, err := drivetest.New(drivetest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	srv, hs := fakeDrive(t)
 	apple := signingtest.NewApple(signingtest.AppleOptions{})
 	app := apple.Profile(signingtest.ProfileOptions{})
 	widget := apple.Profile(signingtest.ProfileOptions{Name: "Widget", AppID: "com.example.app.widget"})
-	profiles, _ := srv.AddFolder("", "", "profiles")
+	profiles := addFolder(t, srv, "profiles")
 	srv.AddFile(profiles, "App.mobileprovision", bytes.NewReader(app))
 	srv.AddFile(profiles, "Widget.mobileprovision", bytes.NewReader(widget))
 	srv.AddFile(profiles, "README.txt", strings.NewReader("not a profile"))
-	empty, _ := srv.AddFolder("", "", "empty")
+	empty := addFolder(t, srv, "empty")
 
 	ws := t.TempDir()
 	os.MkdirAll(filepath.Join(ws, "signing", "profiles"), 0o755)
