@@ -231,8 +231,17 @@ func SignFile(ctx context.Context, in, out string, opts Options) (*Result, error
 	go func() { synced <- o.File.Sync() }()
 	check := opts.Check
 	if check == nil {
+		// Schemes turned off on purpose leave old Android versions out, as
+		// apksigner allows: the output is checked for those it serves.
+		minSDK := opts.MinSDKVersion
+		if off := opts.V1SigningEnabled; off != nil && !*off {
+			minSDK = max(minSDK, 24)
+			if off := opts.V2SigningEnabled; off != nil && !*off {
+				minSDK = max(minSDK, 28)
+			}
+		}
 		check = func(ctx context.Context, r io.ReaderAt, size int64) error {
-			v, err := Verify(ctx, r, size, VerifyOptions{MinSDK: opts.MinSDKVersion, Log: opts.Log})
+			v, err := Verify(ctx, r, size, VerifyOptions{MinSDK: minSDK, Log: opts.Log})
 			if err != nil {
 				return err
 			}

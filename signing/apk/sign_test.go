@@ -351,3 +351,37 @@ func writeKeyCert(t testing.TB, dir, name string, id *signing.Identity) (keyPath
 	}
 	return keyPath, certPath
 }
+
+// SignFile signs without the schemes turned off on purpose, as apksigner
+// does, and checks the output for the Android versions it serves: an APK
+// for API level 21 without v1 verifies from 24, without v1 and v2 from 28.
+func TestSignFileSchemesOff(t *testing.T) {
+	id := testIdentities()["rsa2048"]
+	dir := t.TempDir()
+	inPath := filepath.Join(dir, "in.apk")
+	if err := os.WriteFile(inPath, signingtest.APK(signingtest.APKOptions{MinSDK: 21}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	for _, tt := range []struct {
+		name string
+		opts apk.Options
+		from int
+	}{
+		{"v1 off", apk.Options{Identity: id, V1SigningEnabled: &off}, 24},
+		{"v1 and v2 off", apk.Options{Identity: id, V1SigningEnabled: &off, V2SigningEnabled: &off}, 28},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(dir, tt.name+".apk")
+			if _, err := apk.SignFile(context.Background(), inPath, out, tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := apk.VerifyFile(context.Background(), out, apk.VerifyOptions{MinSDK: tt.from}); err != nil {
+				t.Errorf("from API level %d: %v", tt.from, err)
+			}
+			if _, err := apk.VerifyFile(context.Background(), out, apk.VerifyOptions{MinSDK: 21}); err == nil {
+				t.Error("verifies from API level 21")
+			}
+		})
+	}
+}
