@@ -8,11 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// CopyFileRange copies up to n bytes of src at srcOff to dst at dstOff
+// copyFileRange copies up to n bytes of src at srcOff to dst at dstOff
 // in the kernel, with copy_file_range(2), and returns how many it copied:
 // the caller copies the rest, if any, itself (the call is not supported
 // by every file system, nor across every pair of them).
-func CopyFileRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) int64 {
+func copyFileRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) int64 {
 	rs, err := src.SyscallConn()
 	if err != nil {
 		return 0

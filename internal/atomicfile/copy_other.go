@@ -4,6 +4,6 @@ package atomicfile
 
 import "os"
 
-// CopyFileRange copies nothing where the kernel cannot copy between
+// copyFileRange copies nothing where the kernel cannot copy between
 // files: the caller copies the n bytes itself.
-func CopyFileRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) int64 { return 0 }
+func copyFileRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) int64 { return 0 }

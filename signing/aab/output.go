@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"os"
+
+	"github.com/storesign/storesign/internal/atomicfile"
 )
 
 // output is where Sign writes the signed bundle: bytes it makes (headers,
@@ -128,26 +130,7 @@ func (f *fileOutput) flushRun() error {
 
 // copyRange copies n bytes of the source at src to dst at off.
 func (f *fileOutput) copyRange(off, src, n int64) error {
-	done := copyFileRange(f.dst, off, f.src, src, n)
-	if done == n {
-		return nil
-	}
-	off, src, n = off+done, src+done, n-done
-	buf := make([]byte, min(n, 1<<20))
-	for n > 0 {
-		k := min(n, int64(len(buf)))
-		if _, err := f.src.ReadAt(buf[:k], src); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		if _, err := f.dst.WriteAt(buf[:k], off); err != nil {
-			return err
-		}
-		off, src, n = off+k, src+k, n-k
-	}
-	return nil
+	return atomicfile.CopyRange(f.dst, off, f.src, src, n)
 }
 
 func (f *fileOutput) advance(n int64) {
