@@ -309,9 +309,7 @@ func (r *resigner) plan(ctx context.Context) error {
 		if err := r.planBundle(app); err != nil {
 			return err
 		}
-		if r.startLane != nil {
-			r.startLane()
-		}
+		r.startLane()
 	}
 	if err := r.readAllOrigEnts(ctx); err != nil {
 		return err
@@ -634,9 +632,7 @@ func hashEntry(e *entry, buf []byte, detect detectMode) error {
 }
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) {
-	if r.startLane != nil {
-		r.startLane() // unless planning started it
-	}
+	r.startLane() // unless planning started it
 	lane := r.lane
 	var lw *laneWriter
 	if r.at != nil {
