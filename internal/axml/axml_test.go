@@ -269,6 +269,58 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
+// TestDebuggable checks android:debuggable read as apksig reads it.
+func TestDebuggable(t *testing.T) {
+	dbg := func(typ uint8, data uint32, str string) []attr {
+		return []attr{{ns: androidNS, name: "debuggable", resID: attrDebuggable, typ: typ, data: data, str: str}}
+	}
+	tests := []struct {
+		name string
+		app  []attr
+		want bool
+		err  error // nil, or what the error wraps
+	}{
+		{"absent", nil, false, nil},
+		{"boolean true", dbg(typeBoolean, 0xFFFFFFFF, ""), true, nil},
+		{"boolean true as 1", dbg(typeBoolean, 1, ""), true, nil},
+		{"boolean false", dbg(typeBoolean, 0, ""), false, nil},
+		{"string true", dbg(typeString, 0, "true"), true, nil},
+		{"string TRUE", dbg(typeString, 0, "TRUE"), true, nil},
+		{"string 1", dbg(typeString, 0, "1"), true, nil},
+		{"string True", dbg(typeString, 0, "True"), false, nil},
+		{"int 1", dbg(typeIntDec, 1, ""), true, nil},
+		{"int 2", dbg(typeIntDec, 2, ""), false, nil},
+		{"int -1", dbg(typeIntDec, 0xFFFFFFFF, ""), false, nil},
+		{"hex 1", dbg(typeIntHex, 1, ""), false, nil},
+		{"reference", dbg(typeReference, 0x7f010000, ""), false, ErrUnsupportedValue},
+		{"attribute reference", dbg(0x02, 0x7f010000, ""), false, ErrUnsupportedValue},
+		{"float", dbg(0x04, 0x3f800000, ""), false, ErrUnsupportedValue},
+		{"no namespace", []attr{{name: "debuggable", resID: attrDebuggable, typ: typeBoolean, data: 1}}, true, nil},
+		{"no resource id", []attr{{ns: androidNS, name: "debuggable", typ: typeBoolean, data: 1}}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := manifest(false, nil, nil, tt.app)
+			got, err := Debuggable(data)
+			if tt.err == nil && err != nil || tt.err != nil && !errors.Is(err, tt.err) {
+				t.Fatalf("Debuggable: %v, want error %v", err, tt.err)
+			}
+			if got != tt.want {
+				t.Errorf("Debuggable = %v, want %v", got, tt.want)
+			}
+			// ParseManifest reads the same, and a value that cannot tell
+			// is no error for it.
+			m, err := ParseManifest(data)
+			if err != nil {
+				t.Fatalf("ParseManifest: %v", err)
+			}
+			if m.Debuggable != tt.want {
+				t.Errorf("Manifest.Debuggable = %v, want %v", m.Debuggable, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseManifestErrors(t *testing.T) {
 	good := manifest(false, nil, []attr{intAttr("minSdkVersion", attrMinSDKVersion, 21)}, nil)
 	noPool := &doc{noPool: true}
@@ -379,10 +431,17 @@ func FuzzParseManifest(f *testing.F) {
 			}
 		}
 	}
+	f.Add(manifest(false, nil, nil, []attr{{ns: androidNS, name: "debuggable", resID: attrDebuggable, typ: typeReference, data: 0x7f010000}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManifest(data)
 		if err == nil && m.MinSDKVersion < 1 && m.MinSDKVersion != int(int32(m.MinSDKVersion)) {
 			t.Fatalf("odd min SDK %d", m.MinSDKVersion)
+		}
+		// Debuggable reads less of the document: where the whole parses,
+		// it answers, and agrees unless it cannot tell.
+		d, derr := Debuggable(data)
+		if err == nil && (derr == nil && d != m.Debuggable || derr != nil && (m.Debuggable || !errors.Is(derr, ErrUnsupportedValue))) {
+			t.Fatalf("Debuggable = %v, %v; ParseManifest says %v", d, derr, m.Debuggable)
 		}
 	})
 }

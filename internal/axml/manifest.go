@@ -1,6 +1,9 @@
 package axml
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Resource IDs of the android: attributes read from the manifest.
 const (
@@ -27,7 +30,10 @@ type Manifest struct {
 	TargetSDKVersion int
 	// MaxSDKVersion is 0 when absent.
 	MaxSDKVersion int
-	// Debuggable is android:debuggable of the application element.
+	// Debuggable is android:debuggable of the first application
+	// element, read as [Debuggable] reads it; false when absent or when
+	// its value cannot tell (a resource reference), for which Debuggable
+	// returns an error.
 	Debuggable bool
 	// TargetSandboxVersion is 1 when absent.
 	TargetSandboxVersion int
@@ -108,21 +114,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			m.MinSDKVersion = max(m.MinSDKVersion, minSDK)
 		case el.Depth == 2 && el.Name == "application" && !seenApp:
 			seenApp = true
-			for i := range el.Attributes {
-				a := &el.Attributes[i]
-				if a.ResourceID != attrDebuggable {
-					continue
-				}
-				switch a.Type {
-				case ValueBoolean, ValueInt:
-					m.Debuggable = a.Data != 0
-				case ValueString:
-					s := a.String()
-					m.Debuggable = s == "true" || s == "TRUE" || s == "1"
-				default:
-					return fmt.Errorf("%w: android:debuggable must be a constant, not %s", ErrUnsupportedValue, a.String())
-				}
-			}
+			// A value that cannot tell (a resource reference) leaves it
+			// false here; Debuggable reports it.
+			m.Debuggable, _ = debuggable(el)
 		}
 		return nil
 	})
@@ -131,6 +125,61 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	m.VersionCode = major<<32 | minor
 	return m, nil
+}
+
+// errStop ends a Walk early.
+var errStop = errors.New("stop")
+
+// Debuggable reports whether the app of a binary AndroidManifest.xml is
+// debuggable, as apksig's ApkUtils.getDebuggableFromBinaryAndroidManifest
+// decides (apksigner's --debuggable-apk-permitted false): by the
+// android:debuggable attribute of the first application element under
+// manifest; false without one. A boolean counts as itself; a string or a
+// decimal integer is true when it reads "true", "TRUE" or "1"; a
+// hexadecimal integer never is. Any other value cannot tell: a resource
+// reference (refused on purpose by apksig, as it may resolve differently
+// on different devices) or another type gives an error wrapping
+// [ErrUnsupportedValue]. Only the document up to that element is read.
+func Debuggable(data []byte) (bool, error) {
+	var (
+		d   bool
+		err error
+	)
+	werr := Walk(data, func(el *Element) error {
+		if el.Depth == 2 && el.Namespace == "" && el.Name == "application" {
+			d, err = debuggable(el)
+			return errStop
+		}
+		return nil
+	})
+	if werr != nil && werr != errStop {
+		return false, werr
+	}
+	return d, err
+}
+
+// debuggable reads android:debuggable of an application element.
+func debuggable(el *Element) (bool, error) {
+	for i := range el.Attributes {
+		a := &el.Attributes[i]
+		if a.ResourceID != attrDebuggable {
+			continue
+		}
+		switch a.rawType {
+		case typeBoolean:
+			return a.Data != 0, nil
+		case typeIntDec:
+			return a.Data == 1, nil
+		case typeIntHex:
+			return false, nil // apksig compares "0x1" with "1"
+		case typeString:
+			return a.str == "true" || a.str == "TRUE" || a.str == "1", nil
+		case typeReference:
+			return false, fmt.Errorf("%w: android:debuggable references a resource (%s): only a constant boolean, string or integer tells whether the APK is debuggable", ErrUnsupportedValue, a.String())
+		}
+		return false, fmt.Errorf("%w: android:debuggable has a value of type %#x: only a boolean, string or integer tells whether the APK is debuggable", ErrUnsupportedValue, a.rawType)
+	}
+	return false, nil
 }
 
 func intValue(a *Attribute, what string) (int64, error) {
