@@ -23,7 +23,39 @@ type APKOptions struct {
 	NativeABIs []string
 	// Assets is the number of extra stored asset files.
 	Assets int
+	// Debuggable, when not nil, is written as android:debuggable of the
+	// application element: [BoolValue] as aapt2 writes true and false,
+	// [ReferenceValue] as it writes @bool/name, or any other typed value.
+	Debuggable *AttrValue
+	// TargetSandboxVersion, when not zero, is written as
+	// android:targetSandboxVersion of the manifest element.
+	TargetSandboxVersion int
 }
+
+// AttrValue is the typed value of a binary XML attribute (a Res_value).
+type AttrValue struct {
+	// Type is the Res_value data type: 0x01 reference, 0x03 string,
+	// 0x10 decimal integer, 0x11 hexadecimal integer, 0x12 boolean.
+	Type uint8
+	// Data is the value's data (for a string, set by the encoder).
+	Data uint32
+	// String is the text of a string value.
+	String string
+}
+
+// BoolValue is a boolean attribute value as aapt2 encodes it (true is
+// 0xFFFFFFFF).
+func BoolValue(b bool) *AttrValue {
+	v := &AttrValue{Type: 0x12}
+	if b {
+		v.Data = 0xFFFFFFFF
+	}
+	return v
+}
+
+// ReferenceValue is a reference to the resource id, as aapt2 encodes
+// "@bool/name" (the app's resources have ids 0x7fTTEEEE).
+func ReferenceValue(id uint32) *AttrValue { return &AttrValue{Type: 0x01, Data: id} }
 
 func (o *APKOptions) defaults() {
 	if o.Package == "" {
@@ -102,10 +134,12 @@ func pseudoFile(magic, seed string, size int) []byte {
 // Android resource IDs of the manifest attributes the sample uses.
 const (
 	attrLabel            = 0x01010001
+	attrDebuggable       = 0x0101000f
 	attrMinSdkVersion    = 0x0101020c
 	attrVersionCode      = 0x0101021b
 	attrVersionName      = 0x0101021c
 	attrTargetSdkVersion = 0x01010270
+	attrTargetSandbox    = 0x0101054c
 )
 
 // AndroidManifest encodes a minimal AndroidManifest.xml in Android's
@@ -115,16 +149,26 @@ const (
 //	  <uses-sdk android:minSdkVersion=… android:targetSdkVersion=…/>
 //	  <application android:label=…/>
 //	</manifest>
+//
+// with android:targetSandboxVersion and android:debuggable when opts
+// set them.
 func AndroidManifest(opts APKOptions) []byte {
 	opts.defaults()
 	// The resource map pairs the first strings with attribute IDs.
-	attrs := []struct {
+	type attrID struct {
 		name string
 		id   uint32
-	}{
+	}
+	attrs := []attrID{
 		{"versionCode", attrVersionCode}, {"versionName", attrVersionName},
 		{"minSdkVersion", attrMinSdkVersion}, {"targetSdkVersion", attrTargetSdkVersion},
 		{"label", attrLabel},
+	}
+	if opts.Debuggable != nil {
+		attrs = append(attrs, attrID{"debuggable", attrDebuggable})
+	}
+	if opts.TargetSandboxVersion != 0 {
+		attrs = append(attrs, attrID{"targetSandboxVersion", attrTargetSandbox})
 	}
 	var strs []string
 	index := map[string]uint32{}
@@ -183,18 +227,30 @@ func AndroidManifest(opts APKOptions) []byte {
 	}
 	node(0x0100, 24)
 	le([]uint32{android, uri})
-	start(manifest, []attr{
+	top := []attr{
 		intAttr("versionCode", opts.VersionCode),
 		strAttr(uri, str("versionName"), verName),
-		strAttr(none, pkg, pkgVal),
-	})
+	}
+	if opts.TargetSandboxVersion != 0 {
+		top = append(top, intAttr("targetSandboxVersion", opts.TargetSandboxVersion))
+	}
+	start(manifest, append(top, strAttr(none, pkg, pkgVal)))
 	sdk := []attr{intAttr("targetSdkVersion", opts.TargetSDK)}
 	if opts.MinSDK > 0 {
 		sdk = []attr{intAttr("minSdkVersion", opts.MinSDK), intAttr("targetSdkVersion", opts.TargetSDK)}
 	}
 	start(usesSdk, sdk)
 	end(usesSdk)
-	start(application, []attr{strAttr(uri, str("label"), label)})
+	app := []attr{strAttr(uri, str("label"), label)}
+	if v := opts.Debuggable; v != nil {
+		a := attr{uri, str("debuggable"), none, v.Type, v.Data}
+		if v.Type == 0x03 {
+			a.raw = str(v.String)
+			a.data = a.raw
+		}
+		app = append(app, a)
+	}
+	start(application, app)
 	end(application)
 	end(manifest)
 	node(0x0101, 24)
