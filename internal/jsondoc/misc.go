@@ -1,0 +1,62 @@
+package jsondoc
+
+import "github.com/storesign/storesign/signing/apk"
+
+// LineageDoc is the document of apk lineage: the signers of a signing
+// certificate lineage and their capabilities.
+type LineageDoc struct {
+	Header
+	// File is the lineage file or signed APK read.
+	File File `json:"file"`
+	// Signers are the lineage's certificates, oldest first.
+	Signers []LineageSigner `json:"signers"`
+	// Updated is the lineage file written with changed capabilities
+	// (--out); left out when nothing was written.
+	Updated *File `json:"updated,omitempty"`
+}
+
+// APKLineage is the document of apk lineage: l read from in and, when
+// out is not "", written to out. It reads the files.
+func APKLineage(in string, l *apk.Lineage, out string) *LineageDoc {
+	d := &LineageDoc{Header: header("apk lineage"), File: newFile(in), Signers: list(lineageSigners(l)), Updated: optFile(out)}
+	return d
+}
+
+// BuildInfo is which storesign this is, as the version command works it
+// out: the release or module version, the VCS revision and time, whether
+// the tree was modified, and the Go toolchain and platform. Its fields
+// are those of the command's own version type, which converts to it.
+type BuildInfo struct {
+	Version   string
+	Revision  string
+	Time      string
+	Modified  bool
+	GoVersion string
+	OS        string
+	Arch      string
+}
+
+// VersionDoc is the document of version.
+type VersionDoc struct {
+	Header
+	// Version is the release (v1.2.3), a pseudo-version or "(devel)".
+	Version string `json:"version"`
+	// Revision is the VCS commit and Time its time (both left out when
+	// unknown); Modified reports uncommitted changes in the tree built.
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified"`
+	// GoVersion is the Go toolchain; OS and Arch the platform ("linux",
+	// "amd64").
+	GoVersion string `json:"goVersion"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+}
+
+// Version is the document of version.
+func Version(b BuildInfo) *VersionDoc {
+	return &VersionDoc{
+		Header: header("version"), Version: b.Version, Revision: b.Revision, Time: b.Time, Modified: b.Modified,
+		GoVersion: b.GoVersion, OS: b.OS, Arch: b.Arch,
+	}
+}
