@@ -1,6 +1,10 @@
 package jsondoc
 
-import "github.com/storesign/storesign/signing/apk"
+import (
+	"time"
+
+	"github.com/storesign/storesign/signing/apk"
+)
 
 // LineageDoc is the document of apk lineage: the signers of a signing
 // certificate lineage and their capabilities.
@@ -53,10 +57,15 @@ type VersionDoc struct {
 	Arch      string `json:"arch"`
 }
 
-// Version is the document of version.
+// Version is the document of version. A time in RFC 3339 is given in
+// UTC.
 func Version(b BuildInfo) *VersionDoc {
+	t := b.Time
+	if tm, err := time.Parse(time.RFC3339Nano, t); err == nil {
+		t = timeString(tm)
+	}
 	return &VersionDoc{
-		Header: header("version"), Version: b.Version, Revision: b.Revision, Time: b.Time, Modified: b.Modified,
+		Header: header("version"), Version: b.Version, Revision: b.Revision, Time: t, Modified: b.Modified,
 		GoVersion: b.GoVersion, OS: b.OS, Arch: b.Arch,
 	}
 }
