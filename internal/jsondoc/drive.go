@@ -9,10 +9,10 @@ type DriveFile struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	MimeType string `json:"mimeType"`
-	// Folder reports a folder; Shortcut, for a shortcut, is its target's
+	// Folder reports a folder; ShortcutTarget, for a shortcut, is its target's
 	// ID (left out otherwise).
-	Folder   bool   `json:"folder"`
-	Shortcut string `json:"shortcut,omitempty"`
+	Folder         bool   `json:"folder"`
+	ShortcutTarget string `json:"shortcutTarget,omitempty"`
 	// Size is in bytes (0 for folders and Google Docs).
 	Size int64 `json:"size"`
 	// MD5 and SHA256 are Drive's checksums of the content; left out when
@@ -36,7 +36,7 @@ func driveFile(f *drive.File) DriveFile {
 		}
 	}
 	return DriveFile{
-		ID: f.ID, Name: f.Name, MimeType: f.MimeType, Folder: f.IsFolder(), Shortcut: f.ShortcutTarget,
+		ID: f.ID, Name: f.Name, MimeType: f.MimeType, Folder: f.IsFolder(), ShortcutTarget: f.ShortcutTarget,
 		Size: f.Size, MD5: f.MD5, SHA256: f.SHA256, ModifiedTime: timeString(f.ModifiedTime), Link: link,
 	}
 }

@@ -32,7 +32,7 @@ type IPABundle struct {
 	TeamID     string `json:"teamId"`
 	// CDHashes are the code directory hashes, one per architecture in
 	// the order of Archs.
-	CDHashes []string `json:"cdhashes"`
+	CDHashes []string `json:"cdHashes"`
 	Archs    []string `json:"archs"`
 	// Authority lists the common names of the signature's certificates,
 	// leaf first, as codesign -dvvv prints them (left out when empty).
