@@ -2,6 +2,7 @@ package apk_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -56,9 +57,10 @@ func TestSignSeveralSignersMatchesApksigner(t *testing.T) {
 			ids = append(ids, loadKeyCert(t, kp, cp))
 			names = append(names, name)
 		}
+		off := false
 		c.got, _ = signBytes(t, in, ids[0], apk.Options{
 			NextIdentities: ids[1:], SignerName: names[0], NextSignerNames: names[1:],
-			V1SigningEnabled: &c.v1, MinSDKVersion: c.minSDK,
+			V1SigningEnabled: &c.v1, V3SigningEnabled: &off, MinSDKVersion: c.minSDK,
 		})
 		c.run = &toolRun{tool: tool, args: args, output: out}
 		runs = append(runs, c.run)
@@ -93,25 +95,38 @@ func TestSignSeveralSignersMatchesApksigner(t *testing.T) {
 	}
 }
 
-// TestSignSeveralSignersBad refuses what apksigner refuses.
+// TestSignSeveralSignersBad refuses what apksigner refuses, as it does:
+// several signers without a lineage while v3 is on (apksigner's default
+// too), v1 signers of the same name, v4.
 func TestSignSeveralSignersBad(t *testing.T) {
 	ids := testIdentities()
 	in := signingtest.APK(signingtest.APKOptions{MinSDK: 21})
-	on := true
+	on, off := true, false
+	two := func(o apk.Options) apk.Options {
+		o.Identity, o.NextIdentities = ids["rsa2048"], []*signing.Identity{ids["ecp256"]}
+		return o
+	}
 	cases := []struct {
-		name string
-		opts apk.Options
-		want string
+		name    string
+		opts    apk.Options
+		want    string
+		wantErr error
 	}{
-		{"v3", apk.Options{Identity: ids["rsa2048"], NextIdentities: []*signing.Identity{ids["ecp256"]}, V3SigningEnabled: &on, NextSignerNames: []string{"b"}}, "v3"},
-		{"same-name", apk.Options{Identity: ids["rsa2048"], NextIdentities: []*signing.Identity{ids["ecp256"]}}, "same name"},
-		{"v4", apk.Options{Identity: ids["rsa2048"], NextIdentities: []*signing.Identity{ids["ecp256"]}, NextSignerNames: []string{"b"}, V4SigningEnabled: true, V4Signature: &bytes.Buffer{}}, "v4"},
+		{"v3-default", two(apk.Options{NextSignerNames: []string{"b"}}), "lineage", apk.ErrSignersWithoutLineage},
+		{"v3", two(apk.Options{V3SigningEnabled: &on, NextSignerNames: []string{"b"}}), "lineage", apk.ErrSignersWithoutLineage},
+		{"v3-only", two(apk.Options{V1SigningEnabled: &off, V2SigningEnabled: &off}), "lineage", apk.ErrSignersWithoutLineage},
+		{"v3-before-names", two(apk.Options{}), "lineage", apk.ErrSignersWithoutLineage},
+		{"same-name", two(apk.Options{V3SigningEnabled: &off}), "same name", nil},
+		{"v4", two(apk.Options{V3SigningEnabled: &off, NextSignerNames: []string{"b"}, V4SigningEnabled: true, V4Signature: &bytes.Buffer{}}), "v4", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := apk.Sign(t.Context(), bytes.NewReader(in), int64(len(in)), &bytes.Buffer{}, c.opts)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+			if c.wantErr != nil && !errors.Is(err, c.wantErr) {
+				t.Fatalf("error %v, want %v", err, c.wantErr)
 			}
 		})
 	}
@@ -123,7 +138,8 @@ func TestSignFileSeveralSigners(t *testing.T) {
 	ids := testIdentities()
 	in := writeTemp(t, "in.apk", signingtest.APK(signingtest.APKOptions{MinSDK: 21}))
 	out := filepath.Join(t.TempDir(), "out.apk")
-	res, err := apk.SignFile(t.Context(), in, out, apk.Options{Identity: ids["rsa2048"], NextIdentities: []*signing.Identity{ids["ecp256"]}, NextSignerNames: []string{"second"}})
+	off := false
+	res, err := apk.SignFile(t.Context(), in, out, apk.Options{Identity: ids["rsa2048"], NextIdentities: []*signing.Identity{ids["ecp256"]}, NextSignerNames: []string{"second"}, V3SigningEnabled: &off})
 	if err != nil {
 		t.Fatal(err)
 	}

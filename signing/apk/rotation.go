@@ -65,16 +65,13 @@ func (c *config) planSigners(id *signing.Identity, minSDK int) (*signing.Identit
 	if lin == nil {
 		if len(signers) > 1 {
 			// Several signers of v1 and v2 (newConfig adds them): v3
-			// takes one signer, so apksig turns it off unless asked.
-			if opts.V3SigningEnabled != nil && *opts.V3SigningEnabled {
-				return nil, errors.New("apk: several signers cannot sign with APK Signature Scheme v3 without a signing certificate lineage: give the lineage (Options.Lineage), or turn v3 off")
+			// takes one signer, so apksig refuses unless v3 is off, by
+			// default too.
+			if c.v3 {
+				return nil, ErrSignersWithoutLineage
 			}
 			if c.v4 {
 				return nil, errors.New("apk: v4 signing takes one signer (or a lineage)")
-			}
-			c.v3 = false
-			if !c.v1 && !c.v2 {
-				return nil, ErrNoScheme
 			}
 			return id, nil
 		}

@@ -27,6 +27,18 @@ var (
 	ErrNotAPK = errors.New("apk: not an APK (no AndroidManifest.xml)")
 	// ErrNoScheme means every signature scheme was turned off.
 	ErrNoScheme = errors.New("apk: no signature scheme enabled")
+	// ErrDebuggable means Options.RefuseDebuggable refused the APK: its
+	// manifest says it is debuggable, or does not say whether it is (an
+	// android:debuggable that references a resource), as apksigner's
+	// --debuggable-apk-permitted false refuses it.
+	ErrDebuggable = errors.New("apk: debuggable APKs are refused")
+	// ErrSignersWithoutLineage means several signers (Options.Identity
+	// and NextIdentities) were given without a Lineage while APK
+	// Signature Scheme v3, which takes one signer, is on (the default):
+	// apksigner 35 refuses them too. Give the lineage to rotate the key,
+	// or turn v3 off (V3SigningEnabled false) to sign v1 and v2 with each
+	// signer.
+	ErrSignersWithoutLineage = errors.New("apk: several signers need a signing certificate lineage for APK Signature Scheme v3: give the lineage to rotate the key, or turn v3 off to sign v1 and v2 with each signer")
 	// ErrZip64 means the APK is, or its signed output would be, a zip64
 	// archive (65,535 entries or more, or 4 GiB), which apksigner and
 	// Android's package manager refuse.
@@ -73,7 +85,9 @@ type Options struct {
 	Lineage *Lineage
 	// NextIdentities are the signers after Identity (apksigner's
 	// --next-signer). With a Lineage they rotate the key; without one,
-	// each signs v1 and v2 too (and v3 is off, as in apksigner).
+	// each signs v1 and v2 too, which needs v3 turned off
+	// (V3SigningEnabled false), as apksigner: else Sign returns
+	// [ErrSignersWithoutLineage].
 	NextIdentities []*signing.Identity
 	// NextSignerNames are the v1 signature file names of
 	// NextIdentities, as SignerName is Identity's; an empty or missing
@@ -104,6 +118,13 @@ type Options struct {
 	StampOverwrite bool
 	// Now is the time of stamping; nil means time.Now.
 	Now func() time.Time
+	// RefuseDebuggable refuses to sign an APK whose AndroidManifest.xml
+	// makes it debuggable (android:debuggable true), or leaves it unknown
+	// (a resource reference, which may resolve differently on different
+	// devices), with [ErrDebuggable]: apksigner's
+	// --debuggable-apk-permitted false. The zero value signs them, as
+	// apksigner does by default.
+	RefuseDebuggable bool
 	// V1SigningEnabled, V2SigningEnabled and V3SigningEnabled turn JAR
 	// signing and APK Signature Scheme v2 and v3 on or off. Nil means the
 	// default: v1 only when the minimum SDK version is below 24 (Android 7
@@ -308,12 +329,15 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 		return nil, ErrNotAPK
 	}
 	minSDK := opts.MinSDKVersion
-	if minSDK <= 0 {
-		data, err := manifest.ReadAll(src, arch.lfhEnd, maxManifestSize)
+	var manifestData []byte
+	if minSDK <= 0 || opts.RefuseDebuggable {
+		manifestData, err = manifest.ReadAll(src, arch.lfhEnd, maxManifestSize)
 		if err != nil {
 			return nil, fmt.Errorf("%w: reading AndroidManifest.xml: %w", ErrMalformed, err)
 		}
-		m, err := axml.ParseManifest(data)
+	}
+	if minSDK <= 0 {
+		m, err := axml.ParseManifest(manifestData)
 		if err != nil {
 			return nil, fmt.Errorf("reading minSdkVersion from AndroidManifest.xml: %w (pass the minimum SDK version to override)", err)
 		}
@@ -323,6 +347,13 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	if err != nil {
 		return nil, err
 	}
+	if opts.RefuseDebuggable {
+		// After the signers' checks, as apksig's engine refuses once it
+		// signs.
+		if err := checkNotDebuggable(manifestData); err != nil {
+			return nil, err
+		}
+	}
 	log.Debug("signing APK", "entries", len(arch.Entries), "minSdk", minSDK, "v1", cfg.v1, "v2", cfg.v2, "v3", cfg.v3, "v4", opts.V4Signature != nil)
 	res, err := cfg.sign(ctx, dst, src, arch)
 	if err != nil {
@@ -331,6 +362,20 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 	res.Duration = time.Since(start)
 	log.Debug("signed APK", "size", res.Size, "duration", res.Duration)
 	return res, nil
+}
+
+// checkNotDebuggable refuses a manifest that makes the app debuggable or
+// does not tell, as apksig's DefaultApkSignerEngine does when debuggable
+// APKs are not permitted.
+func checkNotDebuggable(manifest []byte) error {
+	d, err := axml.Debuggable(manifest)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: cannot tell whether this one is: %w", ErrDebuggable, err)
+	case d:
+		return fmt.Errorf("%w: AndroidManifest.xml has android:debuggable=\"true\": sign a release build", ErrDebuggable)
+	}
+	return nil
 }
 
 // maxManifestSize bounds the JAR and Android manifests read into memory.
