@@ -492,3 +492,56 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("Write = %v, want the writer's error", err)
 	}
 }
+
+// TestReferenceCoversEveryField checks that docs/json.md, the reference
+// of the schema, names every key and command of the golden documents.
+func TestReferenceCoversEveryField(t *testing.T) {
+	ref, err := os.ReadFile(filepath.Join("..", "..", "docs", "json.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, _ := filepath.Glob("testdata/*.json")
+	missing := map[string]bool{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var head jsondoc.Header
+		if err := json.Unmarshal(b, &head); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(ref, []byte("`\""+head.Command+"\"`")) {
+			missing["command "+head.Command] = true
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keysOf(v) {
+			if !bytes.Contains(ref, []byte("`"+k+"`")) {
+				missing["key "+k] = true
+			}
+		}
+	}
+	for m := range missing {
+		t.Errorf("docs/json.md does not document the %s", m)
+	}
+}
+
+// keysOf lists the keys of every object in v, a decoded JSON value.
+func keysOf(v any) []string {
+	var keys []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			keys = append(keys, k)
+			keys = append(keys, keysOf(e)...)
+		}
+	case []any:
+		for _, e := range v {
+			keys = append(keys, keysOf(e)...)
+		}
+	}
+	return keys
+}

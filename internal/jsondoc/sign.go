@@ -116,12 +116,12 @@ type AABInfo struct {
 // AABSignature is one JAR signature of an app bundle: its signer and
 // files.
 type AABSignature struct {
-	Signer
 	// Name is the base name of the signature files ("UPLOAD");
 	// SignatureFile and BlockFile their entry names.
 	Name          string `json:"name"`
 	SignatureFile string `json:"signatureFile"`
 	BlockFile     string `json:"blockFile"`
+	Signer
 	// SignatureAlgorithm is named as Java names it ("SHA256withRSA");
 	// DigestAlgorithm is the entries' digest ("sha-256").
 	SignatureAlgorithm string `json:"signatureAlgorithm"`

@@ -55,11 +55,11 @@ type APKVerifyInfo struct {
 
 // SchemeSigner is a signer of one APK signature scheme.
 type SchemeSigner struct {
-	Signer
 	// Scheme is "v1", "v2", "v3" or "v3.1".
 	Scheme string `json:"scheme"`
 	// Name is the JAR signer name for v1 ("CERT"), "#1", "#2"... else.
 	Name string `json:"name"`
+	Signer
 	// MinSDKVersion and MaxSDKVersion are the API levels a v3 or v3.1
 	// signer targets, DevRelease a v3.1 signer that targets a development
 	// release; left out for v1 and v2.
