@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -544,4 +545,41 @@ func keysOf(v any) []string {
 		}
 	}
 	return keys
+}
+
+// TestDocumentsHoldOnlyData checks that the documents are made of
+// strings, numbers, booleans and this package's own structs: no field
+// can carry a key, an identity or another library value into a document.
+func TestDocumentsHoldOnlyData(t *testing.T) {
+	pkg := reflect.TypeFor[jsondoc.Header]().PkgPath()
+	seen := map[reflect.Type]bool{}
+	var check func(path string, ty reflect.Type)
+	check = func(path string, ty reflect.Type) {
+		if seen[ty] {
+			return
+		}
+		seen[ty] = true
+		switch ty.Kind() {
+		case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
+		case reflect.Pointer, reflect.Slice:
+			check(path, ty.Elem())
+		case reflect.Struct:
+			if ty.PkgPath() != pkg {
+				t.Errorf("%s: %s is not a type of package jsondoc", path, ty)
+				return
+			}
+			for i := range ty.NumField() {
+				f := ty.Field(i)
+				if !f.IsExported() {
+					t.Errorf("%s.%s is unexported", path, f.Name)
+				}
+				check(path+"."+f.Name, f.Type)
+			}
+		default:
+			t.Errorf("%s: a %s", path, ty)
+		}
+	}
+	for name, mk := range cases(newFixture(t)) {
+		check(name, reflect.TypeOf(mk()))
+	}
 }
