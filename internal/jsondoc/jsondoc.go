@@ -60,7 +60,7 @@ func Write(w io.Writer, d Doc) error {
 
 // File is a local file: an input or an output of a command.
 type File struct {
-	Path string `json:"path"` // as given on the command line
+	Path string `json:"path"` // as given on the command line, or the file a command chose
 	Size int64  `json:"size"`
 	// SHA256 is the file's SHA-256; empty (and the field left out, Size
 	// 0) when the file could not be read.
