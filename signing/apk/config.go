@@ -169,6 +169,13 @@ func v1SignatureHash(pub crypto.PublicKey, minSDK int) crypto.Hash {
 // addCoSigners sets up the signers after the first for v1 and v2, as
 // apksig does for several signers without a lineage.
 func (c *config) addCoSigners(ids []*signing.Identity) error {
+	if n := 1 + len(ids); n > vMaxSigners {
+		scheme := "v2"
+		if c.v1 {
+			scheme = "v1"
+		}
+		return fmt.Errorf("apk: APK Signature Scheme %s takes at most %d signers, %d given (as apksigner)", scheme, vMaxSigners, n)
+	}
 	names := map[string]int{c.v1Name: 1}
 	for i, id := range ids {
 		n := i + 2

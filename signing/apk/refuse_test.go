@@ -3,7 +3,9 @@ package apk
 import (
 	"bytes"
 	"context"
+	"crypto/elliptic"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +23,7 @@ type refuseCase struct {
 	in   signingtest.APKOptions
 	opts Options  // besides Identity, NextIdentities and signer names
 	args []string // apksigner's flags for opts
-	next bool     // a second signer (--next-signer), without a lineage
+	more int      // signers after the first (--next-signer), without a lineage
 	// refused is the verdict; cannotTell that the refusal is for a
 	// debuggable flag that cannot be read (apksig's "Failed to
 	// determine whether the APK is debuggable").
@@ -73,33 +75,56 @@ func refuseCases() []refuseCase {
 			opts: Options{RefuseDebuggable: true, V1SigningEnabled: &off}, args: append([]string{"--v1-signing-enabled", "false"}, refuse...),
 			refused: true, err: ErrDebuggable},
 		// Several signers without a lineage: v3 (on by default) takes one.
-		refuseCase{name: "two-signers-default", in: dbg(nil), next: true, refused: true, err: ErrSignersWithoutLineage},
-		refuseCase{name: "two-signers-v3", in: dbg(nil), next: true, opts: Options{V3SigningEnabled: &on},
+		refuseCase{name: "two-signers-default", in: dbg(nil), more: 1, refused: true, err: ErrSignersWithoutLineage},
+		refuseCase{name: "two-signers-v3", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &on},
 			args: []string{"--v3-signing-enabled", "true"}, refused: true, err: ErrSignersWithoutLineage},
-		refuseCase{name: "two-signers-v3-only", in: dbg(nil), next: true, opts: Options{V1SigningEnabled: &off, V2SigningEnabled: &off},
+		refuseCase{name: "two-signers-v3-only", in: dbg(nil), more: 1, opts: Options{V1SigningEnabled: &off, V2SigningEnabled: &off},
 			args: []string{"--v1-signing-enabled", "false", "--v2-signing-enabled", "false"}, refused: true, err: ErrSignersWithoutLineage},
-		refuseCase{name: "two-signers-v3-off", in: dbg(nil), next: true, opts: Options{V3SigningEnabled: &off},
+		refuseCase{name: "two-signers-v3-off", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &off},
 			args: []string{"--v3-signing-enabled", "false"}},
+		// v1 and v2 take ten signers at most.
+		refuseCase{name: "eleven-signers-v1v2", in: dbg(nil), more: 10, opts: Options{V3SigningEnabled: &off},
+			args: []string{"--v3-signing-enabled", "false"}, refused: true},
+		refuseCase{name: "eleven-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, more: 10, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
+			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}, refused: true},
 		// (apksigner writes v1 whatever minSdkVersion says unless told
 		// not to; Options' zero value follows minSdkVersion.)
-		refuseCase{name: "two-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, next: true, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
+		refuseCase{name: "two-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, more: 1, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
 			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}},
 	)
 	return cases
 }
 
-// refuseSigners are the signers of refuseCases.
-func refuseSigners() (first, second *signing.Identity) {
-	return signingtest.SelfSigned("refuse first", nil), signingtest.SelfSigned("refuse second", nil)
+// refuseSigners are the signers of refuseCases: two RSA keys, then EC
+// keys, eleven in all.
+func refuseSigners() []*signing.Identity {
+	ids := []*signing.Identity{signingtest.SelfSigned("refuse first", nil), signingtest.SelfSigned("refuse second", nil)}
+	for i := 3; i <= 11; i++ {
+		name := fmt.Sprintf("refuse s%d", i)
+		ids = append(ids, signingtest.SelfSigned(name, signingtest.ECKey(name, elliptic.P256())))
+	}
+	return ids
+}
+
+// refuseSignerName is the v1 name of the i-th signer (from 0).
+func refuseSignerName(i int) string {
+	switch i {
+	case 0:
+		return "first"
+	case 1:
+		return "second"
+	}
+	return fmt.Sprintf("s%d", i+1)
 }
 
 // sign signs the case's input with Sign.
-func (c *refuseCase) sign(first, second *signing.Identity) ([]byte, error) {
+func (c *refuseCase) sign(ids []*signing.Identity) ([]byte, error) {
 	in := signingtest.APK(c.in)
 	opts := c.opts
-	opts.Identity, opts.SignerName = first, "first"
-	if c.next {
-		opts.NextIdentities, opts.NextSignerNames = []*signing.Identity{second}, []string{"second"}
+	opts.Identity, opts.SignerName = ids[0], refuseSignerName(0)
+	for i := 1; i <= c.more; i++ {
+		opts.NextIdentities = append(opts.NextIdentities, ids[i])
+		opts.NextSignerNames = append(opts.NextSignerNames, refuseSignerName(i))
 	}
 	var out bytes.Buffer
 	_, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
@@ -108,10 +133,10 @@ func (c *refuseCase) sign(first, second *signing.Identity) ([]byte, error) {
 
 // TestSignRefusals checks the verdicts and errors of refuseCases.
 func TestSignRefusals(t *testing.T) {
-	first, second := refuseSigners()
+	ids := refuseSigners()
 	for _, c := range refuseCases() {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := c.sign(first, second)
+			_, err := c.sign(ids)
 			switch {
 			case c.refused && err == nil:
 				t.Fatal("signed, want refused")
@@ -133,7 +158,7 @@ func TestSignRefusalsAgreeWithApksigner(t *testing.T) {
 	tool := testenv.Tool(t, "apksigner35")
 	o := startAgreeOracle(t, tool)
 	dir := t.TempDir()
-	first, second := refuseSigners()
+	ids := refuseSigners()
 	signer := func(name string, id *signing.Identity) []string {
 		key, cert := filepath.Join(dir, name+".pk8"), filepath.Join(dir, name+".pem")
 		if err := os.WriteFile(key, signingtest.KeyPKCS8(id), 0o600); err != nil {
@@ -144,7 +169,10 @@ func TestSignRefusalsAgreeWithApksigner(t *testing.T) {
 		}
 		return []string{"--key", key, "--cert", cert, "--v1-signer-name", name}
 	}
-	firstArgs, secondArgs := signer("first", first), signer("second", second)
+	var signerArgs [][]string
+	for i, id := range ids {
+		signerArgs = append(signerArgs, signer(refuseSignerName(i), id))
+	}
 	for _, c := range refuseCases() {
 		t.Run(c.name, func(t *testing.T) {
 			in, out := filepath.Join(dir, c.name+".apk"), filepath.Join(dir, c.name+"-signed.apk")
@@ -152,12 +180,12 @@ func TestSignRefusalsAgreeWithApksigner(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := append([]string{"sign", "--v4-signing-enabled", "false", "--out", out}, c.args...)
-			args = append(args, firstArgs...)
-			if c.next {
-				args = append(append(args, "--next-signer"), secondArgs...)
+			args = append(args, signerArgs[0]...)
+			for i := 1; i <= c.more; i++ {
+				args = append(append(args, "--next-signer"), signerArgs[i]...)
 			}
 			theirs := o.do(t, append(args, in)...)
-			ours, err := c.sign(first, second)
+			ours, err := c.sign(ids)
 			switch {
 			case (theirs != "ok") != (err != nil):
 				t.Fatalf("apksigner 35: %s; Sign: %v", theirs, err)

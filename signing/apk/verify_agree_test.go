@@ -165,11 +165,15 @@ type agreeVerdict struct {
 // sample of apksig's verifier tests holds, with apksigner 35 itself at
 // test time (keys and lineages of the corpus: RSA 1024 to 4096, or to
 // 16384 with STORESIGN_AGREE_ALL=1; EC P-256/384/521; DSA; v1, v2, v3
-// alone and together; min SDK 21 to 33; targetSdk 30 without v2; key
-// rotation in v3 and v3.1, dev-release targeting; source stamps), damages
+// alone and together; min SDK 21 to 33; targetSdk 30 without v2;
+// targetSandboxVersion 2; up to eleven signers; android:debuggable true,
+// false and a resource reference, across the schemes; key rotation in v3
+// and v3.1 with each corpus lineage, dev-release targeting; source
+// stamps), damages
 // copies of some (a flipped byte in an entry, the central directory,
 // each signing block; truncation), and compares the verdicts and signer
 // counts of Verify with apksigner's under several SDK ranges.
+// STORESIGN_AGREE_VERBOSE=1 logs every verdict.
 func TestVerifyAgreesWithApksigner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("oracle agreement run: not in -short")
@@ -190,6 +194,14 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 		"tgt30": {MinSDK: 21, TargetSDK: 30},
 		"min17": {MinSDK: 17, TargetSDK: 28},
 		"nosdk": {MinSDK: -1, TargetSDK: 28},
+		// android:debuggable, which apksigner's verify ignores (only its
+		// sign --debuggable-apk-permitted false reads it), in the forms
+		// aapt2 writes: a boolean, and a reference to a resource.
+		"dbg-true":  {MinSDK: 21, TargetSDK: 28, Debuggable: signingtest.BoolValue(true)},
+		"dbg-false": {MinSDK: 21, TargetSDK: 28, Debuggable: signingtest.BoolValue(false)},
+		"dbg-ref":   {MinSDK: 21, TargetSDK: 28, Debuggable: signingtest.ReferenceValue(0x7f010000)},
+		// targetSandboxVersion 2 needs a v2 or v3 signature from Android 8.
+		"sandbox2": {MinSDK: 21, TargetSDK: 28, TargetSandboxVersion: 2},
 	}
 	for name, opts := range inputs {
 		if err := os.WriteFile(filepath.Join(dir, name+".apk"), signingtest.APK(opts), 0o644); err != nil {
@@ -236,6 +248,33 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	two := append(append(append([]string{}, rsa...), "--next-signer"), key("ec-p256")...)
 	add("two-signers-v1v2", "min21", append([]string{"--v3-signing-enabled", "false"}, two...)...)
 	add("two-signers-v2-only", "min24", append([]string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}, two...)...)
+	// Ten signers for v1 and v2, the most apksigner signs with (and its
+	// verifier takes).
+	ten := func() []string {
+		keys := []string{"rsa-1024", "rsa-1024_2", "rsa-2048", "rsa-2048_2", "rsa-2048_3", "rsa-3072", "rsa-4096", "ec-p256", "ec-p256_2", "ec-p384"}
+		var args []string
+		for i, k := range keys {
+			if i > 0 {
+				args = append(args, "--next-signer")
+			}
+			args = append(append(args, key(k)...), "--v1-signer-name", fmt.Sprintf("s%d", i+1))
+		}
+		return append([]string{"--v3-signing-enabled", "false"}, args...)
+	}
+	add("ten-signers-v1v2", "min21", ten()...)
+	add("ten-signers-v2-only", "min24", append([]string{"--v1-signing-enabled", "false"}, ten()...)...)
+	// Debuggable manifests across the schemes, with rotation and a stamp.
+	for _, in := range []string{"dbg-true", "dbg-false", "dbg-ref"} {
+		add(in, in, rsa...)
+		add(in+"-v1-only", in, append(rsa, "--v2-signing-enabled", "false", "--v3-signing-enabled", "false")...)
+		add(in+"-v2-only", in, append(rsa, "--v1-signing-enabled", "false", "--v3-signing-enabled", "false")...)
+		add(in+"-v3-only", in, append(rsa, "--v1-signing-enabled", "false", "--v2-signing-enabled", "false")...)
+	}
+	add("dbg-false-refusing", "dbg-false", append(rsa, "--debuggable-apk-permitted", "false")...)
+	// targetSandboxVersion 2 with and without v2/v3.
+	add("sandbox2", "sandbox2", rsa...)
+	add("sandbox2-v1-only", "sandbox2", append(rsa, "--v2-signing-enabled", "false", "--v3-signing-enabled", "false")...)
+	add("sandbox2-v3-only", "sandbox2", append(rsa, "--v1-signing-enabled", "false", "--v2-signing-enabled", "false")...)
 	add("golden-unaligned", filepath.Join(corpus, "golden-unaligned-in.apk"), rsa...)
 	add("original", filepath.Join(corpus, "original.apk"), append(key("ec-p256"), "--min-sdk-version", "24")...)
 	// Key rotation: the corpus lineages, v3.1 (apksigner 35's default
@@ -258,6 +297,15 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	// Source stamps (apksigner 35 signs stamps with RSA keys only).
 	add("stamp", "min21", append(rsa, append([]string{"--stamp-signer"}, key("rsa-2048_2")...)...)...)
 	add("stamp-rotation", "min21", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), append([]string{"--stamp-signer"}, key("rsa-2048_3")...)...)...)
+	add("dbg-true-rotation", "dbg-true", rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2")...)
+	add("dbg-ref-rotation-v3", "dbg-ref", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), "--rotation-min-sdk-version", "28")...)
+	add("dbg-ref-stamp", "dbg-ref", append(rsa, append([]string{"--stamp-signer"}, key("rsa-2048_2")...)...)...)
+	// The corpus's other lineages: a later pair of keys, a bigger key,
+	// signers without capabilities.
+	add("rotation-2-3", "min21", rot("rsa-2048-lineage-2-signers-2-3", "rsa-2048_2", "rsa-2048_3")...)
+	add("rotation-to-4096", "min21", append(rot("rsa-2048-to-4096-lineage-2-signers", "rsa-2048", "rsa-4096"), "--rotation-min-sdk-version", "28")...)
+	add("rotation-no-caps", "min21", rot("rsa-2048-lineage-3-signers-1-no-caps", "rsa-2048", "rsa-2048_3")...)
+	add("rotation-no-caps-first", "min21", rot("rsa-2048-lineage-no-capabilities-first-signer", "rsa-2048", "rsa-2048_2")...)
 
 	// v4 signatures (.idsig beside the APK), checked with
 	// --v4-signature-file: their own, another APK's, a damaged one.
@@ -285,7 +333,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	}
 	// Damaged copies of some: a flipped byte in an entry's data, in the
 	// central directory, in each pair of the APK Signing Block; cut short.
-	for _, name := range []string{"rsa-2048", "v1-only", "rotation-v31", "stamp", "v3-only"} {
+	for _, name := range []string{"rsa-2048", "v1-only", "rotation-v31", "stamp", "v3-only", "dbg-ref"} {
 		data, err := os.ReadFile(filepath.Join(dir, name+".apk"))
 		if err != nil {
 			continue
@@ -357,7 +405,8 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	}
 	wg.Wait()
 
-	disagree := 0
+	disagree, verified := 0, 0
+	verbose := os.Getenv("STORESIGN_AGREE_VERBOSE") == "1"
 	for i, j := range jobs {
 		name := strings.TrimSuffix(filepath.Base(j.apk), ".apk") + " " + strings.Join(j.rng, " ")
 		name = strings.TrimSpace(name)
@@ -366,6 +415,12 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 		_, damage, _ := strings.Cut(strings.TrimSuffix(filepath.Base(j.apk), ".apk"), "~")
 		reason, known := agreeKnown[damage]
 		known = known && !o.ok && th.ok
+		if th.ok {
+			verified++
+		}
+		if verbose {
+			t.Logf("%s: apksigner 35: %s; Verify: %s", name, th.detail, o.detail)
+		}
 		switch {
 		case !same && known:
 			t.Logf("%s: known disagreement (%s): Verify %v/%d (%s), apksigner %s", name, reason, o.ok, o.signers, o.detail, th.detail)
@@ -374,7 +429,8 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 			t.Errorf("%s: Verify says verified=%v signers=%d v4=%v (%s); apksigner 35: %s", name, o.ok, o.signers, o.v4, o.detail, th.detail)
 		}
 	}
-	t.Logf("%d APKs (%d signed by apksigner 35), %d verdicts compared, %d disagreements, %s", len(apks), len(cases), len(jobs), disagree, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d APKs (%d signed by apksigner 35), %d verdicts compared (apksigner verifies %d, rejects %d), %d disagreements, %s",
+		len(apks), len(cases), len(jobs), verified, len(jobs)-verified, disagree, time.Since(start).Round(time.Millisecond))
 }
 
 // agreeVerify is Verify's verdict on the APK at path for an apksigner
