@@ -44,6 +44,15 @@
 // [Options.NextIdentities] signs with the original and the rotated keys.
 // [Options.StampSigner] adds a source stamp, which [VerifySourceStamp]
 // checks. Both are byte-for-byte what apksigner 35 writes (RSA keys).
+// Several signers without a lineage sign v1 and v2 each, with v3 turned
+// off; while v3 is on (the default) they are refused
+// ([ErrSignersWithoutLineage]), as apksigner refuses them.
+//
+// [Options.RefuseDebuggable] refuses APKs that android:debuggable makes
+// debuggable, or whose flag is a resource reference ([ErrDebuggable]), as
+// apksigner's --debuggable-apk-permitted false. [VerifyOptions]
+// checks a .idsig file given, or with V4SignatureBeside the one beside
+// the APK, which apksigner never looks for.
 //
 // The formats are those of AOSP's apksig library: ApkSigner,
 // DefaultApkSignerEngine, V1SchemeSigner, V2SchemeSigner, V3SchemeSigner,

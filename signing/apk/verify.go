@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
+	"os"
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/axml"
@@ -57,6 +59,12 @@ type VerifyOptions struct {
 	// .idsig beside the APK, and neither does Verify.
 	V4Signature     io.ReaderAt
 	V4SignatureSize int64
+	// V4SignatureBeside makes [VerifyFile] check the .idsig file beside
+	// the APK (its path + ".idsig") when there is one and V4Signature is
+	// nil, as if it were given: what `apksigner sign` writes is checked
+	// without naming it. apksigner does not do this; the zero value
+	// doesn't either. [VerifyResult.V4SignatureFile] names the file checked.
+	V4SignatureBeside bool
 	// Log receives debug messages; nil discards them.
 	Log *slog.Logger
 }
@@ -77,6 +85,9 @@ type VerifyResult struct {
 	// change Verified.
 	V4       bool
 	V4Errors []string
+	// V4SignatureFile is the path of the .idsig file [VerifyFile] found
+	// beside the APK and checked (VerifyOptions.V4SignatureBeside), or "".
+	V4SignatureFile string
 	// MinSDK and MaxSDK are the range the APK was checked for.
 	MinSDK, MaxSDK int
 	// TargetSDK is the targetSdkVersion of AndroidManifest.xml (its
@@ -140,7 +151,25 @@ func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyRe
 		return nil, err
 	}
 	defer f.Close()
+	beside := ""
+	if opts.V4SignatureBeside && opts.V4Signature == nil {
+		sig, err := os.Open(path + ".idsig")
+		switch {
+		case err == nil:
+			defer sig.Close()
+			fi, err := sig.Stat()
+			if err != nil {
+				return nil, err
+			}
+			beside, opts.V4Signature, opts.V4SignatureSize = sig.Name(), sig, fi.Size()
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
+	}
 	res, err := Verify(ctx, f, size, opts)
+	if res != nil {
+		res.V4SignatureFile = beside
+	}
 	if err != nil {
 		return res, fmt.Errorf("verifying %s: %w", path, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/storesign/storesign/signing/signingtest"
@@ -83,6 +85,52 @@ func TestVerifyV4(t *testing.T) {
 	res, err := vVerifyBytes(t, apk, VerifyOptions{})
 	if err != nil || res.V4 || res.V4Errors != nil {
 		t.Fatalf("no v4 file: V4 %v %q, err %v", res.V4, res.V4Errors, err)
+	}
+}
+
+// TestVerifyFileV4SignatureBeside checks the .idsig beside the APK
+// only when asked to (apksigner never does): its own, a damaged one,
+// none, and one given that takes precedence.
+func TestVerifyFileV4SignatureBeside(t *testing.T) {
+	apk, idsig := v4Signed(t, "v4 test", 24)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.apk")
+	write := func(name string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("app.apk", apk)
+	damaged := bytes.Clone(idsig)
+	damaged[len(damaged)-1] ^= 1
+	tests := []struct {
+		name     string
+		beside   []byte // nil: no .idsig
+		opts     VerifyOptions
+		wantV4   bool
+		wantFile bool
+	}{
+		{"own", idsig, VerifyOptions{V4SignatureBeside: true}, true, true},
+		{"not-asked", idsig, VerifyOptions{}, false, false},
+		{"damaged", damaged, VerifyOptions{V4SignatureBeside: true}, false, true},
+		{"none", nil, VerifyOptions{V4SignatureBeside: true}, false, false},
+		{"given-wins", damaged, VerifyOptions{V4SignatureBeside: true, V4Signature: bytes.NewReader(idsig), V4SignatureSize: int64(len(idsig))}, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(path + ".idsig")
+			if tc.beside != nil {
+				write("app.apk.idsig", tc.beside)
+			}
+			res, err := VerifyFile(t.Context(), path, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.V4 != tc.wantV4 || (res.V4SignatureFile != "") != tc.wantFile {
+				t.Fatalf("V4 = %v (%q), file %q; want %v, %v", res.V4, res.V4Errors, res.V4SignatureFile, tc.wantV4, tc.wantFile)
+			}
+		})
 	}
 }
 
