@@ -230,6 +230,14 @@ func cases(f *fixture) map[string]func() jsondoc.Doc {
 		"APKVerify_unreadable": func() jsondoc.Doc {
 			return jsondoc.APKVerify("missing.apk", nil, errors.New("missing.apk: no such file: check the path"))
 		},
+		"APKVerifyStamp": func() jsondoc.Doc {
+			res := &apk.StampResult{Verified: true, Certificate: f.stamp.Certificate, Time: when,
+				Warnings: []string{"the stamp was made with a SHA-256 digest of META-INF/MANIFEST.MF only"}}
+			return jsondoc.APKVerifyStamp("app-signed.apk", res, nil)
+		},
+		"APKVerifyStamp_missing": func() jsondoc.Doc {
+			return jsondoc.APKVerifyStamp("app.apk", nil, apk.ErrNoStamp)
+		},
 		"AABVerify": func() jsondoc.Doc {
 			return jsondoc.AABVerify("app-signed.aab", aabResult(f, 4096), nil)
 		},

@@ -51,6 +51,24 @@ type APKVerifyInfo struct {
 	// V4 is the outcome of the --v4-signature-file check, which (as in
 	// apksigner) does not change the verdict; left out without one.
 	V4 *V4Check `json:"v4,omitempty"`
+	// SourceStamp is the source stamp checked by --verify-source-stamp
+	// ([APKVerifyStamp]), which checks it alone: the schemes are then
+	// not checked. Left out otherwise.
+	SourceStamp *SourceStamp `json:"sourceStamp,omitempty"`
+}
+
+// SourceStamp is an APK's source stamp, as apk verify
+// --verify-source-stamp checks it.
+type SourceStamp struct {
+	Verified bool `json:"verified"`
+	// Signer is the stamp signer's certificate; left out when the stamp
+	// block is missing or malformed.
+	Signer *Signer `json:"signer,omitempty"`
+	// Lineage is the stamp signer's lineage, oldest first; left out
+	// without one.
+	Lineage []Signer `json:"lineage,omitempty"`
+	// Time is the time of stamping; left out without one.
+	Time string `json:"time,omitempty"`
 }
 
 // SchemeSigner is a signer of one APK signature scheme.
@@ -130,6 +148,41 @@ func APKVerify(file string, res *apk.VerifyResult, err error) *VerifyDoc {
 	}
 	if res.V4 || len(res.V4Errors) > 0 {
 		a.V4 = &V4Check{Verified: res.V4, Problems: list(res.V4Errors)}
+	}
+	return d
+}
+
+// APKVerifyStamp is the document of apk verify --verify-source-stamp,
+// res and err what [apk.VerifySourceStamp] returned for the APK at file:
+// verified is the source stamp's verdict; the APK's signatures are not
+// checked, so signers and the schemes are empty. A nil res (no stamp, or
+// an APK that could not be read) gives a document that does not verify,
+// err its problem. It reads the file.
+func APKVerifyStamp(file string, res *apk.StampResult, err error) *VerifyDoc {
+	d := &VerifyDoc{
+		Header: header("apk verify"), File: newFile(file), App: androidApp(file),
+		Signers: []Signer{}, Problems: []string{}, Warnings: []string{},
+		APK: &APKVerifyInfo{Schemes: []string{}, SchemeSigners: []SchemeSigner{}, SourceStamp: &SourceStamp{}},
+	}
+	if res == nil {
+		if err != nil {
+			d.Problems = []string{err.Error()}
+		}
+		return d
+	}
+	d.Verified = res.Verified
+	d.Problems, d.Warnings = list(res.Errors), list(res.Warnings)
+	if !res.Verified && len(d.Problems) == 0 && err != nil {
+		d.Problems = []string{err.Error()}
+	}
+	st := d.APK.SourceStamp
+	st.Verified, st.Time = res.Verified, timeString(res.Time)
+	if res.Certificate != nil {
+		s := newSigner(res.Certificate)
+		st.Signer = &s
+	}
+	if len(res.Lineage) > 0 {
+		st.Lineage = signers(res.Lineage...)
 	}
 	return d
 }
