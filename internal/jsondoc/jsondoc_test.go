@@ -213,12 +213,13 @@ func cases(f *fixture) map[string]func() jsondoc.Doc {
 		"APKVerify_rotationV4": func() jsondoc.Doc {
 			res := &apk.VerifyResult{
 				Verified: true, V2: true, V3: true, V31: true, MinSDK: 24, MaxSDK: 34, TargetSDK: 34,
-				Signers:    []*apk.VerifySigner{{Scheme: "v3.1", Name: "#1", Certificate: f.next.Certificate, MinSDK: 33, MaxSDK: math.MaxInt32}},
-				V2Signers:  []*apk.VerifySigner{{Scheme: "v2", Name: "#1", Certificate: f.app.Certificate}},
-				V3Signers:  []*apk.VerifySigner{{Scheme: "v3", Name: "#1", Certificate: f.app.Certificate, MinSDK: 28, MaxSDK: 32}},
-				V31Signers: []*apk.VerifySigner{{Scheme: "v3.1", Name: "#1", Certificate: f.next.Certificate, MinSDK: 33, MaxSDK: math.MaxInt32, DevRelease: true}},
-				Lineage:    f.lineage.Certificates(),
-				V4Errors:   []string{"the v4 signature's digest of the APK does not match"},
+				Signers:         []*apk.VerifySigner{{Scheme: "v3.1", Name: "#1", Certificate: f.next.Certificate, MinSDK: 33, MaxSDK: math.MaxInt32}},
+				V2Signers:       []*apk.VerifySigner{{Scheme: "v2", Name: "#1", Certificate: f.app.Certificate}},
+				V3Signers:       []*apk.VerifySigner{{Scheme: "v3", Name: "#1", Certificate: f.app.Certificate, MinSDK: 28, MaxSDK: 32}},
+				V31Signers:      []*apk.VerifySigner{{Scheme: "v3.1", Name: "#1", Certificate: f.next.Certificate, MinSDK: 33, MaxSDK: math.MaxInt32, DevRelease: true}},
+				Lineage:         f.lineage.Certificates(),
+				V4Errors:        []string{"the v4 signature's digest of the APK does not match"},
+				V4SignatureFile: "app-signed.apk.idsig",
 			}
 			return jsondoc.APKVerify("app-signed.apk", res, nil)
 		},

@@ -90,6 +90,9 @@ type SchemeSigner struct {
 type V4Check struct {
 	Verified bool     `json:"verified"`
 	Problems []string `json:"problems"`
+	// File is the .idsig found beside the APK and checked; left out for
+	// one named by --v4-signature-file.
+	File *File `json:"file,omitempty"`
 }
 
 // APKVerify is the document of apk verify, res and err what
@@ -146,8 +149,8 @@ func APKVerify(file string, res *apk.VerifyResult, err error) *VerifyDoc {
 	if len(res.Lineage) > 0 {
 		a.Lineage = signers(res.Lineage...)
 	}
-	if res.V4 || len(res.V4Errors) > 0 {
-		a.V4 = &V4Check{Verified: res.V4, Problems: list(res.V4Errors)}
+	if res.V4 || len(res.V4Errors) > 0 || res.V4SignatureFile != "" {
+		a.V4 = &V4Check{Verified: res.V4, Problems: list(res.V4Errors), File: optFile(res.V4SignatureFile)}
 	}
 	return d
 }
