@@ -11,8 +11,9 @@
 //
 // Sign documents ([SignDoc], from [APKSign], [AABSign] and [IPAResign])
 // share one top-level shape, as do verify documents ([VerifyDoc], from
-// [APKVerify], [AABVerify] and [IPAVerify]); what only one platform has
-// sits in the object named after it ("apk", "aab", "ipa"). The other
+// [APKVerify] (and [APKVerifyStamp]), [AABVerify] and [IPAVerify]); what
+// only one platform has sits in the object named after it ("apk",
+// "aab", "ipa"). The other
 // commands have documents of their own: [IPAInspect], [IPACheck],
 // [APKLineage], [DriveList], [DriveGet], [DrivePut], [PlayUpload],
 // [PlayShare], [AppStoreUpload] and [Version].
