@@ -281,6 +281,12 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	var tail [][]byte                         // signing block, central directory, end record
 	var contentDigests map[crypto.Hash][]byte // for v4
 	if c.v2 || c.v3 || c.stamp != nil {
+		endRecord := arch.EOCD
+		if c.opts.AlignFileSize {
+			if endRecord, err = alignFileSize(endRecord, len(cd)); err != nil {
+				return nil, err
+			}
+		}
 		if pad := (pageAlignment - outOff%pageAlignment) % pageAlignment; pad > 0 {
 			if err := p.zeros(pad); err != nil {
 				return nil, err
@@ -290,7 +296,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if err := p.finish(); err != nil {
 			return nil, err
 		}
-		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff); err != nil {
+		if eocd, err = zipx.EOCDWith(endRecord, len(cdRecords), int64(len(cd)), outOff); err != nil {
 			return nil, ErrZip64
 		}
 		digests := make(map[crypto.Hash][]byte, len(hashes))
@@ -312,7 +318,10 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		if err != nil {
 			return nil, err
 		}
-		if eocd, err = zipx.EOCDWith(arch.EOCD, len(cdRecords), int64(len(cd)), outOff+int64(len(block))); err != nil {
+		if len(block)%pageAlignment != 0 {
+			panic("apk: internal error: APK Signing Block not a multiple of 4096 bytes")
+		}
+		if eocd, err = zipx.EOCDWith(endRecord, len(cdRecords), int64(len(cd)), outOff+int64(len(block))); err != nil {
 			return nil, ErrZip64
 		}
 		tail = [][]byte{block, cd, eocd}
@@ -343,6 +352,26 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 		}
 	}
 	return res, nil
+}
+
+// alignFileSize returns the end of central directory record eocd (with
+// its comment) grown by zero bytes of comment so that the APK ends on a
+// 4096-byte boundary, as apksig does for --align-file-size: the entries
+// and the APK Signing Block both end on one, so only the central
+// directory (cdSize bytes) and the end record count.
+func alignFileSize(eocd []byte, cdSize int) ([]byte, error) {
+	pad := (pageAlignment - (cdSize+len(eocd))%pageAlignment) % pageAlignment
+	if pad == 0 {
+		return eocd, nil
+	}
+	n := int(binary.LittleEndian.Uint16(eocd[20:])) + pad
+	if n > 0xffff {
+		return nil, fmt.Errorf("apk: the zip comment is too long to align the file size (%d bytes)", n-pad)
+	}
+	b := make([]byte, len(eocd)+pad)
+	copy(b, eocd)
+	binary.LittleEndian.PutUint16(b[20:], uint16(n))
+	return b, nil
 }
 
 // outputHeader decides, as apksig's outputInputJarEntryLfhRecord does,

@@ -139,6 +139,11 @@ type Options struct {
 	// MinSDKVersion is the lowest Android API level the signatures must
 	// work on. Zero means the minSdkVersion of AndroidManifest.xml.
 	MinSDKVersion int
+	// AlignFileSize makes the signed APK's size a multiple of 4096
+	// bytes, with zero bytes appended to the zip comment (apksigner's
+	// --align-file-size). Like apksigner it does so only when the APK
+	// gets an APK Signing Block (v2, v3 or a source stamp).
+	AlignFileSize bool
 	// AlignmentPreserved keeps the alignment of entries that already have
 	// one (apksigner's --alignment-preserved) instead of aligning stored
 	// entries to 4 bytes and stored native libraries to LibPageAlignment.

@@ -16,9 +16,9 @@ import (
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
-// refuseCase is one signing that apksigner 35 refuses or signs, with the
+// signAgreeCase is one signing that apksigner 35 refuses or signs, with the
 // same choice in Options and in apksigner's flags.
-type refuseCase struct {
+type signAgreeCase struct {
 	name string
 	in   signingtest.APKOptions
 	opts Options  // besides Identity, NextIdentities and signer names
@@ -31,16 +31,16 @@ type refuseCase struct {
 	err                 error // the sentinel Sign's error matches
 }
 
-// refuseCases are the debuggable manifests (every value type apksig
-// reads, permitted and refused) and the several signers without a
-// lineage, by scheme.
-func refuseCases() []refuseCase {
+// signAgreeCases are the debuggable manifests (every value type apksig
+// reads, permitted and refused), the several signers without a lineage,
+// by scheme, and file size alignment.
+func signAgreeCases() []signAgreeCase {
 	on, off := true, false
 	refuse := []string{"--debuggable-apk-permitted", "false"}
 	dbg := func(v *signingtest.AttrValue) signingtest.APKOptions {
 		return signingtest.APKOptions{MinSDK: 21, Debuggable: v}
 	}
-	cases := []refuseCase{
+	cases := []signAgreeCase{
 		{name: "debuggable-absent", in: dbg(nil), opts: Options{RefuseDebuggable: true}, args: refuse},
 	}
 	for _, v := range []struct {
@@ -58,7 +58,7 @@ func refuseCases() []refuseCase {
 		{"hex-1", &signingtest.AttrValue{Type: 0x11, Data: 1}, false, false},
 		{"float", &signingtest.AttrValue{Type: 0x04, Data: 0x3f800000}, false, true},
 	} {
-		c := refuseCase{name: "debuggable-" + v.name, in: dbg(v.value), opts: Options{RefuseDebuggable: true}, args: refuse,
+		c := signAgreeCase{name: "debuggable-" + v.name, in: dbg(v.value), opts: Options{RefuseDebuggable: true}, args: refuse,
 			refused: v.debuggable || v.cannot, cannotTell: v.cannot}
 		if c.refused {
 			c.err = ErrDebuggable
@@ -66,38 +66,55 @@ func refuseCases() []refuseCase {
 		cases = append(cases, c)
 		if c.refused {
 			// Permitted (the default), it signs as any other APK.
-			cases = append(cases, refuseCase{name: "permitted-" + v.name, in: dbg(v.value)})
+			cases = append(cases, signAgreeCase{name: "permitted-" + v.name, in: dbg(v.value)})
 		}
 	}
 	cases = append(cases,
 		// Refused by the APK Signing Block when there is no v1.
-		refuseCase{name: "debuggable-true-v2v3", in: signingtest.APKOptions{MinSDK: 24, Debuggable: signingtest.BoolValue(true)},
+		signAgreeCase{name: "debuggable-true-v2v3", in: signingtest.APKOptions{MinSDK: 24, Debuggable: signingtest.BoolValue(true)},
 			opts: Options{RefuseDebuggable: true, V1SigningEnabled: &off}, args: append([]string{"--v1-signing-enabled", "false"}, refuse...),
 			refused: true, err: ErrDebuggable},
 		// Several signers without a lineage: v3 (on by default) takes one.
-		refuseCase{name: "two-signers-default", in: dbg(nil), more: 1, refused: true, err: ErrSignersWithoutLineage},
-		refuseCase{name: "two-signers-v3", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &on},
+		signAgreeCase{name: "two-signers-default", in: dbg(nil), more: 1, refused: true, err: ErrSignersWithoutLineage},
+		signAgreeCase{name: "two-signers-v3", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &on},
 			args: []string{"--v3-signing-enabled", "true"}, refused: true, err: ErrSignersWithoutLineage},
-		refuseCase{name: "two-signers-v3-only", in: dbg(nil), more: 1, opts: Options{V1SigningEnabled: &off, V2SigningEnabled: &off},
+		signAgreeCase{name: "two-signers-v3-only", in: dbg(nil), more: 1, opts: Options{V1SigningEnabled: &off, V2SigningEnabled: &off},
 			args: []string{"--v1-signing-enabled", "false", "--v2-signing-enabled", "false"}, refused: true, err: ErrSignersWithoutLineage},
-		refuseCase{name: "two-signers-v3-off", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &off},
+		signAgreeCase{name: "two-signers-v3-off", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &off},
 			args: []string{"--v3-signing-enabled", "false"}},
 		// v1 and v2 take ten signers at most.
-		refuseCase{name: "eleven-signers-v1v2", in: dbg(nil), more: 10, opts: Options{V3SigningEnabled: &off},
+		signAgreeCase{name: "eleven-signers-v1v2", in: dbg(nil), more: 10, opts: Options{V3SigningEnabled: &off},
 			args: []string{"--v3-signing-enabled", "false"}, refused: true},
-		refuseCase{name: "eleven-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, more: 10, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
+		signAgreeCase{name: "eleven-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, more: 10, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
 			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}, refused: true},
 		// (apksigner writes v1 whatever minSdkVersion says unless told
 		// not to; Options' zero value follows minSdkVersion.)
-		refuseCase{name: "two-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, more: 1, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
+		signAgreeCase{name: "two-signers-v2-only", in: signingtest.APKOptions{MinSDK: 24}, more: 1, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
 			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}},
 	)
+	// --align-file-size: a zip comment pads the APK to 4096 bytes, kept
+	// after the input's own comment; nothing without a signing block.
+	align := []string{"--align-file-size"}
+	for _, c := range []signAgreeCase{
+		{name: "align-file-size", in: dbg(nil)},
+		{name: "align-file-size-comment", in: signingtest.APKOptions{MinSDK: 21, Comment: "built by storesign's tests"}},
+		{name: "align-file-size-v2-only", in: signingtest.APKOptions{MinSDK: 24, Assets: 7}, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
+			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}},
+		{name: "align-file-size-v1-only", in: signingtest.APKOptions{MinSDK: 21, TargetSDK: 28}, opts: Options{V2SigningEnabled: &off, V3SigningEnabled: &off},
+			args: []string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}},
+		{name: "align-file-size-two-signers", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &off},
+			args: []string{"--v3-signing-enabled", "false"}},
+	} {
+		c.opts.AlignFileSize = true
+		c.args = append(c.args, align...)
+		cases = append(cases, c)
+	}
 	return cases
 }
 
-// refuseSigners are the signers of refuseCases: two RSA keys, then EC
+// signAgreeSigners are the signers of signAgreeCases: two RSA keys, then EC
 // keys, eleven in all.
-func refuseSigners() []*signing.Identity {
+func signAgreeSigners() []*signing.Identity {
 	ids := []*signing.Identity{signingtest.SelfSigned("refuse first", nil), signingtest.SelfSigned("refuse second", nil)}
 	for i := 3; i <= 11; i++ {
 		name := fmt.Sprintf("refuse s%d", i)
@@ -106,8 +123,8 @@ func refuseSigners() []*signing.Identity {
 	return ids
 }
 
-// refuseSignerName is the v1 name of the i-th signer (from 0).
-func refuseSignerName(i int) string {
+// signAgreeSignerName is the v1 name of the i-th signer (from 0).
+func signAgreeSignerName(i int) string {
 	switch i {
 	case 0:
 		return "first"
@@ -118,25 +135,36 @@ func refuseSignerName(i int) string {
 }
 
 // sign signs the case's input with Sign.
-func (c *refuseCase) sign(ids []*signing.Identity) ([]byte, error) {
+func (c *signAgreeCase) sign(ids []*signing.Identity) ([]byte, error) {
 	in := signingtest.APK(c.in)
 	opts := c.opts
-	opts.Identity, opts.SignerName = ids[0], refuseSignerName(0)
+	opts.Identity, opts.SignerName = ids[0], signAgreeSignerName(0)
 	for i := 1; i <= c.more; i++ {
 		opts.NextIdentities = append(opts.NextIdentities, ids[i])
-		opts.NextSignerNames = append(opts.NextSignerNames, refuseSignerName(i))
+		opts.NextSignerNames = append(opts.NextSignerNames, signAgreeSignerName(i))
 	}
 	var out bytes.Buffer
 	_, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
 	return out.Bytes(), err
 }
 
-// TestSignRefusals checks the verdicts and errors of refuseCases.
-func TestSignRefusals(t *testing.T) {
-	ids := refuseSigners()
-	for _, c := range refuseCases() {
+// TestSignAgreeCases checks the verdicts and errors of signAgreeCases,
+// and that what is signed verifies (its size a multiple of 4096 with
+// AlignFileSize and a signing block).
+func TestSignAgreeCases(t *testing.T) {
+	ids := signAgreeSigners()
+	for _, c := range signAgreeCases() {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := c.sign(ids)
+			out, err := c.sign(ids)
+			if err == nil {
+				res, err := Verify(t.Context(), bytes.NewReader(out), int64(len(out)), VerifyOptions{})
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if c.opts.AlignFileSize && (res.V2 || res.V3) != (len(out)%4096 == 0) {
+					t.Errorf("%d bytes (v2 %v, v3 %v)", len(out), res.V2, res.V3)
+				}
+			}
 			switch {
 			case c.refused && err == nil:
 				t.Fatal("signed, want refused")
@@ -151,14 +179,14 @@ func TestSignRefusals(t *testing.T) {
 	}
 }
 
-// TestSignRefusalsAgreeWithApksigner signs refuseCases with apksigner 35
+// TestSignAgreesWithApksigner signs signAgreeCases with apksigner 35
 // too: the same verdicts (and for debuggable APKs the same reason), and
 // the same bytes when both sign.
-func TestSignRefusalsAgreeWithApksigner(t *testing.T) {
+func TestSignAgreesWithApksigner(t *testing.T) {
 	tool := testenv.Tool(t, "apksigner35")
 	o := startAgreeOracle(t, tool)
 	dir := t.TempDir()
-	ids := refuseSigners()
+	ids := signAgreeSigners()
 	signer := func(name string, id *signing.Identity) []string {
 		key, cert := filepath.Join(dir, name+".pk8"), filepath.Join(dir, name+".pem")
 		if err := os.WriteFile(key, signingtest.KeyPKCS8(id), 0o600); err != nil {
@@ -171,9 +199,9 @@ func TestSignRefusalsAgreeWithApksigner(t *testing.T) {
 	}
 	var signerArgs [][]string
 	for i, id := range ids {
-		signerArgs = append(signerArgs, signer(refuseSignerName(i), id))
+		signerArgs = append(signerArgs, signer(signAgreeSignerName(i), id))
 	}
-	for _, c := range refuseCases() {
+	for _, c := range signAgreeCases() {
 		t.Run(c.name, func(t *testing.T) {
 			in, out := filepath.Join(dir, c.name+".apk"), filepath.Join(dir, c.name+"-signed.apk")
 			if err := os.WriteFile(in, signingtest.APK(c.in), 0o644); err != nil {

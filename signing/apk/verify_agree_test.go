@@ -275,6 +275,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	add("sandbox2", "sandbox2", rsa...)
 	add("sandbox2-v1-only", "sandbox2", append(rsa, "--v2-signing-enabled", "false", "--v3-signing-enabled", "false")...)
 	add("sandbox2-v3-only", "sandbox2", append(rsa, "--v1-signing-enabled", "false", "--v2-signing-enabled", "false")...)
+	add("align-file-size", "min21", append(rsa, "--align-file-size")...)
 	add("golden-unaligned", filepath.Join(corpus, "golden-unaligned-in.apk"), rsa...)
 	add("original", filepath.Join(corpus, "original.apk"), append(key("ec-p256"), "--min-sdk-version", "24")...)
 	// Key rotation: the corpus lineages, v3.1 (apksigner 35's default

@@ -30,6 +30,8 @@ type APKOptions struct {
 	// TargetSandboxVersion, when not zero, is written as
 	// android:targetSandboxVersion of the manifest element.
 	TargetSandboxVersion int
+	// Comment is the zip archive's comment ([APK] only).
+	Comment string
 }
 
 // AttrValue is the typed value of a binary XML attribute (a Res_value).
@@ -110,6 +112,11 @@ func APK(opts APKOptions) []byte {
 	}
 	for i := range opts.Assets {
 		add(fmt.Sprintf("assets/data%04d.bin", i), pseudoFile("", fmt.Sprint(i), 1<<10), true)
+	}
+	if opts.Comment != "" {
+		if err := zw.SetComment(opts.Comment); err != nil {
+			panic(err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		panic(err)
