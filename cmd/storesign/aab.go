@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
@@ -11,16 +10,20 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/storesign/storesign/internal/zipx"
 	"github.com/storesign/storesign/signing/aab"
 )
 
-// runAAB dispatches `storesign aab sign|verify`.
-func runAAB(ctx context.Context, e *env, args []string) error {
-	return subcommand(ctx, e, "aab", args, map[string]func(context.Context, *env, []string) error{
-		"sign":   aabSignCmd,
-		"verify": aabVerifyCmd,
-	})
+// newAABCmd is `storesign aab sign|verify`.
+func newAABCmd(e *env) *cobra.Command {
+	return newGroup("aab <command>", "Sign and verify Android App Bundles for Play upload",
+		`Sign an Android App Bundle (.aab) with the upload key, as jarsigner does, and
+verify the JAR signature of a bundle. The key flags are apksigner's.`,
+		`  storesign aab sign --ks upload.jks --ks-pass env:KS_PASS --ks-key-alias upload --out signed.aab app.aab
+  storesign aab verify --print-certs signed.aab`,
+		newAABSignCmd(e), newAABVerifyCmd(e))
 }
 
 // aabInput returns the input named by --in or the one positional argument.
@@ -46,44 +49,61 @@ func aabInput(cmd, in string, args []string) (string, error) {
 	return in, nil
 }
 
-func aabSignCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "aab sign", "aab sign --ks KEYSTORE --ks-pass env:VAR [--ks-key-alias ALIAS] --out OUT.aab IN.aab")
+// newAABSignCmd is `storesign aab sign`: the bundle's JAR signature
+// with the upload key, verified before it is written.
+func newAABSignCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sign (--ks KEYSTORE --ks-pass SPEC [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.aab IN.aab",
+		Short: "Sign an app bundle with the upload key, as jarsigner does",
+		Long: `Sign an Android App Bundle with the Play upload key: a JAR signature
+(META-INF/NAME.SF and its block) as jarsigner writes it, verified before the
+output is renamed into place. The input is never modified. Passwords are
+pass:PASSWORD, env:VAR, file:PATH or stdin.`,
+		Example: `  storesign aab sign --ks upload.jks --ks-pass env:KS_PASS --ks-key-alias upload --out signed.aab app.aab
+  storesign aab sign --key upload.pk8 --cert upload.x509.pem --out signed.aab app.aab`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("aab"),
+	}
+	fs := cmd.Flags()
 	var k keyFlags
 	k.register(fs, "upload key")
 	in := fs.String("in", "", "the app bundle to sign (or give it as the argument)")
 	out := fs.String("out", "", "where to write the signed bundle (never the input)")
 	signerName := fs.String("v1-signer-name", "", "base `name` of the signature files, META-INF/NAME.SF (default: the key alias, else CERT)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	completeKeyFlags(cmd)
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("aab"), "out": completeExt("aab")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		input, err := aabInput("aab sign", *in, args)
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			return usagef("aab sign: missing --out: storesign never signs in place")
+		}
+		id, err := k.load("aab sign")
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		name := *signerName
+		if name == "" {
+			name = k.alias
+		}
+		res, err := aab.SignFile(ctx, input, *out, aab.Options{Identity: id, SignerName: name})
+		if err != nil {
+			return aabExplain(err)
+		}
+		s := res.Signers[0]
+		fmt.Fprintf(e.stdout, "signed %s -> %s (verified)\n", input, *out)
+		fmt.Fprintf(e.stdout, "  signer:      %s\n", s.Certificate.Subject)
+		fmt.Fprintf(e.stdout, "  certificate: SHA-256 %s\n", s.Fingerprint())
+		fmt.Fprintf(e.stdout, "  signature:   %s, %s (%s, %s entry digests)\n", s.SignatureFile, s.BlockFile, s.SignatureAlgorithm, s.DigestAlgorithm)
+		fmt.Fprintf(e.stdout, "  entries:     %d\n", res.Entries)
+		fmt.Fprintf(e.stdout, "  size:        %d bytes (%s)\n", res.Size, time.Since(start).Round(time.Millisecond))
+		return nil
 	}
-	input, err := aabInput("aab sign", *in, fs.Args())
-	if err != nil {
-		return err
-	}
-	if *out == "" {
-		return usagef("aab sign: missing --out: storesign never signs in place")
-	}
-	id, err := k.load("aab sign")
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	name := *signerName
-	if name == "" {
-		name = k.alias
-	}
-	res, err := aab.SignFile(ctx, input, *out, aab.Options{Identity: id, SignerName: name})
-	if err != nil {
-		return aabExplain(err)
-	}
-	s := res.Signers[0]
-	fmt.Fprintf(e.stdout, "signed %s -> %s (verified)\n", input, *out)
-	fmt.Fprintf(e.stdout, "  signer:      %s\n", s.Certificate.Subject)
-	fmt.Fprintf(e.stdout, "  certificate: SHA-256 %s\n", s.Fingerprint())
-	fmt.Fprintf(e.stdout, "  signature:   %s, %s (%s, %s entry digests)\n", s.SignatureFile, s.BlockFile, s.SignatureAlgorithm, s.DigestAlgorithm)
-	fmt.Fprintf(e.stdout, "  entries:     %d\n", res.Entries)
-	fmt.Fprintf(e.stdout, "  size:        %d bytes (%s)\n", res.Size, time.Since(start).Round(time.Millisecond))
-	return nil
+	return cmd
 }
 
 // aabExplain adds to a library error what the user can do about it.
@@ -106,71 +126,84 @@ func aabExplain(err error) error {
 	return err
 }
 
-func aabVerifyCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "aab verify", "aab verify [--print-certs] [--json] FILE.aab")
+// newAABVerifyCmd is `storesign aab verify`.
+func newAABVerifyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify [--print-certs] [--json] FILE.aab",
+		Short: "Verify an app bundle's JAR signature",
+		Long: `Verify the JAR signature of an Android App Bundle: every entry's digest,
+the signature file and its signature block. Exits 3 when the bundle was read
+and is not signed or its signature does not verify.`,
+		Example: `  storesign aab verify signed.aab
+  storesign aab verify --print-certs --json signed.aab`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("aab"),
+	}
+	fs := cmd.Flags()
 	in := fs.String("in", "", "the app bundle to verify (or give it as the argument)")
 	printCerts := fs.Bool("print-certs", false, "print each signer's certificate")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	verbose := fs.Bool("verbose", false, "same as --print-certs")
-	fs.BoolVar(verbose, "v", false, "same as --print-certs")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	input, err := aabInput("aab verify", *in, fs.Args())
-	if err != nil {
-		return err
-	}
-	res, err := aab.VerifyFile(ctx, input, aab.VerifyOptions{})
-	if *asJSON {
-		rep := aabJSONReport{File: input, Verified: err == nil}
+	verbose := fs.BoolP("verbose", "v", false, "same as --print-certs")
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("aab")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		input, err := aabInput("aab verify", *in, args)
 		if err != nil {
-			rep.Error = oneLine(aabExplain(err).Error())
-		} else {
-			rep.Entries, rep.Size = res.Entries, res.Size
-			for _, s := range res.Signers {
-				rep.Signers = append(rep.Signers, aabJSONSigner(s))
+			return err
+		}
+		res, err := aab.VerifyFile(ctx, input, aab.VerifyOptions{})
+		if *asJSON {
+			rep := aabJSONReport{File: input, Verified: err == nil}
+			if err != nil {
+				rep.Error = oneLine(aabExplain(err).Error())
+			} else {
+				rep.Entries, rep.Size = res.Entries, res.Size
+				for _, s := range res.Signers {
+					rep.Signers = append(rep.Signers, aabJSONSigner(s))
+				}
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(rep); jerr != nil {
+				return jerr
 			}
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(rep); jerr != nil {
-			return jerr
+		if err != nil {
+			if errors.Is(err, aab.ErrNotSigned) || errors.Is(err, aab.ErrInvalidSignature) {
+				return notVerified(aabExplain(err))
+			}
+			return aabExplain(err)
 		}
-	}
-	if err != nil {
-		if errors.Is(err, aab.ErrNotSigned) || errors.Is(err, aab.ErrInvalidSignature) {
-			return notVerified(aabExplain(err))
+		if *asJSON {
+			return nil
 		}
-		return aabExplain(err)
-	}
-	if *asJSON {
+		fmt.Fprintf(e.stdout, "verified %s: %d entries signed by %d signer(s)\n", input, res.Entries, len(res.Signers))
+		for i, s := range res.Signers {
+			if !*printCerts && !*verbose {
+				fmt.Fprintf(e.stdout, "Signer #%d: %s, certificate SHA-256 %s\n", i+1, lineValue(s.Certificate.Subject.String()), s.Fingerprint())
+				continue
+			}
+			c := s.Certificate
+			sha1sum, md5sum := sha1.Sum(c.Raw), md5.Sum(c.Raw)
+			alg, bits := keyInfo(c)
+			n := i + 1
+			fmt.Fprintf(e.stdout, "Signer #%d name: %s (%s, %s)\n", n, lineValue(s.Name), lineValue(s.SignatureFile), lineValue(s.BlockFile))
+			fmt.Fprintf(e.stdout, "Signer #%d certificate DN: %s\n", n, lineValue(c.Subject.String()))
+			fmt.Fprintf(e.stdout, "Signer #%d certificate issuer DN: %s\n", n, lineValue(c.Issuer.String()))
+			fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-256 digest: %s\n", n, s.Fingerprint())
+			fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-1 digest: %s\n", n, hex.EncodeToString(sha1sum[:]))
+			fmt.Fprintf(e.stdout, "Signer #%d certificate MD5 digest: %s\n", n, hex.EncodeToString(md5sum[:]))
+			fmt.Fprintf(e.stdout, "Signer #%d certificate valid until: %s\n", n, c.NotAfter.UTC().Format(time.RFC3339))
+			fmt.Fprintf(e.stdout, "Signer #%d key algorithm: %s\n", n, alg)
+			fmt.Fprintf(e.stdout, "Signer #%d key size (bits): %d\n", n, bits)
+			fmt.Fprintf(e.stdout, "Signer #%d signature algorithm: %s\n", n, s.SignatureAlgorithm)
+			if !s.SigningTime.IsZero() {
+				fmt.Fprintf(e.stdout, "Signer #%d signing time: %s\n", n, s.SigningTime.UTC().Format(time.RFC3339))
+			}
+		}
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "verified %s: %d entries signed by %d signer(s)\n", input, res.Entries, len(res.Signers))
-	for i, s := range res.Signers {
-		if !*printCerts && !*verbose {
-			fmt.Fprintf(e.stdout, "Signer #%d: %s, certificate SHA-256 %s\n", i+1, lineValue(s.Certificate.Subject.String()), s.Fingerprint())
-			continue
-		}
-		c := s.Certificate
-		sha1sum, md5sum := sha1.Sum(c.Raw), md5.Sum(c.Raw)
-		alg, bits := keyInfo(c)
-		n := i + 1
-		fmt.Fprintf(e.stdout, "Signer #%d name: %s (%s, %s)\n", n, lineValue(s.Name), lineValue(s.SignatureFile), lineValue(s.BlockFile))
-		fmt.Fprintf(e.stdout, "Signer #%d certificate DN: %s\n", n, lineValue(c.Subject.String()))
-		fmt.Fprintf(e.stdout, "Signer #%d certificate issuer DN: %s\n", n, lineValue(c.Issuer.String()))
-		fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-256 digest: %s\n", n, s.Fingerprint())
-		fmt.Fprintf(e.stdout, "Signer #%d certificate SHA-1 digest: %s\n", n, hex.EncodeToString(sha1sum[:]))
-		fmt.Fprintf(e.stdout, "Signer #%d certificate MD5 digest: %s\n", n, hex.EncodeToString(md5sum[:]))
-		fmt.Fprintf(e.stdout, "Signer #%d certificate valid until: %s\n", n, c.NotAfter.UTC().Format(time.RFC3339))
-		fmt.Fprintf(e.stdout, "Signer #%d key algorithm: %s\n", n, alg)
-		fmt.Fprintf(e.stdout, "Signer #%d key size (bits): %d\n", n, bits)
-		fmt.Fprintf(e.stdout, "Signer #%d signature algorithm: %s\n", n, s.SignatureAlgorithm)
-		if !s.SigningTime.IsZero() {
-			fmt.Fprintf(e.stdout, "Signer #%d signing time: %s\n", n, s.SigningTime.UTC().Format(time.RFC3339))
-		}
-	}
-	return nil
+	return cmd
 }
 
 type aabJSONReport struct {

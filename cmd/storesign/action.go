@@ -4,35 +4,50 @@ import (
 	"context"
 	"errors"
 
+	"github.com/spf13/cobra"
+
 	"github.com/storesign/storesign/actions"
 )
 
-// runAction is "storesign action secrets|download|resign|upload|plan",
+// newActionCmd is "storesign action secrets|download|resign|upload|plan",
 // the steps the composite actions run: each is one call of the actions
 // package, which reads the INPUT_* variables, writes the outputs, the
 // annotations and the step summary.
-func runAction(ctx context.Context, e *env, args []string) error {
-	step := func(name string, f func(context.Context, *actions.Action) error) func(context.Context, *env, []string) error {
-		return func(ctx context.Context, e *env, args []string) error {
-			fs := newFlagSet(e, "action "+name, "storesign action "+name+"\n\nRun by the storesign GitHub Actions; reads its inputs from INPUT_* variables.")
-			if err := parseFlags(fs, args); err != nil {
+func newActionCmd(e *env) *cobra.Command {
+	step := func(name, short string, f func(context.Context, *actions.Action) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   name,
+			Short: short,
+			Long: short + `.
+
+Run by the storesign GitHub Actions (action.yml): it reads its inputs from
+the INPUT_* environment variables and writes the step's outputs, annotations
+and summary as GitHub Actions expects them.`,
+			Example:           "  INPUT_PLATFORM=ios storesign action " + name,
+			Args:              cobra.ArbitraryArgs,
+			ValidArgsFunction: cobra.NoFileCompletions,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usagef("action %s: unexpected argument %q", name, args[0])
+				}
+				err := f(cmd.Context(), actions.New(actions.Options{Stdout: e.stdout}))
+				if errors.Is(err, actions.ErrUnknownAction) {
+					return usagef("action %s: %v", name, err)
+				}
 				return err
-			}
-			if fs.NArg() > 0 {
-				return usagef("action %s: unexpected argument %q", name, fs.Arg(0))
-			}
-			err := f(ctx, actions.New(actions.Options{Stdout: e.stdout}))
-			if errors.Is(err, actions.ErrUnknownAction) {
-				return usagef("action %s: %v", name, err)
-			}
-			return err
+			},
 		}
 	}
-	return subcommand(ctx, e, "action", args, map[string]func(context.Context, *env, []string) error{
-		"secrets":  step("secrets", actions.Secrets),
-		"download": step("download", actions.Download),
-		"resign":   step("resign", actions.Resign),
-		"upload":   step("upload", actions.Upload),
-		"plan":     step("plan", actions.Plan),
-	})
+	c := newGroup("action <command>", "Entry points of the GitHub Actions (used by action.yml)",
+		`The steps of the storesign GitHub Actions, each one library call of the
+actions package: they read the action's inputs from INPUT_* variables and
+write its outputs, annotations and step summary.`,
+		"  storesign action plan",
+		step("secrets", "Write the secrets of a signing run into a private folder and check their passwords", actions.Secrets),
+		step("download", "Download the build to re-sign from Google Drive", actions.Download),
+		step("resign", "Re-sign and verify the build", actions.Resign),
+		step("upload", "Upload the re-signed build to Google Drive", actions.Upload),
+		step("plan", "List the deliveries of a folder not released yet, for a matrix of release jobs", actions.Plan),
+	)
+	return c
 }

@@ -20,6 +20,7 @@ import (
 // scripts:
 //
 //	apk-gen OUT [MINSDK [ABI...]]             an unsigned, unaligned APK
+//	apk-debuggable OUT                        an unsigned APK with android:debuggable true
 //	apk-nomanifest OUT                        a zip without AndroidManifest.xml
 //	apk-dup OUT                               an APK with two entries of one name
 //	apk-hole IN OUT                           IN with 4 KiB cut from its middle
@@ -41,6 +42,13 @@ func androidScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, ar
 			if len(args) > 2 {
 				opts.NativeABIs = args[2:]
 			}
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), signingtest.APK(opts), 0o644))
+		},
+		"apk-debuggable": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 1 {
+				ts.Fatalf("usage: apk-debuggable OUT")
+			}
+			opts := signingtest.APKOptions{MinSDK: 24, Debuggable: signingtest.BoolValue(true)}
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), signingtest.APK(opts), 0o644))
 		},
 		"apk-nomanifest": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -15,6 +14,9 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing"
@@ -64,9 +66,9 @@ func flagName(tok string) (string, bool) {
 // splitSigners takes apksigner's multi-signer syntax apart: after a
 // marker option (e.g. --new-signer) the signer options that follow
 // belong to that signer, as apksigner's processSignerParams reads them;
-// any other option returns to the command's own. Optional booleans
-// (bools: name -> true) given bare get an explicit "true", as the flag
-// package needs one.
+// any other option returns to the command's own. An optional boolean
+// (bools: name -> true, from optionalBools) followed by true or false is
+// joined to it ("--set-rollback=true"), as both flag parsers take it.
 func splitSigners(args []string, markers map[string]bool, bools map[string]bool) (own []string, signers []signerArgs) {
 	var cur *signerArgs
 	for i := 0; i < len(args); i++ {
@@ -94,26 +96,14 @@ func splitSigners(args []string, markers map[string]bool, bools map[string]bool)
 		case optBool:
 			if i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false") {
 				i++
-				*dst = append(*dst, args[i])
-			} else {
-				*dst = append(*dst, "true")
+				(*dst)[len(*dst)-1] = tok + "=" + args[i]
 			}
-		case boolFlag(name):
 		case i+1 < len(args) && !isMarker(args[i+1], markers):
 			i++
 			*dst = append(*dst, args[i])
 		}
 	}
 	return own, signers
-}
-
-// boolFlag reports the commands' own options that take no value.
-func boolFlag(name string) bool {
-	switch name {
-	case "v", "verbose", "h", "help", "Werr":
-		return true
-	}
-	return false
 }
 
 // isMarker reports whether tok is one of the marker options, which
@@ -206,28 +196,82 @@ func writeLineageFile(path string, l *apk.Lineage) error {
 	return f.Commit()
 }
 
-// apkRotateCmd is `storesign apk rotate`, as `apksigner rotate`: it
+// signerHelpFlags registers, for the help of apk rotate and apk
+// lineage, the options that belong to a signer (after its marker): the
+// command refuses them among its own.
+func signerHelpFlags(fs *pflag.FlagSet, marker string) {
+	var spec signerSpec
+	spec.keyFlags.register(fs, "signer after --"+marker)
+	for i, name := range capabilityFlags {
+		optBoolVar(fs, &spec.caps[i], name, "true or false: the "+strings.TrimPrefix(name, "set-")+" capability of the signer after --"+marker)
+	}
+}
+
+// ownSignerFlag returns a signer option given among the command's own
+// options (outside a signer), or "".
+func ownSignerFlag(fs *pflag.FlagSet) string {
+	for name := range signerFlagNames {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			return name
+		}
+	}
+	return ""
+}
+
+// newAPKRotateCmd is `storesign apk rotate`, as `apksigner rotate`: it
 // starts a lineage from --old-signer to --new-signer, or with --in adds
 // --new-signer to an existing one, signed by its newest signer.
-func apkRotateCmd(ctx context.Context, e *env, args []string) error {
-	own, signers := splitSigners(args, map[string]bool{"old-signer": true, "new-signer": true}, nil)
-	fs := newFlagSet(e, "apk rotate", apkRotateUsage)
+func newAPKRotateCmd(e *env) *cobra.Command {
 	var in, out string
 	var minSDK int
 	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "rotate --out LINEAGE [--in LINEAGE] --old-signer SIGNER-OPTIONS --new-signer SIGNER-OPTIONS [flags]",
+		Short: "Start or extend a signing certificate lineage (key rotation), as apksigner rotate",
+		Long: `Write a signing certificate lineage: the old signer's key signs the new
+signer's certificate, so that Android accepts APKs signed with the new key as
+updates of those signed with the old one ('storesign apk sign --lineage').
+With --in the new signer is added to an existing lineage, after its newest
+signer.
+
+The options after --old-signer and --new-signer are that signer's, up to the
+next other option:
+` + signerOptionsHelp,
+		Example: `  storesign apk rotate --out lineage.bin --old-signer --ks old.jks --ks-pass env:OLD_PASS \
+      --new-signer --ks new.jks --ks-pass env:NEW_PASS
+  storesign apk rotate --out lineage.bin --old-signer --key old.pk8 --cert old.x509.pem --set-rollback true \
+      --new-signer --key new.pk8 --cert new.x509.pem`,
+		DisableFlagParsing: true,
+		ValidArgsFunction:  completeManually(),
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&in, "in", "", "lineage `file` to extend (default: start a new lineage)")
 	fs.StringVar(&out, "out", "", "where to write the lineage (required)")
 	fs.IntVar(&minSDK, "min-sdk-version", 0, "accepted for apksigner compatibility (a lineage always targets Android 9 or later)")
-	fs.BoolVar(&verbose, "v", false, "say what was done")
-	fs.BoolVar(&verbose, "verbose", false, "same as -v")
-	fs.Bool("old-signer", false, "the signer options that follow are the current signer's (its key signs the new one)")
-	fs.Bool("new-signer", false, "the signer options that follow are the new signer's")
-	if err := parseFlags(fs, own); err != nil {
-		return err
+	fs.BoolVarP(&verbose, "verbose", "v", false, "say what was done")
+	markerVar(fs, "old-signer", "the signer options that follow are the current signer's (its key signs the new one)")
+	markerVar(fs, "new-signer", "the signer options that follow are the new signer's")
+	signerHelpFlags(fs, "old-signer or --new-signer")
+	completeKeyFlags(cmd)
+	completeBools(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		own, signers := splitSigners(args, map[string]bool{"old-signer": true, "new-signer": true}, optionalBools(fs))
+		if help, err := parseOwnFlags(cmd, own); help || err != nil {
+			return err
+		}
+		if name := ownSignerFlag(fs); name != "" {
+			return usagef("apk rotate: --%s belongs to a signer: give it after --old-signer or --new-signer", name)
+		}
+		if fs.NArg() > 0 {
+			return usagef("apk rotate: unexpected argument %q", fs.Arg(0))
+		}
+		return apkRotate(e, in, out, verbose, signers)
 	}
-	if fs.NArg() > 0 {
-		return usagef("apk rotate: unexpected argument %q", fs.Arg(0))
-	}
+	return cmd
+}
+
+// apkRotate writes the lineage of apk rotate.
+func apkRotate(e *env, in, out string, verbose bool, signers []signerArgs) error {
 	var old, nw *signerSpec
 	for _, s := range signers {
 		spec, err := parseSigner("apk rotate", s)
@@ -288,28 +332,56 @@ func rotateExplain(err error) error {
 	return errors.New(strings.TrimPrefix(err.Error(), "apk: "))
 }
 
-// apkLineageCmd is `storesign apk lineage`, as `apksigner lineage`: it
-// prints a lineage's signers and capabilities, and with --signer and
-// --set-* options updates the capabilities (written to --out).
-func apkLineageCmd(ctx context.Context, e *env, args []string) error {
-	own, signers := splitSigners(args, map[string]bool{"signer": true},
-		map[string]bool{"print-certs": true, "print-certs-pem": true, "v": true, "verbose": true})
-	fs := newFlagSet(e, "apk lineage", apkLineageUsage)
+// newAPKLineageCmd is `storesign apk lineage`, as `apksigner
+// lineage`: it prints a lineage's signers and capabilities, and with
+// --signer and --set-* options updates the capabilities (written to
+// --out).
+func newAPKLineageCmd(e *env) *cobra.Command {
 	var in, out string
 	var printCerts, printPEM, verbose boolValue
-	fs.StringVar(&in, "in", "", "lineage `file` to read (required)")
+	cmd := &cobra.Command{
+		Use:   "lineage --in LINEAGE|SIGNED.apk [--print-certs] [--print-certs-pem] [-v] [--out LINEAGE --signer SIGNER-OPTIONS...] [flags]",
+		Short: "Print a lineage's signers, or change their capabilities, as apksigner lineage",
+		Long: `Print the signers of a signing certificate lineage (a lineage file, or the
+lineage of a signed APK) and their capabilities, or change the capabilities
+of its signers, written to --out.
+
+The options after --signer are that signer's, up to the next other option:
+` + signerOptionsHelp,
+		Example: `  storesign apk lineage --in lineage.bin --print-certs
+  storesign apk lineage --in lineage.bin --out lineage2.bin --signer --key old.pk8 --cert old.x509.pem --set-rollback true`,
+		DisableFlagParsing: true,
+		ValidArgsFunction:  completeManually(),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&in, "in", "", "lineage `file`, or a signed APK, to read (required)")
 	fs.StringVar(&out, "out", "", "where to write the lineage when capabilities changed")
-	fs.Var(&printCerts, "print-certs", "true or false: print each signer's certificate and capabilities")
-	fs.Var(&printPEM, "print-certs-pem", "true or false: also print the certificates in PEM")
-	fs.Var(&verbose, "v", "true or false: print key details and what changed")
-	fs.Var(&verbose, "verbose", "same as -v")
-	fs.Bool("signer", false, "the signer options that follow name a signer of the lineage and the capabilities to set")
-	if err := parseFlags(fs, own); err != nil {
-		return err
+	optBoolVar(fs, &printCerts, "print-certs", "true or false: print each signer's certificate and capabilities")
+	optBoolVar(fs, &printPEM, "print-certs-pem", "true or false: also print the certificates in PEM")
+	fs.VarP(&verbose, "verbose", "v", "true or false: print key details and what changed")
+	fs.Lookup("verbose").NoOptDefVal = "true"
+	markerVar(fs, "signer", "the signer options that follow name a signer of the lineage and the capabilities to set")
+	signerHelpFlags(fs, "signer")
+	completeKeyFlags(cmd)
+	completeBools(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		own, signers := splitSigners(args, map[string]bool{"signer": true}, optionalBools(fs))
+		if help, err := parseOwnFlags(cmd, own); help || err != nil {
+			return err
+		}
+		if name := ownSignerFlag(fs); name != "" {
+			return usagef("apk lineage: --%s belongs to a signer: give it after --signer", name)
+		}
+		if fs.NArg() > 0 {
+			return usagef("apk lineage: unexpected argument %q", fs.Arg(0))
+		}
+		return apkLineage(e, in, out, printCerts, printPEM, verbose, signers)
 	}
-	if fs.NArg() > 0 {
-		return usagef("apk lineage: unexpected argument %q", fs.Arg(0))
-	}
+	return cmd
+}
+
+// apkLineage prints or updates the lineage of apk lineage.
+func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue, signers []signerArgs) error {
 	if in == "" {
 		return usagef("apk lineage: --in LINEAGE is required")
 	}
@@ -391,21 +463,38 @@ type apksRotationFlags struct {
 	dev, stampTime, forceStamp boolValue
 }
 
-func (r *apksRotationFlags) register(fs *flag.FlagSet) {
+func (r *apksRotationFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&r.lineage, "lineage", "", "signing certificate lineage `file` (from 'storesign apk rotate' or apksigner rotate) to sign with a rotated key; give the original signer first and the new one after --next-signer")
 	fs.IntVar(&r.minSDK, "rotation-min-sdk-version", 0, "API level from which the rotated key is used (default 33, Android 13; 28 rotates from Android 9 on)")
-	fs.Var(&r.dev, "rotation-targets-dev-release", "true or false: the rotated key also applies to the Android development release after --rotation-min-sdk-version")
-	fs.Bool("next-signer", false, "the signer options that follow (--ks ... or --key and --cert) are the next signer's: with --lineage, the original signer comes first and the rotated one after --next-signer")
-	fs.Bool("stamp-signer", false, "the signer options that follow (--ks or --key and --cert, an RSA key) are the source stamp signer's")
+	optBoolVar(fs, &r.dev, "rotation-targets-dev-release", "true or false: the rotated key also applies to the Android development release after --rotation-min-sdk-version")
+	markerVar(fs, "next-signer", "the signer options that follow (--ks ... or --key and --cert) are the next signer's: with --lineage, the original signer comes first and the rotated one after --next-signer")
+	markerVar(fs, "stamp-signer", "the signer options that follow (--ks or --key and --cert, an RSA key) are the source stamp signer's")
 	fs.StringVar(&r.stampLineage, "stamp-lineage", "", "lineage `file` of the source stamp signer")
-	fs.Var(&r.stampTime, "stamp-timestamp-enabled", "true or false: record the time of stamping in the source stamp (default: true)")
-	fs.Var(&r.forceStamp, "force-stamp-overwrite", "true or false: replace the source stamp of another stamp signer the APK holds (default: false)")
+	optBoolVar(fs, &r.stampTime, "stamp-timestamp-enabled", "true or false: record the time of stamping in the source stamp (default: true)")
+	optBoolVar(fs, &r.forceStamp, "force-stamp-overwrite", "true or false: replace the source stamp of another stamp signer the APK holds (default: false)")
 }
 
-// split takes the signers after --next-signer out of args.
-func (r *apksRotationFlags) split(args []string) ([]string, []signerArgs) {
-	return splitSigners(args, map[string]bool{"next-signer": true, "stamp-signer": true},
-		map[string]bool{"rotation-targets-dev-release": true, "stamp-timestamp-enabled": true, "force-stamp-overwrite": true})
+// split takes the signers after --next-signer and --stamp-signer out of
+// args; fs is the command's own flags.
+func (r *apksRotationFlags) split(args []string, fs *pflag.FlagSet) ([]string, []signerArgs) {
+	return splitSigners(args, map[string]bool{"next-signer": true, "stamp-signer": true}, optionalBools(fs))
+}
+
+// checkSigners refuses, as apksigner 35 does, several signers with
+// APK Signature Scheme v3 (v3, nil: on by default) and no lineage to
+// say which one rotates to which.
+func (r *apksRotationFlags) checkSigners(next []signerArgs, v3 *bool) error {
+	n := 1
+	for _, s := range next {
+		if s.marker == "next-signer" {
+			n++
+		}
+	}
+	if n == 1 || r.lineage != "" || (v3 != nil && !*v3) {
+		return nil
+	}
+	return usagef("apk sign: %d signers and APK Signature Scheme v3 need a signing certificate lineage, as apksigner 35 says (\"Multiple signing certificates provided for use with APK Signature Scheme v3 without an accompanying SigningCertificateLineage\"): "+
+		"pass --lineage LINEAGE (from 'storesign apk rotate') to rotate the key, or --v3-signing-enabled false to sign v1 and v2 with each signer", n)
 }
 
 // apply loads the next signers and the lineage into opts.

@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/apk"
@@ -26,40 +28,75 @@ type apksFlags struct {
 	v1Name                    string
 	minSDK, maxSDK, libAlign  int
 	v1, v2, v3, v4, preserved boolValue
+	debuggable                boolValue
 	verbose, werr             bool
 }
 
-func (f *apksFlags) register(fs *flag.FlagSet) {
+func (f *apksFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.in, "in", "", "the APK to sign (or give it as the argument)")
 	fs.StringVar(&f.out, "out", "", "where to write the signed APK (required; never the input)")
 	f.keyFlags.register(fs, "signing key")
 	f.rot.register(fs)
 	fs.StringVar(&f.v1Name, "v1-signer-name", "", "base `name` of the JAR signature files (default: the key alias, or the key file's name)")
-	fs.IntVar(&f.minSDK, "min-sdk-version", 0, "lowest Android API level the signatures must work on (default: the APK's minSdkVersion)")
-	fs.IntVar(&f.maxSDK, "max-sdk-version", 0, "highest Android API level the signatures must work on (default: all)")
-	fs.IntVar(&f.libAlign, "lib-page-alignment", apk.DefaultLibPageAlignment, "alignment in bytes of uncompressed native libraries")
-	fs.Var(&f.v1, "v1-signing-enabled", "true or false: JAR signing (default: only when minSdkVersion < 24)")
-	fs.Var(&f.v2, "v2-signing-enabled", "true or false: APK Signature Scheme v2 (default: true)")
-	fs.Var(&f.v3, "v3-signing-enabled", "true or false: APK Signature Scheme v3 (default: true)")
-	fs.Var(&f.v4, "v4-signing-enabled", "true or false: write OUT.apk.idsig, APK Signature Scheme v4 (default: false)")
-	fs.Var(&f.preserved, "alignment-preserved", "true or false: keep the input's alignment instead of aligning (default: false)")
-	fs.BoolVar(&f.verbose, "v", false, "print more detail")
-	fs.BoolVar(&f.verbose, "verbose", false, "same as -v")
+	fs.IntVar(&f.minSDK, "min-sdk-version", 0, "lowest Android API `level` the signatures must work on (default: the APK's minSdkVersion)")
+	fs.IntVar(&f.maxSDK, "max-sdk-version", 0, "highest Android API `level` the signatures must work on (default: all)")
+	fs.IntVar(&f.libAlign, "lib-page-alignment", apk.DefaultLibPageAlignment, "alignment in `bytes` of uncompressed native libraries")
+	optBoolVar(fs, &f.v1, "v1-signing-enabled", "true or false: JAR signing (default: only when minSdkVersion < 24)")
+	optBoolVar(fs, &f.v2, "v2-signing-enabled", "true or false: APK Signature Scheme v2 (default: true)")
+	optBoolVar(fs, &f.v3, "v3-signing-enabled", "true or false: APK Signature Scheme v3 (default: true)")
+	optBoolVar(fs, &f.v4, "v4-signing-enabled", "true or false: write OUT.apk.idsig, APK Signature Scheme v4 (default: false)")
+	optBoolVar(fs, &f.debuggable, "debuggable-apk-permitted", "true or false: sign APKs whose manifest says android:debuggable (default: true)")
+	optBoolVar(fs, &f.preserved, "alignment-preserved", "true or false: keep the input's alignment instead of aligning (default: false)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print more detail")
 	fs.BoolVar(&f.werr, "Werr", false, "treat warnings as errors: nothing is written when signing warns")
 }
 
-// apkSignCmd is `storesign apk sign`, modelled on `apksigner sign`: an
-// apksigner command line works with only the program name changed. The
-// output is verified before it is renamed into place.
-func apkSignCmd(ctx context.Context, e *env, args []string) error {
-	fset := newFlagSet(e, "apk sign", apksUsage)
+// newAPKSignCmd is `storesign apk sign`, modelled on `apksigner sign`:
+// an apksigner command line works with only the program name changed.
+// It parses its flags itself: the options after --next-signer and
+// --stamp-signer are another signer's.
+func newAPKSignCmd(e *env) *cobra.Command {
 	var f apksFlags
-	f.register(fset)
-	args, next := f.rot.split(args)
-	if err := parseFlags(fset, args); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "sign (--ks KEYSTORE [--ks-pass SPEC] [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.apk [flags] IN.apk",
+		Short: "Sign an APK as apksigner does, verified before it is written",
+		Long: `Sign an APK with APK Signature Schemes v1 (JAR), v2, v3 and optionally v4,
+as apksigner 35 does: with the same inputs the bytes are apksigner's. The
+signed APK is verified for the Android versions it serves before it is
+renamed into place; the input is never modified.
+
+Passwords (--ks-pass, --key-pass) are pass:PASSWORD, env:VAR, file:PATH or
+stdin (the default, prompting on a terminal). Boolean options take true or
+false as the next word (--v1-signing-enabled false) or after "=", and mean
+true alone. Options after --next-signer (key rotation with --lineage) and
+after --stamp-signer (a source stamp) are that signer's: --ks, --ks-key-alias,
+--ks-pass, --key-pass, --pass-encoding, --ks-type, --key, --cert and
+--v1-signer-name, up to the next other option.`,
+		Example: `  storesign apk sign --ks release.jks --ks-pass env:KS_PASS --out signed.apk app.apk
+  storesign apk sign --key key.pk8 --cert cert.x509.pem --v1-signing-enabled false --out signed.apk app.apk
+  storesign apk sign --ks old.jks --ks-pass env:OLD_PASS --next-signer --ks new.jks --ks-pass env:NEW_PASS \
+      --lineage lineage.bin --out rotated.apk app.apk`,
+		DisableFlagParsing: true,
+		ValidArgsFunction:  completeManually("apk"),
 	}
-	in, err := apksInput(f.in, fset.Args())
+	f.register(cmd.Flags())
+	completeKeyFlags(cmd)
+	completeBools(cmd)
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("apk"), "out": completeExt("apk"), "lib-page-alignment": completeWords("4096", "16384")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		own, next := f.rot.split(args, cmd.Flags())
+		if help, err := parseOwnFlags(cmd, own); help || err != nil {
+			return err
+		}
+		return f.run(cmd.Context(), e, cmd.Flags().Args(), next)
+	}
+	return cmd
+}
+
+// run signs the APK: the output is verified before it is renamed into
+// place.
+func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signerArgs) error {
+	in, err := apksInput(f.in, args)
 	if err != nil {
 		return err
 	}
@@ -75,6 +112,9 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 	if f.minSDK > 0 && f.maxSDK > 0 && f.minSDK > f.maxSDK {
 		return usagef("apk sign: --min-sdk-version %d is above --max-sdk-version %d", f.minSDK, f.maxSDK)
 	}
+	if err := f.rot.checkSigners(next, f.v3.Ptr()); err != nil {
+		return err
+	}
 	f.prompt = e.stderr
 	id, err := f.load("apk sign")
 	if err != nil {
@@ -89,6 +129,7 @@ func apkSignCmd(ctx context.Context, e *env, args []string) error {
 		V4SigningEnabled:   f.v4.set && f.v4.val,
 		MinSDKVersion:      f.minSDK,
 		AlignmentPreserved: f.preserved.set && f.preserved.val,
+		RefuseDebuggable:   f.debuggable.set && !f.debuggable.val,
 		LibPageAlignment:   f.libAlign,
 		SignerName:         f.signerName(),
 		Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
@@ -279,6 +320,10 @@ func apksExplain(in, out string, err error) error {
 		return fmt.Errorf("%s has two entries named %q: Android refuses such APKs; rebuild it", in, dup.Name)
 	case errors.Is(err, apk.ErrMalformed):
 		return fmt.Errorf("%s is truncated or damaged (%s): download or build it again", in, strings.TrimPrefix(strings.TrimPrefix(err.Error(), apk.ErrMalformed.Error()), ": "))
+	case errors.Is(err, apk.ErrDebuggable):
+		return fmt.Errorf("%s was not signed: its manifest makes it debuggable, or does not say whether it is (android:debuggable), and --debuggable-apk-permitted false refuses it: sign a release build", in)
+	case errors.Is(err, apk.ErrSignersWithoutLineage):
+		return usagef("apk sign: several signers and APK Signature Scheme v3 need a signing certificate lineage: pass --lineage LINEAGE (from 'storesign apk rotate') to rotate the key, or --v3-signing-enabled false to sign v1 and v2 with each signer")
 	case errors.Is(err, apk.ErrNoScheme):
 		return usagef("apk sign: every signature scheme is off: enable at least one of --v1-signing-enabled, --v2-signing-enabled, --v3-signing-enabled")
 	case errors.Is(err, apk.ErrNotVerified):

@@ -17,81 +17,123 @@ import (
 	"io/fs"
 	"math"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/apk"
 )
 
-const apkVerifyUsage = "apk verify [--print-certs | --print-certs-pem] [--json] [--min-sdk-version N] [--max-sdk-version N] [--v4-signature-file FILE] [-Werr] [-v] APK"
+// newAPKVerifyCmd is `storesign apk verify`, modelled on `apksigner
+// verify`.
+func newAPKVerifyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify [--print-certs | --print-certs-pem] [--json] [--min-sdk-version N] [--max-sdk-version N] [--v4-signature-file FILE] [--verify-source-stamp] [-Werr] [-v] APK",
+		Short: "Verify an APK's signatures as apksigner verify does",
+		Long: `Check that an APK's signatures verify on every Android version it supports
+(from its minSdkVersion, or --min-sdk-version to --max-sdk-version), as
+apksigner verify does, and print its signers. Exits 3 when the APK was read
+and does not verify.
 
-// apkVerifyCmd is `storesign apk verify`, modelled on `apksigner verify`.
-func apkVerifyCmd(ctx context.Context, e *env, args []string) error {
-	fset := newFlagSet(e, "apk verify", apkVerifyUsage)
-	printCerts := fset.Bool("print-certs", false, "print the signers' certificates (DN and SHA-256, SHA-1, MD5 digests)")
-	printPEM := fset.Bool("print-certs-pem", false, "as --print-certs, and print each certificate in PEM")
-	v4File := fset.String("v4-signature-file", "", "check this APK Signature Scheme v4 `file` (.idsig) too; as apksigner, its outcome does not change the verdict")
-	werr := fset.Bool("Werr", false, "treat warnings as errors")
-	asJSON := fset.Bool("json", false, "print the result as JSON")
-	minSDK := fset.Int("min-sdk-version", 0, "lowest Android API level to verify for (default: the APK's minSdkVersion)")
-	maxSDK := fset.Int("max-sdk-version", 0, "highest Android API level to verify for (default: all)")
-	var verbose bool
-	fset.BoolVar(&verbose, "v", false, "print the schemes the APK verified with, and warnings")
-	fset.BoolVar(&verbose, "verbose", false, "same as -v")
-	in := fset.String("in", "", "the APK to verify (or give it as the argument)")
-	if err := parseFlags(fset, args); err != nil {
-		return err
+With --verify-source-stamp only the APK's source stamp is checked (as
+apksigner verify --verify-source-stamp), and --print-certs prints the stamp
+signer's certificate.`,
+		Example: `  storesign apk verify signed.apk
+  storesign apk verify -v --print-certs signed.apk
+  storesign apk verify --json --min-sdk-version 24 signed.apk
+  storesign apk verify --verify-source-stamp --print-certs stamped.apk`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("apk"),
 	}
-	path := *in
-	switch rest := fset.Args(); {
+	fset := cmd.Flags()
+	var printCerts, printPEM, werr, asJSON, stamp boolValue
+	optBoolVar(fset, &printCerts, "print-certs", "print the signers' certificates (DN and SHA-256, SHA-1, MD5 digests)")
+	optBoolVar(fset, &printPEM, "print-certs-pem", "as --print-certs, and print each certificate in PEM")
+	v4File := fset.String("v4-signature-file", "", "check this APK Signature Scheme v4 `file` (.idsig) too; as apksigner, its outcome does not change the verdict")
+	optBoolVar(fset, &werr, "Werr", "treat warnings as errors")
+	optBoolVar(fset, &asJSON, "json", "print the result as JSON")
+	optBoolVar(fset, &stamp, "verify-source-stamp", "check the APK's source stamp (stamp-cert-sha256 and the stamp block) instead of its signatures")
+	minSDK := fset.Int("min-sdk-version", 0, "lowest Android API `level` to verify for (default: the APK's minSdkVersion)")
+	maxSDK := fset.Int("max-sdk-version", 0, "highest Android API `level` to verify for (default: all)")
+	var verbose boolValue
+	fset.VarP(&verbose, "verbose", "v", "print the schemes the APK verified with, and warnings")
+	fset.Lookup("verbose").NoOptDefVal = "true"
+	in := fset.String("in", "", "the APK to verify (or give it as the argument)")
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("apk"), "v4-signature-file": completeExt("idsig")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return apkVerify(cmd.Context(), e, args, apkVerifyFlags{
+			in: *in, v4File: *v4File, minSDK: *minSDK, maxSDK: *maxSDK,
+			printCerts: printCerts.val, printPEM: printPEM.val, werr: werr.val, asJSON: asJSON.val,
+			stamp: stamp.val, verbose: verbose.val,
+		})
+	}
+	return cmd
+}
+
+// apkVerifyFlags are apk verify's options.
+type apkVerifyFlags struct {
+	in, v4File                                         string
+	minSDK, maxSDK                                     int
+	printCerts, printPEM, werr, asJSON, stamp, verbose bool
+}
+
+// apkVerify verifies the APK given as rest or --in.
+func apkVerify(ctx context.Context, e *env, rest []string, f apkVerifyFlags) error {
+	path := f.in
+	switch {
 	case len(rest) == 1 && path == "":
 		path = rest[0]
 	case len(rest) == 0 && path != "":
 	case len(rest) == 0:
-		return usagef("apk verify: no APK given: storesign %s", apkVerifyUsage)
+		return usagef("apk verify: no APK given: storesign apk verify [flags] APK")
 	default:
 		return usagef("apk verify: one APK at a time, got %d", len(rest)+apkvBtoi(path != ""))
 	}
-	if *minSDK < 0 || *maxSDK < 0 {
+	if f.minSDK < 0 || f.maxSDK < 0 {
 		return usagef("apk verify: SDK versions must be positive")
 	}
-	if *minSDK > 0 && *maxSDK > 0 && *minSDK > *maxSDK {
-		return usagef("apk verify: --min-sdk-version %d is above --max-sdk-version %d", *minSDK, *maxSDK)
+	if f.minSDK > 0 && f.maxSDK > 0 && f.minSDK > f.maxSDK {
+		return usagef("apk verify: --min-sdk-version %d is above --max-sdk-version %d", f.minSDK, f.maxSDK)
 	}
 
-	opts := apk.VerifyOptions{MinSDK: *minSDK, MaxSDK: *maxSDK}
-	if *v4File != "" {
-		f, size, err := atomicfile.OpenInput(*v4File, "a v4 signature file")
+	if f.stamp {
+		return apkVerifyStamp(ctx, e, path, f)
+	}
+	opts := apk.VerifyOptions{MinSDK: f.minSDK, MaxSDK: f.maxSDK}
+	if f.v4File != "" {
+		v4, size, err := atomicfile.OpenInput(f.v4File, "a v4 signature file")
 		if err != nil {
 			var nr *atomicfile.NotRegularError
 			if errors.As(err, &nr) {
 				return err
 			}
 			if errors.Is(err, fs.ErrNotExist) {
-				return usagef("apk verify: --v4-signature-file %s: no such file: check the path (apksigner writes it beside the APK as APK.idsig)", *v4File)
+				return usagef("apk verify: --v4-signature-file %s: no such file: check the path (apksigner writes it beside the APK as APK.idsig)", f.v4File)
 			}
-			return fmt.Errorf("%s: %w: check --v4-signature-file", *v4File, pathErr(err))
+			return fmt.Errorf("%s: %w: check --v4-signature-file", f.v4File, pathErr(err))
 		}
-		defer f.Close()
-		opts.V4Signature, opts.V4SignatureSize = f, size
+		defer v4.Close()
+		opts.V4Signature, opts.V4SignatureSize = v4, size
 	}
 	res, err := apk.VerifyFile(ctx, path, opts)
 	if err != nil && (res == nil || !errors.Is(err, apk.ErrNotVerified)) {
 		if errors.Is(err, apk.ErrV4Malformed) {
-			return fmt.Errorf("%s is not an APK Signature Scheme v4 file (%s): pass the .idsig written with the APK", *v4File, strings.TrimPrefix(err.Error(), "verifying "+path+": checking the v4 signature: "+apk.ErrV4Malformed.Error()+": "))
+			return fmt.Errorf("%s is not an APK Signature Scheme v4 file (%s): pass the .idsig written with the APK", f.v4File, strings.TrimPrefix(err.Error(), "verifying "+path+": checking the v4 signature: "+apk.ErrV4Malformed.Error()+": "))
 		}
 		return apkvError(path, err)
 	}
-	if *asJSON {
-		if err := apkvWriteJSON(e.stdout, path, res, *v4File != ""); err != nil {
+	if f.asJSON {
+		if err := apkvWriteJSON(e.stdout, path, res, f.v4File != ""); err != nil {
 			return err
 		}
 	} else {
-		apkvWriteText(e, res, verbose, *printCerts || *printPEM, *printPEM)
+		apkvWriteText(e, res, f.verbose, f.printCerts || f.printPEM, f.printPEM)
 		for _, m := range res.V4Errors {
-			fmt.Fprintf(e.stderr, "NOTE: the v4 signature %s does not verify (apksigner does not count it in the verdict either): %s\n", *v4File, m)
+			fmt.Fprintf(e.stderr, "NOTE: the v4 signature %s does not verify (apksigner does not count it in the verdict either): %s\n", f.v4File, m)
 		}
 	}
-	if res.Verified && *werr && len(res.Warnings) > 0 {
+	if res.Verified && f.werr && len(res.Warnings) > 0 {
 		return notVerified(fmt.Errorf("%s verifies, with %d warnings, and -Werr makes them errors", path, len(res.Warnings)))
 	}
 	if !res.Verified {
@@ -353,6 +395,90 @@ func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult, v4 bool) err
 	}
 	for _, c := range res.Lineage {
 		out.Lineage = append(out.Lineage, apkvToJSON(nil, c))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// apkVerifyStamp is apk verify --verify-source-stamp: as apksigner, it
+// checks the source stamp only, prints "Verified for SourceStamp" (or
+// "DOES NOT VERIFY" and the errors) with -v and the stamp signer's
+// certificate with --print-certs, and exits 3 when the stamp is missing
+// or does not verify.
+func apkVerifyStamp(ctx context.Context, e *env, path string, f apkVerifyFlags) error {
+	file, size, err := atomicfile.OpenInput(path, "an APK")
+	if err != nil {
+		return apkvError(path, err)
+	}
+	defer file.Close()
+	res, err := apk.VerifySourceStamp(ctx, file, size)
+	if errors.Is(err, apk.ErrNoStamp) {
+		res = &apk.StampResult{Errors: []string{"Neither the source stamp certificate digest file nor the signature block are present in the APK"}}
+	} else if err != nil && (res == nil || !errors.Is(err, apk.ErrStampNotVerified)) {
+		return apkvError(path, err)
+	}
+	if f.asJSON {
+		if err := apkvWriteStampJSON(e.stdout, path, res); err != nil {
+			return err
+		}
+	} else {
+		if f.verbose && res.Verified {
+			fmt.Fprintln(e.stdout, "Verifies")
+			fmt.Fprintln(e.stdout, "Verified for SourceStamp: true")
+		}
+		if res.Verified && (f.printCerts || f.printPEM) {
+			apkvPrintCert(e.stdout, res.Certificate, "Source Stamp Signer", f.verbose, f.printPEM)
+		}
+		if !res.Verified && f.verbose {
+			fmt.Fprintln(e.stderr, "DOES NOT VERIFY")
+			for _, m := range res.Errors {
+				fmt.Fprintln(e.stderr, "ERROR: "+oneLine(m))
+			}
+		}
+		for _, m := range res.Warnings {
+			fmt.Fprintln(e.stderr, "WARNING: "+oneLine(m))
+		}
+	}
+	switch {
+	case errors.Is(err, apk.ErrNoStamp):
+		return notVerified(fmt.Errorf("%s has no source stamp: stamp it with 'storesign apk sign --stamp-signer', or verify its signatures without --verify-source-stamp", path))
+	case !res.Verified:
+		return notVerified(fmt.Errorf("%s: the source stamp does not verify: %s: get the APK as its stamp signer delivered it", path, oneLine(res.Err().Error())))
+	case f.werr && len(res.Warnings) > 0:
+		return notVerified(fmt.Errorf("%s: the source stamp verifies, with %d warnings, and -Werr makes them errors", path, len(res.Warnings)))
+	}
+	return nil
+}
+
+// apkvStampJSON is apk verify --verify-source-stamp --json.
+type apkvStampJSON struct {
+	File        string           `json:"file"`
+	Verified    bool             `json:"verified"`
+	SourceStamp *apkvJSONSigner  `json:"sourceStamp,omitempty"`
+	Lineage     []apkvJSONSigner `json:"lineage,omitempty"`
+	Time        string           `json:"time,omitempty"`
+	Errors      []string         `json:"errors"`
+	Warnings    []string         `json:"warnings"`
+}
+
+func apkvWriteStampJSON(w io.Writer, path string, res *apk.StampResult) error {
+	out := apkvStampJSON{File: path, Verified: res.Verified, Errors: res.Errors, Warnings: res.Warnings}
+	if res.Certificate != nil {
+		s := apkvToJSON(nil, res.Certificate)
+		out.SourceStamp = &s
+	}
+	for _, c := range res.Lineage {
+		out.Lineage = append(out.Lineage, apkvToJSON(nil, c))
+	}
+	if !res.Time.IsZero() {
+		out.Time = res.Time.UTC().Format(time.RFC3339)
+	}
+	if out.Errors == nil {
+		out.Errors = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,26 +8,39 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/store/appstore"
 )
 
-func runAppStore(ctx context.Context, e *env, args []string) error {
-	return subcommand(ctx, e, "appstore", args, map[string]func(context.Context, *env, []string) error{
-		"upload": appStoreUploadCmd,
-	})
+// newAppStoreCmd is "storesign appstore upload".
+func newAppStoreCmd(e *env) *cobra.Command {
+	return newGroup("appstore <command>", "Upload iOS builds to App Store Connect (TestFlight)",
+		`Upload IPAs to App Store Connect as new builds, with an App Store Connect API
+key, and wait for their processing.`,
+		`  storesign appstore upload --api-key AuthKey_ABC123.p8 --api-issuer ISSUER_ID --wait 30m signed.ipa`,
+		newAppStoreUploadCmd(e))
 }
 
-const appStoreUploadUsage = `appstore upload --api-key AuthKey_ID.p8 [--api-key-id ID] --api-issuer ISSUER [--wait DURATION] [--json] FILE.ipa
-
-Uploads the IPA to App Store Connect (TestFlight) as a new build of the app
+const appStoreUploadLong = `Uploads the IPA to App Store Connect (TestFlight) as a new build of the app
 with its bundle ID; version and build number are read from the IPA, which
 must pass 'storesign ipa check' first. --api-key is the .p8 file, or
 env:VAR / file:PATH holding its text or base64. STORESIGN_ASC_ENDPOINT
 points at another server.`
 
-func appStoreUploadCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "appstore upload", appStoreUploadUsage)
+// newAppStoreUploadCmd is "storesign appstore upload".
+func newAppStoreUploadCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "upload --api-key AuthKey_ID.p8 [--api-key-id ID] --api-issuer ISSUER [--wait DURATION] [--json] FILE.ipa",
+		Short: "Upload an IPA to App Store Connect as a new build",
+		Long:  appStoreUploadLong,
+		Example: `  storesign appstore upload --api-key AuthKey_ABC123.p8 --api-issuer ISSUER_ID signed.ipa
+  storesign appstore upload --api-key env:ASC_KEY --api-key-id ABC123 --api-issuer ISSUER_ID --wait 30m --json signed.ipa`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("ipa"),
+	}
+	fs := cmd.Flags()
 	keySpec := fs.String("api-key", "", "the API key: AuthKey_<ID>.p8, env:VAR or file:PATH (its PEM text or base64)")
 	keyID := fs.String("api-key-id", "", "the key ID (default: the <ID> of AuthKey_<ID>.p8)")
 	issuer := fs.String("api-issuer", "", "the issuer ID (App Store Connect > Users and Access > Integrations)")
@@ -37,51 +49,53 @@ func appStoreUploadCmd(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	showProgress := fs.Bool("progress", false, "print the upload's progress (every 10%) and the processing state on stderr")
 	skip := fs.Bool("skip-checks-unsafe", false, "upload even when the pre-flight checks find errors (Apple will most likely refuse the build)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"api-key": completeExt("p8")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() != 1 {
+			return usagef("appstore upload: give one IPA")
+		}
+		if *keySpec == "" || *issuer == "" {
+			return usagef("appstore upload: --api-key and --api-issuer are required")
+		}
+		key, err := loadASCKey(*keySpec, *keyID, *issuer)
+		if err != nil {
+			return err
+		}
+		c, err := appstore.New(ctx, key)
+		if err != nil {
+			return err
+		}
+		in := fs.Arg(0)
+		opts := appstore.UploadOptions{Wait: *wait, PollInterval: *poll, SkipChecksUnsafe: *skip}
+		if *showProgress {
+			opts.Progress = progressPrinter(e)
+		}
+		res, err := c.UploadFile(ctx, in, opts)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		}
+		fmt.Fprintf(e.stdout, "uploaded %s %s (%s) from %s\n", res.BundleID, res.Version, res.Build, filepath.Base(in))
+		fmt.Fprintf(e.stdout, "build upload: %s\n", res.BuildUploadID)
+		if res.BuildID != "" {
+			fmt.Fprintf(e.stdout, "build: %s\n", res.BuildID)
+		}
+		state := res.State
+		if !res.Final {
+			state += " (App Store Connect is still processing it: it shows in TestFlight when done)"
+		}
+		fmt.Fprintf(e.stdout, "state: %s\nlink: %s\nmd5: %s\nsha256: %s\n", state, res.URL, res.MD5, res.SHA256)
+		for _, w := range res.Warnings {
+			fmt.Fprintf(e.stdout, "warning: %s\n", oneLine(w.String()))
+		}
+		return nil
 	}
-	if fs.NArg() != 1 {
-		return usagef("appstore upload: give one IPA: run 'storesign appstore upload -h'")
-	}
-	if *keySpec == "" || *issuer == "" {
-		return usagef("appstore upload: --api-key and --api-issuer are required")
-	}
-	key, err := loadASCKey(*keySpec, *keyID, *issuer)
-	if err != nil {
-		return err
-	}
-	c, err := appstore.New(ctx, key)
-	if err != nil {
-		return err
-	}
-	in := fs.Arg(0)
-	opts := appstore.UploadOptions{Wait: *wait, PollInterval: *poll, SkipChecksUnsafe: *skip}
-	if *showProgress {
-		opts.Progress = progressPrinter(e)
-	}
-	res, err := c.UploadFile(ctx, in, opts)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	fmt.Fprintf(e.stdout, "uploaded %s %s (%s) from %s\n", res.BundleID, res.Version, res.Build, filepath.Base(in))
-	fmt.Fprintf(e.stdout, "build upload: %s\n", res.BuildUploadID)
-	if res.BuildID != "" {
-		fmt.Fprintf(e.stdout, "build: %s\n", res.BuildID)
-	}
-	state := res.State
-	if !res.Final {
-		state += " (App Store Connect is still processing it: it shows in TestFlight when done)"
-	}
-	fmt.Fprintf(e.stdout, "state: %s\nlink: %s\nmd5: %s\nsha256: %s\n", state, res.URL, res.MD5, res.SHA256)
-	for _, w := range res.Warnings {
-		fmt.Fprintf(e.stdout, "warning: %s\n", oneLine(w.String()))
-	}
-	return nil
+	return cmd
 }
 
 // loadASCKey reads the API key: a file name, or env:VAR / file:PATH

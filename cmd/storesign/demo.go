@@ -7,59 +7,77 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
-// runDemo does the main job on built-in samples: it writes a throwaway
-// identity (a keystore for Android, a .p12, its root and a provisioning
+// newDemoCmd is "storesign demo", the main job on built-in samples: it
+// writes a throwaway identity (a keystore for Android, a .p12, its root and a provisioning
 // profile for iOS) and sample apps into a folder, then runs the same
 // commands a user would — sign, verify — and prints what they print.
-func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "demo [--dir DIR] [--platform all|android|ios]")
+func newDemoCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo [--dir DIR] [--platform all|android|ios]",
+		Short: "Re-sign built-in samples with a throwaway identity, verify them and print the reports",
+		Long: `Write throwaway identities (an Android keystore; an iOS .p12, its root and a
+provisioning profile) and sample apps into a folder, then run the commands a
+user would (apk sign and verify, aab sign and verify, ipa resign and verify)
+and print what they print. Nothing leaves the machine.`,
+		Example: `  storesign demo
+  storesign demo --platform ios --dir demo/`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := cmd.Flags()
 	dir := fs.String("dir", "", "keep the samples, keys and signed apps in DIR (default: a temporary folder, removed afterwards)")
 	platform := fs.String("platform", "all", "which samples: all, android or ios")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("demo: unexpected argument %q", fs.Arg(0))
-	}
-	android, ios := true, true
-	switch *platform {
-	case "all":
-	case "android":
-		ios = false
-	case "ios":
-		android = false
-	default:
-		return usagef("demo: --platform is all, android or ios, not %q", *platform)
-	}
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"platform": completeWords("all", "android", "ios"), "dir": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	}})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() > 0 {
+			return usagef("demo: unexpected argument %q", fs.Arg(0))
+		}
+		android, ios := true, true
+		switch *platform {
+		case "all":
+		case "android":
+			ios = false
+		case "ios":
+			android = false
+		default:
+			return usagef("demo: --platform is all, android or ios, not %q", *platform)
+		}
 
-	work := *dir
-	if work == "" {
-		tmp, err := os.MkdirTemp("", "storesign-demo-")
-		if err != nil {
+		work := *dir
+		if work == "" {
+			tmp, err := os.MkdirTemp("", "storesign-demo-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			work = tmp
+		} else if err := os.MkdirAll(work, 0o755); err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
-		work = tmp
-	} else if err := os.MkdirAll(work, 0o755); err != nil {
-		return err
-	}
-	d := &demo{e: e, dir: work}
-	fmt.Fprintf(e.stdout, "storesign demo: samples, throwaway keys and outputs in %s\n", work)
-	if android {
-		if err := d.android(ctx); err != nil {
-			return err
+		d := &demo{e: e, dir: work}
+		fmt.Fprintf(e.stdout, "storesign demo: samples, throwaway keys and outputs in %s\n", work)
+		if android {
+			if err := d.android(ctx); err != nil {
+				return err
+			}
 		}
-	}
-	if ios {
-		if err := d.ios(ctx); err != nil {
-			return err
+		if ios {
+			if err := d.ios(ctx); err != nil {
+				return err
+			}
 		}
+		fmt.Fprintln(e.stdout, "\ndemo: every sample was signed and verified")
+		return nil
 	}
-	fmt.Fprintln(e.stdout, "\ndemo: every sample was signed and verified")
-	return nil
+	return cmd
 }
 
 type demo struct {
@@ -92,13 +110,13 @@ func (d *demo) files(files []demoFile) (map[string]string, error) {
 }
 
 // run prints a command line as a user would type it, then runs it.
-func (d *demo) run(ctx context.Context, f func(context.Context, *env, []string) error, args ...string) error {
+func (d *demo) run(ctx context.Context, args ...string) error {
 	shown := make([]string, len(args))
 	for i, a := range args {
 		shown[i] = strings.ReplaceAll(a, d.dir+string(filepath.Separator), "")
 	}
 	fmt.Fprintf(d.e.stdout, "\n$ storesign %s\n", strings.Join(shown, " "))
-	if err := f(ctx, d.e, args[2:]); err != nil {
+	if _, err := execute(ctx, d.e, args); err != nil {
 		return fmt.Errorf("demo: storesign %s %s: %w", args[0], args[1], err)
 	}
 	return nil
@@ -127,16 +145,15 @@ func (d *demo) android(ctx context.Context) error {
 	apkOut := filepath.Join(d.dir, "android", "sample-signed.apk")
 	aabOut := filepath.Join(d.dir, "android", "sample-signed.aab")
 	steps := []struct {
-		f    func(context.Context, *env, []string) error
 		args []string
 	}{
-		{apkSignCmd, append(append([]string{"apk", "sign"}, key...), "--in", paths["android/sample.apk"], "--out", apkOut)},
-		{apkVerifyCmd, []string{"apk", "verify", "--verbose", "--print-certs", apkOut}},
-		{aabSignCmd, append(append([]string{"aab", "sign"}, key...), "--in", paths["android/sample.aab"], "--out", aabOut)},
-		{aabVerifyCmd, []string{"aab", "verify", aabOut}},
+		{append(append([]string{"apk", "sign"}, key...), "--in", paths["android/sample.apk"], "--out", apkOut)},
+		{[]string{"apk", "verify", "--verbose", "--print-certs", apkOut}},
+		{append(append([]string{"aab", "sign"}, key...), "--in", paths["android/sample.aab"], "--out", aabOut)},
+		{[]string{"aab", "verify", aabOut}},
 	}
 	for _, s := range steps {
-		if err := d.run(ctx, s.f, s.args...); err != nil {
+		if err := d.run(ctx, s.args...); err != nil {
 			return err
 		}
 	}
@@ -158,18 +175,17 @@ func (d *demo) ios(ctx context.Context) error {
 	}
 	out := filepath.Join(d.dir, "ios", "Signed.ipa")
 	steps := []struct {
-		f    func(context.Context, *env, []string) error
 		args []string
 	}{
-		{ipaResignCmd, []string{"ipa", "resign",
+		{[]string{"ipa", "resign",
 			"--p12", paths["ios/distribution.p12"], "--p12-pass", "file:" + paths["ios/p12.pass"],
 			"--profile", paths["ios/AppStore.mobileprovision"],
 			"--bundle-id", "com.example.demo", "--short-version", "1.0", "--bundle-version", "1",
 			"--in", paths["ios/Studio.ipa"], "--out", out}},
-		{ipaVerifyCmd, []string{"ipa", "verify", "--root", paths["ios/root.pem"], out}},
+		{[]string{"ipa", "verify", "--root", paths["ios/root.pem"], out}},
 	}
 	for _, s := range steps {
-		if err := d.run(ctx, s.f, s.args...); err != nil {
+		if err := d.run(ctx, s.args...); err != nil {
 			return err
 		}
 	}

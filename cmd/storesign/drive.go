@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,16 +13,24 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/storesign/storesign/drive"
 )
 
-// runDrive is "storesign drive get|put|ls".
-func runDrive(ctx context.Context, e *env, args []string) error {
-	return subcommand(ctx, e, "drive", args, map[string]func(context.Context, *env, []string) error{
-		"get": driveGetCmd,
-		"put": drivePutCmd,
-		"ls":  driveLsCmd,
-	})
+// newDriveCmd is "storesign drive get|put|ls".
+func newDriveCmd(e *env) *cobra.Command {
+	return newGroup("drive <command>", "Move builds to and from Google Drive",
+		`Download, upload and list files in Google Drive folders (shared drives
+included), resuming after network failures and checking sizes and
+checksums. Credentials: --credentials FILE (a service account key or an
+external_account JSON), else Application Default Credentials
+(GOOGLE_APPLICATION_CREDENTIALS).`,
+		`  storesign drive get --folder FOLDER_ID --name '*.ipa' --newest --out builds/
+  storesign drive put --folder FOLDER_ID --path 2026/build-42 signed.ipa
+  storesign drive ls --folder FOLDER_ID --json`,
+		newDriveGetCmd(e), newDrivePutCmd(e), newDriveLsCmd(e))
 }
 
 // driveFlags are the flags every drive command takes.
@@ -35,11 +42,11 @@ type driveFlags struct {
 	stderr      io.Writer
 }
 
-func (d *driveFlags) register(fs *flag.FlagSet) {
+func (d *driveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&d.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON); default: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
 	fs.StringVar(&d.subject, "subject", "", "act as this user `email` through domain-wide delegation (service account keys only)")
 	fs.BoolVar(&d.quiet, "quiet", false, "print no progress")
-	fs.BoolVar(&d.verbose, "v", false, "log each retry on stderr")
+	fs.BoolVarP(&d.verbose, "verbose", "v", false, "log each retry on stderr")
 }
 
 func (d *driveFlags) client(ctx context.Context, scope drive.Scope, chunk int64) (*drive.Client, error) {
@@ -59,9 +66,7 @@ func (d *driveFlags) client(ctx context.Context, scope drive.Scope, chunk int64)
 	return drive.New(ctx, opts...)
 }
 
-const driveGetUsage = `drive get (--file ID|LINK | --folder ID|LINK --name NAME|GLOB [--name ...] [--newest]) [--out PATH]
-
-Downloads a file from Google Drive, resuming after network failures and
+const driveGetLong = `Downloads a file from Google Drive, resuming after network failures and
 checking its size and checksums. --out is the file to write, or an
 existing folder to put it in under its Drive name (default: the current
 folder). Prints path=, id=, name=, size=, md5= lines on stdout (a value
@@ -72,8 +77,18 @@ is refused unless --out names the file.
 The STORESIGN_DRIVE_ENDPOINT environment variable points at another
 Drive server (a drivetest fake).`
 
-func driveGetCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "drive get", driveGetUsage)
+// newDriveGetCmd is "storesign drive get".
+func newDriveGetCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "get (--file ID|LINK | --folder ID|LINK --name NAME|GLOB [--name ...] [--newest]) [--out PATH]",
+		Short: "Download a file from Google Drive, checked and resumable",
+		Long:  driveGetLong,
+		Example: `  storesign drive get --file https://drive.google.com/file/d/FILE_ID/view --out app.ipa
+  storesign drive get --folder FOLDER_ID --name '*.aab' --newest --out builds/`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := cmd.Flags()
 	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	file := fs.String("file", "", "the file's Drive `ID or link`")
@@ -82,61 +97,61 @@ func driveGetCmd(ctx context.Context, e *env, args []string) error {
 	fs.Var(&names, "name", "with --folder: the file's exact `name` or a glob (*, ?, [a-z]); repeat for several")
 	newest := fs.Bool("newest", false, "with --folder: take the newest match instead of failing when several match")
 	out := fs.String("out", "", "output `path` (a file, or an existing folder)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("drive get: unexpected argument %q: give the file with --file", fs.Arg(0))
-	}
-	switch {
-	case *file != "" && *folder != "":
-		return usagef("drive get: give --file, or --folder and --name, not both")
-	case *file == "" && *folder == "":
-		return usagef("drive get: give --file ID|LINK, or --folder ID|LINK and --name NAME")
-	case *folder != "" && len(names) == 0:
-		return usagef("drive get: --folder needs --name (a file name or a glob such as '*.ipa')")
-	case *file != "" && (len(names) > 0 || *newest):
-		return usagef("drive get: --name and --newest go with --folder, not --file")
-	}
-	c, err := df.client(ctx, drive.ScopeReadOnly, 0)
-	if err != nil {
-		return err
-	}
-	var f *drive.File
-	if *file != "" {
-		f, err = c.Stat(ctx, *file)
-	} else {
-		f, err = c.Find(ctx, *folder, drive.FindOptions{Names: names, Newest: *newest})
-	}
-	if err != nil {
-		return err
-	}
-	target := *out
-	if target == "" {
-		target = "."
-	}
-	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
-		name, err := drive.LocalName(f.Name)
-		if err != nil {
-			return fmt.Errorf("%s: %w: give --out FILE to choose the local name, or rename the file in Drive", f.ID, err)
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() > 0 {
+			return usagef("drive get: unexpected argument %q: give the file with --file", fs.Arg(0))
 		}
-		target = filepath.Join(target, name)
-	} else if strings.HasSuffix(*out, "/") || strings.HasSuffix(*out, string(filepath.Separator)) {
-		return fmt.Errorf("output folder %s does not exist: create it or choose another --out", *out)
+		switch {
+		case *file != "" && *folder != "":
+			return usagef("drive get: give --file, or --folder and --name, not both")
+		case *file == "" && *folder == "":
+			return usagef("drive get: give --file ID|LINK, or --folder ID|LINK and --name NAME")
+		case *folder != "" && len(names) == 0:
+			return usagef("drive get: --folder needs --name (a file name or a glob such as '*.ipa')")
+		case *file != "" && (len(names) > 0 || *newest):
+			return usagef("drive get: --name and --newest go with --folder, not --file")
+		}
+		c, err := df.client(ctx, drive.ScopeReadOnly, 0)
+		if err != nil {
+			return err
+		}
+		var f *drive.File
+		if *file != "" {
+			f, err = c.Stat(ctx, *file)
+		} else {
+			f, err = c.Find(ctx, *folder, drive.FindOptions{Names: names, Newest: *newest})
+		}
+		if err != nil {
+			return err
+		}
+		target := *out
+		if target == "" {
+			target = "."
+		}
+		if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+			name, err := drive.LocalName(f.Name)
+			if err != nil {
+				return fmt.Errorf("%s: %w: give --out FILE to choose the local name, or rename the file in Drive", f.ID, err)
+			}
+			target = filepath.Join(target, name)
+		} else if strings.HasSuffix(*out, "/") || strings.HasSuffix(*out, string(filepath.Separator)) {
+			return fmt.Errorf("output folder %s does not exist: create it or choose another --out", *out)
+		}
+		p := newProgress(e.stderr, "downloading "+shown(f.Name), df.quiet)
+		err = c.DownloadFile(ctx, f, target, drive.DownloadOptions{Progress: p.update})
+		p.finish(err == nil)
+		if err != nil {
+			return err
+		}
+		abs, _ := filepath.Abs(target)
+		return printValues(e.stdout, "path", abs, "id", f.ID, "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5)
 	}
-	p := newProgress(e.stderr, "downloading "+shown(f.Name), df.quiet)
-	err = c.DownloadFile(ctx, f, target, drive.DownloadOptions{Progress: p.update})
-	p.finish(err == nil)
-	if err != nil {
-		return err
-	}
-	abs, _ := filepath.Abs(target)
-	return printValues(e.stdout, "path", abs, "id", f.ID, "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5)
+	return cmd
 }
 
-const drivePutUsage = `drive put --folder ID|LINK [--path SUB/DIR] [--name NAME] [--replace] FILE
-
-Uploads FILE into a Drive folder (or a sub-path of it, created as
+const drivePutLong = `Uploads FILE into a Drive folder (or a sub-path of it, created as
 needed) with Drive's resumable protocol, then checks the size and MD5
 Drive stored. An identical file of the same name is not uploaded again;
 a different one is an error unless --replace, which uploads a new
@@ -144,8 +159,17 @@ revision keeping its ID and link. Prints id=, link=, name=, size=, md5=
 and status= (uploaded, replaced or skipped) lines on stdout (values with
 control characters quoted, as in Go).`
 
-func drivePutCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "drive put", drivePutUsage)
+// newDrivePutCmd is "storesign drive put".
+func newDrivePutCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "put --folder ID|LINK [--path SUB/DIR] [--name NAME] [--replace] FILE",
+		Short: "Upload a file into a Google Drive folder, checked and resumable",
+		Long:  drivePutLong,
+		Example: `  storesign drive put --folder FOLDER_ID signed.ipa
+  storesign drive put --folder FOLDER_ID --path "Studio/1.2 (42)" --replace signed.ipa`,
+		Args: cobra.ArbitraryArgs,
+	}
+	fs := cmd.Flags()
 	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	folder := fs.String("folder", "", "destination folder `ID or link`")
@@ -153,54 +177,56 @@ func drivePutCmd(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "the `name` in Drive (default: the file's name)")
 	replace := fs.Bool("replace", false, "upload a new revision of a different same-named file")
 	chunkMiB := fs.Int("chunk-mib", 16, "resumable upload chunk size in `MiB` (the most resent after a failure)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch {
-	case fs.NArg() != 1:
-		return usagef("drive put: give exactly one FILE to upload")
-	case *folder == "":
-		return usagef("drive put: --folder ID|LINK is required")
-	case *chunkMiB < 1 || *chunkMiB > 1024:
-		return usagef("drive put: --chunk-mib must be between 1 and 1024")
-	}
-	path := fs.Arg(0)
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("%s: no such file to upload", path)
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("%s is a folder: upload a file", path)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (a FIFO or a device): copy the data to a file and upload that", path)
-	}
-	c, err := df.client(ctx, drive.ScopeDrive, int64(*chunkMiB)<<20)
-	if err != nil {
-		return err
-	}
-	label := *name
-	if label == "" {
-		label = filepath.Base(path)
-	}
-	p := newProgress(e.stderr, "uploading "+label, df.quiet)
-	res, err := c.UploadFile(ctx, path, drive.UploadOptions{Folder: *folder, Path: *sub, Name: *name, Replace: *replace, Progress: p.update})
-	p.finish(err == nil && !res.Skipped)
-	if err != nil {
-		return err
-	}
-	status := "uploaded"
-	switch {
-	case res.Skipped:
-		status = "skipped"
-		if !df.quiet {
-			fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", shown(res.File.Name))
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		switch {
+		case fs.NArg() != 1:
+			return usagef("drive put: give exactly one FILE to upload")
+		case *folder == "":
+			return usagef("drive put: --folder ID|LINK is required")
+		case *chunkMiB < 1 || *chunkMiB > 1024:
+			return usagef("drive put: --chunk-mib must be between 1 and 1024")
 		}
-	case res.Replaced:
-		status = "replaced"
+		path := fs.Arg(0)
+		fi, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("%s: no such file to upload", path)
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a folder: upload a file", path)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (a FIFO or a device): copy the data to a file and upload that", path)
+		}
+		c, err := df.client(ctx, drive.ScopeDrive, int64(*chunkMiB)<<20)
+		if err != nil {
+			return err
+		}
+		label := *name
+		if label == "" {
+			label = filepath.Base(path)
+		}
+		p := newProgress(e.stderr, "uploading "+label, df.quiet)
+		res, err := c.UploadFile(ctx, path, drive.UploadOptions{Folder: *folder, Path: *sub, Name: *name, Replace: *replace, Progress: p.update})
+		p.finish(err == nil && !res.Skipped)
+		if err != nil {
+			return err
+		}
+		status := "uploaded"
+		switch {
+		case res.Skipped:
+			status = "skipped"
+			if !df.quiet {
+				fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", shown(res.File.Name))
+			}
+		case res.Replaced:
+			status = "replaced"
+		}
+		f := res.File
+		return printValues(e.stdout, "id", f.ID, "link", webLink(f), "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5, "status", status)
 	}
-	f := res.File
-	return printValues(e.stdout, "id", f.ID, "link", webLink(f), "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5, "status", status)
+	return cmd
 }
 
 // webLink is the file's link, made from its ID when Drive gave none.
@@ -211,67 +237,77 @@ func webLink(f *drive.File) string {
 	return "https://drive.google.com/file/d/" + f.ID + "/view"
 }
 
-const driveLsUsage = `drive ls --folder ID|LINK [--json]
-
-Lists a Drive folder, newest first: ID, size, modified time (UTC), name.
+const driveLsLong = `Lists a Drive folder, newest first: ID, size, modified time (UTC), name.
 Trashed items are left out; folders end with "/".`
 
-func driveLsCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "drive ls", driveLsUsage)
+// newDriveLsCmd is "storesign drive ls".
+func newDriveLsCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ls --folder ID|LINK [--json]",
+		Short: "List a Google Drive folder, newest first",
+		Long:  driveLsLong,
+		Example: `  storesign drive ls --folder FOLDER_ID
+  storesign drive ls --json FOLDER_ID`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := cmd.Flags()
 	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	folder := fs.String("folder", "", "the folder's `ID or link`")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *folder == "" && fs.NArg() == 1 {
-		*folder = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return usagef("drive ls: unexpected argument %q", fs.Arg(0))
-	}
-	if *folder == "" {
-		return usagef("drive ls: --folder ID|LINK is required")
-	}
-	c, err := df.client(ctx, drive.ScopeReadOnly, 0)
-	if err != nil {
-		return err
-	}
-	files, err := c.List(ctx, *folder)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		type item struct {
-			ID       string    `json:"id"`
-			Name     string    `json:"name"`
-			MimeType string    `json:"mimeType"`
-			Size     int64     `json:"size"`
-			MD5      string    `json:"md5,omitempty"`
-			Modified time.Time `json:"modifiedTime"`
-			Link     string    `json:"link,omitempty"`
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if *folder == "" && fs.NArg() == 1 {
+			*folder = fs.Arg(0)
+		} else if fs.NArg() > 0 {
+			return usagef("drive ls: unexpected argument %q", fs.Arg(0))
 		}
-		items := []item{}
+		if *folder == "" {
+			return usagef("drive ls: --folder ID|LINK is required")
+		}
+		c, err := df.client(ctx, drive.ScopeReadOnly, 0)
+		if err != nil {
+			return err
+		}
+		files, err := c.List(ctx, *folder)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			type item struct {
+				ID       string    `json:"id"`
+				Name     string    `json:"name"`
+				MimeType string    `json:"mimeType"`
+				Size     int64     `json:"size"`
+				MD5      string    `json:"md5,omitempty"`
+				Modified time.Time `json:"modifiedTime"`
+				Link     string    `json:"link,omitempty"`
+			}
+			items := []item{}
+			for _, f := range files {
+				items = append(items, item{f.ID, f.Name, f.MimeType, f.Size, f.MD5, f.ModifiedTime.UTC(), f.WebViewLink})
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(items)
+		}
 		for _, f := range files {
-			items = append(items, item{f.ID, f.Name, f.MimeType, f.Size, f.MD5, f.ModifiedTime.UTC(), f.WebViewLink})
+			size, name := fmt.Sprint(f.Size), shown(f.Name)
+			switch {
+			case f.IsFolder():
+				size, name = "-", name+"/"
+			case f.MimeType == drive.ShortcutMimeType:
+				size, name = "-", name+" -> "+f.ShortcutTarget
+			case f.IsGoogleDoc():
+				size, name = "-", name+" ("+strings.TrimPrefix(f.MimeType, "application/vnd.google-apps.")+")"
+			}
+			fmt.Fprintf(e.stdout, "%s\t%12s\t%s\t%s\n", f.ID, size, f.ModifiedTime.UTC().Format("2006-01-02 15:04:05"), name)
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(items)
+		return nil
 	}
-	for _, f := range files {
-		size, name := fmt.Sprint(f.Size), shown(f.Name)
-		switch {
-		case f.IsFolder():
-			size, name = "-", name+"/"
-		case f.MimeType == drive.ShortcutMimeType:
-			size, name = "-", name+" -> "+f.ShortcutTarget
-		case f.IsGoogleDoc():
-			size, name = "-", name+" ("+strings.TrimPrefix(f.MimeType, "application/vnd.google-apps.")+")"
-		}
-		fmt.Fprintf(e.stdout, "%s\t%12s\t%s\t%s\n", f.ID, size, f.ModifiedTime.UTC().Format("2006-01-02 15:04:05"), name)
-	}
-	return nil
+	return cmd
 }
 
 // progress prints transfer progress on stderr: a line redrawn in place on

@@ -1,53 +1,106 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// newFlagSet returns a flag set that reports errors as usage errors and
-// prints its help to e.stdout on -h.
-func newFlagSet(e *env, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "usage: storesign %s\n\nflags:\n", usage)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		fmt.Fprintln(e.stdout, "\nexit codes: 0 done, 1 failed (one line on stderr says what to do), 2 bad usage,\n3 verification failed (verify commands), 130/143 stopped by SIGINT/SIGTERM")
-	}
-	return fs
+// stringVarer is what keyFlags.register needs of a flag set: both
+// pflag's (a command's own flags) and the standard library's (the
+// options of one signer after --next-signer) have it.
+type stringVarer interface {
+	StringVar(p *string, name, value, usage string)
 }
 
-// parseFlags parses args, allowing flags after positional arguments, and
-// turns flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return err // flag has printed the help
+// normalizeArgs rewrites an apksigner command line into one pflag
+// parses, using the flags fs defines: a long name written with one dash
+// ("-ks", "-v1-signing-enabled", "-Werr") gets two, and a flag that
+// takes an optional true or false ("--v1-signing-enabled false", bare
+// meaning true) is joined to that value ("--v1-signing-enabled=false").
+// The value of a flag that takes one is never rewritten, nor anything
+// after "--".
+func normalizeArgs(args []string, fs *pflag.FlagSet) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			out = append(out, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		var f *pflag.Flag
+		switch {
+		case strings.HasPrefix(a, "--"):
+			f = fs.Lookup(name)
+		case len(name) == 1:
+			f = fs.ShorthandLookup(name)
+		default:
+			if f = fs.Lookup(name); f != nil {
+				a = "-" + a
 			}
-			return usagef("%s: %v: run 'storesign %s -h' for the flags", fs.Name(), err, fs.Name())
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
+		if f == nil || hasValue {
+			out = append(out, a)
+			continue
 		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		next := ""
+		if i+1 < len(args) {
+			next = args[i+1]
+		}
+		switch {
+		case f.NoOptDefVal != "" && (next == "true" || next == "false"):
+			out = append(out, a+"="+next)
+			i++
+		case f.NoOptDefVal == "" && f.Value.Type() != "" && i+1 < len(args):
+			out = append(out, a, next) // a value, kept as it is
+			i++
+		default:
+			out = append(out, a)
+		}
 	}
-	return fs.Parse(append([]string{"--"}, positional...))
+	return out
+}
+
+// optionalBools returns the names (long and shorthand) of fs's flags
+// that take an optional true or false, for splitSigners.
+func optionalBools(fs *pflag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.NoOptDefVal != "" {
+			m[f.Name] = true
+			if f.Shorthand != "" {
+				m[f.Shorthand] = true
+			}
+		}
+	})
+	return m
+}
+
+// parseOwnFlags parses args into cmd's flags, for the commands that
+// take their signers' options apart themselves (DisableFlagParsing). It
+// reports whether --help was asked for, and has printed the help then.
+func parseOwnFlags(cmd *cobra.Command, args []string) (help bool, err error) {
+	fs := cmd.Flags()
+	if err := fs.Parse(normalizeArgs(args, fs)); err != nil {
+		return false, cmd.FlagErrorFunc()(cmd, err)
+	}
+	if h, _ := fs.GetBool("help"); h {
+		return true, cmd.Help()
+	}
+	return false, nil
 }
 
 // boolValue is a flag that takes an explicit value, as apksigner's do:
-// "--v1-signing-enabled true". A bare "--flag" means true only when
-// followed by another flag or nothing.
+// "--v1-signing-enabled true". A bare "--flag" means true, as it does
+// for apksigner when the next word is not true or false.
 type boolValue struct {
 	set bool
 	val bool
@@ -69,6 +122,14 @@ func (b *boolValue) Set(s string) error {
 	return nil
 }
 
+// Type is the value's kind in pflag's help.
+func (b *boolValue) Type() string { return "bool" }
+
+// IsBoolFlag makes a bare flag mean true, for pflag's help
+// ("--flag[=true|false]") and for the standard library's parser (the
+// options of a signer).
+func (b *boolValue) IsBoolFlag() bool { return true }
+
 // Ptr returns nil when the flag was not given, else its value.
 func (b *boolValue) Ptr() *bool {
 	if !b.set {
@@ -76,6 +137,27 @@ func (b *boolValue) Ptr() *bool {
 	}
 	v := b.val
 	return &v
+}
+
+// optBoolVar defines an apksigner boolean option: --name true|false, or
+// bare --name for true.
+func optBoolVar(fs *pflag.FlagSet, b *boolValue, name, usage string) {
+	fs.Var(b, name, usage)
+	fs.Lookup(name).NoOptDefVal = "true"
+}
+
+// markerFlag is a flag that takes no value and is never parsed: one of
+// the --next-signer, --old-signer... markers that splitSigners takes out
+// of the command line, listed in the help.
+type markerFlag struct{}
+
+func (markerFlag) String() string   { return "" }
+func (markerFlag) Set(string) error { return nil }
+func (markerFlag) Type() string     { return "" }
+
+// markerVar lists a signer marker in the help.
+func markerVar(fs *pflag.FlagSet, name, usage string) {
+	fs.Var(markerFlag{}, name, usage)
 }
 
 // stringList is a repeatable string flag.
@@ -86,5 +168,8 @@ func (s *stringList) Set(v string) error {
 	*s = append(*s, v)
 	return nil
 }
+
+// Type is the value's kind in pflag's help.
+func (s *stringList) Type() string { return "string" }
 
 func sortStrings(s []string) { slices.Sort(s) }

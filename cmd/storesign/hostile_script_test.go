@@ -42,7 +42,8 @@ func goQuoted(ts *testscript.TestScript, s string) string {
 //
 //	fails CODE [REGEXP]     the last storesign exited with CODE and printed
 //	                        one line on stderr, "storesign: ...: ...", that
-//	                        matches REGEXP (when given)
+//	                        matches REGEXP (when given); with CODE 2, then
+//	                        "Run 'storesign ... --help' for usage."
 //	mkfifo NAME             a named pipe nobody writes to
 //	setenv-go VAR VALUE     VAR=VALUE with VALUE Go-quoted ("a\nb")
 //	tinyfs DIR KIB          mount a KIB KiB tmpfs on DIR (guard with
@@ -62,6 +63,9 @@ func hostileScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, ar
 			}
 			stderr := ts.ReadFile("stderr")
 			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if n := len(lines); args[0] == "2" && n == 2 && regexp.MustCompile(`^Run 'storesign( [a-z0-9-]+)* --help' for usage\.$`).MatchString(lines[1]) {
+				lines = lines[:1] // a usage error names the help to read
+			}
 			if len(lines) != 1 || !strings.HasSuffix(stderr, "\n") {
 				ts.Fatalf("stderr has %d lines, want one:\n%s", len(lines), stderr)
 			}

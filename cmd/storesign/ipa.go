@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/ipa"
@@ -19,17 +20,39 @@ import (
 	"github.com/storesign/storesign/signing/provision"
 )
 
-func runIPA(ctx context.Context, e *env, args []string) error {
-	return subcommand(ctx, e, "ipa", args, map[string]func(context.Context, *env, []string) error{
-		"resign":  ipaResignCmd,
-		"verify":  ipaVerifyCmd,
-		"inspect": ipaInspectCmd,
-		"check":   ipaCheckCmd,
-	})
+// newIPACmd is `storesign ipa resign|verify|inspect|check`.
+func newIPACmd(e *env) *cobra.Command {
+	return newGroup("ipa <command>", "Re-sign, verify, inspect and check iOS apps",
+		`Re-sign an iOS app archive (.ipa) with a distribution certificate and
+provisioning profiles, verify its code signatures as codesign would, show
+what codesign -dvvv shows, and run the pre-flight checks of an App Store
+upload.`,
+		`  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS --profile App.mobileprovision
+  storesign ipa verify signed.ipa
+  storesign ipa check signed.ipa`,
+		newIPAResignCmd(e), newIPAVerifyCmd(e), newIPAInspectCmd(e), newIPACheckCmd(e))
 }
 
-func ipaResignCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "ipa resign", "ipa resign --in app.ipa --out signed.ipa (--p12 F --p12-pass SPEC | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]")
+// newIPAResignCmd is `storesign ipa resign`.
+
+func newIPAResignCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "resign --in app.ipa --out signed.ipa (--p12 F --p12-pass SPEC | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]",
+		Short: "Re-sign an IPA with a distribution identity and provisioning profiles",
+		Long: `Re-sign every bundle of an IPA (the app, its extensions, frameworks and
+Watch app) with the distribution certificate and the provisioning profile
+whose application identifier matches each bundle. Entitlements are fitted to
+each profile; each change is reported. The output is verified before it is
+written, and the input is never modified. Passwords are pass:PASSWORD,
+env:VAR or file:PATH.`,
+		Example: `  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS \\
+      --profile App.mobileprovision --profile Widget.mobileprovision
+  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass file:p12.pass \\
+      --profile App.mobileprovision --bundle-id com.example.app --bundle-version 42 --json`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := cmd.Flags()
 	in := fs.String("in", "", "the IPA to re-sign (never modified)")
 	out := fs.String("out", "", "where to write the re-signed IPA (written only once verified)")
 	p12 := fs.String("p12", "", "PKCS#12 file (.p12) with the distribution certificate and its key")
@@ -50,94 +73,101 @@ func ipaResignCmd(ctx context.Context, e *env, args []string) error {
 	dropPlugins := fs.Bool("drop-plugins", false, "remove the app extensions (PlugIns/, Extensions/)")
 	level := fs.Int("compression-level", ipa.DefaultCompressionLevel, "deflate `level` of the rewritten entries (signed binaries, plists, profiles): 0 stores them, fastest, as zsign does; 1 (fast) to 9 (smallest)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("ipa resign: unexpected argument %q (use --in and --out)", fs.Arg(0))
-	}
-	if *level < 0 || *level > 9 {
-		return usagef("ipa resign: --compression-level is 0 (store, fastest) to 9 (smallest), not %d", *level)
-	}
-	switch {
-	case *in == "" || *out == "":
-		return usagef("ipa resign: --in and --out are required")
-	case *p12 == "" && (*keyFile == "" || *certFile == ""):
-		return usagef("ipa resign: pass --p12 and --p12-pass, or --key and --cert")
-	case *p12 != "" && (*keyFile != "" || *certFile != ""):
-		return usagef("ipa resign: pass --p12 or --key/--cert, not both")
-	case len(profiles) == 0:
-		return usagef("ipa resign: --profile is required (the app's App Store profile, and one per extension)")
-	}
-	if _, err := os.Stat(*in); err != nil {
-		return fmt.Errorf("%s: %w", *in, pathErr(err))
-	}
+	completeFlags(cmd, map[string]cobra.CompletionFunc{
+		"in": completeExt("ipa"), "out": completeExt("ipa"), "p12": completeExt("p12", "pfx"),
+		"key": completeExt("pem", "key", "der", "pk8"), "cert": completeExt("pem", "cer", "crt", "der"),
+		"chain": completeExt("pem"), "profile": completeExt("mobileprovision"), "entitlements": completeExt("plist", "entitlements", "xml"),
+		"compression-level": completeWords("0", "1", "6", "9"),
+	})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() > 0 {
+			return usagef("ipa resign: unexpected argument %q (use --in and --out)", fs.Arg(0))
+		}
+		if *level < 0 || *level > 9 {
+			return usagef("ipa resign: --compression-level is 0 (store, fastest) to 9 (smallest), not %d", *level)
+		}
+		switch {
+		case *in == "" || *out == "":
+			return usagef("ipa resign: --in and --out are required")
+		case *p12 == "" && (*keyFile == "" || *certFile == ""):
+			return usagef("ipa resign: pass --p12 and --p12-pass, or --key and --cert")
+		case *p12 != "" && (*keyFile != "" || *certFile != ""):
+			return usagef("ipa resign: pass --p12 or --key/--cert, not both")
+		case len(profiles) == 0:
+			return usagef("ipa resign: --profile is required (the app's App Store profile, and one per extension)")
+		}
+		if _, err := os.Stat(*in); err != nil {
+			return fmt.Errorf("%s: %w", *in, pathErr(err))
+		}
 
-	id, err := loadIPAIdentity(*p12, *p12Pass, *keyFile, *certFile, *keyPass)
-	if err != nil {
-		return err
-	}
-	opts := ipa.Options{
-		Identity:         id,
-		BundleID:         *bundleID,
-		ShortVersion:     *shortVersion,
-		BundleVersion:    *bundleVersion,
-		DisplayName:      *displayName,
-		DropWatch:        *dropWatch,
-		DropPlugins:      *dropPlugins,
-		CompressionLevel: *level,
+		id, err := loadIPAIdentity(*p12, *p12Pass, *keyFile, *certFile, *keyPass)
+		if err != nil {
+			return err
+		}
+		opts := ipa.Options{
+			Identity:         id,
+			BundleID:         *bundleID,
+			ShortVersion:     *shortVersion,
+			BundleVersion:    *bundleVersion,
+			DisplayName:      *displayName,
+			DropWatch:        *dropWatch,
+			DropPlugins:      *dropPlugins,
+			CompressionLevel: *level,
 
-		DropUngrantedEntitlements: *dropUngranted,
-	}
-	for _, p := range profiles {
-		prof, err := provision.ReadFile(p)
+			DropUngrantedEntitlements: *dropUngranted,
+		}
+		for _, p := range profiles {
+			prof, err := provision.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, pathErr(err))
+			}
+			opts.Profiles = append(opts.Profiles, prof)
+		}
+		if *entsFile != "" {
+			b, err := atomicfile.ReadInput(*entsFile, "an entitlements plist", atomicfile.MaxPlistFile)
+			if err != nil {
+				return fmt.Errorf("%s: %w: check --entitlements", *entsFile, pathErr(err))
+			}
+			opts.Entitlements = b
+		}
+		if err := preCheck(id, opts.Profiles); err != nil {
+			return err
+		}
+		var extra []*x509.Certificate
+		if *chainFile != "" {
+			b, err := atomicfile.ReadInput(*chainFile, "a certificate chain", atomicfile.MaxKeyFile)
+			if err != nil {
+				return fmt.Errorf("%s: %w: check --chain", *chainFile, pathErr(err))
+			}
+			if extra, err = signing.ParseCertificates(b); err != nil {
+				return fmt.Errorf("--chain %s: %w", *chainFile, err)
+			}
+		}
+		chain, err := macho.ResolveChain(ctx, id.Certificate, macho.ChainOptions{Chain: append(append([]*x509.Certificate{}, id.Chain...), extra...)})
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, pathErr(err))
+			return fmt.Errorf("%w (or pass it with --chain)", err)
 		}
-		opts.Profiles = append(opts.Profiles, prof)
-	}
-	if *entsFile != "" {
-		b, err := atomicfile.ReadInput(*entsFile, "an entitlements plist", atomicfile.MaxPlistFile)
-		if err != nil {
-			return fmt.Errorf("%s: %w: check --entitlements", *entsFile, pathErr(err))
-		}
-		opts.Entitlements = b
-	}
-	if err := preCheck(id, opts.Profiles); err != nil {
-		return err
-	}
-	var extra []*x509.Certificate
-	if *chainFile != "" {
-		b, err := atomicfile.ReadInput(*chainFile, "a certificate chain", atomicfile.MaxKeyFile)
-		if err != nil {
-			return fmt.Errorf("%s: %w: check --chain", *chainFile, pathErr(err))
-		}
-		if extra, err = signing.ParseCertificates(b); err != nil {
-			return fmt.Errorf("--chain %s: %w", *chainFile, err)
-		}
-	}
-	chain, err := macho.ResolveChain(ctx, id.Certificate, macho.ChainOptions{Chain: append(append([]*x509.Certificate{}, id.Chain...), extra...)})
-	if err != nil {
-		return fmt.Errorf("%w (or pass it with --chain)", err)
-	}
-	opts.Chain = chain
+		opts.Chain = chain
 
-	rep, err := ipa.ResignFile(ctx, *in, *out, opts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *in, err)
+		rep, err := ipa.ResignFile(ctx, *in, *out, opts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *in, err)
+		}
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", w)
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		fmt.Fprintf(e.stdout, "re-signed %s -> %s\n", *in, *out)
+		printReport(e.stdout, rep, false)
+		if note := sizeNote(*in, *out, *level); note != "" {
+			fmt.Fprintln(e.stdout, note)
+		}
+		return nil
 	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintf(e.stderr, "storesign: warning: %s\n", w)
-	}
-	if *asJSON {
-		return printJSON(e.stdout, rep)
-	}
-	fmt.Fprintf(e.stdout, "re-signed %s -> %s\n", *in, *out)
-	printReport(e.stdout, rep, false)
-	if note := sizeNote(*in, *out, *level); note != "" {
-		fmt.Fprintln(e.stdout, note)
-	}
-	return nil
+	return cmd
 }
 
 // sizeNote explains an output notably larger than its input: the signed
@@ -202,53 +232,67 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.
 	return loadKeyCert(keyFile, certFile, keyPass)
 }
 
-func ipaVerifyCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "ipa verify", "ipa verify [--json] [--root FILE] [--allow-expired] [--strict] app.ipa")
+// newIPAVerifyCmd is `storesign ipa verify`.
+func newIPAVerifyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify [--json] [--root FILE] [--allow-expired] [--strict] app.ipa",
+		Short: "Verify every code signature of an IPA, as codesign would",
+		Long: `Verify the code signatures of every bundle of an IPA: code directories,
+resources, entitlements against the embedded profile, the CMS signature and
+its certificate chain. Exits 3 when the IPA was read and does not verify.`,
+		Example: `  storesign ipa verify signed.ipa
+  storesign ipa verify --root AppleIncRootCertificate.pem --json signed.ipa`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("ipa"),
+	}
+	fs := cmd.Flags()
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	root := fs.String("root", "", "PEM file with the root certificate(s) signatures must chain to (default: Apple Root CA when the signature embeds it, as codesign's do)")
 	allowExpired := fs.Bool("allow-expired", false, "accept expired profiles and certificates")
 	strict := fs.Bool("strict", false, "also fail signatures that current codesign would not have written (older formats, exec-segment flags that do not follow the entitlements...)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("ipa verify: want one IPA")
-	}
-	name := fs.Arg(0)
-	opts := ipa.VerifyOptions{AllowExpired: *allowExpired, Strict: *strict}
-	if *root != "" {
-		b, err := atomicfile.ReadInput(*root, "a certificate file", atomicfile.MaxKeyFile)
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"root": completeExt("pem", "cer", "crt")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() != 1 {
+			return usagef("ipa verify: want one IPA")
+		}
+		name := fs.Arg(0)
+		opts := ipa.VerifyOptions{AllowExpired: *allowExpired, Strict: *strict}
+		if *root != "" {
+			b, err := atomicfile.ReadInput(*root, "a certificate file", atomicfile.MaxKeyFile)
+			if err != nil {
+				return fmt.Errorf("%s: %w: check --root", *root, pathErr(err))
+			}
+			certs, err := signing.ParseCertificates(b)
+			if err != nil {
+				return fmt.Errorf("--root %s: %w", *root, err)
+			}
+			opts.Roots = x509.NewCertPool()
+			for _, c := range certs {
+				opts.Roots.AddCert(c)
+			}
+		}
+		rep, err := ipa.VerifyFile(ctx, name, opts)
+		if rep == nil {
+			return fmt.Errorf("%s: %w", name, pathErr(err))
+		}
+		if *asJSON {
+			if jerr := printJSON(e.stdout, rep); jerr != nil {
+				return jerr
+			}
+		} else {
+			printReport(e.stdout, rep, true)
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w: check --root", *root, pathErr(err))
+			return notVerified(fmt.Errorf("%s: %w: re-sign it with 'storesign ipa resign', or get the build as its signer delivered it", name, err))
 		}
-		certs, err := signing.ParseCertificates(b)
-		if err != nil {
-			return fmt.Errorf("--root %s: %w", *root, err)
+		if !*asJSON {
+			fmt.Fprintf(e.stdout, "chain: %s\n", chainSummary(rep))
+			fmt.Fprintf(e.stdout, "verified: %s\n", name)
 		}
-		opts.Roots = x509.NewCertPool()
-		for _, c := range certs {
-			opts.Roots.AddCert(c)
-		}
+		return nil
 	}
-	rep, err := ipa.VerifyFile(ctx, name, opts)
-	if rep == nil {
-		return fmt.Errorf("%s: %w", name, pathErr(err))
-	}
-	if *asJSON {
-		if jerr := printJSON(e.stdout, rep); jerr != nil {
-			return jerr
-		}
-	} else {
-		printReport(e.stdout, rep, true)
-	}
-	if err != nil {
-		return notVerified(fmt.Errorf("%s: %w: re-sign it with 'storesign ipa resign', or get the build as its signer delivered it", name, err))
-	}
-	if !*asJSON {
-		fmt.Fprintf(e.stdout, "chain: %s\n", chainSummary(rep))
-		fmt.Fprintf(e.stdout, "verified: %s\n", name)
-	}
-	return nil
+	return cmd
 }
 
 // chainSummary says what the bundles' certificate chains were checked
@@ -272,25 +316,38 @@ func chainSummary(rep *ipa.Report) string {
 	return "every signature chains to Apple Root CA or a --root certificate"
 }
 
-func ipaInspectCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "ipa inspect", "ipa inspect [--json] app.ipa")
+// newIPAInspectCmd is `storesign ipa inspect`.
+func newIPAInspectCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] app.ipa",
+		Short: "Show each bundle's signature, as codesign -dvvv does",
+		Long: `Show, for each signed bundle of an IPA, what codesign -dvvv shows: the
+identifier, format, CDHashes, authorities, team, requirement, profile and
+entitlements, without verifying them.`,
+		Example: `  storesign ipa inspect app.ipa
+  storesign ipa inspect --json app.ipa`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("ipa"),
+	}
+	fs := cmd.Flags()
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() != 1 {
+			return usagef("ipa inspect: want one IPA")
+		}
+		name := fs.Arg(0)
+		rep, err := ipa.InspectFile(ctx, name, ipa.VerifyOptions{})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, pathErr(err))
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		printInspect(e.stdout, rep)
+		return nil
 	}
-	if fs.NArg() != 1 {
-		return usagef("ipa inspect: want one IPA")
-	}
-	name := fs.Arg(0)
-	rep, err := ipa.InspectFile(ctx, name, ipa.VerifyOptions{})
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, pathErr(err))
-	}
-	if *asJSON {
-		return printJSON(e.stdout, rep)
-	}
-	printInspect(e.stdout, rep)
-	return nil
+	return cmd
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -6,12 +6,13 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/limits"
@@ -31,7 +32,7 @@ type keyFlags struct {
 }
 
 // register adds the flags; what names the key in the help ("signing key").
-func (k *keyFlags) register(fs *flag.FlagSet, what string) {
+func (k *keyFlags) register(fs stringVarer, what string) {
 	fs.StringVar(&k.ks, "ks", "", "keystore `file` (JKS or PKCS#12) holding the "+what)
 	fs.StringVar(&k.alias, "ks-key-alias", "", "`alias` of the key in the keystore (needed when it holds several)")
 	fs.StringVar(&k.ksPass, "ks-pass", "", "keystore password: pass:PASSWORD, env:VAR, file:PATH or stdin (default: stdin, prompting on a terminal)")
@@ -40,6 +41,17 @@ func (k *keyFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&k.ksType, "ks-type", "", "keystore `type`: JKS or PKCS12 (default: detected)")
 	fs.StringVar(&k.key, "key", "", "private key `file` (PKCS#8, DER or PEM, encrypted with --key-pass or not), with --cert instead of --ks")
 	fs.StringVar(&k.cert, "cert", "", "certificate `file` (DER or PEM, leaf first) of --key")
+}
+
+// completeKeyFlags completes the values of the key flags cmd has.
+func completeKeyFlags(cmd *cobra.Command) {
+	completeFlags(cmd, map[string]cobra.CompletionFunc{
+		"ks":            completeExt(keystoreExts...),
+		"ks-type":       completeWords("JKS", "PKCS12"),
+		"key":           completeExt("pk8", "pem", "der", "key"),
+		"cert":          completeExt("pem", "der", "crt", "cer", "x509.pem"),
+		"pass-encoding": completeWords("ibm437", "windows-1252", "iso-8859-1", "utf-8"),
+	})
 }
 
 // load returns the identity the flags name; cmd ("apk sign") prefixes

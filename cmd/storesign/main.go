@@ -1,13 +1,13 @@
 // Command storesign re-signs mobile apps for store release: APKs and app
 // bundles for Google Play, IPAs for the App Store, and moves builds to and
 // from Google Drive. Each command maps its flags to a library call; run
-// "storesign help" for the list.
+// "storesign --help" for the list. The commands are spf13/cobra's, with
+// apksigner's flag names and value syntax.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +39,7 @@ func notifySignals() <-chan os.Signal {
 // (opening a FIFO, a long key derivation) never looks at its context.
 const stopGrace = 500 * time.Millisecond
 
-// Exit codes, as printed by "storesign help".
+// Exit codes, as printed by "storesign --help".
 const (
 	exitOK       = 0
 	exitFailed   = 1 // an error the user can fix: the message says how
@@ -145,71 +145,43 @@ type env struct {
 	stderr io.Writer
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
+// usageError is a mistake in the command line: it exits 2, and its
+// message is followed by a line naming the help of the command.
+type usageError struct {
+	msg string
+	cmd string // "storesign apk sign": the command whose --help to read
 }
-
-func commands() []command {
-	return []command{
-		{"demo", "re-sign built-in samples with a throwaway identity, verify them and print the reports", runDemo},
-		{"apk", "sign and verify Android APKs (apksigner's flags): apk sign|verify", runAPK},
-		{"aab", "sign and verify Android App Bundles for Play upload: aab sign|verify", runAAB},
-		{"ipa", "re-sign, verify, inspect and check iOS apps: ipa resign|verify|inspect|check", runIPA},
-		{"drive", "move builds to and from Google Drive: drive get|put|ls", runDrive},
-		{"play", "upload Android builds to Google Play: play upload|share", runPlay},
-		{"appstore", "upload iOS builds to App Store Connect (TestFlight): appstore upload", runAppStore},
-		{"action", "entry points of the GitHub Actions (used by action.yml)", runAction},
-		{"version", "print the version, VCS revision and Go version: version [--json]", runVersion},
-	}
-}
-
-// usageError is a mistake in the command line: it exits 2.
-type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		printUsage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	cmd, err := execute(ctx, e, args)
+	if stop := (*signalStop)(nil); err != nil && errors.As(context.Cause(ctx), &stop) {
+		fmt.Fprintln(stderr, stopLine(stop.sig))
+		return exitCode(stop.sig)
 	}
-	if args[0] == "--version" || args[0] == "-version" {
-		args = append([]string{"version"}, args[1:]...)
+	var ue *usageError
+	if errors.As(err, &ue) && ue.cmd == "" && cmd != nil {
+		ue.cmd = cmd.CommandPath()
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, e, args[1:])
-			if stop := (*signalStop)(nil); err != nil && errors.As(context.Cause(ctx), &stop) {
-				fmt.Fprintln(stderr, stopLine(stop.sig))
-				return exitCode(stop.sig)
-			}
-			return report(stderr, err)
-		}
-	}
-	fmt.Fprintf(stderr, "storesign: unknown command %q: run 'storesign help'\n", args[0])
-	return 2
+	return report(stderr, err)
 }
 
 func report(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	fmt.Fprintf(stderr, "storesign: %s\n", dedupName(oneLine(withOSAdvice(err))))
 	var ue *usageError
 	if errors.As(err, &ue) {
+		if ue.cmd != "" {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ue.cmd)
+		}
 		return exitUsage
 	}
 	var nv *notVerifiedError
@@ -320,19 +292,7 @@ func oneLine(s string) string {
 	return s
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: storesign <command> [flags]")
-	fmt.Fprintln(w)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'storesign <command> -h' for a command's flags.")
-	fmt.Fprintln(w)
-	fmt.Fprint(w, exitCodesHelp)
-}
-
-// exitCodesHelp is the exit code section of "storesign help" (and of
+// exitCodesHelp is the exit code section of "storesign --help" (and of
 // README.md).
 const exitCodesHelp = `Exit codes:
   0    done
@@ -341,20 +301,3 @@ const exitCodesHelp = `Exit codes:
   3    verification failed (apk|aab|ipa verify): the file was read, its signature is not valid
   130  stopped by SIGINT, 143 stopped by SIGTERM (unfinished outputs removed)
 `
-
-// subcommand dispatches "storesign <group> <sub> ...".
-func subcommand(ctx context.Context, e *env, group string, args []string, subs map[string]func(context.Context, *env, []string) error) error {
-	var names []string
-	for n := range subs {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	if len(args) == 0 {
-		return usagef("%s: missing subcommand (%s)", group, strings.Join(names, ", "))
-	}
-	f, ok := subs[args[0]]
-	if !ok {
-		return usagef("%s: unknown subcommand %q (%s)", group, args[0], strings.Join(names, ", "))
-	}
-	return f(ctx, e, args[1:])
-}

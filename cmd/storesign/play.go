@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/internal/androidinfo"
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -21,12 +23,14 @@ import (
 	"github.com/storesign/storesign/store/play"
 )
 
-// runPlay is "storesign play upload|share".
-func runPlay(ctx context.Context, e *env, args []string) error {
-	return subcommand(ctx, e, "play", args, map[string]func(context.Context, *env, []string) error{
-		"upload": playUploadCmd,
-		"share":  playShareCmd,
-	})
+// newPlayCmd is "storesign play upload|share".
+func newPlayCmd(e *env) *cobra.Command {
+	return newGroup("play <command>", "Upload Android builds to Google Play",
+		`Upload app bundles and APKs to Google Play: onto a track in one edit, or to
+internal app sharing.`,
+		`  storesign play upload --track internal --credentials play.json signed.aab
+  storesign play share --credentials play.json signed.aab`,
+		newPlayUploadCmd(e), newPlayShareCmd(e))
 }
 
 // playFlags are the flags every play command takes.
@@ -39,12 +43,12 @@ type playFlags struct {
 	stderr      io.Writer
 }
 
-func (p *playFlags) register(fs *flag.FlagSet) {
+func (p *playFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON), or env:VAR holding the JSON or its base64; default: STORESIGN_PLAY_TOKEN, else Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
 	fs.StringVar(&p.accessToken, "access-token", "", "a ready OAuth access token (gcloud auth print-access-token): env:VAR or file:PATH")
 	fs.BoolVar(&p.asJSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&p.quiet, "quiet", false, "print no progress")
-	fs.BoolVar(&p.verbose, "v", false, "log each retry on stderr")
+	fs.BoolVarP(&p.verbose, "verbose", "v", false, "log each retry on stderr")
 }
 
 func (p *playFlags) client(ctx context.Context) (*play.Client, error) {
@@ -129,12 +133,7 @@ func (p *playFlags) progressFunc(name string) (func(play.Progress), func(ok bool
 	return update, finish
 }
 
-const playUploadUsage = `play upload [--package PKG] --track TRACK [--status completed|inProgress|draft|halted]
-       [--user-fraction F] [--release-name N] [--release-notes-dir DIR] [--mapping FILE]
-       [--changes-not-sent-for-review] [--expect-cert-sha256 HEX] [--in-app-update-priority 0-5]
-       [--json] FILE.aab|FILE.apk
-
-Uploads an app bundle or APK to Google Play and puts it on a track
+const playUploadLong = `Uploads an app bundle or APK to Google Play and puts it on a track
 (internal, alpha, beta, production, or a closed testing track's name) in
 one edit, committed at the end; nothing is left half done on failure.
 The package name and version code are read from the file. Before
@@ -150,8 +149,19 @@ Credentials. STORESIGN_PLAY_ENDPOINT points at another server (a playtest
 fake). Prints package=, version-code=, track=, status=, sha256=, edit=,
 url= lines on stdout, or the result as JSON with --json.`
 
-func playUploadCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "play upload", playUploadUsage)
+// newPlayUploadCmd is "storesign play upload".
+func newPlayUploadCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "upload [--package PKG] --track TRACK [--status completed|inProgress|draft|halted] [--user-fraction F] [--release-name N] [--release-notes-dir DIR] [--mapping FILE] [--changes-not-sent-for-review] [--expect-cert-sha256 HEX] [--in-app-update-priority 0-5] [--json] FILE.aab|FILE.apk",
+		Short: "Upload an app bundle or APK to a Google Play track",
+		Long:  playUploadLong,
+		Example: `  storesign play upload --track internal --credentials play.json signed.aab
+  storesign play upload --track production --status inProgress --user-fraction 0.1 \\
+      --release-notes-dir notes/ --expect-cert-sha256 AB:CD:... signed.aab`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("aab", "apk"),
+	}
+	fs := cmd.Flags()
 	pf := playFlags{stderr: e.stderr}
 	pf.register(fs)
 	pkg := fs.String("package", "", "the app's package `name` (default: the file's; when given, the file must be of it)")
@@ -164,83 +174,90 @@ func playUploadCmd(ctx context.Context, e *env, args []string) error {
 	notForReview := fs.Bool("changes-not-sent-for-review", false, "commit without sending the changes for review (when Play asks for it)")
 	priority := fs.Int("in-app-update-priority", 0, "the release's in-app update `priority`, 0 (default) to 5 (most urgent), as fastlane supply's in_app_update_priority")
 	cert := fs.String("expect-cert-sha256", "", "the upload certificate's SHA-256 `hex` (colons allowed): refuse a file signed otherwise")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("play upload: give one .aab or .apk: run 'storesign play upload -h'")
-	}
-	if *track == "" {
-		return usagef("play upload: --track is required (internal, alpha, beta, production or a closed testing track)")
-	}
-	opts := play.UploadOptions{Package: *pkg, Track: *track, Status: play.Status(*status), ReleaseName: *name,
-		ChangesNotSentForReview: *notForReview, ExpectCertSHA256: *cert, InAppUpdatePriority: *priority}
-	if *priority < 0 || *priority > 5 {
-		return usagef("play upload: --in-app-update-priority %d: want 0 (default) to 5 (most urgent)", *priority)
-	}
-	switch opts.Status {
-	case play.StatusCompleted, play.StatusInProgress, play.StatusDraft, play.StatusHalted:
-	default:
-		return usagef("play upload: --status %q: want completed, inProgress, draft or halted", *status)
-	}
-	if *fraction != "" {
-		f, err := strconv.ParseFloat(strings.TrimSuffix(*fraction, "%"), 64)
-		if strings.HasSuffix(*fraction, "%") {
-			f /= 100
+	completeFlags(cmd, map[string]cobra.CompletionFunc{
+		"credentials": completeExt("json"), "mapping": completeExt("txt"),
+		"track":                  completeWords("internal", "alpha", "beta", "production"),
+		"status":                 completeWords("completed", "inProgress", "draft", "halted"),
+		"in-app-update-priority": completeWords("0", "1", "2", "3", "4", "5"),
+	})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() != 1 {
+			return usagef("play upload: give one .aab or .apk")
 		}
-		if err != nil || !(f > 0 && f < 1) {
-			return usagef("play upload: --user-fraction %q: want a number between 0 and 1 (0.1 for 10%% of users)", *fraction)
+		if *track == "" {
+			return usagef("play upload: --track is required (internal, alpha, beta, production or a closed testing track)")
 		}
-		opts.UserFraction = f
-	}
-	staged := opts.Status == play.StatusInProgress || opts.Status == play.StatusHalted
-	if staged && opts.UserFraction == 0 {
-		return usagef("play upload: --status %s needs --user-fraction (0.1 for 10%% of users)", opts.Status)
-	}
-	if !staged && opts.UserFraction != 0 {
-		return usagef("play upload: --user-fraction goes with --status inProgress or halted")
-	}
-	in := fs.Arg(0)
-	if *notesDir != "" {
-		code, err := versionCodeOf(in)
+		opts := play.UploadOptions{Package: *pkg, Track: *track, Status: play.Status(*status), ReleaseName: *name,
+			ChangesNotSentForReview: *notForReview, ExpectCertSHA256: *cert, InAppUpdatePriority: *priority}
+		if *priority < 0 || *priority > 5 {
+			return usagef("play upload: --in-app-update-priority %d: want 0 (default) to 5 (most urgent)", *priority)
+		}
+		switch opts.Status {
+		case play.StatusCompleted, play.StatusInProgress, play.StatusDraft, play.StatusHalted:
+		default:
+			return usagef("play upload: --status %q: want completed, inProgress, draft or halted", *status)
+		}
+		if *fraction != "" {
+			f, err := strconv.ParseFloat(strings.TrimSuffix(*fraction, "%"), 64)
+			if strings.HasSuffix(*fraction, "%") {
+				f /= 100
+			}
+			if err != nil || !(f > 0 && f < 1) {
+				return usagef("play upload: --user-fraction %q: want a number between 0 and 1 (0.1 for 10%% of users)", *fraction)
+			}
+			opts.UserFraction = f
+		}
+		staged := opts.Status == play.StatusInProgress || opts.Status == play.StatusHalted
+		if staged && opts.UserFraction == 0 {
+			return usagef("play upload: --status %s needs --user-fraction (0.1 for 10%% of users)", opts.Status)
+		}
+		if !staged && opts.UserFraction != 0 {
+			return usagef("play upload: --user-fraction goes with --status inProgress or halted")
+		}
+		in := fs.Arg(0)
+		if *notesDir != "" {
+			code, err := versionCodeOf(in)
+			if err != nil {
+				return err
+			}
+			notes, err := play.ReadReleaseNotes(*notesDir, code)
+			if err != nil {
+				return err
+			}
+			opts.ReleaseNotes = notes
+		}
+		c, err := pf.client(ctx)
 		if err != nil {
 			return err
 		}
-		notes, err := play.ReadReleaseNotes(*notesDir, code)
+		update, finish := pf.progressFunc(filepath.Base(in))
+		opts.Progress = update
+		res, err := c.UploadFile(ctx, in, *mapping, opts)
+		finish(err == nil)
 		if err != nil {
 			return err
 		}
-		opts.ReleaseNotes = notes
+		if pf.asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		}
+		kv := []string{"package", res.Package, "version-code", strconv.FormatInt(res.VersionCode, 10), "track", res.Track, "status", string(res.Status)}
+		if res.UserFraction != 0 {
+			kv = append(kv, "user-fraction", strconv.FormatFloat(res.UserFraction, 'g', -1, 64))
+		}
+		if res.ReleaseName != "" {
+			kv = append(kv, "release-name", res.ReleaseName)
+		}
+		kv = append(kv, "sha256", res.SHA256, "edit", res.EditID)
+		if res.Mapping {
+			kv = append(kv, "mapping", "uploaded")
+		}
+		kv = append(kv, "url", res.StoreURL)
+		return printValues(e.stdout, kv...)
 	}
-	c, err := pf.client(ctx)
-	if err != nil {
-		return err
-	}
-	update, finish := pf.progressFunc(filepath.Base(in))
-	opts.Progress = update
-	res, err := c.UploadFile(ctx, in, *mapping, opts)
-	finish(err == nil)
-	if err != nil {
-		return err
-	}
-	if pf.asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	kv := []string{"package", res.Package, "version-code", strconv.FormatInt(res.VersionCode, 10), "track", res.Track, "status", string(res.Status)}
-	if res.UserFraction != 0 {
-		kv = append(kv, "user-fraction", strconv.FormatFloat(res.UserFraction, 'g', -1, 64))
-	}
-	if res.ReleaseName != "" {
-		kv = append(kv, "release-name", res.ReleaseName)
-	}
-	kv = append(kv, "sha256", res.SHA256, "edit", res.EditID)
-	if res.Mapping {
-		kv = append(kv, "mapping", "uploaded")
-	}
-	kv = append(kv, "url", res.StoreURL)
-	return printValues(e.stdout, kv...)
+	return cmd
 }
 
 // versionCodeOf reads the version code of the build at path, for the
@@ -258,41 +275,50 @@ func versionCodeOf(path string) (int64, error) {
 	return info.VersionCode, nil
 }
 
-const playShareUsage = `play share [--package PKG] [--expect-cert-sha256 HEX] [--json] FILE.aab|FILE.apk
-
-Uploads an app bundle or APK to Google Play's internal app sharing and
+const playShareLong = `Uploads an app bundle or APK to Google Play's internal app sharing and
 prints the download URL testers open on their devices (with internal app
 sharing enabled in the Play Store app). Any version code is taken.
 Credentials as for 'storesign play upload'.`
 
-func playShareCmd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "play share", playShareUsage)
+// newPlayShareCmd is "storesign play share".
+func newPlayShareCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:               "share [--package PKG] [--expect-cert-sha256 HEX] [--json] FILE.aab|FILE.apk",
+		Short:             "Upload to Google Play's internal app sharing and print the link",
+		Long:              playShareLong,
+		Example:           `  storesign play share --credentials play.json signed.aab`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeExt("aab", "apk"),
+	}
+	fs := cmd.Flags()
 	pf := playFlags{stderr: e.stderr}
 	pf.register(fs)
 	pkg := fs.String("package", "", "the app's package `name` (default: the file's; when given, the file must be of it)")
 	cert := fs.String("expect-cert-sha256", "", "the upload certificate's SHA-256 `hex`: refuse a file signed otherwise")
-	if err := parseFlags(fs, args); err != nil {
+	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if fs.NArg() != 1 {
+			return usagef("play share: give one .aab or .apk")
+		}
+		c, err := pf.client(ctx)
+		if err != nil {
+			return err
+		}
+		in := fs.Arg(0)
+		update, finish := pf.progressFunc(filepath.Base(in))
+		res, err := c.ShareFile(ctx, in, play.ShareOptions{Package: *pkg, ExpectCertSHA256: *cert, Progress: update})
+		finish(err == nil)
+		if err != nil {
+			return err
+		}
+		if pf.asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		}
+		_, err = fmt.Fprintln(e.stdout, lineValue(res.DownloadURL))
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("play share: give one .aab or .apk: run 'storesign play share -h'")
-	}
-	c, err := pf.client(ctx)
-	if err != nil {
-		return err
-	}
-	in := fs.Arg(0)
-	update, finish := pf.progressFunc(filepath.Base(in))
-	res, err := c.ShareFile(ctx, in, play.ShareOptions{Package: *pkg, ExpectCertSHA256: *cert, Progress: update})
-	finish(err == nil)
-	if err != nil {
-		return err
-	}
-	if pf.asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	_, err = fmt.Fprintln(e.stdout, lineValue(res.DownloadURL))
-	return err
+	return cmd
 }

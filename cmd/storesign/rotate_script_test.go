@@ -72,7 +72,7 @@ func toolCondition(next func(string) (bool, error)) func(string) (bool, error) {
 // TestSplitSigners takes apksigner's multi-signer command lines apart.
 func TestSplitSigners(t *testing.T) {
 	markers := map[string]bool{"next-signer": true, "stamp-signer": true}
-	bools := map[string]bool{"rotation-targets-dev-release": true}
+	bools := map[string]bool{"rotation-targets-dev-release": true, "Werr": true, "v": true}
 	cases := []struct {
 		in      string
 		own     string
@@ -81,9 +81,11 @@ func TestSplitSigners(t *testing.T) {
 		{"--ks a --next-signer --ks b --ks-pass pass:x --out o in", "--ks a --out o in", []string{"next-signer:--ks b --ks-pass pass:x"}},
 		{"-Werr --stamp-signer --key s --cert c --key k --cert c2", "-Werr", []string{"stamp-signer:--key s --cert c --key k --cert c2"}},
 		{"--v1-signing-enabled --next-signer --key n", "--v1-signing-enabled", []string{"next-signer:--key n"}},
-		{"--rotation-targets-dev-release --lineage l", "--rotation-targets-dev-release true --lineage l", nil},
-		{"--rotation-targets-dev-release false -v", "--rotation-targets-dev-release false -v", nil},
-		{"--next-signer --key=n --set-rollback --out o", "--out o", []string{"next-signer:--key=n --set-rollback true"}},
+		{"--rotation-targets-dev-release --lineage l", "--rotation-targets-dev-release --lineage l", nil},
+		{"--rotation-targets-dev-release false -v", "--rotation-targets-dev-release=false -v", nil},
+		{"-v true -Werr in.apk", "-v=true -Werr in.apk", nil},
+		{"--next-signer --key=n --set-rollback --out o", "--out o", []string{"next-signer:--key=n --set-rollback"}},
+		{"--next-signer --key n --set-rollback false --out o", "--out o", []string{"next-signer:--key n --set-rollback=false"}},
 	}
 	for _, c := range cases {
 		own, signers := splitSigners(strings.Fields(c.in), markers, bools)

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // version is the release version a release build sets with
@@ -78,23 +79,34 @@ func (v buildVersion) writeText(w io.Writer) error {
 	return err
 }
 
-// runVersion is "storesign version [--json]", also run as
-// "storesign --version".
-func runVersion(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "version", "version [--json]")
+// newVersionCmd is "storesign version [--json]"; "storesign --version"
+// prints the same text.
+func newVersionCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "version [--json]",
+		Short: "Print the version, VCS revision and Go version",
+		Long: `Print which storesign this is: the release version (or the module version
+of a build from source), the VCS revision and time it was built from, and the
+Go version and platform. --json prints the same as one object.`,
+		Example: `  storesign version
+  storesign version --json`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := cmd.Flags()
 	asJSON := fs.Bool("json", false, "print the version as JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if fs.NArg() > 0 {
+			return usagef("version: unexpected argument %q", fs.Arg(0))
+		}
+		bi, _ := debug.ReadBuildInfo()
+		v := readVersion(bi, version)
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(v)
+		}
+		return v.writeText(e.stdout)
 	}
-	if fs.NArg() > 0 {
-		return usagef("version: unexpected argument %q: run 'storesign version -h'", fs.Arg(0))
-	}
-	bi, _ := debug.ReadBuildInfo()
-	v := readVersion(bi, version)
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	return v.writeText(e.stdout)
+	return cmd
 }

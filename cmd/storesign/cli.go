@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// newRootCmd returns the command tree of storesign, writing to e's
+// streams. Each command maps its flags to options and makes one library
+// call; the groups only list their subcommands.
+func newRootCmd(e *env) *cobra.Command {
+	bi, _ := debug.ReadBuildInfo()
+	var vb strings.Builder
+	readVersion(bi, version).writeText(&vb)
+	root := &cobra.Command{
+		Use:   "storesign <command> <subcommand> [flags]",
+		Short: "Re-sign mobile apps for store release, on Linux, in pure Go",
+		Long: `storesign re-signs mobile apps for store release: APKs and app bundles for
+Google Play (with apksigner's flags), IPAs for the App Store; it moves builds
+to and from Google Drive and uploads them to the stores. Every output is
+verified before it is written, and the input is never modified.
+
+` + exitCodesHelp,
+		Example: `  storesign apk sign --ks release.jks --ks-pass env:KS_PASS --out signed.apk app.apk
+  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS --profile App.mobileprovision
+  storesign drive get --folder FOLDER_ID --name '*.ipa' --newest
+  storesign demo`,
+		Version:       strings.TrimPrefix(readVersion(bi, version).Version, "v"),
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetVersionTemplate(vb.String())
+	root.Flags().Bool("version", false, "print the version, VCS revision and Go version (as 'storesign version')")
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetUsageTemplate(usageTemplate)
+	root.AddGroup(&cobra.Group{ID: "sign", Title: "Sign and verify:"}, &cobra.Group{ID: "move", Title: "Move builds:"})
+	for _, c := range []*cobra.Command{newAPKCmd(e), newAABCmd(e), newIPACmd(e), newDemoCmd(e)} {
+		c.GroupID = "sign"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newDriveCmd(e), newPlayCmd(e), newAppStoreCmd(e), newActionCmd(e)} {
+		c.GroupID = "move"
+		root.AddCommand(c)
+	}
+	root.AddCommand(newVersionCmd(e))
+	// cobra's "completion": an unknown shell is a usage error, as an
+	// unknown command is.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = cobra.ArbitraryArgs, groupRun
+		}
+	}
+	return root
+}
+
+// usageTemplate is cobra's usage text without the runnable line of a
+// group (a group only lists its commands) and with the flags' help
+// right after the synopsis, as gh lays it out.
+const usageTemplate = `Usage:{{if and .Runnable (not .HasAvailableSubCommands)}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} <command> [flags]{{end}}{{if gt (len .Aliases) 0}}
+
+Aliases:
+  {{.NameAndAliases}}{{end}}{{if .HasAvailableSubCommands}}{{$cmds := .Commands}}{{if eq (len .Groups) 0}}
+
+Commands:{{range $cmds}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{else}}{{range $group := .Groups}}
+
+{{.Title}}{{range $cmds}}{{if (and (eq .GroupID $group.ID) (or .IsAvailableCommand (eq .Name "help")))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if not .AllChildCommandsHaveGroup}}
+
+Other commands:{{range $cmds}}{{if (and (eq .GroupID "") (or .IsAvailableCommand (eq .Name "help")))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Run '{{.CommandPath}} <command> --help' for a command's flags.{{end}}
+`
+
+// newGroup returns a command that groups subcommands: alone it prints
+// its help; with an unknown subcommand it is a usage error suggesting
+// the closest one.
+func newGroup(use, short, long, example string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: cobra.ArbitraryArgs, RunE: groupRun}
+	c.AddCommand(subs...)
+	return c
+}
+
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	return unknownCommand(cmd, args[0])
+}
+
+// unknownCommand is the usage error of a subcommand cmd does not have,
+// with cobra's suggestions, else the list of its commands.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which only its own errors set
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		return usagef("%s: did you mean %q?", msg, s[0])
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return usagef("%s: the commands are %s", msg, strings.Join(names, ", "))
+}
+
+// execute runs the command line args (already without the program name)
+// through a fresh command tree and returns the command that ran (for the
+// usage hint) and its error.
+func execute(ctx context.Context, e *env, args []string) (*cobra.Command, error) {
+	root := newRootCmd(e)
+	if target, _, err := root.Find(args); err == nil && target != nil {
+		target.InitDefaultHelpFlag() // for "-help", as apksigner takes it
+		args = normalizeArgs(args, target.Flags())
+	}
+	root.SetArgs(args)
+	return root.ExecuteContextC(ctx)
+}
+
+// Shell completion of flag values: files by extension, and enums.
+
+// completeExt completes file names with one of the extensions (no dot).
+func completeExt(exts ...string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return exts, cobra.ShellCompDirectiveFilterFileExt
+	}
+}
+
+// completeWords completes one of the fixed words.
+func completeWords(words ...string) cobra.CompletionFunc {
+	return cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp)
+}
+
+// keystoreExts are the files a --ks names.
+var keystoreExts = []string{"jks", "keystore", "p12", "pfx", "bks"}
+
+// completeFlags registers completion functions for cmd's flags by name,
+// for the flags it has.
+func completeFlags(cmd *cobra.Command, funcs map[string]cobra.CompletionFunc) {
+	for name, f := range funcs {
+		if cmd.Flags().Lookup(name) != nil {
+			cmd.RegisterFlagCompletionFunc(name, f)
+		}
+	}
+}
+
+// completeBools completes true and false for the flags of cmd that take
+// an optional boolean, apksigner's style.
+func completeBools(cmd *cobra.Command) {
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if _, ok := f.Value.(*boolValue); ok {
+			cmd.RegisterFlagCompletionFunc(f.Name, completeWords("true", "false"))
+		}
+	})
+}
+
+// completeManually is the completion of a command that parses its own
+// flags (DisableFlagParsing), which cobra leaves to it: the value of the
+// flag before toComplete, else positional files with exts.
+func completeManually(exts ...string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if strings.HasPrefix(toComplete, "-") {
+			return nil, cobra.ShellCompDirectiveNoFileComp // cobra lists the flags
+		}
+		if n := len(args); n > 0 && strings.HasPrefix(args[n-1], "-") && !strings.Contains(args[n-1], "=") {
+			name := strings.TrimLeft(args[n-1], "-")
+			f := cmd.Flags().Lookup(name)
+			if f == nil && len(name) == 1 {
+				f = cmd.Flags().ShorthandLookup(name)
+			}
+			if f != nil {
+				if fn, ok := cmd.GetFlagCompletionFunc(f.Name); ok {
+					return fn(cmd, args, toComplete)
+				}
+				if f.NoOptDefVal == "" && f.Value.Type() != "" {
+					return nil, cobra.ShellCompDirectiveDefault
+				}
+			}
+		}
+		return exts, cobra.ShellCompDirectiveFilterFileExt
+	}
+}
