@@ -156,9 +156,6 @@ func completeWords(words ...string) cobra.CompletionFunc {
 	return cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp)
 }
 
-// keystoreExts are the files a --ks names.
-var keystoreExts = []string{"jks", "keystore", "p12", "pfx", "bks"}
-
 // completeFlags registers completion functions for cmd's flags by name,
 // for the flags it has.
 func completeFlags(cmd *cobra.Command, funcs map[string]cobra.CompletionFunc) {

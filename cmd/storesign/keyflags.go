@@ -46,7 +46,7 @@ func (k *keyFlags) register(fs stringVarer, what string) {
 // completeKeyFlags completes the values of the key flags cmd has.
 func completeKeyFlags(cmd *cobra.Command) {
 	completeFlags(cmd, map[string]cobra.CompletionFunc{
-		"ks":            completeExt(keystoreExts...),
+		"ks":            completeExt("jks", "keystore", "p12", "pfx", "bks"),
 		"ks-type":       completeWords("JKS", "PKCS12"),
 		"key":           completeExt("pk8", "pem", "der", "key"),
 		"cert":          completeExt("pem", "der", "crt", "cer", "x509.pem"),

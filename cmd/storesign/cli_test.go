@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// TestNormalizeArgs rewrites apksigner's flag forms into pflag's.
+func TestNormalizeArgs(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	var v1 boolValue
+	optBoolVar(fs, &v1, "v1-signing-enabled", "")
+	fs.String("ks", "", "")
+	fs.BoolP("verbose", "v", false, "")
+	fs.Bool("Werr", false, "")
+	markerVar(fs, "next-signer", "")
+	for _, c := range []struct{ in, want string }{
+		{"-ks a.jks in.apk", "--ks a.jks in.apk"},
+		{"--ks -v1-signing-enabled in.apk", "--ks -v1-signing-enabled in.apk"}, // a value is kept as it is
+		{"-v1-signing-enabled false in.apk", "--v1-signing-enabled=false in.apk"},
+		{"--v1-signing-enabled true --ks a", "--v1-signing-enabled=true --ks a"},
+		{"--v1-signing-enabled --ks a", "--v1-signing-enabled --ks a"},
+		{"--v1-signing-enabled in.apk", "--v1-signing-enabled in.apk"},
+		{"-v1-signing-enabled=false", "--v1-signing-enabled=false"},
+		{"-Werr -v true in.apk", "--Werr -v=true in.apk"},
+		{"-v in.apk", "-v in.apk"},
+		{"--next-signer -ks b.jks", "--next-signer --ks b.jks"},
+		{"-unknown x -- -ks", "-unknown x -- -ks"},
+	} {
+		if got := strings.Join(normalizeArgs(strings.Fields(c.in), fs), " "); got != c.want {
+			t.Errorf("normalizeArgs(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestHelpEverywhere checks that every command has a short and a long
+// description and an example, and that its help prints on stdout.
+func TestHelpEverywhere(t *testing.T) {
+	var out, errs bytes.Buffer
+	root := newRootCmd(&env{stdout: &out, stderr: &errs})
+	seen := 0
+	var walk func(path []string)
+	walk = func(path []string) {
+		seen++
+		cmd, _, err := root.Find(path)
+		if err != nil {
+			t.Fatalf("%v: %v", path, err)
+		}
+		if cmd != root && cmd.Name() != "completion" && (cmd.Short == "" || cmd.Long == "" || cmd.Example == "") {
+			t.Errorf("%s: Short, Long or Example missing", cmd.CommandPath())
+		}
+		out.Reset()
+		errs.Reset()
+		if code := run(context.Background(), append(append([]string{}, path...), "--help"), &out, &errs); code != 0 || errs.Len() > 0 || !strings.Contains(out.String(), "Usage:") {
+			t.Errorf("%s --help: exit %d, stderr %q", cmd.CommandPath(), code, errs.String())
+		}
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() && c.Name() != "help" && cmd.Name() != "completion" {
+				walk(append(append([]string{}, path...), c.Name()))
+			}
+		}
+	}
+	walk(nil)
+	if seen < 28 {
+		t.Errorf("%d commands seen, want every one (28 or more)", seen)
+	}
+}
