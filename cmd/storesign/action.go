@@ -23,7 +23,7 @@ func newActionCmd(e *env) *cobra.Command {
 Run by the storesign GitHub Actions (action.yml): it reads its inputs from
 the INPUT_* environment variables and writes the step's outputs, annotations
 and summary as GitHub Actions expects them.`,
-			Example:           "  INPUT_PLATFORM=ios storesign action " + name,
+			Example:           "  # a step of action.yml, with the action's inputs as INPUT_* variables:\n  storesign action " + name,
 			Args:              cobra.ArbitraryArgs,
 			ValidArgsFunction: cobra.NoFileCompletions,
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,7 +42,7 @@ and summary as GitHub Actions expects them.`,
 		`The steps of the storesign GitHub Actions, each one library call of the
 actions package: they read the action's inputs from INPUT_* variables and
 write its outputs, annotations and step summary.`,
-		"  storesign action plan",
+		"  # a step of action.yml, with the action's inputs as INPUT_* variables:\n  storesign action resign",
 		step("secrets", "Write the secrets of a signing run into a private folder and check their passwords", actions.Secrets),
 		step("download", "Download the build to re-sign from Google Drive", actions.Download),
 		step("resign", "Re-sign and verify the build", actions.Resign),
