@@ -165,7 +165,8 @@ type agreeVerdict struct {
 // sample of apksig's verifier tests holds, with apksigner 35 itself at
 // test time (keys and lineages of the corpus: RSA 1024 to 4096, or to
 // 16384 with STORESIGN_AGREE_ALL=1; EC P-256/384/521; DSA; v1, v2, v3
-// alone and together; min SDK 21 to 33; targetSdk 30 without v2;
+// alone and together; min SDK 17 to 33; targetSdk 30 without v2, and
+// with EC keys;
 // targetSandboxVersion 2; up to eleven signers; android:debuggable true,
 // false and a resource reference, across the schemes; key rotation in v3
 // and v3.1 with each corpus lineage, dev-release targeting; source
@@ -190,6 +191,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 		"min18": {MinSDK: 18, TargetSDK: 28},
 		"min24": {MinSDK: 24, TargetSDK: 29},
 		"min28": {MinSDK: 28, TargetSDK: 33},
+		"min32": {MinSDK: 32, TargetSDK: 33},
 		"min33": {MinSDK: 33, TargetSDK: 34},
 		"tgt30": {MinSDK: 21, TargetSDK: 30},
 		"min17": {MinSDK: 17, TargetSDK: 28},
@@ -290,6 +292,14 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	add("rotation-3-signers", "min24", rot("rsa-2048-lineage-3-signers", "rsa-2048", "rsa-2048_3")...)
 	add("rotation-ec", "min24", append(rot("ec-p256-lineage-2-signers", "ec-p256", "ec-p256_2"), "--rotation-min-sdk-version", "28")...)
 	add("rotation-min33", "min33", rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2")...)
+	add("rotation-min32", "min32", rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2")...)
+	// EC keys and targetSdk 30 (the corpus's v2-ec-p256-targetSdk-30,
+	// v3-ec-p256-targetSdk-30 and v31-ec-p256-...-targetSdk-30).
+	ec := key("ec-p256")
+	add("ec-tgt30-v2-only", "tgt30", append(ec, "--v1-signing-enabled", "false", "--v3-signing-enabled", "false")...)
+	add("ec-tgt30-v3-only", "tgt30", append(ec, "--v1-signing-enabled", "false", "--v2-signing-enabled", "false")...)
+	add("rotation-ec-v31-tgt30", "tgt30", rot("ec-p256-lineage-2-signers", "ec-p256", "ec-p256_2")...)
+	add("min32-default", "min32", rsa...)
 	made := filepath.Join(dir, "made.lineage")
 	if got := o.do(t, append(append(append([]string{"rotate", "--out", made, "--old-signer"}, key("rsa-1024")...), "--new-signer"), key("rsa-1024_2")...)...); got != "ok" {
 		t.Fatalf("apksigner rotate: %s", got)
