@@ -184,9 +184,14 @@
 // entitlements it was signed with come from its end, where its code ends,
 // and its header (which holds the new signature's size) is written last.
 // This is done when the binaries are stored (the default); the archive's
-// bytes are the same whatever the timing. [Resign], which writes a
-// stream, reads each signed executable's entitlements first (one more
-// inflating pass) and signs the app's executable last.
+// bytes are the same whatever the timing. The executables of extensions
+// (and of the other bundles with a profile) are read once too when
+// ResignFile writes a file: one that is signed, thin and at most 32 MiB
+// is signed in memory, its entitlements fitted from its own signature,
+// and written when its header is final. [Resign], which writes a stream,
+// reads each signed executable's entitlements first (one more inflating
+// pass), so that nothing is written before every bundle's entitlements
+// check out, and signs the app's executable last.
 //
 // # Compression
 //

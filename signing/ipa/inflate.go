@@ -274,7 +274,8 @@ func (r *blockReaderAt) close() {
 // through a 256 KiB buffer: archive/zip's own reads 4 KiB at a time, a
 // system call each when the archive is a file.
 type inflaters struct {
-	pool sync.Pool // *inflater
+	pool  sync.Pool // *inflater
+	bytes sync.Pool // *byteInflater
 }
 
 type inflater struct {

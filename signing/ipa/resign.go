@@ -3,6 +3,7 @@ package ipa
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"cmp"
 	"compress/flate"
 	"context"
@@ -74,6 +75,12 @@ type resigner struct {
 	lateApp bool
 	laneOK  *bool
 	prov    int64
+	// late holds the other bundles whose executables are read once:
+	// signed in memory, their entitlements fitted from their own
+	// signature (see signInMemory).
+	late map[*bundle]bool
+	// headers caches exeHeader.
+	headers map[*entry]*macho.Header
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
@@ -85,6 +92,8 @@ type resigner struct {
 	flush   func() error
 	srcFile *os.File
 	zeros   []byte // 1 MiB of zero bytes, for copyData
+	// win reads the data of the entries copied raw (see copyEntry).
+	win *window
 	// kernelCopied counts the bytes copyData had the kernel copy.
 	kernelCopied int64
 	// startLane starts the lane, if the app's executable gets one, once
@@ -453,6 +462,9 @@ func (r *resigner) planBundle(b *bundle) error {
 	} else if b == app && r.lateApp {
 		// Fitted on the app's lane, from the signature at the end of
 		// its executable (see mainLane).
+	} else if r.late[b] {
+		// Fitted as it is signed, from the signature at the end of its
+		// executable (see signInMemory).
 	} else {
 		if err := r.readOrigEnts(b); err != nil {
 			return err
@@ -489,6 +501,9 @@ func (r *resigner) checkProfile(p *provision.Profile, bundleID string) error {
 // is FairPlay-encrypted, signed and thin, and the hash types its signature
 // (and so its bundle's CodeResources) will use.
 func (r *resigner) exeHeader(e *entry) (*macho.Header, error) {
+	if h, ok := r.headers[e]; ok {
+		return h, nil
+	}
 	// Only the load commands are read: stream, do not inflate it all.
 	ra, size, done, err := openEntryStream(r.a.src, e.f)
 	if err != nil {
@@ -503,6 +518,10 @@ func (r *resigner) exeHeader(e *entry) (*macho.Header, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.name, err)
 	}
+	if r.headers == nil {
+		r.headers = map[*entry]*macho.Header{}
+	}
+	r.headers[e] = h
 	return h, nil
 }
 
@@ -533,21 +552,22 @@ func (r *resigner) hashAll(ctx context.Context) (wait func() error) {
 		todo = append(todo, e)
 		r.hashed[e] = make(chan struct{})
 	}
-	return hashEntries(ctx, todo, r.hashed, detectSkip)
+	return hashEntries(ctx, r.a, todo, r.hashed, detectSkip)
 }
 
-// hashEntries computes SHA-1 and SHA-256 of each entry's content on every
-// core. With detectSkip, Mach-O files are flagged instead of hashed; with
-// detectHash they are flagged and hashed. Each
-// entry's channel in done is closed when its result is ready (or when ctx
-// is done). The returned function waits for the workers and returns the
-// first error.
-func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct{}, detect detectMode) func() error {
+// hashEntries computes SHA-1 and SHA-256 of the content of each entry of
+// a on every core. With detectSkip, Mach-O files are flagged instead of
+// hashed; with detectHash they are flagged and hashed. Each entry's
+// channel in done is closed when its result is ready (or when ctx is
+// done). The returned function waits for the workers and returns the
+// first error. Neighbouring small entries go to a worker together, which
+// reads their data through its window (see window) with one read.
+func hashEntries(ctx context.Context, a *archive, todo []*entry, done map[*entry]chan struct{}, detect detectMode) func() error {
 	var (
 		mu    sync.Mutex
 		first error
 		wg    sync.WaitGroup
-		next  = make(chan *entry)
+		next  = make(chan []*entry)
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -562,21 +582,35 @@ func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 256<<10)
-			for e := range next {
-				if ctx.Err() == nil {
-					if err := hashEntry(e, buf, detect); err != nil {
-						e.hashErr = err
-						fail(err)
+			win := newWindow(a.src, a.size)
+			for batch := range next {
+				for _, e := range batch {
+					if ctx.Err() == nil {
+						if err := hashEntry(a, e, buf, win, detect); err != nil {
+							e.hashErr = err
+							fail(err)
+						}
 					}
+					close(done[e])
 				}
-				close(done[e])
 			}
 		}()
 	}
 	go func() {
 		defer close(next)
-		for _, e := range todo {
-			next <- e
+		for i := 0; i < len(todo); {
+			j := i + 1
+			if from := todo[i].data; from >= 0 {
+				for j < len(todo) && j-i < maxBatch {
+					e := todo[j]
+					if e.data < from || e.data+int64(e.f.CompressedSize64)-from > windowSize {
+						break
+					}
+					j++
+				}
+			}
+			next <- todo[i:j]
+			i = j
 		}
 	}()
 	return func() error {
@@ -588,6 +622,9 @@ func hashEntries(ctx context.Context, todo []*entry, done map[*entry]chan struct
 	}
 }
 
+// maxBatch bounds the entries a hashing worker takes at once.
+const maxBatch = 64
+
 type detectMode int
 
 const (
@@ -596,15 +633,20 @@ const (
 	detectHash
 )
 
-func hashEntry(e *entry, buf []byte, detect detectMode) error {
-	rc, err := e.f.Open()
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", e.name, err)
-	}
-	defer rc.Close()
+// hashEntry hashes e's content (see hashEntries), reading its data
+// through win when it fits (nil: through archive/zip).
+func hashEntry(a *archive, e *entry, buf []byte, win *window, detect detectMode) error {
 	if e.symlink {
 		return nil // its target was read by scan
 	}
+	rc := a.openWindow(e, win)
+	if rc == nil {
+		var err error
+		if rc, err = e.f.Open(); err != nil {
+			return fmt.Errorf("opening %s: %w", e.name, err)
+		}
+	}
+	defer rc.Close()
 	h1, h2 := sha1.New(), sha256.New()
 	first := true
 	for {
@@ -874,12 +916,30 @@ func (r *resigner) writeBundle(ctx context.Context, b *bundle) error {
 		r.lane.giveCR(cr)
 		return nil
 	}
-	res, err := r.signBinary(ctx, b.exeEntry, macho.SignOptions{
+	so := macho.SignOptions{
 		Identifier:    p.newID,
 		Entitlements:  p.ents,
 		InfoPlist:     p.info,
 		CodeResources: cr,
-	})
+	}
+	var fitErr error
+	if r.late[b] {
+		so.EntitlementsLater = func(signed []byte) ([]byte, error) {
+			b.origEnts = signed
+			ents, changes, err := fitEntitlements(signed, p.profile, p.newID, fitOptions{path: b.dir, drop: r.opts.DropUngrantedEntitlements, rename: r.renameID})
+			if err != nil {
+				fitErr = err
+				return nil, err
+			}
+			p.ents, p.report.EntitlementChanges, p.report.Entitlements = ents, changes, string(ents)
+			return ents, nil
+		}
+	}
+	res, err := r.signBinary(ctx, b.exeEntry, so)
+	if fitErr != nil {
+		// As Resign reports it, having fitted them before writing.
+		return fitErr
+	}
 	if err != nil {
 		return err
 	}
@@ -975,6 +1035,9 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		so.Identifier = id
 	}
 	so = r.signOptions(so)
+	if so.EntitlementsLater != nil {
+		return r.signInMemory(ctx, e, ra, size, so)
+	}
 	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", e.name, err)
@@ -994,6 +1057,46 @@ func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOption
 		return nil, fmt.Errorf("signing %s: %w", e.name, err)
 	}
 	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{h1.Sum(nil), h2.Sum(nil)}})
+	r.keepIndex(e)
+	return &signed{res, so.Identifier}, nil
+}
+
+// signInMemory signs e, read once (see findLate): its entitlements are
+// decided by so.EntitlementsLater once its code is read, and its final
+// header comes last, so the signed binary is made in memory, its header
+// put in place, and then written as a new zip entry of the same name,
+// hashed for the parent's CodeResources as it is written.
+func (r *resigner) signInMemory(ctx context.Context, e *entry, ra io.ReaderAt, size int64, so macho.SignOptions) (*signed, error) {
+	var header []byte
+	so.HeaderLater = func(h []byte) error {
+		header = h
+		return nil
+	}
+	// The signature usually takes the room of the one it replaces.
+	buf := bytes.NewBuffer(make([]byte, 0, size+64<<10))
+	res, err := r.sign(ctx, ra, size, buf, so)
+	if err != nil {
+		return nil, fmt.Errorf("signing %s: %w", e.name, err)
+	}
+	out := buf.Bytes()
+	if len(header) > len(out) {
+		return nil, fmt.Errorf("signing %s: internal error: a header of %d bytes for %d bytes", e.name, len(header), len(out))
+	}
+	copy(out, header)
+	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", e.name, err)
+	}
+	// SHA-1 beside the writing and SHA-256.
+	sum1 := make(chan [sha1.Size]byte, 1)
+	go func() { sum1 <- sha1.Sum(out) }()
+	s2 := sha256.Sum256(out)
+	_, err = w.Write(out)
+	s1 := <-sum1
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", e.name, err)
+	}
+	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{s1[:], s2[:]}})
 	r.keepIndex(e)
 	return &signed{res, so.Identifier}, nil
 }
@@ -1065,7 +1168,43 @@ func (r *resigner) prepare() error {
 		}
 		r.lateApp = h.Slices == 1 && h.Signed && !h.Encrypted
 	}
-	return r.findAppleSigned()
+	if err := r.findAppleSigned(); err != nil {
+		return err
+	}
+	r.findLate()
+	return nil
+}
+
+// lateMaxSize is the size up to which the executable of an extension
+// (or of any other bundle with a profile but the app) is signed in
+// memory and read once (see signInMemory).
+const lateMaxSize = 32 << 20
+
+// findLate marks the bundles but the app whose executables are read
+// once, when ResignFile writes a file: the executables of extensions and
+// other bundles with a profile that are signed already, thin and at most
+// lateMaxSize bytes. Their entitlements are fitted as they are signed,
+// from their own signature, instead of in a pass of their own before
+// anything is written; Resign, which writes a stream, keeps that pass,
+// so that nothing is written before every bundle's entitlements check
+// out.
+func (r *resigner) findLate() {
+	if r.at == nil {
+		return
+	}
+	for _, b := range r.a.bundles {
+		e := b.exeEntry
+		if b == r.a.app || b.appleSigned || !b.kind.embedsProfile() || e == nil || e.dropped || e.f.UncompressedSize64 > lateMaxSize {
+			continue
+		}
+		// A header that does not read is reported by planBundle.
+		if h, err := r.exeHeader(e); err == nil && h.Slices == 1 && h.Signed && !h.Encrypted {
+			if r.late == nil {
+				r.late = map[*bundle]bool{}
+			}
+			r.late[b] = true
+		}
+	}
 }
 
 // readAllOrigEnts reads the entitlements every bundle's executable was
@@ -1074,7 +1213,7 @@ func (r *resigner) prepare() error {
 func (r *resigner) readAllOrigEnts(ctx context.Context) error {
 	var todo []*bundle
 	for _, b := range r.a.bundles {
-		if b.kind != kindFramework && !b.appleSigned && !(b == r.a.app && (r.opts.Entitlements != nil || r.lateApp)) {
+		if b.kind != kindFramework && !b.appleSigned && !r.late[b] && !(b == r.a.app && (r.opts.Entitlements != nil || r.lateApp)) {
 			todo = append(todo, b)
 		}
 	}
@@ -1180,7 +1319,7 @@ func (r *resigner) keepBundle(b *bundle) error {
 		if e.sum.sha1 == nil && !e.symlink {
 			// Not hashed by the hash pass: its executable, Info.plist,
 			// signature, and Mach-O files.
-			if err := hashEntry(e, buf, detectNone); err != nil {
+			if err := hashEntry(r.a, e, buf, nil, detectNone); err != nil {
 				return err
 			}
 		}

@@ -74,6 +74,12 @@ type entry struct {
 	bundle  *bundle // innermost bundle holding it; nil outside the app
 	dropped bool
 
+	// data is the offset of its (compressed) data in the archive, as
+	// checked by checkArchive; -1 when unknown (see locate). runEnd is
+	// where the data of the small entries that follow it in the file
+	// end, or its own data: what a window reads ahead.
+	data, runEnd int64
+
 	// Filled by the hashing pass.
 	isMachO bool
 	hashErr error
@@ -119,6 +125,7 @@ func (b *bundle) path(name string) string { return b.dir + "/" + name }
 type archive struct {
 	zr      *zip.Reader
 	src     io.ReaderAt
+	size    int64
 	entries []*entry
 	byName  map[string]*entry
 	// inflaters decompress its entries.
@@ -134,7 +141,7 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 	zr, err := zip.NewReader(src, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// zipx may say more precisely what is wrong.
-		if cerr := checkArchive(src, size); cerr != nil {
+		if _, cerr := checkArchive(src, size); cerr != nil {
 			return nil, cerr
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotIPA, err)
@@ -142,7 +149,7 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 	if len(zr.File) > maxEntries {
 		return nil, fmt.Errorf("%w: %d entries is absurd", ErrNotIPA, len(zr.File))
 	}
-	a := &archive{zr: zr, src: src, byName: make(map[string]*entry, len(zr.File))}
+	a := &archive{zr: zr, src: src, size: size, byName: make(map[string]*entry, len(zr.File))}
 	zr.RegisterDecompressor(zip.Deflate, a.inflaters.open)
 	var appDirs []string
 	for i, f := range zr.File {
@@ -157,7 +164,7 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 			return nil, fmt.Errorf("%w: %s inflates %d bytes to %d", ErrAbsurdSize, name, f.CompressedSize64, f.UncompressedSize64)
 		}
 		mode := f.Mode()
-		e := &entry{f: f, index: i, name: strings.TrimSuffix(name, "/"), dir: strings.HasSuffix(name, "/") || mode.IsDir(), symlink: mode&fs.ModeSymlink != 0}
+		e := &entry{f: f, index: i, name: strings.TrimSuffix(name, "/"), dir: strings.HasSuffix(name, "/") || mode.IsDir(), symlink: mode&fs.ModeSymlink != 0, data: -1}
 		if _, dup := a.byName[e.name]; dup {
 			return nil, fmt.Errorf("%w: %s appears twice", ErrNotIPA, e.name)
 		}
@@ -174,9 +181,11 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 	// What archive/zip does not check: methods, encryption, disks,
 	// local headers and descriptors against the directory, overlaps,
 	// limits.
-	if err := checkArchive(src, size); err != nil {
+	recs, err := checkArchive(src, size)
+	if err != nil {
 		return nil, err
 	}
+	a.locate(recs)
 	for _, e := range a.entries {
 		if e.symlink {
 			if err := readLink(e); err != nil {
@@ -348,3 +357,45 @@ func readLink(e *entry) error {
 	}
 	return nil
 }
+
+// locate records where each entry's data starts, from the local records
+// checkArchive read, so that reading an entry takes no read of its local
+// header. archive/zip reads the archive from where its end records say
+// it starts; when that is not where zipx read it (data before the
+// archive), the offsets are left unknown.
+func (a *archive) locate(recs []zipx.Record) {
+	// Runs of small entries, from the last.
+	type span struct{ data, runEnd int64 }
+	byName := make(map[string]span, len(recs))
+	var runEnd int64
+	for i := len(recs) - 1; i >= 0; i-- {
+		rec := recs[i]
+		end := rec.DataOffset + rec.DataSize
+		if rec.DataSize > smallRun || i == len(recs)-1 {
+			runEnd = end
+		}
+		byName[strings.TrimSuffix(rec.Entry.Name, "/")] = span{rec.DataOffset, max(end, runEnd)}
+		if rec.DataSize > smallRun {
+			runEnd = rec.Offset // the next small entry's run stops here
+		}
+	}
+	checked := false
+	for _, e := range a.entries {
+		sp, ok := byName[e.name]
+		if !ok {
+			continue
+		}
+		if !checked {
+			if zoff, err := e.f.DataOffset(); err != nil || zoff != sp.data {
+				return
+			}
+			checked = true
+		}
+		e.data, e.runEnd = sp.data, sp.runEnd
+	}
+}
+
+// smallRun is the size of compressed data up to which an entry is read
+// ahead with its neighbours (see window); larger ones (binaries, assets
+// the kernel copies) are read on their own.
+const smallRun = kernelCopyMin

@@ -214,7 +214,7 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 		done[e] = make(chan struct{})
 	}
 	// Meanwhile, verify the bundles' executables (the largest files).
-	wait := hashEntries(ctx, todo, done, detectHash)
+	wait := hashEntries(ctx, a, todo, done, detectHash)
 	// The executables are verified concurrently: the largest one (the
 	// app's, last) is inflated on one core while the others use the rest.
 	v.exes = make(map[*bundle]exeResult, len(a.bundles))

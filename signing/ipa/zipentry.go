@@ -21,8 +21,9 @@ import (
 var ErrUnsafeArchive = errors.New("ipa: unsafe or unsupported zip archive")
 
 // checkArchive checks the zip structure of an IPA with zipx, which
-// archive/zip does not: its records, names, methods and limits.
-func checkArchive(src io.ReaderAt, size int64) error {
+// archive/zip does not: its records, names, methods and limits. It
+// returns the local records, in file order.
+func checkArchive(src io.ReaderAt, size int64) ([]zipx.Record, error) {
 	a, err := zipx.Read(src, size)
 	if errors.Is(err, zipx.ErrFormat) {
 		// Bytes after the end record, which unzip and archive/zip
@@ -31,22 +32,23 @@ func checkArchive(src io.ReaderAt, size int64) error {
 			a, err = zipx.Read(src, end)
 		}
 	}
+	var recs []zipx.Record
 	if err == nil {
-		_, err = a.CheckRecords(src, a.CDOffset)
+		recs, err = a.CheckRecords(src, a.CDOffset)
 	}
 	var name *zipx.NameError
 	var dup *zipx.DuplicateError
 	switch {
 	case err == nil:
-		return nil
+		return recs, nil
 	case errors.As(err, &name):
-		return fmt.Errorf("%w: %w", ErrUnsafePath, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnsafePath, err)
 	case errors.As(err, &dup):
-		return fmt.Errorf("%w: %s appears twice", ErrNotIPA, dup.Name)
+		return nil, fmt.Errorf("%w: %s appears twice", ErrNotIPA, dup.Name)
 	case errors.Is(err, zipx.ErrUnsafe):
-		return fmt.Errorf("%w: %w", ErrUnsafeArchive, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnsafeArchive, err)
 	}
-	return fmt.Errorf("%w: %v", ErrNotIPA, err)
+	return nil, fmt.Errorf("%w: %v", ErrNotIPA, err)
 }
 
 // archiveEnd returns where the archive ends when bytes follow its end
@@ -146,6 +148,24 @@ func (r *resigner) copyEntry(e *entry) error {
 	if done, err := r.copyData(w, e); done {
 		return err
 	}
+	if e.data >= 0 {
+		// Through the writer's window: one read for many small entries.
+		if r.win == nil {
+			r.win = newWindow(r.a.src, r.a.size)
+		}
+		for off, n := e.data, int64(e.f.CompressedSize64); n > 0; {
+			k := min(n, windowSize)
+			b, err := r.win.get(off, k, e.runEnd)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", e.name, err)
+			}
+			if _, err := w.Write(b); err != nil {
+				return fmt.Errorf("copying %s: %w", e.name, err)
+			}
+			off, n = off+k, n-k
+		}
+		return nil
+	}
 	rc, err := e.f.OpenRaw()
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.name, err)
@@ -199,9 +219,12 @@ func (r *resigner) copyData(w io.Writer, e *entry) (bool, error) {
 	if r.srcFile == nil || r.lw == nil || n < kernelCopyMin {
 		return false, nil
 	}
-	off, err := e.f.DataOffset()
-	if err != nil {
-		return false, nil // OpenRaw says what is wrong
+	off := e.data
+	if off < 0 {
+		var err error
+		if off, err = e.f.DataOffset(); err != nil {
+			return false, nil // OpenRaw says what is wrong
+		}
 	}
 	if err := r.flush(); err != nil {
 		return true, err
