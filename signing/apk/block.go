@@ -130,23 +130,23 @@ func idBytes(id uint32, b []byte) []byte {
 }
 
 // schemeV2Signer encodes one signer of a v2 scheme block:
-// signedData, signatures, publicKey.
-func schemeV2Signer(signedData, signature []byte, alg uint32, publicKey []byte) []byte {
-	return lpSeq(signedData, lpSeq(idBytes(alg, signature)), publicKey)
+// signedData, signatures (idBytes pairs), publicKey.
+func schemeV2Signer(signedData []byte, sigs [][]byte, publicKey []byte) []byte {
+	return lpSeq(signedData, lpSeq(sigs...), publicKey)
 }
 
-// schemeV2SignedData encodes a v2 signer's signed data: digests,
-// certificates, additional attributes, and the empty element apksig
-// appends.
-func schemeV2SignedData(alg uint32, digest []byte, certs [][]byte, attrs []byte) []byte {
-	return lpSeq(lpSeq(idBytes(alg, digest)), lpSeq(certs...), attrs, nil)
+// schemeV2SignedData encodes a v2 signer's signed data: digests (idBytes
+// pairs), certificates, additional attributes, and the empty element
+// apksig appends.
+func schemeV2SignedData(digests [][]byte, certs [][]byte, attrs []byte) []byte {
+	return lpSeq(lpSeq(digests...), lpSeq(certs...), attrs, nil)
 }
 
 // schemeV3SignedData encodes a v3 signer's signed data: digests,
 // certificates, min and max SDK, additional attributes.
-func schemeV3SignedData(alg uint32, digest []byte, certs [][]byte, minSDK, maxSDK uint32, attrs []byte) []byte {
+func schemeV3SignedData(digests [][]byte, certs [][]byte, minSDK, maxSDK uint32, attrs []byte) []byte {
 	var e enc
-	e.lp(lpSeq(idBytes(alg, digest)))
+	e.lp(lpSeq(digests...))
 	e.lp(lpSeq(certs...))
 	e.u32(minSDK).u32(maxSDK)
 	e.lp(attrs)
@@ -154,11 +154,11 @@ func schemeV3SignedData(alg uint32, digest []byte, certs [][]byte, minSDK, maxSD
 }
 
 // schemeV3Signer encodes one signer of a v3 scheme block.
-func schemeV3Signer(signedData []byte, minSDK, maxSDK uint32, signature []byte, alg uint32, publicKey []byte) []byte {
+func schemeV3Signer(signedData []byte, minSDK, maxSDK uint32, sigs [][]byte, publicKey []byte) []byte {
 	var e enc
 	e.lp(signedData)
 	e.u32(minSDK).u32(maxSDK)
-	e.lp(lpSeq(idBytes(alg, signature)))
+	e.lp(lpSeq(sigs...))
 	e.lp(publicKey)
 	return e.Bytes()
 }

@@ -36,6 +36,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	if len(hashes) > 1 {
 		p.hash2 = hashes[1]
 	}
+	p.verity = c.opts.VerityEnabled && (c.v2 || c.v3)
 	defer p.close()
 	res := &Result{
 		V1: c.v1, V2: c.v2, V3: c.v3, V4: c.v4,
@@ -313,6 +314,9 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 			chunks = append(chunks, chunkDigests(h, eocd)...)
 			digests[h] = topDigest(h, chunks)
 		}
+		if p.verity {
+			digests[verityKey] = c.verityDigest(p.chunks, cd, eocd, outOff)
+		}
 		contentDigests = digests
 		block, err := c.signingBlock(digests, jarManifest)
 		if err != nil {
@@ -328,7 +332,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	} else {
 		tail = [][]byte{cd, eocd}
 	}
-	p.hash, p.hash2 = 0, 0
+	p.hash, p.hash2, p.verity = 0, 0, false
 	for _, b := range tail {
 		if _, err := p.Write(b); err != nil {
 			return nil, err
@@ -415,23 +419,23 @@ func (c *config) signingBlock(digests map[crypto.Hash][]byte, jarManifest []byte
 			e.u32(8).u32(attrStrippingProtection).u32(3)
 			attrs = e.Bytes()
 		}
-		sd := schemeV2SignedData(c.alg.id, digests[c.alg.hash], certs, attrs)
-		sig, err := schemeSign(c, c.id, c.alg, sd)
+		sd := schemeV2SignedData(c.digestPairs(c.alg, digests), certs, attrs)
+		sigs, err := c.signaturePairs(c.id, c.alg, sd)
 		if err != nil {
 			return nil, err
 		}
-		signers := [][]byte{schemeV2Signer(sd, sig, c.alg.id, pub)}
+		signers := [][]byte{schemeV2Signer(sd, sigs, pub)}
 		for _, s := range c.coSigners {
 			var certs [][]byte
 			for _, cert := range s.id.Certificates() {
 				certs = append(certs, cert.Raw)
 			}
-			sd := schemeV2SignedData(s.alg.id, digests[s.alg.hash], certs, attrs)
-			sig, err := schemeSign(c, s.id, s.alg, sd)
+			sd := schemeV2SignedData(c.digestPairs(s.alg, digests), certs, attrs)
+			sigs, err := c.signaturePairs(s.id, s.alg, sd)
 			if err != nil {
 				return nil, err
 			}
-			signers = append(signers, schemeV2Signer(sd, sig, s.alg.id, s.id.Certificate.RawSubjectPublicKeyInfo))
+			signers = append(signers, schemeV2Signer(sd, sigs, s.id.Certificate.RawSubjectPublicKeyInfo))
 		}
 		pairs = append(pairs, idValue{blockIDSchemeV2, lpSeq(lpSeq(signers...))})
 	}
@@ -451,12 +455,18 @@ func (c *config) signingBlock(digests map[crypto.Hash][]byte, jarManifest []byte
 	}
 	if c.stamp != nil {
 		d := stampDigests{manifest: jarManifest}
+		verity := func(alg schemeAlg) []byte {
+			if _, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+				return digests[verityKey]
+			}
+			return nil
+		}
 		if c.v2 {
-			d.v2, d.v2Hash = digests[c.alg.hash], c.alg.hash
+			d.v2, d.v2Hash, d.v2Verity = digests[c.alg.hash], c.alg.hash, verity(c.alg)
 		}
 		if c.v3 {
-			h := c.v30[0].alg.hash
-			d.v3, d.v3Hash = digests[h], h
+			alg := c.v30[0].alg
+			d.v3, d.v3Hash, d.v3Verity = digests[alg.hash], alg.hash, verity(alg)
 		}
 		b, err := c.stamp.block(c, d)
 		if err != nil {
@@ -465,6 +475,63 @@ func (c *config) signingBlock(digests map[crypto.Hash][]byte, jarManifest []byte
 		pairs = append(pairs, idValue{blockIDSourceStampV2, b})
 	}
 	return buildSigningBlock(pairs), nil
+}
+
+// verityDigest is the VERITY_CHUNKED_SHA256 content digest, as apksig's
+// VerityTreeBuilder computes it: the root of the salted Merkle tree over
+// the entries (size bytes, a multiple of 4096, whose salted leaves the
+// chunks hold), the central directory and the end record (pointing at
+// the APK Signing Block), then that data's size.
+func (c *config) verityDigest(chunks []*chunkResult, cd, eocd []byte, size int64) []byte {
+	var leaves [][]byte
+	for _, ch := range chunks {
+		leaves = append(leaves, ch.vleaves...)
+	}
+	leaves = append(leaves, merkleLeaves(slices.Concat(cd, eocd), veritySalt)...)
+	_, root := merkleTree(leaves, veritySalt)
+	return binary.LittleEndian.AppendUint64(root, uint64(size+int64(len(cd)+len(eocd))))
+}
+
+// verityAlgs pairs the signature algorithms apksig adds a verity
+// variant to (with --verity-enabled) with that variant: RSA PKCS#1 v1.5
+// and ECDSA over SHA-256. The variant signs the same way and takes the
+// VERITY_CHUNKED_SHA256 content digest.
+var verityAlgs = map[uint32]uint32{algRSASHA256.id: 0x0421, algECDSASHA256.id: 0x0423}
+
+// veritySalt is the salt of the VERITY_CHUNKED_SHA256 Merkle tree: eight
+// zero bytes, as apksig uses.
+var veritySalt = make([]byte, 8)
+
+// verityKey is the key of the VERITY_CHUNKED_SHA256 content digest in the
+// content digests by hash (no crypto.Hash has this value).
+const verityKey crypto.Hash = 1 << 20
+
+// digestPairs returns a signer's content digests as its signed data
+// lists them: its algorithm's, then with VerityEnabled the verity
+// variant's.
+func (c *config) digestPairs(alg schemeAlg, digests map[crypto.Hash][]byte) [][]byte {
+	pairs := [][]byte{idBytes(alg.id, digests[alg.hash])}
+	if v, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+		pairs = append(pairs, idBytes(v, digests[verityKey]))
+	}
+	return pairs
+}
+
+// signaturePairs signs a signer's signed data once per algorithm of
+// digestPairs, as apksig does (RSA signatures come out the same).
+func (c *config) signaturePairs(id *signing.Identity, alg schemeAlg, data []byte) ([][]byte, error) {
+	sig, err := schemeSign(c, id, alg, data)
+	if err != nil {
+		return nil, err
+	}
+	pairs := [][]byte{idBytes(alg.id, sig)}
+	if v, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+		if sig, err = schemeSign(c, id, alg, data); err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, idBytes(v, sig))
+	}
+	return pairs, nil
 }
 
 // schemeSign signs a v2/v3 signer's signed data with id's key.

@@ -48,6 +48,10 @@
 // off; while v3 is on (the default) they are refused
 // ([ErrSignersWithoutLineage]), as apksigner refuses them.
 //
+// [Options.VerityEnabled] adds apksigner's verity signatures (over the
+// VERITY_CHUNKED_SHA256 content digest) and [Options.AlignFileSize] its
+// 4096-byte file size; both byte-for-byte as apksigner 35 writes them.
+//
 // [Options.RefuseDebuggable] refuses APKs that android:debuggable makes
 // debuggable, or whose flag is a resource reference ([ErrDebuggable]), as
 // apksigner's --debuggable-apk-permitted false. [VerifyOptions]

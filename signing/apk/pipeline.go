@@ -34,6 +34,9 @@ type pipeline struct {
 	// differ (a key rotated to a stronger one); 0 computes none.
 	hash2 crypto.Hash
 	v4    bool // also hash 4 KiB leaves for the v4 Merkle tree
+	// verity also hashes salted 4 KiB leaves for the
+	// VERITY_CHUNKED_SHA256 content digest.
+	verity bool
 
 	cur     *chunkBuf // chunk being filled
 	buf     []byte    // cur's bytes so far
@@ -81,6 +84,7 @@ type chunkResult struct {
 	digest  []byte   // H(0xa5 || uint32 len || chunk)
 	digest2 []byte   // the same with pipeline.hash2
 	leaves  [][]byte // SHA-256 of each 4 KiB block, for v4
+	vleaves [][]byte // the same with the verity salt
 }
 
 // poolBuffers is the number of chunk buffers: enough for the writer to
@@ -251,12 +255,12 @@ func (p *pipeline) flush() error {
 	c.hold()
 	p.pending.Add(1)
 	p.writes <- c
-	if p.hash != 0 || p.hash2 != 0 || p.v4 || len(feeds) > 0 {
+	if p.hash != 0 || p.hash2 != 0 || p.v4 || p.verity || len(feeds) > 0 {
 		res := new(chunkResult)
-		if p.hash != 0 || p.hash2 != 0 || p.v4 {
+		if p.hash != 0 || p.hash2 != 0 || p.v4 || p.verity {
 			p.chunks = append(p.chunks, res)
 		}
-		h, h2, v4 := p.hash, p.hash2, p.v4
+		h, h2, v4, verity := p.hash, p.hash2, p.v4, p.verity
 		c.hold()
 		p.run(func() {
 			if h != 0 {
@@ -266,7 +270,10 @@ func (p *pipeline) flush() error {
 				res.digest2 = chunkDigest(h2, c.b)
 			}
 			if v4 {
-				res.leaves = merkleLeaves(c.b)
+				res.leaves = merkleLeaves(c.b, nil)
+			}
+			if verity {
+				res.vleaves = merkleLeaves(c.b, veritySalt)
 			}
 			for _, f := range feeds {
 				f.eh.feed(f, c)

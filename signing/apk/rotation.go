@@ -253,12 +253,12 @@ func (c *config) v3Block(blockID uint32, signers []*v3Signer, digests map[crypto
 		for _, cert := range s.id.Certificates() {
 			certs = append(certs, cert.Raw)
 		}
-		sd := schemeV3SignedData(s.alg.id, digests[s.alg.hash], certs, uint32(s.minSDK), uint32(s.maxSDK), attrs.Bytes())
-		sig, err := schemeSign(c, s.id, s.alg, sd)
+		sd := schemeV3SignedData(c.digestPairs(s.alg, digests), certs, uint32(s.minSDK), uint32(s.maxSDK), attrs.Bytes())
+		sigs, err := c.signaturePairs(s.id, s.alg, sd)
 		if err != nil {
 			return nil, err
 		}
-		blocks = append(blocks, schemeV3Signer(sd, uint32(s.minSDK), uint32(s.maxSDK), sig, s.alg.id, s.id.Certificate.RawSubjectPublicKeyInfo))
+		blocks = append(blocks, schemeV3Signer(sd, uint32(s.minSDK), uint32(s.maxSDK), sigs, s.id.Certificate.RawSubjectPublicKeyInfo))
 	}
 	return lpSeq(lpSeq(blocks...)), nil
 }

@@ -26,6 +26,7 @@ type rotationCase struct {
 	dev     bool     // --rotation-targets-dev-release
 	random  bool     // ECDSA: compare what apksigner verify prints
 	v4      bool     // also the .idsig
+	verity  bool     // --verity-enabled
 	idsig   bytes.Buffer
 	run     *toolRun
 	got     []byte
@@ -68,6 +69,10 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 		{name: "ec/default", lineage: "ec-p256-lineage-2-signers", keys: ec2, minSDK: 24, schemes: v23, random: true},
 		{name: "ec/rot28", lineage: "ec-p256-lineage-2-signers", keys: ec2, minSDK: 24, schemes: v23, rotMin: 28, random: true},
 		{name: "ec/rot33-dev", lineage: "ec-p256-lineage-2-signers", keys: ec2, minSDK: 24, schemes: v23, rotMin: 33, dev: true, random: true},
+		{name: "rsa/verity", lineage: "rsa-2048-lineage-2-signers", keys: rsa2, minSDK: 21, schemes: v123, verity: true},
+		{name: "rsa/verity-rot28-v4", lineage: "rsa-2048-lineage-2-signers", keys: rsa2, minSDK: 24, schemes: v23, rotMin: 28, v4: true, verity: true},
+		{name: "rsa-to-4096/verity-v4", lineage: "rsa-2048-to-4096-lineage-2-signers", keys: []string{"rsa-2048", "rsa-4096"}, minSDK: 24, schemes: v23, v4: true, verity: true},
+		{name: "ec/verity", lineage: "ec-p256-lineage-2-signers", keys: ec2, minSDK: 24, schemes: v23, random: true, verity: true},
 	}
 	var runs []*toolRun
 	for _, c := range cases {
@@ -83,6 +88,9 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 		}
 		if c.dev {
 			args = append(args, "--rotation-targets-dev-release")
+		}
+		if c.verity {
+			args = append(args, "--verity-enabled")
 		}
 		var ids []*signing.Identity
 		for i, k := range c.keys {
@@ -108,6 +116,7 @@ func TestSignRotationMatchesApksigner(t *testing.T) {
 			V3SigningEnabled:          &c.schemes[2],
 			SignerName:                c.keys[0],
 			V4SigningEnabled:          c.v4,
+			VerityEnabled:             c.verity,
 		}
 		if c.v4 {
 			opts.V4Signature = &c.idsig

@@ -136,6 +136,12 @@ type Options struct {
 	// [SignFile] to V4Signature, or when that is nil to out+".idsig".
 	V4SigningEnabled bool
 	V4Signature      io.Writer
+	// VerityEnabled adds, to each v2 and v3 signer whose algorithm is
+	// RSA or ECDSA with SHA-256, a second signature over the
+	// VERITY_CHUNKED_SHA256 content digest (apksigner's
+	// --verity-enabled); with v4 the .idsig, and a source stamp, sign
+	// that digest too.
+	VerityEnabled bool
 	// MinSDKVersion is the lowest Android API level the signatures must
 	// work on. Zero means the minSdkVersion of AndroidManifest.xml.
 	MinSDKVersion int

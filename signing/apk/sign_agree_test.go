@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,11 +20,12 @@ import (
 // signAgreeCase is one signing that apksigner 35 refuses or signs, with the
 // same choice in Options and in apksigner's flags.
 type signAgreeCase struct {
-	name string
-	in   signingtest.APKOptions
-	opts Options  // besides Identity, NextIdentities and signer names
-	args []string // apksigner's flags for opts
-	more int      // signers after the first (--next-signer), without a lineage
+	name  string
+	in    signingtest.APKOptions
+	opts  Options  // besides Identity, NextIdentities and signer names
+	args  []string // apksigner's flags for opts
+	more  int      // signers after the first (--next-signer), without a lineage
+	stamp bool     // a source stamp by the second signer, without its time
 	// refused is the verdict; cannotTell that the refusal is for a
 	// debuggable flag that cannot be read (apksig's "Failed to
 	// determine whether the APK is debuggable").
@@ -109,6 +111,28 @@ func signAgreeCases() []signAgreeCase {
 		c.args = append(c.args, align...)
 		cases = append(cases, c)
 	}
+	// --verity-enabled: a second signature per v2 and v3 signer over the
+	// verity content digest.
+	for _, c := range []signAgreeCase{
+		{name: "verity", in: dbg(nil)},
+		{name: "verity-v2-only", in: signingtest.APKOptions{MinSDK: 24, Assets: 900}, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
+			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}},
+		{name: "verity-v3-only", in: signingtest.APKOptions{MinSDK: 28}, opts: Options{V1SigningEnabled: &off, V2SigningEnabled: &off},
+			args: []string{"--v1-signing-enabled", "false", "--v2-signing-enabled", "false"}},
+		{name: "verity-two-signers", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &off},
+			args: []string{"--v3-signing-enabled", "false"}},
+		{name: "verity-align-file-size", in: dbg(nil), opts: Options{AlignFileSize: true}, args: []string{"--align-file-size"}},
+		{name: "verity-stamp", in: dbg(nil), stamp: true},
+		{name: "verity-stamp-v3-only", in: signingtest.APKOptions{MinSDK: 28}, stamp: true, opts: Options{V1SigningEnabled: &off, V2SigningEnabled: &off},
+			args: []string{"--v1-signing-enabled", "false", "--v2-signing-enabled", "false"}},
+		{name: "verity-v4", in: signingtest.APKOptions{MinSDK: 21, Assets: 900}, opts: Options{V4SigningEnabled: true}},
+		{name: "verity-v4-v2-only", in: signingtest.APKOptions{MinSDK: 24}, opts: Options{V4SigningEnabled: true, V1SigningEnabled: &off, V3SigningEnabled: &off},
+			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}},
+	} {
+		c.opts.VerityEnabled = true
+		c.args = append(c.args, "--verity-enabled")
+		cases = append(cases, c)
+	}
 	return cases
 }
 
@@ -134,8 +158,9 @@ func signAgreeSignerName(i int) string {
 	return fmt.Sprintf("s%d", i+1)
 }
 
-// sign signs the case's input with Sign.
-func (c *signAgreeCase) sign(ids []*signing.Identity) ([]byte, error) {
+// sign signs the case's input with Sign, and returns the APK and its
+// v4 signature (nil without V4SigningEnabled).
+func (c *signAgreeCase) sign(ids []*signing.Identity) (apk, idsig []byte, err error) {
 	in := signingtest.APK(c.in)
 	opts := c.opts
 	opts.Identity, opts.SignerName = ids[0], signAgreeSignerName(0)
@@ -143,9 +168,18 @@ func (c *signAgreeCase) sign(ids []*signing.Identity) ([]byte, error) {
 		opts.NextIdentities = append(opts.NextIdentities, ids[i])
 		opts.NextSignerNames = append(opts.NextSignerNames, signAgreeSignerName(i))
 	}
-	var out bytes.Buffer
-	_, err := Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
-	return out.Bytes(), err
+	if c.stamp {
+		opts.StampSigner, opts.StampTimestampDisabled = ids[1], true
+	}
+	var out, v4 bytes.Buffer
+	if opts.V4SigningEnabled {
+		opts.V4Signature = &v4
+	}
+	_, err = Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts)
+	if opts.V4SigningEnabled {
+		idsig = v4.Bytes()
+	}
+	return out.Bytes(), idsig, err
 }
 
 // TestSignAgreeCases checks the verdicts and errors of signAgreeCases,
@@ -155,7 +189,7 @@ func TestSignAgreeCases(t *testing.T) {
 	ids := signAgreeSigners()
 	for _, c := range signAgreeCases() {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := c.sign(ids)
+			out, _, err := c.sign(ids)
 			if err == nil {
 				res, err := Verify(t.Context(), bytes.NewReader(out), int64(len(out)), VerifyOptions{})
 				if err != nil {
@@ -207,13 +241,16 @@ func TestSignAgreesWithApksigner(t *testing.T) {
 			if err := os.WriteFile(in, signingtest.APK(c.in), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			args := append([]string{"sign", "--v4-signing-enabled", "false", "--out", out}, c.args...)
+			args := append([]string{"sign", "--v4-signing-enabled", strconv.FormatBool(c.opts.V4SigningEnabled), "--out", out}, c.args...)
 			args = append(args, signerArgs[0]...)
 			for i := 1; i <= c.more; i++ {
 				args = append(append(args, "--next-signer"), signerArgs[i]...)
 			}
+			if c.stamp {
+				args = append(append(args, "--stamp-timestamp-enabled", "false", "--stamp-signer"), signerArgs[1][:4]...)
+			}
 			theirs := o.do(t, append(args, in)...)
-			ours, err := c.sign(ids)
+			ours, oursV4, err := c.sign(ids)
 			switch {
 			case (theirs != "ok") != (err != nil):
 				t.Fatalf("apksigner 35: %s; Sign: %v", theirs, err)
@@ -229,6 +266,15 @@ func TestSignAgreesWithApksigner(t *testing.T) {
 				}
 				if !bytes.Equal(ours, want) {
 					t.Errorf("output differs from apksigner 35's (%d and %d bytes)", len(ours), len(want))
+				}
+				if c.opts.V4SigningEnabled {
+					wantV4, err := os.ReadFile(out + ".idsig")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(oursV4, wantV4) {
+						t.Errorf(".idsig differs from apksigner 35's (%d and %d bytes)", len(oursV4), len(wantV4))
+					}
 				}
 			}
 		})

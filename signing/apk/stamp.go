@@ -34,6 +34,7 @@ const (
 	stampSchemeV3       = 3
 	digestChunkedSHA256 = 1
 	digestChunkedSHA512 = 2
+	digestVeritySHA256  = 3
 	digestSHA256        = 4
 )
 
@@ -132,7 +133,10 @@ func (s *stamper) entry(off int64, modTime, modDate uint16) (local, central []by
 type stampDigests struct {
 	v2, v3         []byte // the v2 and v3.0 content digests, nil without
 	v2Hash, v3Hash crypto.Hash
-	manifest       []byte // the JAR manifest, nil without v1
+	// v2Verity and v3Verity are their VERITY_CHUNKED_SHA256 content
+	// digests, nil without.
+	v2Verity, v3Verity []byte
+	manifest           []byte // the JAR manifest, nil without v1
 }
 
 // block encodes the V2 source stamp block as apksig's V2SourceStampSigner.
@@ -152,8 +156,13 @@ func (s *stamper) block(c *config, d stampDigests) ([]byte, error) {
 	}
 	// Schemes in ascending order: JAR, v2, v3.
 	var schemes [][]byte
-	add := func(scheme, digestID uint32, digest []byte) error {
-		sig, err := sign(lpSeq(idBytes(digestID, digest)))
+	// A scheme's digests are listed by ascending ID (chunked, verity).
+	add := func(scheme, digestID uint32, digest, verity []byte) error {
+		digests := [][]byte{idBytes(digestID, digest)}
+		if verity != nil {
+			digests = append(digests, idBytes(digestVeritySHA256, verity))
+		}
+		sig, err := sign(lpSeq(digests...))
 		if err != nil {
 			return err
 		}
@@ -162,17 +171,17 @@ func (s *stamper) block(c *config, d stampDigests) ([]byte, error) {
 	}
 	if d.manifest != nil {
 		sum := sha256.Sum256(d.manifest)
-		if err := add(stampSchemeJAR, digestSHA256, sum[:]); err != nil {
+		if err := add(stampSchemeJAR, digestSHA256, sum[:], nil); err != nil {
 			return nil, err
 		}
 	}
 	if d.v2 != nil {
-		if err := add(stampSchemeV2, chunkedID(d.v2Hash), d.v2); err != nil {
+		if err := add(stampSchemeV2, chunkedID(d.v2Hash), d.v2, d.v2Verity); err != nil {
 			return nil, err
 		}
 	}
 	if d.v3 != nil {
-		if err := add(stampSchemeV3, chunkedID(d.v3Hash), d.v3); err != nil {
+		if err := add(stampSchemeV3, chunkedID(d.v3Hash), d.v3, d.v3Verity); err != nil {
 			return nil, err
 		}
 	}

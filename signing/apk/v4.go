@@ -18,24 +18,32 @@ const (
 	v4DigestLength = sha256.Size
 )
 
-// merkleLeaves returns the SHA-256 of each 4 KiB block of b, the last one
-// padded with zeros: the bottom level of the v4 Merkle tree.
-func merkleLeaves(b []byte) [][]byte {
+// merkleLeaves returns the SHA-256 of salt and each 4 KiB block of b, the
+// last one padded with zeros: the bottom level of a Merkle tree (v4's
+// has no salt, the verity content digest's has one).
+func merkleLeaves(b, salt []byte) [][]byte {
 	out := make([][]byte, 0, (len(b)+v4BlockSize-1)/v4BlockSize)
 	for len(b) > 0 {
-		var sum [32]byte
-		if len(b) >= v4BlockSize {
-			sum = sha256.Sum256(b[:v4BlockSize])
-			b = b[v4BlockSize:]
-		} else {
-			var blk [v4BlockSize]byte
-			copy(blk[:], b)
-			sum = sha256.Sum256(blk[:])
-			b = nil
-		}
-		out = append(out, sum[:])
+		out = append(out, saltedSum(salt, b[:min(len(b), v4BlockSize)]))
+		b = b[min(len(b), v4BlockSize):]
 	}
 	return out
+}
+
+// saltedSum is the SHA-256 of salt and the 4 KiB block b (padded with
+// zeros).
+func saltedSum(salt, b []byte) []byte {
+	if len(salt) == 0 && len(b) == v4BlockSize {
+		sum := sha256.Sum256(b)
+		return sum[:]
+	}
+	h := sha256.New()
+	h.Write(salt)
+	h.Write(b)
+	if len(b) < v4BlockSize {
+		h.Write(make([]byte, v4BlockSize-len(b)))
+	}
+	return h.Sum(nil)
 }
 
 // padPage pads b with zeros to a multiple of 4096 bytes.
@@ -46,18 +54,17 @@ func padPage(b []byte) []byte {
 	return b
 }
 
-// merkleTree builds the fs-verity Merkle tree (no salt) over the file
+// merkleTree builds the fs-verity Merkle tree (v4's has no salt) over the file
 // whose 4 KiB block digests are leaves, as apksig's VerityTreeBuilder
 // does: levels padded to 4096 bytes, stored top level first. It returns
 // the tree and its root hash (the digest of the top level's page).
-func merkleTree(leaves [][]byte) (tree, root []byte) {
+func merkleTree(leaves [][]byte, salt []byte) (tree, root []byte) {
 	level := padPage(bytes.Join(leaves, nil))
 	levels := [][]byte{level}
 	for n := len(leaves); n*v4DigestLength > v4BlockSize; {
 		var next []byte
 		for i := 0; i < len(level); i += v4BlockSize {
-			sum := sha256.Sum256(level[i : i+v4BlockSize])
-			next = append(next, sum[:]...)
+			next = append(next, saltedSum(salt, level[i:i+v4BlockSize])...)
 		}
 		n = len(next) / v4DigestLength
 		level = padPage(next)
@@ -66,8 +73,7 @@ func merkleTree(leaves [][]byte) (tree, root []byte) {
 	for i := len(levels) - 1; i >= 0; i-- {
 		tree = append(tree, levels[i]...)
 	}
-	sum := sha256.Sum256(tree[:v4BlockSize])
-	return tree, sum[:]
+	return tree, saltedSum(salt, tree[:v4BlockSize])
 }
 
 // v4Signature builds the .idsig file for an APK of fileSize bytes whose
@@ -78,7 +84,7 @@ func merkleTree(leaves [][]byte) (tree, root []byte) {
 // block tagged with the v3.1 block ID. digests are the content digests
 // by hash.
 func (c *config) v4Signature(leaves [][]byte, fileSize int64, digests map[crypto.Hash][]byte) ([]byte, error) {
-	tree, root := merkleTree(leaves)
+	tree, root := merkleTree(leaves, nil)
 	var hashing enc
 	hashing.u32(v4HashSHA256)
 	hashing.WriteByte(v4Log2Block)
@@ -89,13 +95,13 @@ func (c *config) v4Signature(leaves [][]byte, fileSize int64, digests map[crypto
 	if c.v3 && len(c.v30) > 0 {
 		id, alg = c.v30[0].id, c.v30[0].alg
 	}
-	infos, err := c.v4SigningInfo(id, alg, digests[alg.hash], root, fileSize)
+	infos, err := c.v4SigningInfo(id, alg, digests, root, fileSize)
 	if err != nil {
 		return nil, err
 	}
 	if c.v3 && len(c.v31) > 0 {
 		s := c.v31[0]
-		info, err := c.v4SigningInfo(s.id, s.alg, digests[s.alg.hash], root, fileSize)
+		info, err := c.v4SigningInfo(s.id, s.alg, digests, root, fileSize)
 		if err != nil {
 			return nil, err
 		}
@@ -112,10 +118,15 @@ func (c *config) v4Signature(leaves [][]byte, fileSize int64, digests map[crypto
 	return out.Bytes(), nil
 }
 
-// v4SigningInfo is one signer's v4 signing info: the content digest,
-// its certificate and public key, and its signature over the file size,
-// hashing info and those.
-func (c *config) v4SigningInfo(id *signing.Identity, alg schemeAlg, apkDigest, root []byte, fileSize int64) ([]byte, error) {
+// v4SigningInfo is one signer's v4 signing info: its content digest
+// (the verity one when it has one, as apksig prefers it, though it names
+// the signer's own algorithm), its certificate and public key, and its
+// signature over the file size, hashing info and those.
+func (c *config) v4SigningInfo(id *signing.Identity, alg schemeAlg, digests map[crypto.Hash][]byte, root []byte, fileSize int64) ([]byte, error) {
+	apkDigest := digests[alg.hash]
+	if _, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+		apkDigest = digests[verityKey]
+	}
 	if len(id.Chain) > 0 {
 		return nil, errors.New("apk: v4 signing takes a single certificate, and the identity has a chain: sign without v4")
 	}

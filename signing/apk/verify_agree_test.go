@@ -167,7 +167,8 @@ type agreeVerdict struct {
 // 16384 with STORESIGN_AGREE_ALL=1; EC P-256/384/521; DSA; v1, v2, v3
 // alone and together; min SDK 17 to 33; targetSdk 30 without v2, and
 // with EC keys;
-// targetSandboxVersion 2; up to eleven signers; android:debuggable true,
+// targetSandboxVersion 2; ten signers; verity signatures; a file size
+// aligned by the zip comment; android:debuggable true,
 // false and a resource reference, across the schemes; key rotation in v3
 // and v3.1 with each corpus lineage, dev-release targeting; source
 // stamps), damages
@@ -278,6 +279,11 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	add("sandbox2-v1-only", "sandbox2", append(rsa, "--v2-signing-enabled", "false", "--v3-signing-enabled", "false")...)
 	add("sandbox2-v3-only", "sandbox2", append(rsa, "--v1-signing-enabled", "false", "--v2-signing-enabled", "false")...)
 	add("align-file-size", "min21", append(rsa, "--align-file-size")...)
+	// Verity signatures (a second signature per v2/v3 signer).
+	add("verity", "min21", append(rsa, "--verity-enabled")...)
+	add("verity-ec", "min24", append(key("ec-p256"), "--verity-enabled")...)
+	add("verity-v2-only", "min24", append(rsa, "--verity-enabled", "--v1-signing-enabled", "false", "--v3-signing-enabled", "false")...)
+	add("verity-v3-only", "min28", append(rsa, "--verity-enabled", "--v1-signing-enabled", "false", "--v2-signing-enabled", "false")...)
 	add("golden-unaligned", filepath.Join(corpus, "golden-unaligned-in.apk"), rsa...)
 	add("original", filepath.Join(corpus, "original.apk"), append(key("ec-p256"), "--min-sdk-version", "24")...)
 	// Key rotation: the corpus lineages, v3.1 (apksigner 35's default
@@ -310,6 +316,8 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	add("stamp-rotation", "min21", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), append([]string{"--stamp-signer"}, key("rsa-2048_3")...)...)...)
 	add("dbg-true-rotation", "dbg-true", rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2")...)
 	add("dbg-ref-rotation-v3", "dbg-ref", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), "--rotation-min-sdk-version", "28")...)
+	add("verity-rotation", "min21", append(rot("rsa-2048-lineage-2-signers", "rsa-2048", "rsa-2048_2"), "--verity-enabled")...)
+	add("verity-stamp", "min21", append(rsa, "--verity-enabled", "--stamp-signer", key("rsa-2048_2")[0], key("rsa-2048_2")[1], key("rsa-2048_2")[2], key("rsa-2048_2")[3])...)
 	add("dbg-ref-stamp", "dbg-ref", append(rsa, append([]string{"--stamp-signer"}, key("rsa-2048_2")...)...)...)
 	// The corpus's other lineages: a later pair of keys, a bigger key,
 	// signers without capabilities.
@@ -344,7 +352,7 @@ func TestVerifyAgreesWithApksigner(t *testing.T) {
 	}
 	// Damaged copies of some: a flipped byte in an entry's data, in the
 	// central directory, in each pair of the APK Signing Block; cut short.
-	for _, name := range []string{"rsa-2048", "v1-only", "rotation-v31", "stamp", "v3-only", "dbg-ref"} {
+	for _, name := range []string{"rsa-2048", "v1-only", "rotation-v31", "stamp", "v3-only", "dbg-ref", "verity-v2-only"} {
 		data, err := os.ReadFile(filepath.Join(dir, name+".apk"))
 		if err != nil {
 			continue

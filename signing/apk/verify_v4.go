@@ -199,6 +199,6 @@ func (v *vVerifier) merkleTree(size int64) (tree, root []byte, err error) {
 	if len(leaves) == 0 {
 		return nil, nil, nil
 	}
-	tree, root = merkleTree(leaves)
+	tree, root = merkleTree(leaves, nil)
 	return tree, root, nil
 }
