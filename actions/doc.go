@@ -16,13 +16,16 @@
 // removes.
 //
 // The steps themselves are library calls: [Secrets], [Download],
-// [Resign], [Upload] and [Plan], which "storesign action
-// secrets|download|resign|upload|plan" make for the composite action.yml
-// files. Each reads its inputs, checks them, masks the secrets, writes
-// outputs, annotations and the summary, and on failure returns a
-// [*StepError] after writing the annotation. STORESIGN_ACTION says which
-// action runs the step (release, resign-ipa, resign-apk, drive-download,
-// drive-upload, plan): it decides which inputs are required.
+// [Resign], [Upload], [Plan], [PlayUpload] and [AppStoreUpload], which
+// "storesign action secrets|download|resign|upload|plan|play-upload|
+// appstore-upload" make for the composite action.yml files. Each reads
+// its inputs, checks them, masks the secrets, writes outputs, annotations
+// and the summary, and on failure returns a [*StepError] after writing
+// the annotation. STORESIGN_ACTION says which action runs the step
+// (release, resign-ipa, resign-apk, drive-download, drive-upload, plan,
+// play-upload, appstore-upload): it decides which inputs are required,
+// and how they are named (the release's store inputs are play-* and
+// asc-*).
 //
 // A release puts the signed build where its [Layout] says, by default
 // "<app>/<version> (<build>)/<app>-<version>-<build>.<ext>" under the

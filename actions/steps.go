@@ -36,10 +36,13 @@ import (
 //	Resign    sign or re-sign, verify, summarize
 //	Upload    upload the signed build to Google Drive
 //	Plan      list the builds of a deliveries folder not released yet
+//	PlayUpload, AppStoreUpload (store.go)
+//	          upload the signed build to Google Play or App Store Connect
 //
 // Inputs come from INPUT_* variables (see [EnvName]). STORESIGN_ACTION
 // names the action running the step (release, resign-ipa, resign-apk,
-// drive-download, drive-upload, plan), which decides what is required.
+// drive-download, drive-upload, plan, play-upload, appstore-upload),
+// which decides what is required.
 // STORESIGN_SECRETS_DIR is the folder the secrets step made.
 
 // The actions, by STORESIGN_ACTION.
@@ -116,7 +119,7 @@ func runStep(ctx context.Context, a *Action, title string, f func(*actionStep, c
 	// action's mask step was skipped.
 	st.maskSecrets()
 	switch st.action {
-	case actRelease, actResignIPA, actResignAPK, actDriveDownload, actDriveUpload, actPlan:
+	case actRelease, actResignIPA, actResignAPK, actDriveDownload, actDriveUpload, actPlan, actPlayUpload, actAppStoreUpload:
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownAction, st.action)
 	}
@@ -161,7 +164,8 @@ func deferred(dir, platform string) error {
 
 // maskSecrets masks the inputs that hold secrets.
 func (st *actionStep) maskSecrets() {
-	for _, in := range []string{"p12-base64", "p12-password", "profiles-base64", "keystore-base64", "keystore-password", "key-password", "credentials-json"} {
+	for _, in := range []string{"p12-base64", "p12-password", "profiles-base64", "keystore-base64", "keystore-password", "key-password", "credentials-json",
+		"credentials", "play-credentials", "asc-key-base64"} {
 		st.a.SecretInput(in)
 	}
 }
