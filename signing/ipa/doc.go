@@ -76,7 +76,14 @@
 // our own that inflates their 1 MiB blocks on every core, checks each
 // block's length, the entry's CRC-32 and size, and hashes the bytes for
 // the parent's seal in the same pass as their page hashes are checked;
-// the cdhashes read back must be the ones Resign signed.
+// the cdhashes read back must be the ones Resign signed. Since that check
+// hashes every page anyway, the signed binaries that ResignFile can sign
+// again (the app's executable on its lane, the extensions it signs in
+// memory, see below) take the hashes of their unchanged pages (all but
+// the first and last MiB) from the signatures they came with instead of
+// hashing them (macho's ReusePageHashesUnchecked); when the check finds
+// one wrong (a binary changed after it was signed), ResignFile signs
+// again, hashing every page.
 //
 // # Entitlements policy
 //

@@ -93,6 +93,10 @@ type Options struct {
 	sign signFunc
 	// laneMin, when not 0, replaces laneMinSize (tests).
 	laneMin uint64
+	// hashAllPages has every page hashed, none reused from the input's
+	// signatures (see resigner.reuse); ResignFile sets it when it signs
+	// again.
+	hashAllPages bool
 }
 
 type signFunc func(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts macho.SignOptions) (*macho.SignResult, error)
@@ -181,6 +185,28 @@ func profileReport(p *provision.Profile) *ProfileReport {
 // temporary file beside out, verified with [Verify], and renamed into
 // place only when it checks out; in is never modified.
 func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, error) {
+	rep, err := resignFile(ctx, in, out, opts)
+	var again *reusedPagesError
+	if errors.As(err, &again) {
+		// Page hashes taken from the input's signatures did not check
+		// out: the input was changed after it was signed. Hash them all.
+		if opts.Log != nil {
+			opts.Log.Info("the input's page hashes do not match its code; signing again, hashing every page", "err", again.err)
+		}
+		opts.hashAllPages = true
+		rep, err = resignFile(ctx, in, out, opts)
+	}
+	return rep, err
+}
+
+// reusedPagesError is the failed check of an output some of whose page
+// hashes came from the input's signatures (see resigner.reuse).
+type reusedPagesError struct{ err error }
+
+func (e *reusedPagesError) Error() string { return e.err.Error() }
+func (e *reusedPagesError) Unwrap() error { return e.err }
+
+func resignFile(ctx context.Context, in, out string, opts Options) (*Report, error) {
 	src, size, err := atomicfile.OpenInput(in, "an IPA")
 	if err != nil {
 		return nil, err
@@ -220,6 +246,9 @@ func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	r.log.Debug("output checked", "elapsed", time.Since(checkStart))
 	if serr := <-synced; err == nil && serr != nil {
 		return nil, fmt.Errorf("writing %s: %w", out, serr)
+	}
+	if err != nil && r.reused.Load() && ctx.Err() == nil {
+		return nil, &reusedPagesError{err}
 	}
 	if err != nil {
 		// A bug of ours, not of the input: say so plainly.

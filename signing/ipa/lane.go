@@ -44,6 +44,7 @@ type mainLane struct {
 	done chan struct{}
 
 	announced int64 // set by Layout, before size is sent
+	reuse     bool  // see resigner.reuse
 
 	// Set before done is closed.
 	res    *signed
@@ -130,10 +131,11 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 	e := b.exeEntry
 	p := r.plans[b]
 	l := &mainLane{
-		e:    e,
-		prov: r.prov,
-		cr:   make(chan []byte, 1),
-		done: make(chan struct{}),
+		e:     e,
+		prov:  r.prov,
+		cr:    make(chan []byte, 1),
+		done:  make(chan struct{}),
+		reuse: r.reuse(e),
 	}
 	so := macho.SignOptions{
 		Identifier:   p.newID,
@@ -187,9 +189,13 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	}
 	defer done()
 	so = r.signOptions(so)
-	bw := bufio.NewWriterSize(io.NewOffsetWriter(r.at, l.prov), 1<<20)
-	w := &laneData{w: bw}
-	res, err := r.sign(ctx, ra, size, w, so)
+	var bw *bufio.Writer
+	var w *laneData
+	res, err := r.signReusing(ctx, e, ra, size, so, l.reuse, func() io.Writer {
+		bw = bufio.NewWriterSize(io.NewOffsetWriter(r.at, l.prov), 1<<20)
+		w = &laneData{w: bw}
+		return w
+	})
 	if err == nil {
 		err = bw.Flush()
 	}

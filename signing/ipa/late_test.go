@@ -1,12 +1,16 @@
 package ipa
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -100,4 +104,96 @@ func TestResignFileSignsExtensionsInMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResignFileReusesPageHashes re-signs a signed app through
+// ResignFile, whose lane takes the hashes of the executable's unchanged
+// pages from its signature (macho's ReusePageHashesUnchecked): the
+// archive holds what Resign, which hashes every page, writes. When a page
+// was changed after signing, the check of the output finds the stale
+// hash, and ResignFile signs again hashing every page: the output is
+// still Resign's.
+func TestResignFileReusesPageHashes(t *testing.T) {
+	f := newFixture(t)
+	signed, _ := resign(t, signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 3 << 20}), f.opts())
+	const exe = "Payload/Example.app/Example"
+	tampered := rewriteEntry(t, signed, exe, func(b []byte) []byte {
+		b = bytes.Clone(b)
+		b[2<<20+100] ^= 0xff
+		return b
+	})
+	for _, tt := range []struct {
+		name  string
+		in    []byte
+		again bool
+	}{
+		{"signed", signed, false},
+		{"changed after signing", tampered, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			testLane(t, tt.in)
+
+			dir := t.TempDir()
+			inPath := filepath.Join(dir, "in.ipa")
+			if err := os.WriteFile(inPath, tt.in, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			opts := f.opts()
+			opts.laneMin = 1
+			var logged bytes.Buffer
+			opts.Log = slog.New(slog.NewTextHandler(&logged, nil))
+			if _, err := ResignFile(context.Background(), inPath, filepath.Join(dir, "out.ipa"), opts); err != nil {
+				t.Fatal(err)
+			}
+			if again := strings.Contains(logged.String(), "signing again"); again != tt.again {
+				t.Errorf("signed again: %v, want %v\n%s", again, tt.again, logged.String())
+			}
+
+			// The lane reused the page hashes.
+			out, err := atomicfile.Create(filepath.Join(dir, "again.ipa"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Abort()
+			r, err := resignStream(context.Background(), bytes.NewReader(tt.in), int64(len(tt.in)), out.Writeback(), out, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.lane == nil || !r.lane.reuse || !r.reused.Load() {
+				t.Error("the lane hashed every page")
+			}
+		})
+	}
+}
+
+// rewriteEntry returns the zip in with the content of entry name replaced
+// by fn's.
+func rewriteEntry(t *testing.T, in []byte, name string, fn func([]byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, zf := range zr.File {
+		if zf.Name != name {
+			if err := zw.Copy(zf); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		h := zf.FileHeader
+		w, err := zw.CreateHeader(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, bytes.NewReader(fn(readZip(t, zf)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

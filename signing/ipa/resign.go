@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"howett.net/plist"
@@ -99,6 +100,9 @@ type resigner struct {
 	// startLane starts the lane, if the app's executable gets one, once
 	// its plan is made.
 	startLane func()
+	// reused is set once a binary is signed with page hashes taken from
+	// its input's signature (see reuse).
+	reused atomic.Bool
 }
 
 // signAhead is how many 1 MiB chunks of a binary are inflated ahead of
@@ -1074,7 +1078,10 @@ func (r *resigner) signInMemory(ctx context.Context, e *entry, ra io.ReaderAt, s
 	}
 	// The signature usually takes the room of the one it replaces.
 	buf := bytes.NewBuffer(make([]byte, 0, size+64<<10))
-	res, err := r.sign(ctx, ra, size, buf, so)
+	res, err := r.signReusing(ctx, e, ra, size, so, r.reuse(e), func() io.Writer {
+		buf.Reset()
+		return buf
+	})
 	if err != nil {
 		return nil, fmt.Errorf("signing %s: %w", e.name, err)
 	}
@@ -1099,6 +1106,39 @@ func (r *resigner) signInMemory(ctx context.Context, e *entry, ra io.ReaderAt, s
 	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{s1[:], s2[:]}})
 	r.keepIndex(e)
 	return &signed{res, so.Identifier}, nil
+}
+
+// reuse reports whether the pages of e that do not change keep the
+// hashes its own signature gives them (macho's
+// ReusePageHashesUnchecked), instead of being hashed again: when
+// ResignFile writes a file (and so checks every page hash of its output,
+// and signs again hashing them all when one is wrong) and e is signed.
+// Only binaries signed where a second attempt is possible are: the app's
+// executable on its lane, and those signed in memory.
+func (r *resigner) reuse(e *entry) bool {
+	if r.at == nil || r.opts.hashAllPages {
+		return false
+	}
+	h := r.headers[e]
+	return h != nil && h.Signed
+}
+
+// signReusing signs e with r.sign, to the writer out returns, with
+// reuse reusing its page hashes (see reuse); when its signature has none
+// to reuse, it signs again, to a writer out returns anew, hashing them
+// all.
+func (r *resigner) signReusing(ctx context.Context, e *entry, ra io.ReaderAt, size int64, so macho.SignOptions, reuse bool, out func() io.Writer) (*macho.SignResult, error) {
+	so.ReusePageHashesUnchecked = reuse
+	res, err := r.sign(ctx, ra, size, out(), so)
+	if so.ReusePageHashesUnchecked && errors.Is(err, macho.ErrNoPageHashes) {
+		r.log.Debug("hashing every page", "binary", e.name, "reason", err)
+		so.ReusePageHashesUnchecked = false
+		res, err = r.sign(ctx, ra, size, out(), so)
+	}
+	if err == nil && so.ReusePageHashesUnchecked {
+		r.reused.Store(true)
+	}
+	return res, err
 }
 
 // openBinary opens a binary to sign, inflated a few MiB ahead of its

@@ -34,6 +34,10 @@ var (
 	// ErrNotLate is returned by Sign when EntitlementsLater is set for a
 	// binary it cannot serve (fat, or not signed yet).
 	ErrNotLate = errors.New("macho: the entitlements can be decided late only for a thin binary that is signed already")
+	// ErrNoPageHashes is returned by Sign with SignOptions.ReusePageHashes
+	// when the input's signature has no page hashes to reuse: sign again
+	// without it.
+	ErrNoPageHashes = errors.New("macho: the input's signature has no page hashes to reuse")
 	// ErrBadSignature is returned by Verify when a hash, a blob or the CMS
 	// signature does not match; the error wrapping it says which.
 	ErrBadSignature = errors.New("macho: the code signature is invalid")
@@ -89,6 +93,17 @@ type SignOptions struct {
 	// HeaderLater receives the final Mach-O header and load commands when
 	// EntitlementsLater is set.
 	HeaderLater func(header []byte) error
+	// ReusePageHashesUnchecked takes the hashes of the pages that do not
+	// change (all but those of the first and last MiB, which hold the
+	// header and the code's end) from the input's own signature, read
+	// where the code ends, instead of hashing them. It is for a caller
+	// that checks every page hash of the output anyway, and signs again
+	// without it when that check fails (ipa.ResignFile): the output is
+	// what Sign writes without it only when the input's page hashes are
+	// right. When the input's signature has no such page hashes (an
+	// unsigned binary, another page size or hash type), Sign fails with
+	// ErrNoPageHashes once the code is written, before the signature.
+	ReusePageHashesUnchecked bool
 	// Requirements is a compiled requirement set blob (magic 0xfade0c01)
 	// used as is; nil builds the default designated requirement
 	// (see [DesignatedRequirement]).

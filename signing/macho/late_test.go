@@ -52,3 +52,76 @@ func TestEntitlementsLater(t *testing.T) {
 		}
 	}
 }
+
+// TestReusePageHashes signs signed binaries taking the hashes of the
+// pages that do not change from their own signature: the output is the
+// one Sign writes hashing every page, also with the entitlements decided
+// late and with SHA-1 and SHA-256 CodeDirectories. Page hashes that were
+// wrong in the input stay wrong (the caller checks, and signs again); an
+// input without page hashes to reuse fails with ErrNoPageHashes.
+func TestReusePageHashes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   signingtest.IOSBinaryOptions
+		late bool
+	}{
+		{name: "thin", in: signingtest.IOSBinaryOptions{CodeSize: 5<<20 + 12345}},
+		{name: "late", in: signingtest.IOSBinaryOptions{CodeSize: 3 << 20}, late: true},
+		{name: "sha1", in: signingtest.IOSBinaryOptions{CodeSize: 3 << 20, MinOS: "10.0"}},
+		{name: "fat", in: signingtest.IOSBinaryOptions{CodeSize: 3 << 20, Archs: []string{"arm64", "arm64e"}}},
+		{name: "small", in: signingtest.IOSBinaryOptions{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			unsigned := signingtest.IOSBinary(tt.in)
+			signed, _ := signBytes(t, unsigned, macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist})
+			want, _ := signBytes(t, signed, macho.SignOptions{Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources})
+			sign := func(in []byte) ([]byte, error) {
+				var out bytes.Buffer
+				var header []byte
+				opts := macho.SignOptions{
+					Identity: testApple().Identity, Identifier: testIdentifier, Now: fixedNow,
+					Entitlements: testEntitlements, InfoPlist: testInfoPlist, CodeResources: testCodeResources,
+					ReusePageHashesUnchecked: true,
+				}
+				if tt.late {
+					opts.Entitlements = nil
+					opts.EntitlementsLater = func(s []byte) ([]byte, error) { return testEntitlements, nil }
+					opts.HeaderLater = func(h []byte) error { header = h; return nil }
+				}
+				if _, err := macho.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, opts); err != nil {
+					return nil, err
+				}
+				b := out.Bytes()
+				copy(b, header)
+				return b, nil
+			}
+			got, err := sign(signed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("reusing the page hashes: %d bytes that differ from the %d hashed", len(got), len(want))
+			}
+
+			// A page changed after signing, in the middle of the code:
+			// its stale hash is reused, and the output does not verify.
+			if len(signed) > 3<<20 {
+				tampered := bytes.Clone(signed)
+				tampered[2<<20+100] ^= 0xff
+				got, err := sign(tampered)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := macho.Verify(context.Background(), bytes.NewReader(got), int64(len(got)), macho.VerifyOptions{}); !errors.Is(err, macho.ErrBadSignature) {
+					t.Errorf("a stale page hash reused: Verify = %v", err)
+				}
+			}
+
+			if !tt.late {
+				if _, err := sign(unsigned); !errors.Is(err, macho.ErrNoPageHashes) {
+					t.Errorf("an unsigned binary: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -435,16 +435,12 @@ func (p *signParams) planLate(s *slice) (*slicePlan, error) {
 	return pl, nil
 }
 
-// decideLate reads the input's own signature where the code ends, asks
-// for the entitlements, lays the signature out as plan does and rehashes
+// decideLate takes the input's own signature (blobs, read where the code
+// ends), asks for the entitlements, lays the signature out as plan does and rehashes
 // the pages that hold the final header.
-func (p *signParams) decideLate(src io.ReaderAt, pl *slicePlan, pages [][]byte) error {
+func (p *signParams) decideLate(src io.ReaderAt, pl *slicePlan, pages [][]byte, blobs []slotBlob) error {
 	s := pl.s
 	var signed []byte
-	_, blobs, err := readSignatureBlobs(src, s)
-	if err != nil && !errors.Is(err, ErrBadSignature) {
-		return err
-	}
 	for _, b := range blobs { // a damaged old signature has none
 		if b.slot == slotEntitlements && len(b.data) >= 8 {
 			signed = bytes.Clone(b.data[8:])
@@ -467,7 +463,7 @@ func (p *signParams) decideLate(src io.ReaderAt, pl *slicePlan, pages [][]byte) 
 	pl.header, pl.sigSize = full.header, full.sigSize
 	// The pages holding the header were hashed with the header as found.
 	n := min(int64(pl.nPages), (int64(len(pl.header))+pageSize-1)/pageSize)
-	head, err := hashPages(context.Background(), src, s.offset, s.size, min(n*pageSize, pl.codeLimit), pl.header, nil, pl.hashTypes, pageShift)
+	head, err := hashPages(context.Background(), src, s.offset, s.size, min(n*pageSize, pl.codeLimit), pl.header, nil, pl.hashTypes, pageShift, nil)
 	if err != nil {
 		return err
 	}
@@ -505,12 +501,28 @@ func fatHeader(plans []*slicePlan) []byte {
 // writes the signature.
 func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePlan) (CDHash, error) {
 	s := pl.s
-	pages, err := streamPages(ctx, src, w, pl)
+	reuse := p.opts.ReusePageHashesUnchecked
+	if reuse && s.sigCmd < 0 {
+		return CDHash{}, fmt.Errorf("%w: the binary is not signed", ErrNoPageHashes)
+	}
+	pages, err := streamPages(ctx, src, w, pl, reuse)
 	if err != nil {
 		return CDHash{}, err
 	}
+	// The input's own signature, where its code ends, read once.
+	var old []slotBlob
+	if pl.sigSize == 0 || reuse {
+		if _, old, err = readSignatureBlobs(src, s); err != nil && !errors.Is(err, ErrBadSignature) {
+			return CDHash{}, err
+		}
+	}
 	if pl.sigSize == 0 { // planLate
-		if err := p.decideLate(src, pl, pages); err != nil {
+		if err := p.decideLate(src, pl, pages, old); err != nil {
+			return CDHash{}, err
+		}
+	}
+	if reuse {
+		if err := reusePageHashes(old, pl, pages); err != nil {
 			return CDHash{}, err
 		}
 	}
@@ -582,16 +594,71 @@ func (p *signParams) signSlice(ctx context.Context, src io.ReaderAt, w io.Writer
 }
 
 // streamPages copies the slice's first codeLimit bytes to w, with the
-// patched header, and returns the page hashes for each hash type.
-func streamPages(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePlan) ([][]byte, error) {
-	return hashPages(ctx, src, pl.s.offset, pl.s.size, pl.codeLimit, pl.header, w, pl.hashTypes, pageShift)
+// patched header, and returns the page hashes for each hash type. With
+// reuse, only the chunks that hold the header and the last one are
+// hashed (see reusedChunk).
+func streamPages(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePlan, reuse bool) ([][]byte, error) {
+	var hashChunk func(off, n int64) bool
+	if reuse {
+		hashChunk = func(off, n int64) bool { return !pl.reusedChunk(off, n) }
+	}
+	return hashPages(ctx, src, pl.s.offset, pl.s.size, pl.codeLimit, pl.header, w, pl.hashTypes, pageShift, hashChunk)
+}
+
+// reusedChunk reports whether the chunk of n bytes at off (see hashPages)
+// takes its page hashes from the input's signature
+// (SignOptions.ReusePageHashesUnchecked): every chunk but those holding the
+// header, as found or as written, and the last one, where the code limit
+// may have moved.
+func (pl *slicePlan) reusedChunk(off, n int64) bool {
+	return off >= int64(max(len(pl.header), len(pl.s.header))) && off+n < pl.codeLimit
+}
+
+// reusePageHashes fills in the page hashes of the chunks streamPages did
+// not hash with those of the input's own CodeDirectories (blobs, from
+// its signature): ErrNoPageHashes when one of the hash types, or one of
+// those pages, is missing from them.
+func reusePageHashes(blobs []slotBlob, pl *slicePlan, pages [][]byte) error {
+	chunk := int64(max(chunkSize, pageSize))
+	for j, t := range pl.hashTypes {
+		var cd *parsedCD
+		for _, b := range blobs {
+			if b.slot != slotCodeDirectory && (b.slot < slotAlternateCD || b.slot >= slotAlternateCD+5) {
+				continue
+			}
+			if c, err := parseCodeDirectory(b.data); err == nil && c.hashType == t {
+				cd = c
+				break
+			}
+		}
+		if cd == nil || cd.pageShift != pageShift {
+			return fmt.Errorf("%w: no %s CodeDirectory of %d-byte pages", ErrNoPageHashes, hashName(t), pageSize)
+		}
+		hs := hashSize(t)
+		for off := int64(0); off < pl.codeLimit; off += chunk {
+			n := min(chunk, pl.codeLimit-off)
+			if !pl.reusedChunk(off, n) {
+				continue
+			}
+			first, end := int(off>>pageShift), int((off+n)>>pageShift) // whole pages: n is a multiple of the page size
+			if end > cd.nCode || int64(end)<<pageShift > cd.codeLimit {
+				return fmt.Errorf("%w: the %s CodeDirectory covers %d pages", ErrNoPageHashes, hashName(t), cd.nCode)
+			}
+			copy(pages[j][first*hs:end*hs], cd.raw[cd.hashOff+first*hs:cd.hashOff+end*hs])
+		}
+	}
+	return nil
 }
 
 // hashPages reads limit bytes of the image at base (of size bytes; zeros
 // past its end), overlays header at its start, copies them to w when not
 // nil, and returns the hashes of each 1<<shift-byte page for each hash
 // type. Reads and writes are sequential; hashing runs on every core.
-func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, header []byte, w io.Writer, types []uint8, shift uint8) ([][]byte, error) {
+//
+// hashChunk, when not nil, says which chunks (of max(chunkSize, page
+// size) bytes, the last one shorter) to hash; the hashes of the others
+// are left zero.
+func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, header []byte, w io.Writer, types []uint8, shift uint8, hashChunk func(off, n int64) bool) ([][]byte, error) {
 	psize := 1 << shift
 	chunk := int64(max(chunkSize, psize))
 	workers := runtime.GOMAXPROCS(0)
@@ -637,6 +704,14 @@ func hashPages(ctx context.Context, src io.ReaderAt, base, size, limit int64, he
 		}
 		pages := (len(buf) + psize - 1) / psize
 		part := make([][]byte, len(types))
+		if hashChunk != nil && !hashChunk(off, n) {
+			for j, t := range types {
+				part[j] = make([]byte, pages*hashSize(t))
+			}
+			parts = append(parts, part)
+			bufs <- buf
+			continue
+		}
 		for j, t := range types {
 			part[j] = make([]byte, 0, pages*hashSize(t))
 		}

@@ -130,7 +130,7 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	}
 	var all [][]byte
 	if sameShift {
-		if all, err = hashPages(ctx, r, s.offset, s.size, primary.codeLimit, nil, nil, types, primary.pageShift); err != nil {
+		if all, err = hashPages(ctx, r, s.offset, s.size, primary.codeLimit, nil, nil, types, primary.pageShift, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -139,7 +139,7 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 		if sameShift {
 			pages = all[k]
 		} else {
-			p, err := hashPages(ctx, r, s.offset, s.size, cd.codeLimit, nil, nil, []uint8{cd.hashType}, cd.pageShift)
+			p, err := hashPages(ctx, r, s.offset, s.size, cd.codeLimit, nil, nil, []uint8{cd.hashType}, cd.pageShift, nil)
 			if err != nil {
 				return nil, err
 			}
