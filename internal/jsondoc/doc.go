@@ -13,10 +13,10 @@
 // share one top-level shape, as do verify documents ([VerifyDoc], from
 // [APKVerify] (and [APKVerifyStamp]), [AABVerify] and [IPAVerify]); what
 // only one platform has sits in the object named after it ("apk",
-// "aab", "ipa"). The other
-// commands have documents of their own: [IPAInspect], [IPACheck],
-// [APKLineage], [DriveList], [DriveGet], [DrivePut], [PlayUpload],
-// [PlayShare], [AppStoreUpload] and [Version].
+// "aab", "ipa"). The other commands have documents of their own:
+// [IPAInspect], [IPACheck], [APKLineage] (and [APKRotate]), [DriveList],
+// [DriveGet], [DrivePut], [PlayUpload], [PlayShare], [AppStoreUpload]
+// and [Version].
 //
 // Each constructor takes what the library call of its command returned
 // and makes the document in one call, for a command to print with

@@ -270,6 +270,9 @@ func cases(f *fixture) map[string]func() jsondoc.Doc {
 		"APKLineage": func() jsondoc.Doc {
 			return jsondoc.APKLineage("rotation.lineage", f.lineage, "updated.lineage")
 		},
+		"APKRotate": func() jsondoc.Doc {
+			return jsondoc.APKRotate(f.lineage, "updated.lineage")
+		},
 		"DriveList": func() jsondoc.Doc {
 			folder := &drive.File{ID: "0FolderIdOfTheDeliveries", Name: "2.3.1 (231)", MimeType: drive.FolderMimeType, ModifiedTime: when}
 			return jsondoc.DriveList("https://drive.google.com/drive/folders/0DeliveriesFolder", []*drive.File{driveFile("Studio.ipa"), folder})

@@ -6,11 +6,12 @@ import (
 	"github.com/storesign/storesign/signing/apk"
 )
 
-// LineageDoc is the document of apk lineage: the signers of a signing
-// certificate lineage and their capabilities.
+// LineageDoc is the document of apk lineage and apk rotate: the signers
+// of a signing certificate lineage and their capabilities.
 type LineageDoc struct {
 	Header
-	// File is the lineage file or signed APK read.
+	// File is the lineage file or signed APK read (apk lineage), or the
+	// lineage written (apk rotate).
 	File File `json:"file"`
 	// Signers are the lineage's certificates, oldest first.
 	Signers []LineageSigner `json:"signers"`
@@ -24,6 +25,12 @@ type LineageDoc struct {
 func APKLineage(in string, l *apk.Lineage, out string) *LineageDoc {
 	d := &LineageDoc{Header: header("apk lineage"), File: newFile(in), Signers: list(lineageSigners(l)), Updated: optFile(out)}
 	return d
+}
+
+// APKRotate is the document of apk rotate: the lineage l, started or
+// extended by a new signer, written to out. It reads the file.
+func APKRotate(l *apk.Lineage, out string) *LineageDoc {
+	return &LineageDoc{Header: header("apk rotate"), File: newFile(out), Signers: list(lineageSigners(l))}
 }
 
 // BuildInfo is which storesign this is, as the version command works it
