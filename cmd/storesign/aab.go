@@ -4,7 +4,6 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/internal/zipx"
 	"github.com/storesign/storesign/signing/aab"
 )
@@ -53,7 +53,7 @@ func aabInput(cmd, in string, args []string) (string, error) {
 // with the upload key, verified before it is written.
 func newAABSignCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "sign (--ks KEYSTORE --ks-pass SPEC [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.aab IN.aab",
+		Use:   "sign (--ks KEYSTORE --ks-pass SPEC [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.aab [--json] IN.aab",
 		Short: "Sign an app bundle with the upload key, as jarsigner does",
 		Long: `Sign an Android App Bundle with the Play upload key: a JAR signature
 (META-INF/NAME.SF and its block) as jarsigner writes it, verified before the
@@ -70,6 +70,7 @@ pass:PASSWORD, env:VAR, file:PATH or stdin.`,
 	in := fs.String("in", "", "the app bundle to sign (or give it as the argument)")
 	out := fs.String("out", "", "where to write the signed bundle (never the input)")
 	signerName := fs.String("v1-signer-name", "", "base `name` of the signature files, META-INF/NAME.SF (default: the key alias, else CERT)")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	completeKeyFlags(cmd)
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("aab"), "out": completeExt("aab")})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -90,9 +91,13 @@ pass:PASSWORD, env:VAR, file:PATH or stdin.`,
 		if name == "" {
 			name = k.alias
 		}
-		res, err := aab.SignFile(ctx, input, *out, aab.Options{Identity: id, SignerName: name})
+		opts := aab.Options{Identity: id, SignerName: name}
+		res, err := aab.SignFile(ctx, input, *out, opts)
 		if err != nil {
 			return aabExplain(err)
+		}
+		if *asJSON {
+			return jsondoc.Write(e.stdout, jsondoc.AABSign(input, *out, res, opts))
 		}
 		s := res.Signers[0]
 		fmt.Fprintf(e.stdout, "signed %s -> %s (verified)\n", input, *out)
@@ -142,7 +147,7 @@ and is not signed or its signature does not verify.`,
 	fs := cmd.Flags()
 	in := fs.String("in", "", "the app bundle to verify (or give it as the argument)")
 	printCerts := fs.Bool("print-certs", false, "print each signer's certificate")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	verbose := fs.BoolP("verbose", "v", false, "same as --print-certs")
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("aab")})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -152,24 +157,18 @@ and is not signed or its signature does not verify.`,
 			return err
 		}
 		res, err := aab.VerifyFile(ctx, input, aab.VerifyOptions{})
-		if *asJSON {
-			rep := aabJSONReport{File: input, Verified: err == nil}
+		notValid := errors.Is(err, aab.ErrNotSigned) || errors.Is(err, aab.ErrInvalidSignature)
+		if *asJSON && (err == nil || notValid) {
+			var problem error
 			if err != nil {
-				rep.Error = oneLine(aabExplain(err).Error())
-			} else {
-				rep.Entries, rep.Size = res.Entries, res.Size
-				for _, s := range res.Signers {
-					rep.Signers = append(rep.Signers, aabJSONSigner(s))
-				}
+				problem = errors.New(oneLine(aabExplain(err).Error()))
 			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			if jerr := enc.Encode(rep); jerr != nil {
+			if jerr := jsondoc.Write(e.stdout, jsondoc.AABVerify(input, res, problem)); jerr != nil {
 				return jerr
 			}
 		}
 		if err != nil {
-			if errors.Is(err, aab.ErrNotSigned) || errors.Is(err, aab.ErrInvalidSignature) {
+			if notValid {
 				return notVerified(aabExplain(err))
 			}
 			return aabExplain(err)
@@ -204,47 +203,4 @@ and is not signed or its signature does not verify.`,
 		return nil
 	}
 	return cmd
-}
-
-type aabJSONReport struct {
-	File     string          `json:"file"`
-	Verified bool            `json:"verified"`
-	Error    string          `json:"error,omitempty"`
-	Entries  int             `json:"entries,omitempty"`
-	Size     int64           `json:"size,omitempty"`
-	Signers  []aabSignerJSON `json:"signers,omitempty"`
-}
-
-type aabSignerJSON struct {
-	Name               string `json:"name"`
-	SignatureFile      string `json:"signatureFile"`
-	BlockFile          string `json:"blockFile"`
-	Subject            string `json:"subject"`
-	Issuer             string `json:"issuer"`
-	SHA256             string `json:"certSha256"`
-	SHA1               string `json:"certSha1"`
-	NotAfter           string `json:"notAfter"`
-	KeyAlgorithm       string `json:"keyAlgorithm"`
-	KeySize            int    `json:"keySize"`
-	SignatureAlgorithm string `json:"signatureAlgorithm"`
-	DigestAlgorithm    string `json:"digestAlgorithm"`
-	SigningTime        string `json:"signingTime,omitempty"`
-}
-
-func aabJSONSigner(s *aab.Signer) aabSignerJSON {
-	c := s.Certificate
-	sha1sum := sha1.Sum(c.Raw)
-	alg, bits := keyInfo(c)
-	j := aabSignerJSON{
-		Name: s.Name, SignatureFile: s.SignatureFile, BlockFile: s.BlockFile,
-		Subject: c.Subject.String(), Issuer: c.Issuer.String(),
-		SHA256: s.Fingerprint(), SHA1: hex.EncodeToString(sha1sum[:]),
-		NotAfter:     c.NotAfter.UTC().Format(time.RFC3339),
-		KeyAlgorithm: alg, KeySize: bits, SignatureAlgorithm: s.SignatureAlgorithm,
-		DigestAlgorithm: s.DigestAlgorithm.String(),
-	}
-	if !s.SigningTime.IsZero() {
-		j.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
-	}
-	return j
 }

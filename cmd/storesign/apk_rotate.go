@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/apk"
 )
@@ -224,9 +225,9 @@ func ownSignerFlag(fs *pflag.FlagSet) string {
 func newAPKRotateCmd(e *env) *cobra.Command {
 	var in, out string
 	var minSDK int
-	var verbose bool
+	var verbose, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "rotate --out LINEAGE [--in LINEAGE] --old-signer SIGNER-OPTIONS --new-signer SIGNER-OPTIONS [flags]",
+		Use:   "rotate --out LINEAGE [--in LINEAGE] [--json] --old-signer SIGNER-OPTIONS --new-signer SIGNER-OPTIONS [flags]",
 		Short: "Start or extend a signing certificate lineage (key rotation), as apksigner rotate",
 		Long: `Write a signing certificate lineage: the old signer's key signs the new
 signer's certificate, so that Android accepts APKs signed with the new key as
@@ -249,6 +250,7 @@ next other option:
 	fs.StringVar(&out, "out", "", "where to write the lineage (required)")
 	fs.IntVar(&minSDK, "min-sdk-version", 0, "accepted for apksigner compatibility (a lineage always targets Android 9 or later)")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "say what was done")
+	fs.BoolVar(&asJSON, "json", false, jsonFlagUsage+": the lineage written")
 	markerVar(fs, "old-signer", "the signer options that follow are the current signer's (its key signs the new one)")
 	markerVar(fs, "new-signer", "the signer options that follow are the new signer's")
 	signerHelpFlags(fs, "old-signer or --new-signer")
@@ -265,13 +267,14 @@ next other option:
 		if fs.NArg() > 0 {
 			return usagef("apk rotate: unexpected argument %q", fs.Arg(0))
 		}
-		return apkRotate(e, in, out, verbose, signers)
+		return apkRotate(e, in, out, verbose, asJSON, signers)
 	}
 	return cmd
 }
 
-// apkRotate writes the lineage of apk rotate.
-func apkRotate(e *env, in, out string, verbose bool, signers []signerArgs) error {
+// apkRotate writes the lineage of apk rotate, and with asJSON prints its
+// document (the -v message going to stderr).
+func apkRotate(e *env, in, out string, verbose, asJSON bool, signers []signerArgs) error {
 	var old, nw *signerSpec
 	for _, s := range signers {
 		spec, err := parseSigner("apk rotate", s)
@@ -318,6 +321,12 @@ func apkRotate(e *env, in, out string, verbose bool, signers []signerArgs) error
 	if err := writeLineageFile(out, l); err != nil {
 		return err
 	}
+	if asJSON {
+		if verbose {
+			fmt.Fprintln(e.stderr, "Rotation entry generated.")
+		}
+		return jsondoc.Write(e.stdout, jsondoc.APKRotate(l, out))
+	}
 	if verbose {
 		fmt.Fprintln(e.stdout, "Rotation entry generated.")
 	}
@@ -338,9 +347,9 @@ func rotateExplain(err error) error {
 // --out).
 func newAPKLineageCmd(e *env) *cobra.Command {
 	var in, out string
-	var printCerts, printPEM, verbose boolValue
+	var printCerts, printPEM, verbose, asJSON boolValue
 	cmd := &cobra.Command{
-		Use:   "lineage --in LINEAGE|SIGNED.apk [--print-certs] [--print-certs-pem] [-v] [--out LINEAGE --signer SIGNER-OPTIONS...] [flags]",
+		Use:   "lineage --in LINEAGE|SIGNED.apk [--print-certs] [--print-certs-pem] [-v] [--json] [--out LINEAGE --signer SIGNER-OPTIONS...] [flags]",
 		Short: "Print a lineage's signers, or change their capabilities, as apksigner lineage",
 		Long: `Print the signers of a signing certificate lineage (a lineage file, or the
 lineage of a signed APK) and their capabilities, or change the capabilities
@@ -360,6 +369,7 @@ The options after --signer are that signer's, up to the next other option:
 	optBoolVar(fs, &printPEM, "print-certs-pem", "true or false: also print the certificates in PEM")
 	fs.VarP(&verbose, "verbose", "v", "true or false: print key details and what changed")
 	fs.Lookup("verbose").NoOptDefVal = "true"
+	optBoolVar(fs, &asJSON, "json", jsonFlagUsage+"; the certificates and capabilities are in it")
 	markerVar(fs, "signer", "the signer options that follow name a signer of the lineage and the capabilities to set")
 	signerHelpFlags(fs, "signer")
 	completeKeyFlags(cmd)
@@ -375,13 +385,19 @@ The options after --signer are that signer's, up to the next other option:
 		if fs.NArg() > 0 {
 			return usagef("apk lineage: unexpected argument %q", fs.Arg(0))
 		}
-		return apkLineage(e, in, out, printCerts, printPEM, verbose, signers)
+		return apkLineage(e, in, out, printCerts, printPEM, verbose, asJSON.val, signers)
 	}
 	return cmd
 }
 
 // apkLineage prints or updates the lineage of apk lineage.
-func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue, signers []signerArgs) error {
+// With asJSON stdout has only the lineage document: the messages of -v
+// go to stderr and the certificates are in the document.
+func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue, asJSON bool, signers []signerArgs) error {
+	w := e.stdout
+	if asJSON {
+		w = e.stderr
+	}
 	if in == "" {
 		return usagef("apk lineage: --in LINEAGE is required")
 	}
@@ -409,14 +425,14 @@ func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue,
 		case changed:
 			updated = true
 			if v {
-				fmt.Fprintf(e.stdout, "Updated signer capabilities for %s.\n", name)
+				fmt.Fprintf(w, "Updated signer capabilities for %s.\n", name)
 			}
 		case v:
-			fmt.Fprintf(e.stdout, "The provided signer capabilities for %s are unchanged.\n", name)
+			fmt.Fprintf(w, "The provided signer capabilities for %s are unchanged.\n", name)
 		}
 	}
 	pem := printPEM.set && printPEM.val
-	if printCerts.set && printCerts.val || pem {
+	if (printCerts.set && printCerts.val || pem) && !asJSON {
 		for i, c := range l.Certificates() {
 			caps, _ := l.Capabilities(c)
 			printLineageCert(e.stdout, c, fmt.Sprintf("Signer #%d in lineage", i+1), v, pem)
@@ -427,6 +443,7 @@ func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue,
 			fmt.Fprintf(e.stdout, "Has auth capability          : %t\n", caps.Has(apk.CapAuth))
 		}
 	}
+	written := ""
 	if updated {
 		if out == "" {
 			return usagef("apk lineage: the lineage was modified but an output file for the lineage was not specified: add --out LINEAGE")
@@ -434,9 +451,13 @@ func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue,
 		if err := writeLineageFile(out, l); err != nil {
 			return err
 		}
+		written = out
 		if v {
-			fmt.Fprintf(e.stdout, "Updated lineage saved to %s.\n", out)
+			fmt.Fprintf(w, "Updated lineage saved to %s.\n", out)
 		}
+	}
+	if asJSON {
+		return jsondoc.Write(e.stdout, jsondoc.APKLineage(in, l, written))
 	}
 	return nil
 }

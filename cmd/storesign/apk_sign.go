@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/apk"
 )
@@ -29,7 +30,7 @@ type apksFlags struct {
 	minSDK, maxSDK, libAlign  int
 	v1, v2, v3, v4, preserved boolValue
 	debuggable                boolValue
-	verbose, werr             bool
+	verbose, werr, asJSON     bool
 }
 
 func (f *apksFlags) register(fs *pflag.FlagSet) {
@@ -49,6 +50,7 @@ func (f *apksFlags) register(fs *pflag.FlagSet) {
 	optBoolVar(fs, &f.preserved, "alignment-preserved", "true or false: keep the input's alignment instead of aligning (default: false)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print more detail")
 	fs.BoolVar(&f.werr, "Werr", false, "treat warnings as errors: nothing is written when signing warns")
+	fs.BoolVar(&f.asJSON, "json", false, jsonFlagUsage)
 }
 
 // newAPKSignCmd is `storesign apk sign`, modelled on `apksigner sign`:
@@ -58,7 +60,7 @@ func (f *apksFlags) register(fs *pflag.FlagSet) {
 func newAPKSignCmd(e *env) *cobra.Command {
 	var f apksFlags
 	cmd := &cobra.Command{
-		Use:   "sign (--ks KEYSTORE [--ks-pass SPEC] [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.apk [flags] IN.apk",
+		Use:   "sign (--ks KEYSTORE [--ks-pass SPEC] [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.apk [--json] [flags] IN.apk",
 		Short: "Sign an APK as apksigner does, verified before it is written",
 		Long: `Sign an APK with APK Signature Schemes v1 (JAR), v2, v3 and optionally v4,
 as apksigner 35 does: with the same inputs the bytes are apksigner's. The
@@ -158,6 +160,9 @@ func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signe
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(e.stderr, "WARNING: "+w)
+	}
+	if f.asJSON {
+		return jsondoc.Write(e.stdout, jsondoc.APKSign(in, f.out, res, opts, warnings))
 	}
 	apksReport(e.stdout, in, f.out, id, res, f.verbose)
 	if f.verbose {

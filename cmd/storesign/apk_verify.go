@@ -9,19 +9,17 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing/apk"
 )
 
@@ -52,7 +50,7 @@ signer's certificate.`,
 	optBoolVar(fset, &printPEM, "print-certs-pem", "as --print-certs, and print each certificate in PEM")
 	v4File := fset.String("v4-signature-file", "", "check this APK Signature Scheme v4 `file` (.idsig) too; as apksigner, its outcome does not change the verdict")
 	optBoolVar(fset, &werr, "Werr", "treat warnings as errors")
-	optBoolVar(fset, &asJSON, "json", "print the result as JSON")
+	optBoolVar(fset, &asJSON, "json", jsonFlagUsage)
 	optBoolVar(fset, &stamp, "verify-source-stamp", "check the APK's source stamp (stamp-cert-sha256 and the stamp block) instead of its signatures")
 	minSDK := fset.Int("min-sdk-version", 0, "lowest Android API `level` to verify for (default: the APK's minSdkVersion)")
 	maxSDK := fset.Int("max-sdk-version", 0, "highest Android API `level` to verify for (default: all)")
@@ -124,7 +122,7 @@ func apkVerify(ctx context.Context, e *env, rest []string, f apkVerifyFlags) err
 		return apkvError(path, err)
 	}
 	if f.asJSON {
-		if err := apkvWriteJSON(e.stdout, path, res, f.v4File != ""); err != nil {
+		if err := jsondoc.Write(e.stdout, jsondoc.APKVerify(path, res, err)); err != nil {
 			return err
 		}
 	} else {
@@ -309,98 +307,6 @@ func apkvEscape(s string) string {
 	return s
 }
 
-type apkvJSONSigner struct {
-	Scheme          string `json:"scheme,omitempty"`
-	Name            string `json:"name,omitempty"`
-	DN              string `json:"dn"`
-	SHA256          string `json:"certificateSha256"`
-	SHA1            string `json:"certificateSha1"`
-	MD5             string `json:"certificateMd5"`
-	KeyAlgorithm    string `json:"keyAlgorithm"`
-	KeySize         int    `json:"keySize"`
-	PublicKeySHA256 string `json:"publicKeySha256"`
-	MinSDK          int    `json:"minSdkVersion,omitempty"`
-	MaxSDK          int    `json:"maxSdkVersion,omitempty"`
-	DevRelease      bool   `json:"devRelease,omitempty"`
-}
-
-type apkvJSONResult struct {
-	File     string           `json:"file"`
-	Verified bool             `json:"verified"`
-	Schemes  map[string]bool  `json:"schemes"`
-	MinSDK   int              `json:"minSdkVersion"`
-	MaxSDK   int              `json:"maxSdkVersion"`
-	Signers  []apkvJSONSigner `json:"signers"`
-	// SchemeSigners lists the signers of every scheme checked.
-	SchemeSigners []apkvJSONSigner `json:"schemeSigners"`
-	Lineage       []apkvJSONSigner `json:"lineage,omitempty"`
-	Errors        []string         `json:"errors"`
-	Warnings      []string         `json:"warnings"`
-	// V4Errors say why the --v4-signature-file did not verify.
-	V4Errors []string `json:"v4Errors,omitempty"`
-}
-
-func apkvToJSON(s *apk.VerifySigner, c *x509.Certificate) apkvJSONSigner {
-	d := apkvCertDigests(c)
-	alg, bits := keyInfo(c)
-	j := apkvJSONSigner{
-		DN: apkvDN(c.RawSubject), SHA256: d.SHA256, SHA1: d.SHA1, MD5: d.MD5,
-		KeyAlgorithm: alg, KeySize: bits, PublicKeySHA256: d.KeySHA256,
-	}
-	if s != nil {
-		j.Scheme, j.Name, j.DevRelease = s.Scheme, s.Name, s.DevRelease
-		if s.Scheme == "v3" || s.Scheme == "v3.1" {
-			j.MinSDK, j.MaxSDK = s.MinSDK, s.MaxSDK
-		}
-	}
-	return j
-}
-
-func apkvWriteJSON(w io.Writer, path string, res *apk.VerifyResult, v4 bool) error {
-	out := apkvJSONResult{
-		File:     path,
-		Verified: res.Verified,
-		Schemes:  map[string]bool{"v1": res.V1, "v2": res.V2, "v3": res.V3, "v3.1": res.V31},
-		MinSDK:   res.MinSDK,
-		MaxSDK:   res.MaxSDK,
-		Signers:  []apkvJSONSigner{},
-		Errors:   res.Errors,
-		Warnings: res.Warnings,
-	}
-	if v4 {
-		out.Schemes["v4"] = res.V4
-		out.V4Errors = res.V4Errors
-	}
-	if out.MaxSDK == math.MaxInt32 {
-		out.MaxSDK = 0
-	}
-	if out.Errors == nil {
-		out.Errors = []string{}
-	}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
-	}
-	for _, s := range res.Signers {
-		if s.Certificate != nil {
-			out.Signers = append(out.Signers, apkvToJSON(s, s.Certificate))
-		}
-	}
-	out.SchemeSigners = []apkvJSONSigner{}
-	for _, l := range [][]*apk.VerifySigner{res.V1Signers, res.V2Signers, res.V3Signers, res.V31Signers} {
-		for _, s := range l {
-			if s.Certificate != nil {
-				out.SchemeSigners = append(out.SchemeSigners, apkvToJSON(s, s.Certificate))
-			}
-		}
-	}
-	for _, c := range res.Lineage {
-		out.Lineage = append(out.Lineage, apkvToJSON(nil, c))
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
 // apkVerifyStamp is apk verify --verify-source-stamp: as apksigner, it
 // checks the source stamp only, prints "Verified for SourceStamp" (or
 // "DOES NOT VERIFY" and the errors) with -v and the stamp signer's
@@ -419,7 +325,7 @@ func apkVerifyStamp(ctx context.Context, e *env, path string, f apkVerifyFlags) 
 		return apkvError(path, err)
 	}
 	if f.asJSON {
-		if err := apkvWriteStampJSON(e.stdout, path, res); err != nil {
+		if err := jsondoc.Write(e.stdout, jsondoc.APKVerifyStamp(path, res, err)); err != nil {
 			return err
 		}
 	} else {
@@ -449,38 +355,4 @@ func apkVerifyStamp(ctx context.Context, e *env, path string, f apkVerifyFlags) 
 		return notVerified(fmt.Errorf("%s: the source stamp verifies, with %d warnings, and -Werr makes them errors", path, len(res.Warnings)))
 	}
 	return nil
-}
-
-// apkvStampJSON is apk verify --verify-source-stamp --json.
-type apkvStampJSON struct {
-	File        string           `json:"file"`
-	Verified    bool             `json:"verified"`
-	SourceStamp *apkvJSONSigner  `json:"sourceStamp,omitempty"`
-	Lineage     []apkvJSONSigner `json:"lineage,omitempty"`
-	Time        string           `json:"time,omitempty"`
-	Errors      []string         `json:"errors"`
-	Warnings    []string         `json:"warnings"`
-}
-
-func apkvWriteStampJSON(w io.Writer, path string, res *apk.StampResult) error {
-	out := apkvStampJSON{File: path, Verified: res.Verified, Errors: res.Errors, Warnings: res.Warnings}
-	if res.Certificate != nil {
-		s := apkvToJSON(nil, res.Certificate)
-		out.SourceStamp = &s
-	}
-	for _, c := range res.Lineage {
-		out.Lineage = append(out.Lineage, apkvToJSON(nil, c))
-	}
-	if !res.Time.IsZero() {
-		out.Time = res.Time.UTC().Format(time.RFC3339)
-	}
-	if out.Errors == nil {
-		out.Errors = []string{}
-	}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/store/appstore"
 )
@@ -46,7 +46,7 @@ func newAppStoreUploadCmd(e *env) *cobra.Command {
 	issuer := fs.String("api-issuer", "", "the issuer ID (App Store Connect > Users and Access > Integrations)")
 	wait := fs.Duration("wait", 0, "wait up to this long for App Store Connect to process the build (e.g. 30m; 0: do not wait)")
 	poll := fs.Duration("poll", 15*time.Second, "time between two looks at the processing state")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	showProgress := fs.Bool("progress", false, "print the upload's progress (every 10%) and the processing state on stderr")
 	skip := fs.Bool("skip-checks-unsafe", false, "upload even when the pre-flight checks find errors (Apple will most likely refuse the build)")
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"api-key": completeExt("p8")})
@@ -76,9 +76,7 @@ func newAppStoreUploadCmd(e *env) *cobra.Command {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
+			return jsondoc.Write(e.stdout, jsondoc.AppStoreUpload(in, res))
 		}
 		fmt.Fprintf(e.stdout, "uploaded %s %s (%s) from %s\n", res.BundleID, res.Version, res.Build, filepath.Base(in))
 		fmt.Fprintf(e.stdout, "build upload: %s\n", res.BuildUploadID)

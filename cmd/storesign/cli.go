@@ -202,3 +202,6 @@ func completeManually(exts ...string) cobra.CompletionFunc {
 		return exts, cobra.ShellCompDirectiveFilterFileExt
 	}
 }
+
+// jsonFlagUsage is the help of every command's --json flag.
+const jsonFlagUsage = "print the result as one JSON document on stdout (schema storesign/v1, see docs/json.md)"

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/storesign/storesign/drive"
+	"github.com/storesign/storesign/internal/jsondoc"
 )
 
 // newDriveCmd is "storesign drive get|put|ls".
@@ -71,16 +71,17 @@ checking its size and checksums. --out is the file to write, or an
 existing folder to put it in under its Drive name (default: the current
 folder). Prints path=, id=, name=, size=, md5= lines on stdout (a value
 holding a line break or another control character is printed quoted, as
-in Go: "a\nb"). A Drive name that cannot be a local file name (a path
-separator, a control character, a leading dot, .., more than 255 bytes)
-is refused unless --out names the file.
+in Go: "a\nb"), or with --json one JSON document (docs/json.md). A Drive
+name that cannot be a local file name (a path separator, a control
+character, a leading dot, .., more than 255 bytes) is refused unless
+--out names the file.
 The STORESIGN_DRIVE_ENDPOINT environment variable points at another
 Drive server (a drivetest fake).`
 
 // newDriveGetCmd is "storesign drive get".
 func newDriveGetCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "get (--file ID|LINK | --folder ID|LINK --name NAME|GLOB [--name ...] [--newest]) [--out PATH]",
+		Use:   "get (--file ID|LINK | --folder ID|LINK --name NAME|GLOB [--name ...] [--newest]) [--out PATH] [--json]",
 		Short: "Download a file from Google Drive, checked and resumable",
 		Long:  driveGetLong,
 		Example: `  storesign drive get --file https://drive.google.com/file/d/FILE_ID/view --out app.ipa
@@ -97,6 +98,7 @@ func newDriveGetCmd(e *env) *cobra.Command {
 	fs.Var(&names, "name", "with --folder: the file's exact `name` or a glob (*, ?, [a-z]); repeat for several")
 	newest := fs.Bool("newest", false, "with --folder: take the newest match instead of failing when several match")
 	out := fs.String("out", "", "output `path` (a file, or an existing folder)")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
@@ -145,6 +147,9 @@ func newDriveGetCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if *asJSON {
+			return jsondoc.Write(e.stdout, jsondoc.DriveGet(target, f))
+		}
 		abs, _ := filepath.Abs(target)
 		return printValues(e.stdout, "path", abs, "id", f.ID, "name", f.Name, "size", fmt.Sprint(f.Size), "md5", f.MD5)
 	}
@@ -157,12 +162,13 @@ Drive stored. An identical file of the same name is not uploaded again;
 a different one is an error unless --replace, which uploads a new
 revision keeping its ID and link. Prints id=, link=, name=, size=, md5=
 and status= (uploaded, replaced or skipped) lines on stdout (values with
-control characters quoted, as in Go).`
+control characters quoted, as in Go), or with --json one JSON document
+(docs/json.md).`
 
 // newDrivePutCmd is "storesign drive put".
 func newDrivePutCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "put --folder ID|LINK [--path SUB/DIR] [--name NAME] [--replace] FILE",
+		Use:   "put --folder ID|LINK [--path SUB/DIR] [--name NAME] [--replace] [--json] FILE",
 		Short: "Upload a file into a Google Drive folder, checked and resumable",
 		Long:  drivePutLong,
 		Example: `  storesign drive put --folder FOLDER_ID signed.ipa
@@ -177,6 +183,7 @@ func newDrivePutCmd(e *env) *cobra.Command {
 	name := fs.String("name", "", "the `name` in Drive (default: the file's name)")
 	replace := fs.Bool("replace", false, "upload a new revision of a different same-named file")
 	chunkMiB := fs.Int("chunk-mib", 16, "resumable upload chunk size in `MiB` (the most resent after a failure)")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
@@ -213,13 +220,16 @@ func newDrivePutCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if res.Skipped && !df.quiet {
+			fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", shown(res.File.Name))
+		}
+		if *asJSON {
+			return jsondoc.Write(e.stdout, jsondoc.DrivePut(path, res))
+		}
 		status := "uploaded"
 		switch {
 		case res.Skipped:
 			status = "skipped"
-			if !df.quiet {
-				fmt.Fprintf(e.stderr, "%s is already in the folder with the same content: not uploaded again\n", shown(res.File.Name))
-			}
 		case res.Replaced:
 			status = "replaced"
 		}
@@ -255,7 +265,7 @@ func newDriveLsCmd(e *env) *cobra.Command {
 	df := driveFlags{stderr: e.stderr}
 	df.register(fs)
 	folder := fs.String("folder", "", "the folder's `ID or link`")
-	asJSON := fs.Bool("json", false, "print a JSON array")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
@@ -276,22 +286,7 @@ func newDriveLsCmd(e *env) *cobra.Command {
 			return err
 		}
 		if *asJSON {
-			type item struct {
-				ID       string    `json:"id"`
-				Name     string    `json:"name"`
-				MimeType string    `json:"mimeType"`
-				Size     int64     `json:"size"`
-				MD5      string    `json:"md5,omitempty"`
-				Modified time.Time `json:"modifiedTime"`
-				Link     string    `json:"link,omitempty"`
-			}
-			items := []item{}
-			for _, f := range files {
-				items = append(items, item{f.ID, f.Name, f.MimeType, f.Size, f.MD5, f.ModifiedTime.UTC(), f.WebViewLink})
-			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(items)
+			return jsondoc.Write(e.stdout, jsondoc.DriveList(*folder, files))
 		}
 		for _, f := range files {
 			size, name := fmt.Sprint(f.Size), shown(f.Name)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/signing/ipa"
 	"github.com/storesign/storesign/signing/macho"
@@ -72,7 +72,7 @@ env:VAR or file:PATH.`,
 	dropWatch := fs.Bool("drop-watch", false, "remove the Watch app")
 	dropPlugins := fs.Bool("drop-plugins", false, "remove the app extensions (PlugIns/, Extensions/)")
 	level := fs.Int("compression-level", ipa.DefaultCompressionLevel, "deflate `level` of the rewritten entries (signed binaries, plists, profiles): 0 stores them, fastest, as zsign does; 1 (fast) to 9 (smallest)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	completeFlags(cmd, map[string]cobra.CompletionFunc{
 		"in": completeExt("ipa"), "out": completeExt("ipa"), "p12": completeExt("p12", "pfx"),
 		"key": completeExt("pem", "key", "der", "pk8"), "cert": completeExt("pem", "cer", "crt", "der"),
@@ -158,7 +158,7 @@ env:VAR or file:PATH.`,
 			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", w)
 		}
 		if *asJSON {
-			return printJSON(e.stdout, rep)
+			return jsondoc.Write(e.stdout, jsondoc.IPAResign(*in, *out, rep, opts))
 		}
 		fmt.Fprintf(e.stdout, "re-signed %s -> %s\n", *in, *out)
 		printReport(e.stdout, rep, false)
@@ -246,7 +246,7 @@ its certificate chain. Exits 3 when the IPA was read and does not verify.`,
 		ValidArgsFunction: completeExt("ipa"),
 	}
 	fs := cmd.Flags()
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	root := fs.String("root", "", "PEM file with the root certificate(s) signatures must chain to (default: Apple Root CA when the signature embeds it, as codesign's do)")
 	allowExpired := fs.Bool("allow-expired", false, "accept expired profiles and certificates")
 	strict := fs.Bool("strict", false, "also fail signatures that current codesign would not have written (older formats, exec-segment flags that do not follow the entitlements...)")
@@ -277,7 +277,7 @@ its certificate chain. Exits 3 when the IPA was read and does not verify.`,
 			return fmt.Errorf("%s: %w", name, pathErr(err))
 		}
 		if *asJSON {
-			if jerr := printJSON(e.stdout, rep); jerr != nil {
+			if jerr := jsondoc.Write(e.stdout, jsondoc.IPAVerify(name, rep, err)); jerr != nil {
 				return jerr
 			}
 		} else {
@@ -330,7 +330,7 @@ entitlements, without verifying them.`,
 		ValidArgsFunction: completeExt("ipa"),
 	}
 	fs := cmd.Flags()
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if fs.NArg() != 1 {
@@ -342,18 +342,12 @@ entitlements, without verifying them.`,
 			return fmt.Errorf("%s: %w", name, pathErr(err))
 		}
 		if *asJSON {
-			return printJSON(e.stdout, rep)
+			return jsondoc.Write(e.stdout, jsondoc.IPAInspect(name, rep))
 		}
 		printInspect(e.stdout, rep)
 		return nil
 	}
 	return cmd
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // printReport prints one line per signed bundle.

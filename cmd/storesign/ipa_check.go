@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing/ipa"
 )
 
@@ -25,7 +25,7 @@ func newIPACheckCmd(e *env) *cobra.Command {
 		ValidArgsFunction: completeExt("ipa"),
 	}
 	fs := cmd.Flags()
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	minSDK := fs.String("min-sdk", "", "the oldest iOS SDK accepted without a warning (default "+ipa.DefaultMinSDK+")")
 	var skip stringList
 	fs.Var(&skip, "skip", "leave out the findings of this ITMS code (repeatable)")
@@ -39,12 +39,7 @@ func newIPACheckCmd(e *env) *cobra.Command {
 			return err
 		}
 		if *asJSON {
-			if rep.Findings == nil {
-				rep.Findings = []ipa.Finding{}
-			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(rep); err != nil {
+			if err := jsondoc.Write(e.stdout, jsondoc.IPACheck(fs.Arg(0), rep)); err != nil {
 				return err
 			}
 		} else {

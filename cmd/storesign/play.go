@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/internal/androidinfo"
 	"github.com/storesign/storesign/internal/atomicfile"
+	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing"
 	"github.com/storesign/storesign/store/play"
 )
@@ -46,7 +46,7 @@ type playFlags struct {
 func (p *playFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.credentials, "credentials", "", "Google credentials `file` (service account key or external_account JSON), or env:VAR holding the JSON or its base64; default: STORESIGN_PLAY_TOKEN, else Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)")
 	fs.StringVar(&p.accessToken, "access-token", "", "a ready OAuth access token (gcloud auth print-access-token): env:VAR or file:PATH")
-	fs.BoolVar(&p.asJSON, "json", false, "print the result as JSON")
+	fs.BoolVar(&p.asJSON, "json", false, jsonFlagUsage)
 	fs.BoolVar(&p.quiet, "quiet", false, "print no progress")
 	fs.BoolVarP(&p.verbose, "verbose", "v", false, "log each retry on stderr")
 }
@@ -239,9 +239,7 @@ func newPlayUploadCmd(e *env) *cobra.Command {
 			return err
 		}
 		if pf.asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
+			return jsondoc.Write(e.stdout, jsondoc.PlayUpload(in, res))
 		}
 		kv := []string{"package", res.Package, "version-code", strconv.FormatInt(res.VersionCode, 10), "track", res.Track, "status", string(res.Status)}
 		if res.UserFraction != 0 {
@@ -313,9 +311,7 @@ func newPlayShareCmd(e *env) *cobra.Command {
 			return err
 		}
 		if pf.asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
+			return jsondoc.Write(e.stdout, jsondoc.PlayShare(in, res))
 		}
 		_, err = fmt.Fprintln(e.stdout, lineValue(res.DownloadURL))
 		return err

@@ -17,7 +17,7 @@ import (
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){}
 	for _, reg := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		sharedScriptCmds(), androidScriptCmds(), iosScriptCmds(), driveScriptCmds(), actionScriptCmds(), aabScriptCmds(), pkcs8ScriptCmds(), hostileScriptCmds(), appStoreScriptCmds(), playScriptCmds(), rotateScriptCmds(),
+		sharedScriptCmds(), androidScriptCmds(), iosScriptCmds(), driveScriptCmds(), actionScriptCmds(), aabScriptCmds(), pkcs8ScriptCmds(), hostileScriptCmds(), appStoreScriptCmds(), playScriptCmds(), rotateScriptCmds(), jsonScriptCmds(),
 	} {
 		for k, v := range reg {
 			if _, dup := cmds[k]; dup {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -9,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/storesign/storesign/internal/jsondoc"
 )
 
 // version is the release version a release build sets with
@@ -18,14 +19,16 @@ import (
 var version string
 
 // buildVersion is what "storesign version" prints: which storesign this is.
+// Its fields are those of jsondoc.BuildInfo, which it converts to for
+// --json.
 type buildVersion struct {
-	Version   string `json:"version"`            // v1.2.3, a pseudo-version, or (devel)
-	Revision  string `json:"revision,omitempty"` // the VCS commit it was built from
-	Time      string `json:"time,omitempty"`     // the commit's time, RFC 3339
-	Modified  bool   `json:"modified"`           // built from a tree with uncommitted changes
-	GoVersion string `json:"goVersion"`
-	OS        string `json:"os"`
-	Arch      string `json:"arch"`
+	Version   string // v1.2.3, a pseudo-version, or (devel)
+	Revision  string // the VCS commit it was built from
+	Time      string // the commit's time, RFC 3339
+	Modified  bool   // built from a tree with uncommitted changes
+	GoVersion string
+	OS        string
+	Arch      string
 }
 
 // readVersion puts together the version of this binary from the version
@@ -94,7 +97,7 @@ Go version and platform. --json prints the same as one object.`,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	fs := cmd.Flags()
-	asJSON := fs.Bool("json", false, "print the version as JSON")
+	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if fs.NArg() > 0 {
 			return usagef("version: unexpected argument %q", fs.Arg(0))
@@ -102,9 +105,7 @@ Go version and platform. --json prints the same as one object.`,
 		bi, _ := debug.ReadBuildInfo()
 		v := readVersion(bi, version)
 		if *asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(v)
+			return jsondoc.Write(e.stdout, jsondoc.Version(jsondoc.BuildInfo(v)))
 		}
 		return v.writeText(e.stdout)
 	}
