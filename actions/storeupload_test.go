@@ -611,3 +611,17 @@ func TestAppStoreUpload(t *testing.T) {
 		})
 	}
 }
+
+// FuzzWaitInput: a wait input never panics, and what it takes is a
+// duration of zero or more.
+func FuzzWaitInput(f *testing.F) {
+	for _, s := range []string{"", "0", "30", "30m", "1h30m", "-5m", "soon", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := waitInput(s)
+		if err == nil && d < 0 {
+			t.Errorf("waitInput(%q) = %v", s, d)
+		}
+	})
+}
