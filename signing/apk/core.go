@@ -456,7 +456,7 @@ func (c *config) signingBlock(digests map[crypto.Hash][]byte, jarManifest []byte
 	if c.stamp != nil {
 		d := stampDigests{manifest: jarManifest}
 		verity := func(alg schemeAlg) []byte {
-			if _, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+			if _, ok := c.verityAlg(alg); ok {
 				return digests[verityKey]
 			}
 			return nil
@@ -487,20 +487,31 @@ func (c *config) verityDigest(chunks []*chunkResult, cd, eocd []byte, size int64
 	for _, ch := range chunks {
 		leaves = append(leaves, ch.vleaves...)
 	}
-	leaves = append(leaves, merkleLeaves(slices.Concat(cd, eocd), veritySalt)...)
-	_, root := merkleTree(leaves, veritySalt)
+	leaves = append(leaves, merkleLeaves(slices.Concat(cd, eocd), veritySalt())...)
+	_, root := merkleTree(leaves, veritySalt())
 	return binary.LittleEndian.AppendUint64(root, uint64(size+int64(len(cd)+len(eocd))))
 }
 
-// verityAlgs pairs the signature algorithms apksig adds a verity
-// variant to (with --verity-enabled) with that variant: RSA PKCS#1 v1.5
-// and ECDSA over SHA-256. The variant signs the same way and takes the
+// verityAlg returns, with VerityEnabled, the verity variant apksig adds
+// to a signer's signature algorithm: for RSA PKCS#1 v1.5 and ECDSA over
+// SHA-256 only. The variant signs the same way and takes the
 // VERITY_CHUNKED_SHA256 content digest.
-var verityAlgs = map[uint32]uint32{algRSASHA256.id: 0x0421, algECDSASHA256.id: 0x0423}
+func (c *config) verityAlg(alg schemeAlg) (uint32, bool) {
+	if !c.opts.VerityEnabled {
+		return 0, false
+	}
+	switch alg.id {
+	case algRSASHA256.id:
+		return 0x0421, true
+	case algECDSASHA256.id:
+		return 0x0423, true
+	}
+	return 0, false
+}
 
-// veritySalt is the salt of the VERITY_CHUNKED_SHA256 Merkle tree: eight
-// zero bytes, as apksig uses.
-var veritySalt = make([]byte, 8)
+// veritySalt returns the salt of the VERITY_CHUNKED_SHA256 Merkle tree:
+// eight zero bytes, as apksig uses.
+func veritySalt() []byte { return make([]byte, 8) }
 
 // verityKey is the key of the VERITY_CHUNKED_SHA256 content digest in the
 // content digests by hash (no crypto.Hash has this value).
@@ -511,7 +522,7 @@ const verityKey crypto.Hash = 1 << 20
 // variant's.
 func (c *config) digestPairs(alg schemeAlg, digests map[crypto.Hash][]byte) [][]byte {
 	pairs := [][]byte{idBytes(alg.id, digests[alg.hash])}
-	if v, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+	if v, ok := c.verityAlg(alg); ok {
 		pairs = append(pairs, idBytes(v, digests[verityKey]))
 	}
 	return pairs
@@ -525,7 +536,7 @@ func (c *config) signaturePairs(id *signing.Identity, alg schemeAlg, data []byte
 		return nil, err
 	}
 	pairs := [][]byte{idBytes(alg.id, sig)}
-	if v, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+	if v, ok := c.verityAlg(alg); ok {
 		if sig, err = schemeSign(c, id, alg, data); err != nil {
 			return nil, err
 		}

@@ -273,7 +273,7 @@ func (p *pipeline) flush() error {
 				res.leaves = merkleLeaves(c.b, nil)
 			}
 			if verity {
-				res.vleaves = merkleLeaves(c.b, veritySalt)
+				res.vleaves = merkleLeaves(c.b, veritySalt())
 			}
 			for _, f := range feeds {
 				f.eh.feed(f, c)

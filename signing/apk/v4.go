@@ -124,7 +124,7 @@ func (c *config) v4Signature(leaves [][]byte, fileSize int64, digests map[crypto
 // signature over the file size, hashing info and those.
 func (c *config) v4SigningInfo(id *signing.Identity, alg schemeAlg, digests map[crypto.Hash][]byte, root []byte, fileSize int64) ([]byte, error) {
 	apkDigest := digests[alg.hash]
-	if _, ok := verityAlgs[alg.id]; ok && c.opts.VerityEnabled {
+	if _, ok := c.verityAlg(alg); ok {
 		apkDigest = digests[verityKey]
 	}
 	if len(id.Chain) > 0 {
