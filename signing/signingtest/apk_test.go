@@ -32,7 +32,8 @@ func TestAPKDeterministic(t *testing.T) {
 }
 
 // TestAPKManifestOracle checks the binary manifest by apksigner's reading
-// of it: it signs with v1 only when minSdkVersion < 24.
+// of it: its verify counts the JAR signature (which its sign writes
+// whatever the minSdkVersion) only when minSdkVersion < 24.
 func TestAPKManifestOracle(t *testing.T) {
 	apksigner := testenv.Tool(t, "apksigner35")
 	dir := t.TempDir()
