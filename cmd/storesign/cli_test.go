@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -67,5 +68,45 @@ func TestHelpEverywhere(t *testing.T) {
 	walk(nil)
 	if seen < 28 {
 		t.Errorf("%d commands seen, want every one (28 or more)", seen)
+	}
+}
+
+// TestJSONEverywhere checks that every sign, verify, inspect, check,
+// drive and store command, and version, takes --json with the one help
+// text that names the schema.
+func TestJSONEverywhere(t *testing.T) {
+	root := newRootCmd(&env{stdout: io.Discard, stderr: io.Discard})
+	groups := map[string]bool{"apk": true, "aab": true, "ipa": true, "drive": true, "play": true, "appstore": true}
+	var want []string
+	for _, g := range root.Commands() {
+		if g.Name() == "version" {
+			want = append(want, g.CommandPath())
+		}
+		if !groups[g.Name()] {
+			continue
+		}
+		for _, c := range g.Commands() {
+			if c.IsAvailableCommand() && c.Name() != "help" {
+				want = append(want, c.CommandPath())
+			}
+		}
+	}
+	if len(want) < 16 {
+		t.Fatalf("only %d commands found: %v", len(want), want)
+	}
+	for _, path := range want {
+		cmd, _, err := root.Find(strings.Fields(path)[1:])
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		f := cmd.Flags().Lookup("json")
+		switch {
+		case f == nil:
+			t.Errorf("%s has no --json", path)
+		case !strings.Contains(f.Usage, jsonFlagUsage):
+			t.Errorf("%s --json: help %q does not name the schema", path, f.Usage)
+		case !strings.Contains(cmd.Use, "--json") && !strings.Contains(cmd.Use, "[flags]"):
+			t.Errorf("%s: the synopsis %q lists neither --json nor [flags]", path, cmd.Use)
+		}
 	}
 }
