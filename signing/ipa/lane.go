@@ -62,6 +62,7 @@ type mainLane struct {
 // laneFile is the output file ResignFile writes (an atomicfile.File).
 type laneFile interface {
 	io.WriterAt
+	io.ReaderAt
 	// StartWriteback asks the kernel to start writing [off, off+n) to disk.
 	StartWriteback(off, n int64)
 	// CopyWithin copies n bytes from offset src to offset dst.

@@ -19,7 +19,8 @@ import (
 
 // TestResignFileSignsExtensionsInMemory re-signs a studio's signed app
 // through ResignFile, which reads the extension's executable once,
-// fitting its entitlements as it signs it in memory (signInMemory): the
+// fitting its entitlements as it signs it aside, in the output file past
+// the archive's end or in memory (signInMemory): the
 // archive and the report are what Resign, which reads the entitlements
 // first, makes. An entitlement the extension's profile does not grant
 // fails as it does with Resign, naming the extension, and leaves no
@@ -101,6 +102,26 @@ func TestResignFileSignsExtensionsInMemory(t *testing.T) {
 			}
 			if !seen {
 				t.Errorf("%s was not signed in memory", ext)
+			}
+			if r.scratch == 0 {
+				t.Error("the signed binaries were kept in memory, not in the output file")
+			}
+
+			// A file that does not take the scratch offset: in memory.
+			small, err := atomicfile.Create(filepath.Join(dir, "small.ipa"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer small.Abort()
+			r, err = resignStream(context.Background(), bytes.NewReader(in), int64(len(in)), small.Writeback(), smallFile{small}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.scratch != 0 || len(r.late) == 0 {
+				t.Errorf("scratch offset %d, %d bundles signed in memory", r.scratch, len(r.late))
+			}
+			if got, err := os.ReadFile(small.Name()); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("signed in memory: %d bytes that differ from Resign's %d (%v)", len(got), len(want), err)
 			}
 		})
 	}

@@ -82,6 +82,10 @@ type resigner struct {
 	late map[*bundle]bool
 	// headers caches exeHeader.
 	headers map[*entry]*macho.Header
+	// scratch, when not 0, is where signAside keeps a signed binary in
+	// the output file (see scratchAt); copyBuf is writeSigned's buffer.
+	scratch int64
+	copyBuf []byte
 	// at, when not nil, is the output file, written from offset 0: the
 	// app's executable then gets a lane of its own (see mainLane).
 	at   laneFile
@@ -755,8 +759,8 @@ func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) 
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if lane != nil {
-		// Cut off the provisional place.
+	if lane != nil || r.scratch > 0 {
+		// Cut off the provisional place and the scratch one.
 		if err := r.at.Truncate(lw.pos); err != nil {
 			return fmt.Errorf("writing: %w", err)
 		}
@@ -1076,6 +1080,9 @@ func (r *resigner) signInMemory(ctx context.Context, e *entry, ra io.ReaderAt, s
 		header = h
 		return nil
 	}
+	if off, ok := r.scratchAt(); ok {
+		return r.signAside(ctx, e, ra, size, so, off, &header)
+	}
 	// The signature usually takes the room of the one it replaces.
 	buf := bytes.NewBuffer(make([]byte, 0, size+64<<10))
 	res, err := r.signReusing(ctx, e, ra, size, so, r.reuse(e), func() io.Writer {
@@ -1090,22 +1097,105 @@ func (r *resigner) signInMemory(ctx context.Context, e *entry, ra io.ReaderAt, s
 		return nil, fmt.Errorf("signing %s: internal error: a header of %d bytes for %d bytes", e.name, len(header), len(out))
 	}
 	copy(out, header)
+	return r.writeSigned(e, res, so.Identifier, bytes.NewReader(out), int64(len(out)))
+}
+
+// writeSigned writes the n bytes of e signed (as res, with identifier
+// id) read from src as a new zip entry of e's name, hashing them for the
+// parent's CodeResources.
+func (r *resigner) writeSigned(e *entry, res *macho.SignResult, id string, src io.ReaderAt, n int64) (*signed, error) {
 	w, err := r.zw.CreateHeader(r.header(e.name, e, 0o100755))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", e.name, err)
 	}
-	// SHA-1 beside the writing and SHA-256.
-	sum1 := make(chan [sha1.Size]byte, 1)
-	go func() { sum1 <- sha1.Sum(out) }()
-	s2 := sha256.Sum256(out)
-	_, err = w.Write(out)
-	s1 := <-sum1
-	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", e.name, err)
+	if r.copyBuf == nil {
+		r.copyBuf = make([]byte, 1<<20)
 	}
-	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{s1[:], s2[:]}})
+	buf := r.copyBuf
+	h1, h2 := sha1.New(), sha256.New()
+	for off := int64(0); off < n; {
+		k := min(n-off, int64(len(buf)))
+		if _, err := src.ReadAt(buf[:k], off); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", e.name, err)
+		}
+		// SHA-1 beside the writing and SHA-256.
+		done := make(chan struct{})
+		go func() {
+			h1.Write(buf[:k])
+			close(done)
+		}()
+		h2.Write(buf[:k])
+		_, err := w.Write(buf[:k])
+		<-done
+		if err != nil {
+			return nil, fmt.Errorf("writing %s: %w", e.name, err)
+		}
+		off += k
+	}
+	r.written = append(r.written, writtenFile{name: e.name, sum: fileSum{h1.Sum(nil), h2.Sum(nil)}})
 	r.keepIndex(e)
-	return &signed{res, so.Identifier}, nil
+	return &signed{res, id}, nil
+}
+
+// signAside is signInMemory with the signed binary kept aside in the
+// output file, at off, past any end the archive can reach (see
+// scratchAt), instead of memory: in the page cache, not the process's.
+// The region is cut off at the end (see writeEntries).
+func (r *resigner) signAside(ctx context.Context, e *entry, ra io.ReaderAt, size int64, so macho.SignOptions, off int64, header *[]byte) (*signed, error) {
+	var bw *bufio.Writer
+	var cw *countWriter
+	res, err := r.signReusing(ctx, e, ra, size, so, r.reuse(e), func() io.Writer {
+		cw = &countWriter{}
+		bw = bufio.NewWriterSize(io.MultiWriter(io.NewOffsetWriter(r.at, off), cw), 1<<20)
+		return bw
+	})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil && len(*header) > 0 {
+		if int64(len(*header)) > cw.n {
+			return nil, fmt.Errorf("signing %s: internal error: a header of %d bytes for %d bytes", e.name, len(*header), cw.n)
+		}
+		_, err = r.at.WriteAt(*header, off)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signing %s: %w", e.name, err)
+	}
+	return r.writeSigned(e, res, so.Identifier, io.NewSectionReader(r.at, off, cw.n), cw.n)
+}
+
+// countWriter counts the bytes written to it.
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// scratchAt returns where in the output file signAside keeps a signed
+// binary: past the lane's provisional place and what the app's
+// executable can take there. Only when ResignFile writes a file that
+// takes a write that far; decided in findLate, before anything is
+// written.
+func (r *resigner) scratchAt() (int64, bool) {
+	return r.scratch, r.scratch > 0
+}
+
+// findScratch decides scratchAt; it must run before anything is
+// written.
+func (r *resigner) findScratch() {
+	if r.at == nil {
+		return
+	}
+	off := r.provisional()
+	if e := r.a.app.exeEntry; e != nil {
+		off += alignUp(2*int64(e.f.UncompressedSize64)+64<<20, 1<<20)
+	}
+	if _, err := r.at.WriteAt([]byte{0}, off+2*lateMaxSize); err != nil || r.at.Truncate(0) != nil {
+		r.log.Debug("signing in memory: the output file does not take the scratch offset", "offset", off, "err", err)
+		return
+	}
+	r.scratch = off
 }
 
 // reuse reports whether the pages of e that do not change keep the
@@ -1232,6 +1322,11 @@ func (r *resigner) findLate() {
 	if r.at == nil {
 		return
 	}
+	defer func() {
+		if len(r.late) > 0 {
+			r.findScratch()
+		}
+	}()
 	for _, b := range r.a.bundles {
 		e := b.exeEntry
 		if b == r.a.app || b.appleSigned || !b.kind.embedsProfile() || e == nil || e.dropped || e.f.UncompressedSize64 > lateMaxSize {
