@@ -157,12 +157,16 @@ env:VAR or file:PATH.`,
 		for _, w := range rep.Warnings {
 			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", w)
 		}
+		note := sizeNote(*in, *out, *level)
 		if *asJSON {
+			if note != "" {
+				fmt.Fprintln(e.stderr, note)
+			}
 			return jsondoc.Write(e.stdout, jsondoc.IPAResign(*in, *out, rep, opts))
 		}
 		fmt.Fprintf(e.stdout, "re-signed %s -> %s\n", *in, *out)
 		printReport(e.stdout, rep, false)
-		if note := sizeNote(*in, *out, *level); note != "" {
+		if note != "" {
 			fmt.Fprintln(e.stdout, note)
 		}
 		return nil
