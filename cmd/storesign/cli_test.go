@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,7 +77,7 @@ func TestHelpEverywhere(t *testing.T) {
 
 // TestJSONEverywhere checks that every sign, verify, inspect, check,
 // drive and store command, and version, takes --json with the one help
-// text that names the schema.
+// text that names the schema, and that a script checks its document.
 func TestJSONEverywhere(t *testing.T) {
 	root := newRootCmd(&env{stdout: io.Discard, stderr: io.Discard})
 	groups := map[string]bool{"apk": true, "aab": true, "ipa": true, "drive": true, "play": true, "appstore": true}
@@ -94,7 +98,11 @@ func TestJSONEverywhere(t *testing.T) {
 	if len(want) < 16 {
 		t.Fatalf("only %d commands found: %v", len(want), want)
 	}
+	checked := scriptJSONChecks(t)
 	for _, path := range want {
+		if name := strings.TrimPrefix(path, "storesign "); !checked[name] {
+			t.Errorf("no script checks the document of %s --json (jsondoc '%s' ...)", path, name)
+		}
 		cmd, _, err := root.Find(strings.Fields(path)[1:])
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
@@ -109,4 +117,29 @@ func TestJSONEverywhere(t *testing.T) {
 			t.Errorf("%s: the synopsis %q lists neither --json nor [flags]", path, cmd.Use)
 		}
 	}
+}
+
+// scriptJSONChecks returns the commands whose documents the scripts
+// check with jsondoc.
+func scriptJSONChecks(t *testing.T) map[string]bool {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^(?:\[[^\]]*\] )?jsondoc (?:'([^']+)'|(\S+))`)
+	checked := map[string]bool{}
+	err := filepath.WalkDir(filepath.Join("testdata", "script"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".txtar") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			checked[m[1]+m[2]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checked
 }
