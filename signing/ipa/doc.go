@@ -78,8 +78,8 @@
 // the parent's seal in the same pass as their page hashes are checked;
 // the cdhashes read back must be the ones Resign signed. Since that check
 // hashes every page anyway, the signed binaries that ResignFile can sign
-// again (the app's executable on its lane, the extensions it signs in
-// memory, see below) take the hashes of their unchanged pages (all but
+// again (the app's executable on its lane, the extensions it signs
+// aside, see below) take the hashes of their unchanged pages (all but
 // the first and last MiB) from the signatures they came with instead of
 // hashing them (macho's ReusePageHashesUnchecked); when the check finds
 // one wrong (a binary changed after it was signed), ResignFile signs
@@ -194,8 +194,9 @@
 // bytes are the same whatever the timing. The executables of extensions
 // (and of the other bundles with a profile) are read once too when
 // ResignFile writes a file: one that is signed, thin and at most 32 MiB
-// is signed in memory, its entitlements fitted from its own signature,
-// and written when its header is final. [Resign], which writes a stream,
+// is signed aside (in the output file, past any end the archive can
+// reach, else in memory), its entitlements fitted from its own
+// signature, and written into the archive when its header is final. [Resign], which writes a stream,
 // reads each signed executable's entitlements first (one more inflating
 // pass), so that nothing is written before every bundle's entitlements
 // check out, and signs the app's executable last.
