@@ -74,10 +74,12 @@
 // from the input when their CRC-32 and sizes are unchanged. The binaries
 // it signed are read back from the compressed output by a decompressor of
 // our own that inflates their 1 MiB blocks on every core, checks each
-// block's length, the entry's CRC-32 and size, and hashes the bytes for
-// the parent's seal in the same pass as their page hashes are checked;
-// the cdhashes read back must be the ones Resign signed. Since that check
-// hashes every page anyway, the signed binaries that ResignFile can sign
+// block's length and the entry's CRC-32 and size while their page hashes
+// are checked; the cdhashes read back must be the ones Resign signed.
+// The hashes of a nested binary for its parent's seal are those computed
+// of its bytes as they were written, which the CRC-32 of every byte read
+// back (the zip writer's, of the same bytes) shows unchanged. Since the
+// check hashes every page anyway, the signed binaries that ResignFile can sign
 // again (the app's executable on its lane, the extensions it signs
 // aside, see below) take the hashes of their unchanged pages (all but
 // the first and last MiB) from the signatures they came with instead of

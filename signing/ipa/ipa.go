@@ -228,8 +228,11 @@ func resignFile(ctx context.Context, in, out string, opts Options) (*Report, err
 	}
 	// Every signature, every rewritten file and every seal is checked
 	// anew; entries copied raw are trusted to hold what the hash pass read
-	// when their CRC-32 and sizes are unchanged.
-	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log, known: r.known, indexes: r.blockIndexes()}
+	// when their CRC-32 and sizes are unchanged, and the binaries signed
+	// (every page of which is checked) to hold what was hashed for their
+	// parent's seal as they were written when the CRC-32 of every byte
+	// read back is the one the zip writer computed.
+	vopts := VerifyOptions{Now: opts.Now, Log: opts.Log, known: r.known, indexes: r.blockIndexes(), written: r.writtenBinaries()}
 	r.log.Debug("checking the output", "file", dst.Name())
 	if opts.AllowExpiredUnsafe {
 		vopts.AllowExpired = true

@@ -309,8 +309,24 @@ func TestResignFileCheck(t *testing.T) {
 	out := buf.Bytes()
 	vopts := f.vopts()
 	vopts.known, vopts.indexes = r.known, r.blockIndexes()
+	vopts.written = r.writtenBinaries()
 	if _, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), vopts); err != nil {
 		t.Fatal(err)
+	}
+	// A nested binary's bytes past its code (the signature's padding,
+	// which no page hash covers) are checked by their CRC-32, its hashes
+	// for the parent's seal being those computed as it was written.
+	for name := range vopts.written {
+		zf := zipFiles(t, out)[name]
+		off, _ := zf.DataOffset()
+		bad := bytes.Clone(out)
+		bad[off+int64(zf.CompressedSize64)-40] ^= 0x10
+		if _, err := Verify(context.Background(), bytes.NewReader(bad), int64(len(bad)), vopts); err == nil {
+			t.Errorf("%s damaged at its end: not seen", name)
+		}
+	}
+	if len(vopts.written) == 0 {
+		t.Error("no nested binary hashed as it was written")
 	}
 	exe := zipFiles(t, out)["Payload/Example.app/Example"]
 	idx := vopts.indexes[exe.Name]

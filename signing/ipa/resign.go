@@ -127,6 +127,18 @@ func (r *resigner) blockIndexes() map[string]blockIndex {
 	return r.indexes
 }
 
+// writtenBinaries returns the hashes of the binaries written with a
+// block index (see blockIndexes), computed as they were written.
+func (r *resigner) writtenBinaries() map[string]fileSum {
+	m := map[string]fileSum{}
+	for _, w := range r.written {
+		if _, ok := r.indexes[w.name]; ok {
+			m[w.name] = w.sum
+		}
+	}
+	return m
+}
+
 // knownEntry is an entry copied raw from the input, with the hashes the
 // hash pass computed from the input's bytes.
 type knownEntry struct {

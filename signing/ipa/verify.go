@@ -44,8 +44,10 @@ type VerifyOptions struct {
 	// known lists entries whose content hashes are already known (set by
 	// ResignFile for the entries it copied raw).
 	known map[string]knownEntry
-	// indexes gives random access to the binaries ResignFile wrote.
+	// indexes gives random access to the binaries ResignFile wrote;
+	// written holds the hashes it computed of them as it wrote them.
 	indexes map[string]blockIndex
+	written map[string]fileSum
 }
 
 // Verify checks every bundle and loose binary of the IPA read from src:
@@ -297,6 +299,11 @@ func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOp
 		}
 		if sum.sha1 != nil {
 			e.sum = sum
+		} else if w, ok := v.opts.written[e.name]; ok {
+			// Hashed as it was written: what was read back, every
+			// byte of which finish checked against the CRC-32 the zip
+			// writer computed of what was written, is the same.
+			e.sum = w
 		}
 		return mi, nil
 	}
@@ -316,7 +323,8 @@ func (v *verifier) ownBinary(e *entry) *blockReaderAt {
 	if !ok {
 		return nil
 	}
-	return newBlockReaderAt(v.a.src, e.f, idx, e != v.a.app.exeEntry, &v.a.inflaters)
+	_, known := v.opts.written[e.name]
+	return newBlockReaderAt(v.a.src, e.f, idx, e != v.a.app.exeEntry && !known, &v.a.inflaters)
 }
 
 func (v *verifier) loose(ctx context.Context, e *entry) {
