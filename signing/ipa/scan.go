@@ -138,10 +138,32 @@ type archive struct {
 // checkArchive), names and sizes and finds the app and its nested
 // bundles.
 func scan(src io.ReaderAt, size int64) (*archive, error) {
+	// What archive/zip does not check (methods, encryption, disks, local
+	// headers and descriptors against the directory, overlaps, limits) is
+	// checked on a core of its own meanwhile.
+	type checked struct {
+		recs []zipx.Record
+		err  error
+	}
+	check := make(chan checked, 1)
+	go func() {
+		recs, err := checkArchive(src, size)
+		check <- checked{recs, err}
+	}()
+	// Every return waits for it: src must not be read once scan returns.
+	var c *checked
+	checkResult := func() checked {
+		if c == nil {
+			r := <-check
+			c = &r
+		}
+		return *c
+	}
+	defer checkResult()
 	zr, err := zip.NewReader(src, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// zipx may say more precisely what is wrong.
-		if _, cerr := checkArchive(src, size); cerr != nil {
+		if cerr := checkResult().err; cerr != nil {
 			return nil, cerr
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotIPA, err)
@@ -178,14 +200,11 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 			}
 		}
 	}
-	// What archive/zip does not check: methods, encryption, disks,
-	// local headers and descriptors against the directory, overlaps,
-	// limits.
-	recs, err := checkArchive(src, size)
-	if err != nil {
-		return nil, err
+	res := checkResult()
+	if res.err != nil {
+		return nil, res.err
 	}
-	a.locate(recs)
+	a.locate(res.recs)
 	for _, e := range a.entries {
 		if e.symlink {
 			if err := readLink(e); err != nil {

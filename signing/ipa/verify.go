@@ -110,44 +110,55 @@ func Inspect(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOption
 	return v.run(ctx)
 }
 
-// exeResult is the verification of a bundle's main executable.
+// exeResult is the verification of a bundle's main executable, and its
+// CodeResources, read and parsed meanwhile: sealed is closed once seal
+// is set (nil when crErr says why), done once the rest is.
 type exeResult struct {
-	cr    []byte    // the bundle's CodeResources
-	seal  *sealFile // cr parsed
-	crErr string
-	mi    *macho.Info
-	err   error
+	sealed chan struct{}
+	seal   *sealFile
+	done   chan struct{}
+	crErr  string
+	mi     *macho.Info
+	err    error
 }
 
-func (v *verifier) verifyExe(ctx context.Context, b *bundle) (res exeResult) {
+func newExeResult() *exeResult {
+	return &exeResult{sealed: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (v *verifier) verifyExe(ctx context.Context, b *bundle, res *exeResult) {
+	defer close(res.done)
+	var cr []byte
 	crEntry := v.a.byName[b.path("_CodeSignature/CodeResources")]
 	if crEntry == nil {
 		res.crErr = "not signed: _CodeSignature/CodeResources is missing"
+		close(res.sealed)
 	} else if raw, err := readAll(crEntry.f, maxCodeResources); err != nil {
 		res.crErr = err.Error()
+		close(res.sealed)
 	} else {
 		// Parse it while the executable is verified.
-		res.cr = raw
-		parsed := make(chan *sealFile, 1)
-		go func() { parsed <- parseSeal(raw) }()
-		defer func() { res.seal = <-parsed }()
+		cr = raw
+		go func() {
+			res.seal = parseSeal(raw)
+			close(res.sealed)
+		}()
 	}
-	mo := macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: res.cr}
+	mo := macho.VerifyOptions{InfoPlist: b.infoRaw, CodeResources: cr}
 	if e := b.exeEntry; v.hashedWithExe(e) {
 		// Read it once: hash it for the parent's seal, then verify it.
 		data, err := readAll(e.f, smallEntry)
 		if err != nil {
 			res.err = err
-			return res
+			return
 		}
 		s1, s2 := sha1.Sum(data), sha256.Sum256(data)
 		e.sum, e.isMachO = fileSum{s1[:], s2[:]}, macho.IsMachO(data)
 		mo.Roots, mo.Now = v.opts.Roots, v.verifyNow()
 		res.mi, res.err = macho.Verify(ctx, bytes.NewReader(data), int64(len(data)), mo)
-		return res
+		return
 	}
 	res.mi, res.err = v.verifyBinary(ctx, b.exeEntry, mo)
-	return res
 }
 
 // hashedWithExe reports whether e is the executable of a nested bundle
@@ -174,7 +185,7 @@ func (v *verifier) verifyNow() func() time.Time {
 }
 
 type verifier struct {
-	exes  map[*bundle]exeResult
+	exes  map[*bundle]*exeResult
 	a     *archive
 	opts  VerifyOptions
 	now   time.Time
@@ -218,26 +229,29 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 	// Meanwhile, verify the bundles' executables (the largest files).
 	wait := hashEntries(ctx, a, todo, done, detectHash)
 	// The executables are verified concurrently: the largest one (the
-	// app's, last) is inflated on one core while the others use the rest.
-	v.exes = make(map[*bundle]exeResult, len(a.bundles))
-	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
-	)
-	for i := len(a.bundles) - 1; i >= 0; i-- {
-		b := a.bundles[i]
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			res := v.verifyExe(ctx, b)
-			mu.Lock()
-			v.exes[b] = res
-			mu.Unlock()
-		}()
+	// app's, last) is inflated on one core while the others use the rest,
+	// and while the bundles whose executables are verified are checked
+	// (the app's seal among them).
+	v.exes = make(map[*bundle]*exeResult, len(a.bundles))
+	for _, b := range a.bundles {
+		v.exes[b] = newExeResult()
 	}
-	wg.Wait()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+		for i := len(a.bundles) - 1; i >= 0; i-- {
+			b := a.bundles[i]
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				v.verifyExe(ctx, b, v.exes[b])
+			}()
+		}
+	}()
 	if err := wait(); err != nil {
 		return nil, err
 	}
@@ -255,14 +269,24 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 	problem := func(format string, args ...any) {
 		br.Problems = append(br.Problems, fmt.Sprintf(format, args...))
 	}
-	// Loose Mach-O files of this bundle first, as they were signed.
+	// Loose Mach-O files of this bundle first, as they were signed. (Its
+	// executable may still be being verified: not a field of it is read.)
 	for _, e := range b.own {
-		if e.isMachO && e != b.exeEntry && !isExeOfChild(b, e) {
+		if e != b.exeEntry && !isExeOfChild(b, e) && e.isMachO {
 			v.loose(ctx, e)
 		}
 	}
 	res := v.exes[b]
-	cr, mi, err := res.seal, res.mi, res.err
+	// The seal is checked while the executable may still be verified:
+	// it needs the hashes of the bundle's files and nested code, not of
+	// its executable.
+	<-res.sealed
+	var sealProblems []string
+	if res.seal != nil {
+		sealProblems = v.checkSeal(b, res.seal)
+	}
+	<-res.done
+	mi, err := res.mi, res.err
 	if res.crErr != "" {
 		problem("%s", res.crErr)
 	}
@@ -272,10 +296,8 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 		fillInfo(&br, mi)
 		v.seals[b.dir] = sealOfInfo(mi)
 	}
-	if cr != nil {
-		for _, p := range v.checkSeal(b, cr) {
-			problem("%s", p)
-		}
+	for _, p := range sealProblems {
+		problem("%s", p)
 	}
 	if b.kind.embedsProfile() {
 		v.checkProfile(b, &br, mi)
