@@ -187,9 +187,10 @@
 // CodeResources seals the nested code), so [ResignFile], which writes to
 // a file, signs it from the start on a core of its own, into a sparse
 // region far past the end of the archive, while everything else is
-// written; only its signature waits for the rest. The kernel then copies
-// it into its place as the archive's last entry (copy_file_range) and
-// the region is cut off. A signed, thin executable is read once: the
+// written; only its signature waits for the rest. Once the rest is
+// written, the kernel copies what is signed of it into its place as the
+// archive's last entry (copy_file_range), where the rest of it is
+// written, and the region is cut off. A signed, thin executable is read once: the
 // entitlements it was signed with come from its end, where its code ends,
 // and its header (which holds the new signature's size) is written last.
 // This is done when the binaries are stored (the default); the archive's

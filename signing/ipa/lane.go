@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/storesign/storesign/signing/macho"
 )
@@ -26,9 +27,10 @@ import (
 // archive is written from offset 0; its signature, at its end, waits for
 // the CodeResources the rest produces
 // (macho.SignOptions.CodeResourcesLater). The executable then becomes the
-// archive's last entry: the kernel copies it into its place
-// (copy_file_range), after its local header, and the file is cut at the
-// end of the central directory. A signed, thin executable is read once:
+// archive's last entry: once the rest is written, the lane writes what is
+// left of it into its place, after its local header, while the kernel
+// copies what it wrote so far there (copy_file_range); the file is cut at
+// the end of the central directory. A signed, thin executable is read once:
 // its entitlements are fitted from its own signature, at its end, and its
 // header is written last (macho.SignOptions.EntitlementsLater). The
 // archive's bytes do not depend on the timing.
@@ -45,6 +47,16 @@ type mainLane struct {
 
 	announced int64 // set by Layout, before size is sent
 	reuse     bool  // see resigner.reuse
+
+	// Where the lane writes (see laneTarget and move): byte n of its
+	// binary goes to base+n; moved bytes were written at prov before
+	// base moved to the binary's place in the archive.
+	mu      sync.Mutex
+	cond    *sync.Cond
+	base    int64
+	written int64
+	moved   int64
+	copying bool
 
 	// Set before done is closed.
 	res    *signed
@@ -137,7 +149,9 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 		cr:    make(chan []byte, 1),
 		done:  make(chan struct{}),
 		reuse: r.reuse(e),
+		base:  r.prov,
 	}
+	l.cond = sync.NewCond(&l.mu)
 	so := macho.SignOptions{
 		Identifier:   p.newID,
 		Entitlements: p.ents,
@@ -193,7 +207,7 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	var bw *bufio.Writer
 	var w *laneData
 	res, err := r.signReusing(ctx, e, ra, size, so, l.reuse, func() io.Writer {
-		bw = bufio.NewWriterSize(io.NewOffsetWriter(r.at, l.prov), 1<<20)
+		bw = bufio.NewWriterSize(&laneTarget{l: l, f: r.at}, 1<<20)
 		w = &laneData{w: bw}
 		return w
 	})
@@ -211,8 +225,47 @@ func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptio
 	return nil
 }
 
-// laneData writes the lane's binary into its provisional place in the
-// file.
+// laneTarget writes the lane's binary into the file: into its
+// provisional place until the writer of the rest reaches it, then into
+// its place in the archive (see mainLane.move).
+type laneTarget struct {
+	l *mainLane
+	f io.WriterAt
+	n int64 // bytes of the binary written
+}
+
+func (t *laneTarget) Write(p []byte) (int, error) {
+	l := t.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// Signing again (see signReusing) waits for the copy of what was
+	// written before the move.
+	for l.copying && t.n < l.moved {
+		l.cond.Wait()
+	}
+	n, err := t.f.WriteAt(p, l.base+t.n)
+	t.n += int64(n)
+	l.written = t.n
+	return n, err
+}
+
+// move makes the lane write the rest of its binary into its place in the
+// archive, its data at start, and copies there what it wrote into its
+// provisional place so far, while it goes on.
+func (l *mainLane) move(f laneFile, start int64) error {
+	l.mu.Lock()
+	l.moved, l.base, l.copying = l.written, start, true
+	l.mu.Unlock()
+	err := f.CopyWithin(start, l.prov, l.moved)
+	l.mu.Lock()
+	l.copying = false
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	return err
+}
+
+// laneData writes the lane's binary (see laneTarget), keeping its CRC-32,
+// size and first bytes.
 type laneData struct {
 	w     io.Writer
 	crc   uint32
@@ -264,6 +317,12 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	start := lw.pos
 	hdrAt := start - int64(30+len(fh.Name)+len(fh.Extra))
 	l.fh, l.hdrAt, l.dataAt = &fh, hdrAt, start
+	// The rest of the binary goes to its place, and what is written of
+	// it is copied there meanwhile. (The provisional place is past twice
+	// what the archive can take: the binary's place ends before it.)
+	if err := l.move(f, start); err != nil {
+		return fmt.Errorf("writing %s: %w", l.e.name, err)
+	}
 	select {
 	case <-l.done:
 	case <-ctx.Done():
@@ -275,9 +334,6 @@ func (l *mainLane) place(ctx context.Context, zw *zip.Writer, flush func() error
 	size := l.announced
 	if start+size > l.prov {
 		return fmt.Errorf("writing %s: internal error: the archive reached the provisional place", l.e.name)
-	}
-	if err := f.CopyWithin(start, l.prov, size); err != nil {
-		return fmt.Errorf("writing %s: %w", l.e.name, err)
 	}
 	f.StartWriteback(start, size)
 	fh.CompressedSize64, fh.UncompressedSize64 = uint64(size), uint64(size)
