@@ -79,8 +79,8 @@
 // The hashes of a nested binary for its parent's seal are those computed
 // of its bytes as they were written, which the CRC-32 of every byte read
 // back (the zip writer's, of the same bytes) shows unchanged. Since the
-// check hashes every page anyway, the signed binaries that ResignFile can sign
-// again (the app's executable on its lane, the extensions it signs
+// check hashes every page anyway, the signed binaries that ResignFile can
+// sign again (the app's executable on its lane, the extensions it signs
 // aside, see below) take the hashes of their unchanged pages (all but
 // the first and last MiB) from the signatures they came with instead of
 // hashing them (macho's ReusePageHashesUnchecked); when the check finds
