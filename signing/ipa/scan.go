@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/storesign/storesign/internal/plistx"
 	"github.com/storesign/storesign/internal/zipx"
@@ -150,15 +151,8 @@ func scan(src io.ReaderAt, size int64) (*archive, error) {
 		recs, err := checkArchive(src, size)
 		check <- checked{recs, err}
 	}()
+	checkResult := sync.OnceValue(func() checked { return <-check })
 	// Every return waits for it: src must not be read once scan returns.
-	var c *checked
-	checkResult := func() checked {
-		if c == nil {
-			r := <-check
-			c = &r
-		}
-		return *c
-	}
 	defer checkResult()
 	zr, err := zip.NewReader(src, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {

@@ -436,8 +436,8 @@ func (p *signParams) planLate(s *slice) (*slicePlan, error) {
 }
 
 // decideLate takes the input's own signature (blobs, read where the code
-// ends), asks for the entitlements, lays the signature out as plan does and rehashes
-// the pages that hold the final header.
+// ends), asks for the entitlements, lays the signature out as plan does
+// and rehashes the pages that hold the final header.
 func (p *signParams) decideLate(src io.ReaderAt, pl *slicePlan, pages [][]byte, blobs []slotBlob) error {
 	s := pl.s
 	var signed []byte
@@ -607,9 +607,9 @@ func streamPages(ctx context.Context, src io.ReaderAt, w io.Writer, pl *slicePla
 
 // reusedChunk reports whether the chunk of n bytes at off (see hashPages)
 // takes its page hashes from the input's signature
-// (SignOptions.ReusePageHashesUnchecked): every chunk but those holding the
-// header, as found or as written, and the last one, where the code limit
-// may have moved.
+// (SignOptions.ReusePageHashesUnchecked): every chunk but those holding
+// the header, as found or as written, and the last one, where the code
+// limit may have moved.
 func (pl *slicePlan) reusedChunk(off, n int64) bool {
 	return off >= int64(max(len(pl.header), len(pl.s.header))) && off+n < pl.codeLimit
 }
