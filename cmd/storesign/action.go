@@ -9,7 +9,8 @@ import (
 	"github.com/storesign/storesign/actions"
 )
 
-// newActionCmd is "storesign action secrets|download|resign|upload|plan",
+// newActionCmd is "storesign action
+// secrets|download|resign|upload|play-upload|appstore-upload|plan",
 // the steps the composite actions run: each is one call of the actions
 // package, which reads the INPUT_* variables, writes the outputs, the
 // annotations and the step summary.
@@ -47,6 +48,8 @@ write its outputs, annotations and step summary.`,
 		step("download", "Download the build to re-sign from Google Drive", actions.Download),
 		step("resign", "Re-sign and verify the build", actions.Resign),
 		step("upload", "Upload the re-signed build to Google Drive", actions.Upload),
+		step("play-upload", "Upload the signed build to a Google Play track", actions.PlayUpload),
+		step("appstore-upload", "Upload the signed IPA to App Store Connect (TestFlight)", actions.AppStoreUpload),
 		step("plan", "List the deliveries of a folder not released yet, for a matrix of release jobs", actions.Plan),
 	)
 	return c

@@ -30,6 +30,7 @@ type apksFlags struct {
 	minSDK, maxSDK, libAlign  int
 	v1, v2, v3, v4, preserved boolValue
 	debuggable                boolValue
+	alignFileSize, verity     boolValue
 	verbose, werr, asJSON     bool
 }
 
@@ -47,6 +48,8 @@ func (f *apksFlags) register(fs *pflag.FlagSet) {
 	optBoolVar(fs, &f.v3, "v3-signing-enabled", "true or false: APK Signature Scheme v3 (default: true)")
 	optBoolVar(fs, &f.v4, "v4-signing-enabled", "true or false: write OUT.apk.idsig, APK Signature Scheme v4 (default: false)")
 	optBoolVar(fs, &f.debuggable, "debuggable-apk-permitted", "true or false: sign APKs whose manifest says android:debuggable (default: true)")
+	optBoolVar(fs, &f.alignFileSize, "align-file-size", "true or false: pad the APK to a multiple of 4096 bytes with its zip comment (default: false)")
+	optBoolVar(fs, &f.verity, "verity-enabled", "true or false: add the verity signature algorithm to v2 and v3 signers (default: false)")
 	optBoolVar(fs, &f.preserved, "alignment-preserved", "true or false: keep the input's alignment instead of aligning (default: false)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print more detail")
 	fs.BoolVar(&f.werr, "Werr", false, "treat warnings as errors: nothing is written when signing warns")
@@ -132,6 +135,8 @@ func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signe
 		MinSDKVersion:      f.minSDK,
 		AlignmentPreserved: f.preserved.set && f.preserved.val,
 		RefuseDebuggable:   f.debuggable.set && !f.debuggable.val,
+		AlignFileSize:      f.alignFileSize.set && f.alignFileSize.val,
+		VerityEnabled:      f.verity.set && f.verity.val,
 		LibPageAlignment:   f.libAlign,
 		SignerName:         f.signerName(),
 		Check: func(ctx context.Context, r io.ReaderAt, size int64) error {
