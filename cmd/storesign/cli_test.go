@@ -143,3 +143,33 @@ func scriptJSONChecks(t *testing.T) map[string]bool {
 	}
 	return checked
 }
+
+// TestActionStepsExist checks that every "storesign action STEP" the
+// composite actions run is a command: the act runs catch a missing one
+// only where act is installed.
+func TestActionStepsExist(t *testing.T) {
+	root := newRootCmd(&env{stdout: io.Discard, stderr: io.Discard})
+	files, err := filepath.Glob(filepath.Join("..", "..", "actions", "*", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, filepath.Join("..", "..", "action.yml"))
+	re := regexp.MustCompile(`"\$STORESIGN" action ([a-z-]+)`)
+	steps := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			steps++
+			cmd, _, err := root.Find([]string{"action", m[1]})
+			if err != nil || cmd.Name() != m[1] {
+				t.Errorf("%s runs storesign action %s, which is not a command", f, m[1])
+			}
+		}
+	}
+	if steps < 6 {
+		t.Fatalf("only %d action steps found in %v", steps, files)
+	}
+}
