@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -52,6 +53,7 @@ verified before it is written, and the input is never modified.
 		root.AddCommand(c)
 	}
 	root.AddCommand(newVersionCmd(e))
+	root.SetHelpCommand(newHelpCmd(root))
 	// cobra's "completion": an unknown shell is a usage error, as an
 	// unknown command is.
 	root.InitDefaultCompletionCmd()
@@ -93,6 +95,54 @@ Examples:
 
 Run '{{.CommandPath}} <command> --help' for a command's flags.{{end}}
 `
+
+// newHelpCmd is "storesign help [command]": the help of the command
+// named, and a usage error naming the closest command for one that does
+// not exist (cobra's own prints the parent's help and succeeds).
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help about any command: its synopsis, flags and examples, as its --help prints them.",
+		Example: `  storesign help apk sign
+  storesign help ipa`,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := root.Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd := root
+			for _, name := range args {
+				var next *cobra.Command
+				for _, sub := range cmd.Commands() {
+					if (sub.IsAvailableCommand() || sub == c) && (sub.Name() == name || sub.HasAlias(name)) {
+						next = sub
+					}
+				}
+				if next == nil {
+					err := unknownCommand(cmd, name)
+					var ue *usageError
+					if errors.As(err, &ue) {
+						ue.cmd = cmd.CommandPath() // the help to read is the parent's
+					}
+					return err
+				}
+				cmd = next
+			}
+			cmd.InitDefaultHelpFlag() // listed as --help lists it
+			return cmd.Help()
+		},
+	}
+}
 
 // newGroup returns a command that groups subcommands: alone it prints
 // its help; with an unknown subcommand it is a usage error suggesting
