@@ -126,8 +126,9 @@ func iosApp(rep *ipa.Report) *App {
 	return &App{ID: rep.BundleID, Name: rep.Name, Version: rep.Version, Build: rep.Build}
 }
 
-// iosSigners are the leaf certificates of the bundles' signatures, as far
-// as the report knows them: their common names and expiry.
+// iosSigners are the leaf certificates of the bundles' signatures, each
+// once: described in full when the report holds the certificate, else by
+// its common name and expiry.
 func iosSigners(rep *ipa.Report) []Signer {
 	out := []Signer{}
 	seen := map[string]bool{}
@@ -136,7 +137,12 @@ func iosSigners(rep *ipa.Report) []Signer {
 			continue
 		}
 		s := Signer{CommonName: b.Authority[0], NotAfter: optTime(b.CertificateExpires)}
-		if key := s.CommonName + "\x00" + s.NotAfter; !seen[key] {
+		key := s.CommonName + "\x00" + s.NotAfter
+		if b.Certificate != nil {
+			s = newSigner(b.Certificate)
+			key = s.CertificateSHA256
+		}
+		if !seen[key] {
 			seen[key] = true
 			out = append(out, s)
 		}

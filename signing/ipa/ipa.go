@@ -139,6 +139,9 @@ type BundleReport struct {
 	SigningTime *time.Time `json:"signing_time,omitempty"`
 	// CertificateExpires is the signing certificate's expiry, when known.
 	CertificateExpires *time.Time `json:"certificate_expires,omitempty"`
+	// Certificate is the leaf certificate of the signature (Verify and
+	// Inspect only), for callers that describe it.
+	Certificate *x509.Certificate `json:"-"`
 	// Entitlements is the XML plist signed into the main executable.
 	Entitlements string `json:"entitlements,omitempty"`
 	// EntitlementChanges says, key by key, how the entitlements the

@@ -365,6 +365,7 @@ func fillInfo(br *BundleReport, mi *macho.Info) {
 	for i, s := range mi.Slices {
 		if i == 0 {
 			br.Identifier, br.TeamID, br.Authority, br.Anchor = s.Identifier, s.TeamID, s.Authority, s.Anchor
+			br.Certificate = s.Certificate
 			br.Entitlements = string(s.Entitlements)
 			br.Requirement = strings.TrimPrefix(designated(s.Requirements), "designated => ")
 			if !s.SigningTime.IsZero() {

@@ -216,6 +216,9 @@ type SliceInfo struct {
 	// Authority lists the common names of the embedded certificates from
 	// the leaf up, as codesign -dvvv prints them.
 	Authority []string
+	// Certificate is the leaf certificate that signed the CMS; nil for
+	// an ad-hoc signature.
+	Certificate *x509.Certificate
 	// Anchor is what the certificate chain was checked against:
 	// [AnchorRoots], [AnchorApple], or "" when it was not checked (see
 	// VerifyOptions.Roots).

@@ -254,6 +254,7 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 		return nil, err
 	}
 	si.Authority = authority(p7)
+	si.Certificate = p7.GetOnlySigner()
 	return si, nil
 }
 
