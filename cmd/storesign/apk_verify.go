@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -129,6 +130,11 @@ func apkVerify(ctx context.Context, e *env, rest []string, f apkVerifyFlags) err
 		apkvWriteText(e, res, f.verbose, f.printCerts || f.printPEM, f.printPEM)
 		for _, m := range res.V4Errors {
 			fmt.Fprintf(e.stderr, "NOTE: the v4 signature %s does not verify (apksigner does not count it in the verdict either): %s\n", f.v4File, m)
+		}
+		if f.v4File == "" && f.verbose {
+			if st, err := os.Stat(path + ".idsig"); err == nil && st.Mode().IsRegular() {
+				fmt.Fprintf(e.stderr, "NOTE: %s.idsig was not checked, as apksigner does not check it: pass --v4-signature-file %s.idsig\n", path, path)
+			}
 		}
 	}
 	if res.Verified && f.werr && len(res.Warnings) > 0 {
