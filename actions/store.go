@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/storesign/storesign/internal/androidinfo"
-	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/ipa"
 	"github.com/storesign/storesign/store/appstore"
 	"github.com/storesign/storesign/store/play"
@@ -312,12 +311,7 @@ func (st *actionStep) playOptions(in storeInputs, path string) (play.UploadOptio
 
 // versionCode reads the version code of the Android build at path.
 func versionCode(path string) (int64, error) {
-	f, size, err := atomicfile.OpenInput(path, "an APK or app bundle")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	info, err := androidinfo.Read(f, size)
+	info, err := androidinfo.ReadFile(path)
 	if err != nil {
 		return 0, fmt.Errorf("reading the version code of %s: %w", filepath.Base(path), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -261,13 +262,13 @@ func newPlayUploadCmd(e *env) *cobra.Command {
 // versionCodeOf reads the version code of the build at path, for the
 // release notes of fastlane's layout.
 func versionCodeOf(path string) (int64, error) {
-	f, size, err := atomicfile.OpenInput(path, "an APK or app bundle")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	info, err := androidinfo.Read(f, size)
-	if err != nil {
+	info, err := androidinfo.ReadFile(path)
+	var pe *fs.PathError
+	var nr *atomicfile.NotRegularError
+	switch {
+	case errors.As(err, &pe), errors.As(err, &nr):
+		return 0, err // not read: the caller says which file and why
+	case err != nil:
 		return 0, fmt.Errorf("%w: %s: %v", play.ErrNotAndroid, path, err)
 	}
 	return info.VersionCode, nil

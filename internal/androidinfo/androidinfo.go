@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/axml"
 	"github.com/storesign/storesign/internal/zipx"
 )
@@ -47,6 +48,17 @@ type Info struct {
 	Package     string
 	VersionCode int64 // versionCodeMajor<<32 | versionCode
 	VersionName string
+}
+
+// ReadFile reads the build in the regular file at path; errors from
+// opening it are atomicfile.OpenInput's.
+func ReadFile(path string) (*Info, error) {
+	f, size, err := atomicfile.OpenInput(path, "an APK or app bundle")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, size)
 }
 
 // Read reads the build in r (size bytes).

@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/signingtest"
 )
 
@@ -206,5 +208,25 @@ func TestProtoUncompiledAttrs(t *testing.T) {
 		if err := parseManifest(bad, &Info{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestReadFile reads a build from a file, and refuses what is not one.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.apk")
+	if err := os.WriteFile(path, signingtest.APK(signingtest.APKOptions{Package: "com.example.f", VersionCode: 12}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := ReadFile(path)
+	if err != nil || info.Package != "com.example.f" || info.VersionCode != 12 {
+		t.Fatalf("ReadFile = %+v, %v", info, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing.apk")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want fs.ErrNotExist", err)
+	}
+	var nr *atomicfile.NotRegularError
+	if _, err := ReadFile(dir); !errors.As(err, &nr) {
+		t.Errorf("a folder: %v, want atomicfile.NotRegularError", err)
 	}
 }

@@ -115,16 +115,7 @@ type App struct {
 // androidApp reads the package and version of the APK or bundle at
 // path; nil when it cannot be read.
 func androidApp(path string) *App {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	info, err := androidinfo.Read(f, fi.Size())
+	info, err := androidinfo.ReadFile(path)
 	if err != nil {
 		return nil
 	}
@@ -132,8 +123,8 @@ func androidApp(path string) *App {
 }
 
 // Signer is a signing certificate. All fields are set when the
-// certificate is known; the IPA documents of verify and inspect know only
-// the common name and expiry of the certificates (see docs/json.md).
+// certificate is known, which it is in every document storesign prints
+// (see docs/json.md).
 type Signer struct {
 	// Subject is the certificate's distinguished name as keytool and
 	// apksigner print it: most specific attribute first, ", " between.
