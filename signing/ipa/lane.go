@@ -42,8 +42,9 @@ type mainLane struct {
 	e    *entry
 	prov int64 // the provisional offset of its data in the file
 
-	cr   chan []byte // its CodeResources, from the writer
-	done chan struct{}
+	cr    chan []byte // its CodeResources, from the writer
+	gotCR []byte      // what came on cr (the lane's goroutine only)
+	done  chan struct{}
 
 	announced int64 // set by Layout, before size is sent
 	reuse     bool  // see resigner.reuse
@@ -159,9 +160,16 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 		Layout: func(n int64) {
 			l.announced = n
 		},
+		// Signing again (see signReusing) asks for it again: the writer
+		// gives it once, so it is kept. (A fat binary asks before its
+		// last slice finds no page hashes to reuse.)
 		CodeResourcesLater: func(ctx context.Context) ([]byte, error) {
+			if l.gotCR != nil {
+				return l.gotCR, nil
+			}
 			select {
 			case cr := <-l.cr:
+				l.gotCR = cr
 				return cr, nil
 			case <-ctx.Done():
 				return nil, ctx.Err()

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"debug/macho"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/signing/signingtest"
@@ -217,4 +220,60 @@ func rewriteEntry(t *testing.T, in []byte, name string, fn func([]byte) []byte) 
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestResignFileLaneSignsAgainFat re-signs through ResignFile an app
+// whose fat executable has a signature in its first slice whose page
+// hashes the lane reuses, and a damaged one in its second: the lane finds
+// nothing to reuse there once the first slice is signed, its
+// CodeResources already taken, and signs again hashing every page. The
+// second signing gets the CodeResources too (the writer gives it once):
+// ResignFile ends, and writes what it writes hashing every page.
+func TestResignFileLaneSignsAgainFat(t *testing.T) {
+	f := newFixture(t)
+	signed, _ := resign(t, signingtest.IPA(signingtest.IPAOptions{MainCodeSize: 1 << 20, MainArchs: []string{"arm64", "arm64e"}}), f.opts())
+	in := rewriteEntry(t, signed, "Payload/Example.app/Example", func(b []byte) []byte {
+		b = bytes.Clone(b)
+		ff, err := macho.NewFatFile(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ff.Close()
+		last := ff.Arches[len(ff.Arches)-1]
+		for _, l := range last.Loads {
+			if raw := l.Raw(); binary.LittleEndian.Uint32(raw) == 0x1d { // LC_CODE_SIGNATURE
+				b[int(last.Offset)+int(binary.LittleEndian.Uint32(raw[8:]))] ^= 0xff // its SuperBlob's magic
+				return b
+			}
+		}
+		t.Fatal("no code signature in the last slice")
+		return nil
+	})
+	dir := t.TempDir()
+	inPath, outPath := filepath.Join(dir, "in.ipa"), filepath.Join(dir, "out.ipa")
+	if err := os.WriteFile(inPath, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := f.opts()
+	opts.laneMin = 1
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := ResignFile(ctx, inPath, outPath, opts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(context.Background(), bytes.NewReader(got), int64(len(got)), f.vopts()); err != nil {
+		t.Fatal(err)
+	}
+	opts.hashAllPages = true
+	allPath := filepath.Join(dir, "all.ipa")
+	if _, err := ResignFile(ctx, inPath, allPath, opts); err != nil {
+		t.Fatal(err)
+	}
+	if want, err := os.ReadFile(allPath); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("ResignFile wrote %d bytes that differ from the %d it writes hashing every page (%v)", len(got), len(want), err)
+	}
 }
