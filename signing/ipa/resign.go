@@ -670,7 +670,7 @@ func hashEntry(a *archive, e *entry, buf []byte, win *window, detect detectMode)
 	h1, h2 := sha1.New(), sha256.New()
 	first := true
 	for {
-		n, err := io.ReadFull(rc, buf)
+		n, err := readChunk(rc, buf)
 		if n > 0 {
 			if first && detect != detectNone && n >= 8 && macho.IsMachO(buf[:n]) && !strings.Contains(e.name, ".dSYM/") {
 				e.isMachO = true
@@ -682,7 +682,7 @@ func hashEntry(a *archive, e *entry, buf []byte, win *window, detect detectMode)
 			h1.Write(buf[:n])
 			h2.Write(buf[:n])
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			break
 		}
 		if err != nil {
@@ -691,6 +691,22 @@ func hashEntry(a *archive, e *entry, buf []byte, win *window, detect detectMode)
 	}
 	e.sum = fileSum{h1.Sum(nil), h2.Sum(nil)}
 	return nil
+}
+
+// readChunk fills buf from r as io.ReadFull does, but returns io.EOF
+// only at the end of r: an io.ErrUnexpectedEOF is r's own (data that
+// ends before the size the zip gives, a deflate stream cut short), never
+// a last chunk shorter than buf.
+func readChunk(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (r *resigner) writeEntries(ctx context.Context, dst io.Writer) (err error) {
