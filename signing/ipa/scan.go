@@ -375,10 +375,12 @@ func readLink(e *entry) error {
 // checkArchive read, so that reading an entry takes no read of its local
 // header. archive/zip reads the archive from where its end records say
 // it starts; when that is not where zipx read it (data before the
-// archive), the offsets are left unknown.
+// archive), the offsets are left unknown, and so is the offset of an
+// entry whose compressed size is not the one zipx checked its data
+// against (the data read from it would not be the data checked).
 func (a *archive) locate(recs []zipx.Record) {
 	// Runs of small entries, from the last.
-	type span struct{ data, runEnd int64 }
+	type span struct{ data, size, runEnd int64 }
 	byName := make(map[string]span, len(recs))
 	var runEnd int64
 	for i := len(recs) - 1; i >= 0; i-- {
@@ -387,7 +389,7 @@ func (a *archive) locate(recs []zipx.Record) {
 		if rec.DataSize > smallRun || i == len(recs)-1 {
 			runEnd = end
 		}
-		byName[strings.TrimSuffix(rec.Entry.Name, "/")] = span{rec.DataOffset, max(end, runEnd)}
+		byName[strings.TrimSuffix(rec.Entry.Name, "/")] = span{rec.DataOffset, rec.DataSize, max(end, runEnd)}
 		if rec.DataSize > smallRun {
 			runEnd = rec.Offset // the next small entry's run stops here
 		}
@@ -395,7 +397,7 @@ func (a *archive) locate(recs []zipx.Record) {
 	checked := false
 	for _, e := range a.entries {
 		sp, ok := byName[e.name]
-		if !ok {
+		if !ok || e.f.CompressedSize64 != uint64(sp.size) {
 			continue
 		}
 		if !checked {

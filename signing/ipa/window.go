@@ -34,11 +34,11 @@ func newWindow(src io.ReaderAt, size int64) *window {
 // to end (at most windowSize bytes in all): the data of the entries
 // likely to be asked for next.
 func (w *window) get(off, n, end int64) ([]byte, error) {
+	if n > windowSize || off < 0 || n < 0 || off > w.size {
+		return nil, errors.New("ipa: internal error: a window read out of bounds")
+	}
 	if off >= w.off && off+n <= w.off+int64(len(w.buf)) {
 		return w.buf[off-w.off : off-w.off+n], nil
-	}
-	if n > windowSize || off < 0 || n < 0 {
-		return nil, errors.New("ipa: internal error: a window read out of bounds")
 	}
 	buf := w.buf[:max(n, min(windowSize, w.size-off, end-off))]
 	k, err := w.src.ReadAt(buf, off)

@@ -80,3 +80,51 @@ func deflate(t *testing.T, b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestLocate checks that scan takes the data offsets of the entries from
+// checkArchive's records, and that an entry whose compressed size is not
+// the one checkArchive checked its data against keeps none (its data is
+// then read through archive/zip).
+func TestLocate(t *testing.T) {
+	in := signingtest.IPA(signingtest.IPAOptions{})
+	src := bytes.NewReader(in)
+	a, err := scan(src, int64(len(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range a.entries {
+		if off, err := e.f.DataOffset(); err != nil || e.data != off || e.runEnd < e.data+int64(e.f.CompressedSize64) {
+			t.Errorf("%s: data at %d (run to %d), archive/zip says %d (%v)", e.name, e.data, e.runEnd, off, err)
+		}
+	}
+	recs, err := checkArchive(src, int64(len(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "Payload/Example.app/Info.plist"
+	for i := range recs {
+		if recs[i].Entry.Name == name {
+			recs[i].DataSize++
+		}
+	}
+	for _, e := range a.entries {
+		e.data, e.runEnd = -1, 0
+	}
+	a.locate(recs)
+	for _, e := range a.entries {
+		if known := e.data >= 0; known != (e.name != name) {
+			t.Errorf("%s: data at %d", e.name, e.data)
+		}
+	}
+
+	// A window asked for bytes out of bounds says so.
+	w := newWindow(src, int64(len(in)))
+	for _, r := range [][3]int64{{-1, 10, 10}, {0, -1, 10}, {0, windowSize + 1, 10}, {int64(len(in)) + 1, 0, 0}, {1 << 62, 1, 1 << 62}} {
+		if _, err := w.get(r[0], r[1], r[2]); err == nil {
+			t.Errorf("get(%d, %d, %d): no error", r[0], r[1], r[2])
+		}
+	}
+	if _, err := w.get(int64(len(in))-4, 8, int64(len(in))); err == nil {
+		t.Error("a read past the end: no error")
+	}
+}
