@@ -34,9 +34,9 @@ var (
 	// ErrNotLate is returned by Sign when EntitlementsLater is set for a
 	// binary it cannot serve (fat, or not signed yet).
 	ErrNotLate = errors.New("macho: the entitlements can be decided late only for a thin binary that is signed already")
-	// ErrNoPageHashes is returned by Sign with SignOptions.ReusePageHashes
-	// when the input's signature has no page hashes to reuse: sign again
-	// without it.
+	// ErrNoPageHashes is returned by Sign with
+	// SignOptions.ReusePageHashesUnchecked when the input's signature has
+	// no page hashes to reuse: sign again without it.
 	ErrNoPageHashes = errors.New("macho: the input's signature has no page hashes to reuse")
 	// ErrBadSignature is returned by Verify when a hash, a blob or the CMS
 	// signature does not match; the error wrapping it says which.
@@ -102,7 +102,9 @@ type SignOptions struct {
 	// what Sign writes without it only when the input's page hashes are
 	// right. When the input's signature has no such page hashes (an
 	// unsigned binary, another page size or hash type), Sign fails with
-	// ErrNoPageHashes once the code is written, before the signature.
+	// ErrNoPageHashes once the code of that slice is written, before its
+	// signature: in a fat binary, the slices before it are written and
+	// signed already, CodeResourcesLater called.
 	ReusePageHashesUnchecked bool
 	// Requirements is a compiled requirement set blob (magic 0xfade0c01)
 	// used as is; nil builds the default designated requirement
