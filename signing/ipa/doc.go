@@ -190,19 +190,21 @@
 // written; only its signature waits for the rest. Once the rest is
 // written, the kernel copies what is signed of it into its place as the
 // archive's last entry (copy_file_range), where the rest of it is
-// written, and the region is cut off. A signed, thin executable is read once: the
-// entitlements it was signed with come from its end, where its code ends,
-// and its header (which holds the new signature's size) is written last.
-// This is done when the binaries are stored (the default); the archive's
-// bytes are the same whatever the timing. The executables of extensions
-// (and of the other bundles with a profile) are read once too when
-// ResignFile writes a file: one that is signed, thin and at most 32 MiB
-// is signed aside (in the output file, past any end the archive can
-// reach, else in memory), its entitlements fitted from its own
-// signature, and written into the archive when its header is final. [Resign], which writes a stream,
-// reads each signed executable's entitlements first (one more inflating
-// pass), so that nothing is written before every bundle's entitlements
-// check out, and signs the app's executable last.
+// written, and the region is cut off. A signed, thin executable is read
+// once: the entitlements it was signed with come from its end, where its
+// code ends, and its header (which holds the new signature's size) is
+// written last. This is done when the binaries are stored (the default);
+// the archive's bytes are the same whatever the timing. The executables
+// of extensions (and of the other bundles with a profile) are read once
+// too when ResignFile writes a file: one that is signed, thin and at most
+// 32 MiB is signed aside (in the output file, past any end the archive
+// can reach, else in memory), its entitlements fitted from its own
+// signature, and written into the archive when its header is final; an
+// entitlement its profile does not grant then stops the writing, and the
+// output is removed. [Resign], which writes a stream, reads each signed
+// executable's entitlements first (one more inflating pass), so that
+// nothing is written before every bundle's entitlements check out, and
+// signs the app's executable last.
 //
 // # Compression
 //
