@@ -277,3 +277,63 @@ func TestResignFileLaneSignsAgainFat(t *testing.T) {
 		t.Errorf("ResignFile wrote %d bytes that differ from the %d it writes hashing every page (%v)", len(got), len(want), err)
 	}
 }
+
+// TestResignFileInMemorySignsAgain re-signs through ResignFile a signed
+// app whose extension's signature has CodeDirectories of 16 KiB pages:
+// no page hashes to reuse, so the extension, signed aside, is signed
+// again hashing every page, and the archive is what Resign writes.
+func TestResignFileInMemorySignsAgain(t *testing.T) {
+	const exe = "Payload/Example.app/PlugIns/Share.appex/Share"
+	in := rewriteEntry(t, studioIPA(t), exe, func(b []byte) []byte {
+		b = bytes.Clone(b)
+		mf, err := macho.NewFile(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mf.Close()
+		be := binary.BigEndian
+		n := 0
+		for _, l := range mf.Loads {
+			raw := l.Raw()
+			if binary.LittleEndian.Uint32(raw) != 0x1d { // LC_CODE_SIGNATURE
+				continue
+			}
+			sb := b[binary.LittleEndian.Uint32(raw[8:]):]
+			for i := range int(be.Uint32(sb[8:])) {
+				slot, off := be.Uint32(sb[12+8*i:]), be.Uint32(sb[16+8*i:])
+				if slot == 0 || slot >= 0x1000 && slot < 0x1005 { // CodeDirectories
+					sb[off+39] = 14 // pageShift
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatal("no CodeDirectory")
+		}
+		return b
+	})
+	fix := newFixture(t, signingtest.ProfileOptions{Name: "Publisher wildcard", AppID: "com.example.*", Entitlements: publisherGrants})
+	opts := fix.opts()
+	opts.BundleID = "com.example.app"
+	var logged bytes.Buffer
+	opts.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	dir := t.TempDir()
+	inPath, outPath := filepath.Join(dir, "in.ipa"), filepath.Join(dir, "out.ipa")
+	if err := os.WriteFile(inPath, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResignFile(context.Background(), inPath, outPath, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), `msg="hashing every page" binary=`+exe) || strings.Contains(logged.String(), "signing again") {
+		t.Errorf("the extension was not signed again at once:\n%s", logged.String())
+	}
+	got, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Log = nil
+	if want, _ := resign(t, in, opts); !bytes.Equal(got, want) {
+		t.Errorf("ResignFile wrote %d bytes that differ from Resign's %d", len(got), len(want))
+	}
+}
