@@ -48,6 +48,10 @@ type mainLane struct {
 
 	announced int64 // set by Layout, before size is sent
 	reuse     bool  // see resigner.reuse
+	// room, when not 0, is how much of its binary the lane may write
+	// into its provisional place: the scratch place follows (see
+	// resigner.scratchAt).
+	room int64
 
 	// Where the lane writes (see laneTarget and move): byte n of its
 	// binary goes to base+n; moved bytes were written at prov before
@@ -152,6 +156,9 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 		reuse: r.reuse(e),
 		base:  r.prov,
 	}
+	if r.scratch > 0 {
+		l.room = r.scratch - r.prov
+	}
 	l.cond = sync.NewCond(&l.mu)
 	so := macho.SignOptions{
 		Identifier:   p.newID,
@@ -250,6 +257,9 @@ func (t *laneTarget) Write(p []byte) (int, error) {
 	// written before the move.
 	for l.copying && t.n < l.moved {
 		l.cond.Wait()
+	}
+	if l.room > 0 && l.base == l.prov && t.n+int64(len(p)) > l.room {
+		return 0, fmt.Errorf("%d bytes signed, more than the %d its provisional place takes", t.n+int64(len(p)), l.room)
 	}
 	n, err := t.f.WriteAt(p, l.base+t.n)
 	t.n += int64(n)

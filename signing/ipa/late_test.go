@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,4 +337,36 @@ func TestResignFileInMemorySignsAgain(t *testing.T) {
 	if want, _ := resign(t, in, opts); !bytes.Equal(got, want) {
 		t.Errorf("ResignFile wrote %d bytes that differ from Resign's %d", len(got), len(want))
 	}
+}
+
+// TestLaneRoom checks that the lane writes no more of its binary into its
+// provisional place than the room before the scratch place (see
+// resigner.findScratch), and writes on once moved into the archive.
+func TestLaneRoom(t *testing.T) {
+	var f endWriterAt
+	l := &mainLane{prov: 1000, base: 1000, room: 10}
+	l.cond = sync.NewCond(&l.mu)
+	w := &laneTarget{l: l, f: &f}
+	if _, err := w.Write(make([]byte, 8)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, 3)); err == nil {
+		t.Error("11 bytes written into a room of 10")
+	}
+	if f.end != 1008 {
+		t.Errorf("written up to %d, want 1008", f.end)
+	}
+	l.base = 500 // moved (see mainLane.move)
+	if _, err := w.Write(make([]byte, 3)); err != nil || f.end != 1008 || f.last != 511 {
+		t.Errorf("once moved: %v, written up to %d at %d", err, f.last, f.end)
+	}
+}
+
+// endWriterAt records where the writes end.
+type endWriterAt struct{ end, last int64 }
+
+func (w *endWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	w.last = off + int64(len(p))
+	w.end = max(w.end, w.last)
+	return len(p), nil
 }

@@ -1215,9 +1215,13 @@ func (r *resigner) findScratch() {
 	if r.at == nil {
 		return
 	}
+	// The signature the app's executable gains is small, unless its
+	// entitlements are huge (up to 64 MiB read from its own signature,
+	// written twice, as XML and DER): sparse room costs nothing, and the
+	// lane stops short of it (see laneTarget).
 	off := r.provisional()
 	if e := r.a.app.exeEntry; e != nil {
-		off += alignUp(2*int64(e.f.UncompressedSize64)+64<<20, 1<<20)
+		off += alignUp(2*int64(e.f.UncompressedSize64)+1<<30, 1<<20)
 	}
 	if _, err := r.at.WriteAt([]byte{0}, off+2*lateMaxSize); err != nil || r.at.Truncate(0) != nil {
 		r.log.Debug("signing in memory: the output file does not take the scratch offset", "offset", off, "err", err)
