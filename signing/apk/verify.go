@@ -595,6 +595,16 @@ func (v *vVerifier) verifyScheme(p *vSchemeParams) (*vSchemeResult, error) {
 	if p.scheme != vSchemeV2 && !sr.hasErrors() {
 		checkV3RangesForVerify(sr, p)
 	}
+	if digestKinds[vVeritySHA256] {
+		// The verity Merkle tree is defined over page-aligned entries and
+		// APK Signing Block: apksig's verifier (its VerityTreeBuilder)
+		// and Android refuse others.
+		if blk.offset%vVerityBlock != 0 {
+			sr.errorf("APK Signing Block is not aligned on 4k boundary: %d", blk.offset)
+		} else if n := v.a.CDOffset - blk.offset; n%vVerityBlock != 0 {
+			sr.errorf("APK Signing Block size is not multiple of page size: %d", n)
+		}
+	}
 	if sr.hasErrors() {
 		return sr, nil
 	}

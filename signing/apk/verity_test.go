@@ -1,0 +1,94 @@
+package apk
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/storesign/storesign/internal/testenv"
+	"github.com/storesign/storesign/internal/zipx"
+	"github.com/storesign/storesign/signing/signingtest"
+)
+
+// unalignedVerityAPK signs, with a v2 verity signature, an APK whose
+// APK Signing Block starts where its entries end, off a 4096-byte
+// boundary: every digest and signature matches those bytes, but the
+// VERITY_CHUNKED_SHA256 digest is only defined over page-aligned
+// entries (apksig's VerityTreeBuilder refuses others).
+func unalignedVerityAPK(t *testing.T) []byte {
+	t.Helper()
+	in := signingtest.APK(signingtest.APKOptions{MinSDK: 24})
+	a, err := zipx.Read(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, cd := in[:a.CDOffset], in[a.CDOffset:a.CDOffset+a.CDSize]
+	if len(entries)%pageAlignment == 0 {
+		t.Fatalf("the entries end on a page boundary (%d bytes)", len(entries))
+	}
+	off, on := false, true
+	c, err := newConfig(signingtest.SelfSigned("unaligned verity", nil), 24, Options{
+		V1SigningEnabled: &off, V2SigningEnabled: &on, V3SigningEnabled: &off, VerityEnabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eocd := slices.Clone(a.EOCD)
+	binary.LittleEndian.PutUint32(eocd[16:], uint32(len(entries)))
+	var chunks [][]byte
+	for _, b := range [][]byte{entries, cd, eocd} {
+		chunks = append(chunks, chunkDigests(crypto.SHA256, b)...)
+	}
+	data := slices.Concat(entries, cd, eocd)
+	_, root := merkleTree(merkleLeaves(data, veritySalt()), veritySalt())
+	digests := map[crypto.Hash][]byte{
+		crypto.SHA256: topDigest(crypto.SHA256, chunks),
+		verityKey:     binary.LittleEndian.AppendUint64(root, uint64(len(data))),
+	}
+	block, err := c.signingBlock(digests, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(eocd[16:], uint32(len(entries)+len(block)))
+	return slices.Concat(entries, block, cd, eocd)
+}
+
+// TestVerifyRefusesUnalignedVerity refuses a verity signature over
+// entries that do not end on a page boundary, as apksig and Android do,
+// though its digests match; the chunked signature alone, below Android
+// 9 (API 28) where verity signatures are not read, still verifies.
+func TestVerifyRefusesUnalignedVerity(t *testing.T) {
+	out := unalignedVerityAPK(t)
+	res, err := Verify(t.Context(), bytes.NewReader(out), int64(len(out)), VerifyOptions{})
+	if err == nil || res == nil || res.Verified {
+		t.Fatalf("Verify = %+v, %v; want refused", res, err)
+	}
+	if !strings.Contains(strings.Join(res.Errors, "\n"), "not aligned on 4k boundary") {
+		t.Errorf("errors %q, want one saying the block is not page aligned", res.Errors)
+	}
+	res, err = Verify(t.Context(), bytes.NewReader(out), int64(len(out)), VerifyOptions{MinSDK: 24, MaxSDK: 27})
+	if err != nil || !res.Verified {
+		t.Fatalf("Verify for API 24 to 27 = %+v, %v; want verified", res, err)
+	}
+}
+
+// TestVerifyRefusesUnalignedVerityApksigner checks apksigner 35 refuses
+// unalignedVerityAPK too.
+func TestVerifyRefusesUnalignedVerityApksigner(t *testing.T) {
+	tool := testenv.Tool(t, "apksigner35")
+	path := filepath.Join(t.TempDir(), "unaligned-verity.apk")
+	if err := os.WriteFile(path, unalignedVerityAPK(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "verify", "-v", path).CombinedOutput()
+	if err == nil {
+		t.Fatalf("apksigner verify accepts it:\n%s", out)
+	}
+	t.Logf("apksigner 35: %v\n%s", err, out)
+}
