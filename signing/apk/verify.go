@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"os"
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/axml"
@@ -62,8 +61,9 @@ type VerifyOptions struct {
 	// V4SignatureBeside makes [VerifyFile] check the .idsig file beside
 	// the APK (its path + ".idsig") when there is one and V4Signature is
 	// nil, as if it were given: what `apksigner sign` writes is checked
-	// without naming it. apksigner does not do this; the zero value
-	// doesn't either. [VerifyResult.V4SignatureFile] names the file checked.
+	// without naming it. A folder or FIFO there is an error, as it is
+	// for the APK. apksigner does not do this; the zero value doesn't
+	// either. [VerifyResult.V4SignatureFile] names the file checked.
 	V4SignatureBeside bool
 	// Log receives debug messages; nil discards them.
 	Log *slog.Logger
@@ -153,15 +153,13 @@ func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (*VerifyRe
 	defer f.Close()
 	beside := ""
 	if opts.V4SignatureBeside && opts.V4Signature == nil {
-		sig, err := os.Open(path + ".idsig")
+		// As the APK: a folder or a FIFO there is refused, without
+		// blocking in open.
+		sig, sigSize, err := atomicfile.OpenInput(path+".idsig", "a v4 signature (.idsig)")
 		switch {
 		case err == nil:
 			defer sig.Close()
-			fi, err := sig.Stat()
-			if err != nil {
-				return nil, err
-			}
-			beside, opts.V4Signature, opts.V4SignatureSize = sig.Name(), sig, fi.Size()
+			beside, opts.V4Signature, opts.V4SignatureSize = sig.Name(), sig, sigSize
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, err
 		}
