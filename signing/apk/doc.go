@@ -53,10 +53,11 @@
 // 4096-byte file size; both byte-for-byte as apksigner 35 writes them.
 //
 // [Options.RefuseDebuggable] refuses APKs that android:debuggable makes
-// debuggable, or whose flag is a resource reference ([ErrDebuggable]), as
-// apksigner's --debuggable-apk-permitted false. [VerifyOptions]
-// checks a .idsig file given, or with V4SignatureBeside the one beside
-// the APK, which apksigner never looks for.
+// debuggable, or whose flag cannot be read (a resource reference)
+// ([ErrDebuggable]), as apksigner's --debuggable-apk-permitted false.
+// [Verify] checks the .idsig file [VerifyOptions] gives; [VerifyFile]
+// with VerifyOptions.V4SignatureBeside checks the one beside the APK,
+// which apksigner never looks for.
 //
 // The formats are those of AOSP's apksig library: ApkSigner,
 // DefaultApkSignerEngine, V1SchemeSigner, V2SchemeSigner, V3SchemeSigner,
