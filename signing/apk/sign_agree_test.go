@@ -100,6 +100,9 @@ func signAgreeCases() []signAgreeCase {
 	for _, c := range []signAgreeCase{
 		{name: "align-file-size", in: dbg(nil)},
 		{name: "align-file-size-comment", in: signingtest.APKOptions{MinSDK: 21, Comment: "built by storesign's tests"}},
+		// A comment of the most bytes a zip comment holds leaves no room
+		// for the padding: both refuse.
+		{name: "align-file-size-longest-comment", in: signingtest.APKOptions{MinSDK: 21, Comment: strings.Repeat("c", 0xffff)}, refused: true},
 		{name: "align-file-size-v2-only", in: signingtest.APKOptions{MinSDK: 24, Assets: 7}, opts: Options{V1SigningEnabled: &off, V3SigningEnabled: &off},
 			args: []string{"--v1-signing-enabled", "false", "--v3-signing-enabled", "false"}},
 		{name: "align-file-size-v1-only", in: signingtest.APKOptions{MinSDK: 21, TargetSDK: 28}, opts: Options{V2SigningEnabled: &off, V3SigningEnabled: &off},
