@@ -76,6 +76,15 @@ func signAgreeCases() []signAgreeCase {
 		signAgreeCase{name: "debuggable-true-v2v3", in: signingtest.APKOptions{MinSDK: 24, Debuggable: signingtest.BoolValue(true)},
 			opts: Options{RefuseDebuggable: true, V1SigningEnabled: &off}, args: append([]string{"--v1-signing-enabled", "false"}, refuse...),
 			refused: true, err: ErrDebuggable},
+		// Refused by the JAR signature when there is nothing else.
+		signAgreeCase{name: "debuggable-true-v1-only", in: dbg(signingtest.BoolValue(true)),
+			opts: Options{RefuseDebuggable: true, V2SigningEnabled: &off, V3SigningEnabled: &off},
+			args: append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, refuse...),
+			refused: true, err: ErrDebuggable},
+		signAgreeCase{name: "debuggable-reference-v1-only", in: dbg(signingtest.ReferenceValue(0x7f010000)),
+			opts: Options{RefuseDebuggable: true, V2SigningEnabled: &off, V3SigningEnabled: &off},
+			args: append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, refuse...),
+			refused: true, cannotTell: true, err: ErrDebuggable},
 		// Several signers without a lineage: v3 (on by default) takes one.
 		signAgreeCase{name: "two-signers-default", in: dbg(nil), more: 1, refused: true, err: ErrSignersWithoutLineage},
 		signAgreeCase{name: "two-signers-v3", in: dbg(nil), more: 1, opts: Options{V3SigningEnabled: &on},
