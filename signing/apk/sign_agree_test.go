@@ -78,12 +78,12 @@ func signAgreeCases() []signAgreeCase {
 			refused: true, err: ErrDebuggable},
 		// Refused by the JAR signature when there is nothing else.
 		signAgreeCase{name: "debuggable-true-v1-only", in: dbg(signingtest.BoolValue(true)),
-			opts: Options{RefuseDebuggable: true, V2SigningEnabled: &off, V3SigningEnabled: &off},
-			args: append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, refuse...),
+			opts:    Options{RefuseDebuggable: true, V2SigningEnabled: &off, V3SigningEnabled: &off},
+			args:    append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, refuse...),
 			refused: true, err: ErrDebuggable},
 		signAgreeCase{name: "debuggable-reference-v1-only", in: dbg(signingtest.ReferenceValue(0x7f010000)),
-			opts: Options{RefuseDebuggable: true, V2SigningEnabled: &off, V3SigningEnabled: &off},
-			args: append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, refuse...),
+			opts:    Options{RefuseDebuggable: true, V2SigningEnabled: &off, V3SigningEnabled: &off},
+			args:    append([]string{"--v2-signing-enabled", "false", "--v3-signing-enabled", "false"}, refuse...),
 			refused: true, cannotTell: true, err: ErrDebuggable},
 		// Several signers without a lineage: v3 (on by default) takes one.
 		signAgreeCase{name: "two-signers-default", in: dbg(nil), more: 1, refused: true, err: ErrSignersWithoutLineage},
