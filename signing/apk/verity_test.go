@@ -92,3 +92,26 @@ func TestVerifyRefusesUnalignedVerityApksigner(t *testing.T) {
 	}
 	t.Logf("apksigner 35: %v\n%s", err, out)
 }
+
+// TestVerifyV4WithVerity checks the .idsig of an APK with verity
+// signatures, which names the verity content digest (as apksig's does,
+// byte for byte: TestSignAgreesWithApksigner).
+func TestVerifyV4WithVerity(t *testing.T) {
+	in := signingtest.APK(signingtest.APKOptions{MinSDK: 24, Assets: 3})
+	var out, sig bytes.Buffer
+	_, err := Sign(t.Context(), bytes.NewReader(in), int64(len(in)), &out, Options{
+		Identity: signingtest.SelfSigned("v4 verity", nil), V4SigningEnabled: true, V4Signature: &sig, VerityEnabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(t.Context(), bytes.NewReader(out.Bytes()), int64(out.Len()), VerifyOptions{
+		V4Signature: bytes.NewReader(sig.Bytes()), V4SignatureSize: int64(sig.Len()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.V4 || !res.V2 || !res.V3 {
+		t.Fatalf("V2 %v, V3 %v, V4 %v (%q), want all", res.V2, res.V3, res.V4, res.V4Errors)
+	}
+}
