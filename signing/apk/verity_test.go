@@ -115,3 +115,59 @@ func TestVerifyV4WithVerity(t *testing.T) {
 		t.Fatalf("V2 %v, V3 %v, V4 %v (%q), want all", res.V2, res.V3, res.V4, res.V4Errors)
 	}
 }
+
+// TestVerifyBrokenVeritySignature refuses an APK whose verity signature
+// (the second of its v2 signer) does not verify, as apksigner 35 does,
+// from Android 9 (API 28) on: below it the verity signature is not read.
+func TestVerifyBrokenVeritySignature(t *testing.T) {
+	in := signingtest.APK(signingtest.APKOptions{MinSDK: 24})
+	off := false
+	var out bytes.Buffer
+	_, err := Sign(t.Context(), bytes.NewReader(in), int64(len(in)), &out, Options{
+		Identity:         signingtest.SelfSigned("broken verity", signingtest.RSAKey("broken verity", 2048)),
+		V1SigningEnabled: &off, V3SigningEnabled: &off, VerityEnabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The VERITY_RSA_PKCS1_V1_5_WITH_SHA256 signature record: its length,
+	// algorithm ID and a 256-byte signature.
+	rec := binary.LittleEndian.AppendUint32(nil, 4+4+256)
+	rec = binary.LittleEndian.AppendUint32(rec, 0x0421)
+	rec = binary.LittleEndian.AppendUint32(rec, 256)
+	apk := out.Bytes()
+	i := bytes.Index(apk, rec)
+	if i < 0 || bytes.Index(apk[i+1:], rec) >= 0 {
+		t.Fatal("no single verity signature record")
+	}
+	apk[i+len(rec)+100] ^= 1
+	for _, tc := range []struct {
+		name   string
+		opts   VerifyOptions
+		args   []string
+		verify bool
+	}{
+		{"default", VerifyOptions{}, nil, false},
+		{"api28", VerifyOptions{MinSDK: 28}, []string{"--min-sdk-version", "28"}, false},
+		{"api24-27", VerifyOptions{MinSDK: 24, MaxSDK: 27}, []string{"--min-sdk-version", "24", "--max-sdk-version", "27"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Verify(t.Context(), bytes.NewReader(apk), int64(len(apk)), tc.opts)
+			if tc.verify != (err == nil) || res == nil || res.Verified != tc.verify {
+				t.Fatalf("Verify = %v, want verified %v", err, tc.verify)
+			}
+			if !tc.verify && !strings.Contains(strings.Join(res.Errors, "\n"), "VERITY_RSA_PKCS1_V1_5_WITH_SHA256 signature over signed-data did not verify") {
+				t.Errorf("errors %q, want the verity signature's", res.Errors)
+			}
+			tool := testenv.Tool(t, "apksigner35")
+			path := filepath.Join(t.TempDir(), "broken-verity.apk")
+			if err := os.WriteFile(path, apk, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := exec.Command(tool, append(append([]string{"verify"}, tc.args...), path)...).CombinedOutput()
+			if (err == nil) != tc.verify {
+				t.Errorf("apksigner 35 verify: %v\n%s", err, got)
+			}
+		})
+	}
+}
