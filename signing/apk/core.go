@@ -36,7 +36,7 @@ func (c *config) sign(ctx context.Context, dst io.Writer, src io.ReaderAt, arch 
 	if len(hashes) > 1 {
 		p.hash2 = hashes[1]
 	}
-	p.verity = c.opts.VerityEnabled && (c.v2 || c.v3)
+	p.verity = c.anyVerity()
 	defer p.close()
 	res := &Result{
 		V1: c.v1, V2: c.v2, V3: c.v3, V4: c.v4,
@@ -507,6 +507,29 @@ func (c *config) verityAlg(alg schemeAlg) (uint32, bool) {
 		return 0x0423, true
 	}
 	return 0, false
+}
+
+// anyVerity reports whether a v2 or v3 signer gets a verity variant,
+// whose content digest must then be computed: with VerityEnabled, not
+// for keys signing over SHA-512 only (RSA above 3072 bits, ECDSA above
+// P-256).
+func (c *config) anyVerity() bool {
+	var algs []schemeAlg
+	if c.v2 {
+		algs = append(algs, c.alg)
+		for _, s := range c.coSigners {
+			algs = append(algs, s.alg)
+		}
+	}
+	if c.v3 {
+		for _, s := range slices.Concat(c.v30, c.v31) {
+			algs = append(algs, s.alg)
+		}
+	}
+	return slices.ContainsFunc(algs, func(alg schemeAlg) bool {
+		_, ok := c.verityAlg(alg)
+		return ok
+	})
 }
 
 // veritySalt returns the salt of the VERITY_CHUNKED_SHA256 Merkle tree:

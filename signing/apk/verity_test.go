@@ -171,3 +171,21 @@ func TestVerifyBrokenVeritySignature(t *testing.T) {
 		})
 	}
 }
+
+// TestVeritySHA512Signer checks that VerityEnabled changes nothing for a
+// key that signs over SHA-512 (RSA 4096), which apksig gives no verity
+// variant.
+func TestVeritySHA512Signer(t *testing.T) {
+	in := signingtest.APK(signingtest.APKOptions{MinSDK: 24})
+	id := signingtest.SelfSigned("verity 4096", signingtest.RSAKey("verity 4096", 4096))
+	sign := func(verity bool) []byte {
+		var out bytes.Buffer
+		if _, err := Sign(t.Context(), bytes.NewReader(in), int64(len(in)), &out, Options{Identity: id, VerityEnabled: verity}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	if !bytes.Equal(sign(true), sign(false)) {
+		t.Error("VerityEnabled changed the APK signed with an RSA 4096 key")
+	}
+}
