@@ -139,8 +139,9 @@ type Options struct {
 	// VerityEnabled adds, to each v2 and v3 signer whose algorithm is
 	// RSA or ECDSA with SHA-256, a second signature over the
 	// VERITY_CHUNKED_SHA256 content digest (apksigner's
-	// --verity-enabled); with v4 the .idsig, and a source stamp, sign
-	// that digest too.
+	// --verity-enabled). The .idsig (v4) then names that digest in place
+	// of the chunked one, and a source stamp signs it beside the chunked
+	// one. Keys that sign over SHA-512 get no verity signature.
 	VerityEnabled bool
 	// MinSDKVersion is the lowest Android API level the signatures must
 	// work on. Zero means the minSdkVersion of AndroidManifest.xml.
