@@ -391,7 +391,12 @@ func (st *actionStep) playError(in storeInputs, credIn, name string, err error) 
 	case errors.Is(err, play.ErrTrackNotFound):
 		return &InputError{Input: in.track, Msg: fmt.Sprintf("is %q: %s", st.a.Input(in.track), msg), Err: err}
 	case errors.Is(err, play.ErrDraftApp):
-		return &InputError{Input: in.status, Msg: fmt.Sprintf("is %s: %s", st.a.Input(in.status), msg), Err: err}
+		// An empty status is the default, completed.
+		v := st.a.Input(in.status)
+		if v == "" {
+			v = string(play.StatusCompleted)
+		}
+		return &InputError{Input: in.status, Msg: fmt.Sprintf("is %s: %s", v, msg), Err: err}
 	case errors.Is(err, play.ErrAuth) && credIn != "":
 		return &InputError{Input: credIn, Msg: "was refused: " + msg, Err: err}
 	case errors.Is(err, play.ErrRejected) && strings.Contains(msg, "changesNotSentForReview"):

@@ -297,6 +297,12 @@ func TestPlayUpload(t *testing.T) {
 			log:   []string{"::error title=Fix the field rollout::field rollout (input play-status) is completed: Google Play: ", "upload with status draft"},
 		},
 		{
+			name:  "draft app, status left empty",
+			env:   with(release, "INPUT_PLAY_STATUS", ""),
+			setup: func(s *playtest.Server) { s.SetDraft(pkg, true) },
+			log:   []string{"::error title=Fix the field rollout::field rollout (input play-status) is completed: Google Play: "},
+		},
+		{
 			name: "no release notes",
 			env:  with(standalone, "INPUT_RELEASE_NOTES_DIR", "no-notes"),
 			log:  []string{"::error title=Fix the release-notes-dir input::input release-notes-dir cannot be read: "},
