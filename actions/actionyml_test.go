@@ -286,3 +286,50 @@ func TestStoresignBinCheck(t *testing.T) {
 		t.Errorf("outputs:\n%s\nwant:\n%s(then gocache, gomodcache, cache-key)", got, want)
 	}
 }
+
+// TestActionsListed checks that the action tables of README.md and
+// docs/actions.md list every action under actions/, that docs/actions.md
+// links each one's README, and that its list of steps names every
+// "storesign action STEP" an action.yml runs.
+func TestActionsListed(t *testing.T) {
+	root := repoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := os.ReadFile(filepath.Join(root, "docs", "actions.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := regexp.MustCompile("`storesign action ([a-z|-]+)`").FindSubmatch(docs)
+	if steps == nil {
+		t.Fatal("docs/actions.md does not list the steps as `storesign action a|b|...`")
+	}
+	listed := strings.Split(string(steps[1]), "|")
+	run := regexp.MustCompile(`"\$STORESIGN" action ([a-z-]+)`)
+	for _, f := range actionFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range run.FindAllStringSubmatch(string(data), -1) {
+			if !slices.Contains(listed, m[1]) {
+				t.Errorf("%s runs storesign action %s, which docs/actions.md's list of steps leaves out", f, m[1])
+			}
+		}
+		dir := filepath.Base(filepath.Dir(f))
+		if filepath.Dir(f) == root {
+			continue
+		}
+		row := "| `storesign/storesign/actions/" + dir + "@v1` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md's table of actions lacks %s", dir)
+		}
+		if !strings.Contains(string(docs), row) {
+			t.Errorf("docs/actions.md's table of actions lacks %s", dir)
+		}
+		if !strings.Contains(string(docs), "](../actions/"+dir+"/README.md)") {
+			t.Errorf("docs/actions.md does not link the README of %s", dir)
+		}
+	}
+}
