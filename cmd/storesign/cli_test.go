@@ -58,6 +58,13 @@ func TestHelpEverywhere(t *testing.T) {
 		if cmd != root && cmd.Name() != "completion" && (cmd.Short == "" || cmd.Long == "" || cmd.Example == "") {
 			t.Errorf("%s: Short, Long or Example missing", cmd.CommandPath())
 		}
+		// An example continues on the next line with one backslash, as a
+		// shell takes it: in a raw string literal `\\` is two.
+		for _, line := range strings.Split(cmd.Example, "\n") {
+			if strings.HasSuffix(line, `\\`) {
+				t.Errorf("%s: example line %q ends with two backslashes: a shell would not continue it", cmd.CommandPath(), line)
+			}
+		}
 		out.Reset()
 		errs.Reset()
 		if code := run(context.Background(), append(append([]string{}, path...), "--help"), &out, &errs); code != 0 || errs.Len() > 0 || !strings.Contains(out.String(), "Usage:") {

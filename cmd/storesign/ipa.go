@@ -45,9 +45,9 @@ whose application identifier matches each bundle. Entitlements are fitted to
 each profile; each change is reported. The output is verified before it is
 written, and the input is never modified. Passwords are pass:PASSWORD,
 env:VAR or file:PATH.`,
-		Example: `  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS \\
+		Example: `  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS \
       --profile App.mobileprovision --profile Widget.mobileprovision
-  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass file:p12.pass \\
+  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass file:p12.pass \
       --profile App.mobileprovision --bundle-id com.example.app --bundle-version 42 --json`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,

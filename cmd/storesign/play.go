@@ -157,7 +157,7 @@ func newPlayUploadCmd(e *env) *cobra.Command {
 		Short: "Upload an app bundle or APK to a Google Play track",
 		Long:  playUploadLong,
 		Example: `  storesign play upload --track internal --credentials play.json signed.aab
-  storesign play upload --track production --status inProgress --user-fraction 0.1 \\
+  storesign play upload --track production --status inProgress --user-fraction 0.1 \
       --release-notes-dir notes/ --expect-cert-sha256 AB:CD:... signed.aab`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeExt("aab", "apk"),
