@@ -333,3 +333,30 @@ func TestActionsListed(t *testing.T) {
 		}
 	}
 }
+
+// TestActionsInExamples checks that an example workflow uses every action
+// under actions/: its README's example is taken from there, else made up
+// with ${{ secrets.X }} for each required input, even a file path.
+func TestActionsInExamples(t *testing.T) {
+	root := repoRoot(t)
+	var all strings.Builder
+	for _, f := range workflowFiles(t) {
+		if !strings.HasPrefix(f, filepath.Join(root, "examples")) {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(data)
+	}
+	for _, f := range actionFiles(t) {
+		if filepath.Dir(f) == root {
+			continue
+		}
+		dir := filepath.Base(filepath.Dir(f))
+		if !strings.Contains(all.String(), "uses: storesign/storesign/actions/"+dir+"@") {
+			t.Errorf("no workflow of examples/workflows uses actions/%s", dir)
+		}
+	}
+}
