@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -83,10 +84,15 @@ func appStoreScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, a
 		},
 		"asc-ipa": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) < 1 {
-				ts.Fatalf("usage: asc-ipa FILE [-version V] [-build N] [-bundle ID] [-kind KIND] [-padding N]")
+				ts.Fatalf("usage: asc-ipa FILE [-version V] [-build N] [-bundle ID] [-kind KIND] [-padding N] (a value may be Go-quoted)")
 			}
 			var opts asctest.IPAOptions
 			for i := 1; i+1 < len(args); i += 2 {
+				if strings.HasPrefix(args[i+1], `"`) { // a Go-quoted value: control characters
+					v, err := strconv.Unquote(args[i+1])
+					ts.Check(err)
+					args[i+1] = v
+				}
 				switch args[i] {
 				case "-version":
 					opts.Version = args[i+1]

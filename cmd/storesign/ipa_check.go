@@ -43,7 +43,7 @@ func newIPACheckCmd(e *env) *cobra.Command {
 				return err
 			}
 		} else {
-			fmt.Fprintf(e.stdout, "%s %s (%s)\n", rep.BundleID, rep.Version, rep.Build)
+			fmt.Fprintf(e.stdout, "%s %s (%s)\n", lineValue(rep.BundleID), lineValue(rep.Version), lineValue(rep.Build))
 			for _, f := range rep.Findings {
 				fmt.Fprintln(e.stdout, oneLine(f.String()))
 			}
