@@ -129,7 +129,7 @@ func apkVerify(ctx context.Context, e *env, rest []string, f apkVerifyFlags) err
 	} else {
 		apkvWriteText(e, res, f.verbose, f.printCerts || f.printPEM, f.printPEM)
 		for _, m := range res.V4Errors {
-			fmt.Fprintf(e.stderr, "NOTE: the v4 signature %s does not verify (apksigner does not count it in the verdict either): %s\n", f.v4File, m)
+			fmt.Fprintf(e.stderr, "NOTE: the v4 signature %s does not verify (apksigner does not count it in the verdict either): %s\n", f.v4File, oneLine(m))
 		}
 		if f.v4File == "" && f.verbose {
 			if st, err := os.Stat(path + ".idsig"); err == nil && st.Mode().IsRegular() {
@@ -221,11 +221,13 @@ func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts, pem bool)
 	}
 	if verbose {
 		for _, m := range res.Errors {
-			fmt.Fprintln(e.stderr, "ERROR: "+m)
+			fmt.Fprintln(e.stderr, "ERROR: "+oneLine(m))
 		}
 	}
+	// The messages may name the APK's entries: one line each, a
+	// control or layout character in a name shown escaped.
 	for _, m := range res.Warnings {
-		fmt.Fprintln(e.stderr, "WARNING: "+m)
+		fmt.Fprintln(e.stderr, "WARNING: "+oneLine(m))
 	}
 }
 
