@@ -78,7 +78,8 @@ func newAppStoreUploadCmd(e *env) *cobra.Command {
 		if *asJSON {
 			return jsondoc.Write(e.stdout, jsondoc.AppStoreUpload(in, res))
 		}
-		fmt.Fprintf(e.stdout, "uploaded %s %s (%s) from %s\n", res.BundleID, res.Version, res.Build, filepath.Base(in))
+		// The IPA's values, which --skip-checks-unsafe leaves unchecked.
+		fmt.Fprintf(e.stdout, "uploaded %s %s (%s) from %s\n", lineValue(res.BundleID), lineValue(res.Version), lineValue(res.Build), lineValue(filepath.Base(in)))
 		fmt.Fprintf(e.stdout, "build upload: %s\n", res.BuildUploadID)
 		if res.BuildID != "" {
 			fmt.Fprintf(e.stdout, "build: %s\n", res.BuildID)
@@ -140,7 +141,7 @@ func progressPrinter(e *env) func(appstore.Progress) {
 		case appstore.PhaseProcessing:
 			if p.State != lastState {
 				lastState = p.State
-				fmt.Fprintf(e.stderr, "processing: %s\n", p.State)
+				fmt.Fprintf(e.stderr, "processing: %s\n", lineValue(p.State))
 			}
 		}
 	}
