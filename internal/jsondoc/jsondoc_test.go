@@ -151,6 +151,7 @@ func ipaReport(f *fixture, resign bool) *ipa.Report {
 		for i := range rep.Bundles {
 			rep.Bundles[i].SigningTime = &st
 			rep.Bundles[i].Anchor = "Apple Root CA"
+			rep.Bundles[i].Certificate = cert // as Verify and Inspect report it
 		}
 	}
 	return rep
