@@ -155,7 +155,7 @@ env:VAR or file:PATH.`,
 			return fmt.Errorf("%s: %w", *in, err)
 		}
 		for _, w := range rep.Warnings {
-			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", w)
+			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", oneLine(w))
 		}
 		note := sizeNote(*in, *out, *level)
 		if *asJSON {
@@ -387,31 +387,33 @@ func printReport(w io.Writer, rep *ipa.Report, problems bool) {
 // all of them when they all come from the profile for the same reason),
 // then those kept as signed.
 func printEntitlementChanges(w io.Writer, changes []ipa.EntitlementChange) {
+	// The keys and values come from the IPA: a control or layout
+	// character in them is shown escaped.
 	var kept, added []string
 	sameReason := true
 	for _, c := range changes {
 		switch c.Action {
 		case ipa.EntitlementKept:
-			kept = append(kept, c.Key)
+			kept = append(kept, lineValue(c.Key))
 		case ipa.EntitlementAdded:
-			added = append(added, c.Key+"="+c.New)
+			added = append(added, lineValue(c.Key)+"="+lineValue(c.New))
 		}
 		if c.Action != ipa.EntitlementAdded || c.Reason != changes[0].Reason {
 			sameReason = false
 		}
 	}
 	if sameReason && len(added) > 1 {
-		fmt.Fprintf(w, "    entitlements added (%s): %s\n", changes[0].Reason, strings.Join(added, " "))
+		fmt.Fprintf(w, "    entitlements added (%s): %s\n", oneLine(changes[0].Reason), strings.Join(added, " "))
 		return
 	}
 	for _, c := range changes {
 		switch c.Action {
 		case ipa.EntitlementChanged:
-			fmt.Fprintf(w, "    entitlement changed: %s: %s -> %s (%s)\n", c.Key, c.Old, c.New, c.Reason)
+			fmt.Fprintf(w, "    entitlement changed: %s: %s -> %s (%s)\n", lineValue(c.Key), lineValue(c.Old), lineValue(c.New), oneLine(c.Reason))
 		case ipa.EntitlementDropped:
-			fmt.Fprintf(w, "    entitlement dropped: %s: %s (%s)\n", c.Key, c.Old, c.Reason)
+			fmt.Fprintf(w, "    entitlement dropped: %s: %s (%s)\n", lineValue(c.Key), lineValue(c.Old), oneLine(c.Reason))
 		case ipa.EntitlementAdded:
-			fmt.Fprintf(w, "    entitlement added: %s: %s (%s)\n", c.Key, c.New, c.Reason)
+			fmt.Fprintf(w, "    entitlement added: %s: %s (%s)\n", lineValue(c.Key), lineValue(c.New), oneLine(c.Reason))
 		}
 	}
 	if len(kept) > 0 {
