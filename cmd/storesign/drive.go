@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -197,8 +198,11 @@ func newDrivePutCmd(e *env) *cobra.Command {
 		}
 		path := fs.Arg(0)
 		fi, err := os.Stat(path)
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s: no such file to upload", path)
+		}
+		if err != nil { // a symlink loop, a folder that cannot be read...
+			return fmt.Errorf("%s: %w: check the path", path, pathErr(err))
 		}
 		if fi.IsDir() {
 			return fmt.Errorf("%s is a folder: upload a file", path)
