@@ -162,8 +162,6 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	return nil, fmt.Errorf("keystore %s: %s", k.ks, strings.TrimPrefix(err.Error(), "signing: "))
 }
 
-// pathErr drops the operation and path of a file error, for messages
-// that name the file themselves.
 // readErr explains a failed atomicfile.ReadInput of the file a flag
 // names: errors that name the file and say what to do already (not a
 // regular file, too big) as they are, others as "what NAME: error: check
@@ -177,6 +175,8 @@ func readErr(err error, what, flag string) error {
 	return fmt.Errorf("%s: %w: check %s", what, pathErr(err), flag)
 }
 
+// pathErr drops the operation and path of a file error, for messages
+// that name the file themselves.
 func pathErr(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
