@@ -56,7 +56,7 @@ signer's certificate.`,
 	minSDK := fset.Int("min-sdk-version", 0, "lowest Android API `level` to verify for (default: the APK's minSdkVersion)")
 	maxSDK := fset.Int("max-sdk-version", 0, "highest Android API `level` to verify for (default: all)")
 	var verbose boolValue
-	fset.VarP(&verbose, "verbose", "v", "print the schemes the APK verified with, and warnings")
+	fset.VarP(&verbose, "verbose", "v", "print the verdict, the schemes the APK verified with and its signers' count, every error (warnings print without it), and key details with --print-certs")
 	fset.Lookup("verbose").NoOptDefVal = "true"
 	in := fset.String("in", "", "the APK to verify (or give it as the argument)")
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"in": completeExt("apk"), "v4-signature-file": completeExt("idsig")})
