@@ -53,7 +53,7 @@ func aabInput(cmd, in string, args []string) (string, error) {
 // with the upload key, verified before it is written.
 func newAABSignCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "sign (--ks KEYSTORE --ks-pass SPEC [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.aab [--json] IN.aab",
+		Use:   "sign (--ks KEYSTORE [--ks-pass SPEC] [--ks-key-alias ALIAS] | --key KEY --cert CERT) --out OUT.aab [--json] IN.aab",
 		Short: "Sign an app bundle with the upload key, as jarsigner does",
 		Long: `Sign an Android App Bundle with the Play upload key: a JAR signature
 (META-INF/NAME.SF and its block) as jarsigner writes it, verified before the
@@ -82,6 +82,7 @@ pass:PASSWORD, env:VAR, file:PATH or stdin.`,
 		if *out == "" {
 			return usagef("aab sign: missing --out: storesign never signs in place")
 		}
+		k.prompt = e.stderr // as apk sign: --ks-pass defaults to stdin
 		id, err := k.load("aab sign")
 		if err != nil {
 			return err
