@@ -41,7 +41,7 @@ verified before it is written, and the input is never modified.
 	root.Flags().Bool("version", false, "print the version, VCS revision and Go version (as 'storesign version')")
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: flagErrorMessage(err)} })
 	root.SetUsageTemplate(usageTemplate)
 	root.AddGroup(&cobra.Group{ID: "sign", Title: "Sign and verify:"}, &cobra.Group{ID: "move", Title: "Move builds:"})
 	for _, c := range []*cobra.Command{newAPKCmd(e), newAABCmd(e), newIPACmd(e), newDemoCmd(e)} {
@@ -63,6 +63,28 @@ verified before it is written, and the input is never modified.
 		}
 	}
 	return root
+}
+
+// flagErrorMessage is pflag's error message without the value of a flag
+// it did not know: pflag prints the whole word, so a mistyped
+// "-ks-passs=pass:SECRET" or "---ks-pass=pass:SECRET" would print the
+// password. A one-dash word of several letters is a long name as
+// apksigner writes them ("-ks-pass"), mistyped.
+func flagErrorMessage(err error) string {
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) && ne.GetSpecifiedShortnames() != "" {
+		word, _, _ := strings.Cut(ne.GetSpecifiedShortnames(), "=")
+		if len(word) > 1 {
+			return "unknown flag: -" + word
+		}
+		return err.Error()
+	}
+	var se *pflag.InvalidSyntaxError
+	if errors.As(err, &se) {
+		word, _, _ := strings.Cut(se.GetSpecifiedFlag(), "=")
+		return "bad flag syntax: " + word
+	}
+	return err.Error()
 }
 
 // usageTemplate is cobra's usage text without the runnable line of a
