@@ -336,7 +336,7 @@ func apiError(method, path string, status int, data []byte) error {
 	case http.StatusUnauthorized:
 		return fmt.Errorf("%w: check the key ID, the issuer ID and that the key was not revoked", e)
 	case http.StatusForbidden:
-		return fmt.Errorf("%w: the API key's role may not do this: give it the App Manager or Admin role (Users and Access > Integrations)", e)
+		return fmt.Errorf("%w: the API key's role may not do this: give it the App Manager or Developer role, or Admin (Users and Access > Integrations)", e)
 	}
 	return e
 }

@@ -241,7 +241,7 @@ func TestUploadErrors(t *testing.T) {
 			wantMsg: "no app with bundle ID com.example in App Store Connect: create it"},
 		{name: "build-used", setup: func(e *env) { e.s.AddBuild(e.appID, "1.0", "1") }, want: appstore.ErrBuildUsed,
 			wantMsg: "build 1 of version 1.0 of com.example.app was already uploaded: give the IPA a higher CFBundleVersion"},
-		{name: "role", role: asctest.RoleFinance, want: appstore.ErrForbidden, wantMsg: "give it the App Manager or Admin role"},
+		{name: "role", role: asctest.RoleFinance, want: appstore.ErrForbidden, wantMsg: "give it the App Manager or Developer role, or Admin"},
 		{name: "unknown-key", setup: func(e *env) { e.s.AddKey(mustKey(t, "other", testKeyID), "") }, want: appstore.ErrUnauthorized,
 			wantMsg: "check the key ID, the issuer ID and that the key was not revoked"},
 		{name: "processing-failed", setup: func(e *env) {
