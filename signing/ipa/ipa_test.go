@@ -68,6 +68,26 @@ func resign(t testing.TB, in []byte, opts Options) ([]byte, *Report) {
 	return out.Bytes(), rep
 }
 
+// resignThroughFile is resign through ResignFile: in is written to a file and
+// the output read back.
+func resignThroughFile(ctx context.Context, t testing.TB, in []byte, opts Options) ([]byte, *Report) {
+	t.Helper()
+	dir := t.TempDir()
+	inPath, outPath := filepath.Join(dir, "in.ipa"), filepath.Join(dir, "out.ipa")
+	if err := os.WriteFile(inPath, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ResignFile(ctx, inPath, outPath, opts)
+	if err != nil {
+		t.Fatalf("ResignFile: %v", err)
+	}
+	out, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, rep
+}
+
 func zipFiles(t testing.TB, b []byte) map[string]*zip.File {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))

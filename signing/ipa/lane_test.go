@@ -40,22 +40,9 @@ func TestResignFileLane(t *testing.T) {
 
 func testLane(t *testing.T, in []byte) {
 	f := newFixture(t)
-	dir := t.TempDir()
-	inPath := filepath.Join(dir, "in.ipa")
-	if err := os.WriteFile(inPath, in, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	opts := f.opts()
 	opts.laneMin = 1
-	outPath := filepath.Join(dir, "out.ipa")
-	rep, err := ResignFile(context.Background(), inPath, outPath, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, rep := resignThroughFile(context.Background(), t, in, opts)
 	if _, err := Verify(context.Background(), bytes.NewReader(got), int64(len(got)), f.vopts()); err != nil {
 		t.Fatal(err)
 	}
@@ -248,25 +235,13 @@ func TestResignFileKernelCopy(t *testing.T) {
 	t.Run("lane", func(t *testing.T) { testLane(t, in) })
 	t.Run("no lane", func(t *testing.T) {
 		f := newFixture(t)
-		dir := t.TempDir()
-		inPath := filepath.Join(dir, "in.ipa")
-		if err := os.WriteFile(inPath, in, 0o600); err != nil {
-			t.Fatal(err)
-		}
 		opts := f.opts()
 		opts.laneMin = 1 << 40
 		var logged bytes.Buffer
 		opts.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		outPath := filepath.Join(dir, "out.ipa")
-		if _, err := ResignFile(context.Background(), inPath, outPath, opts); err != nil {
-			t.Fatal(err)
-		}
+		got, _ := resignThroughFile(context.Background(), t, in, opts)
 		if !regexp.MustCompile(`copied-in-kernel=[1-9]`).Match(logged.Bytes()) {
 			t.Errorf("no entry copied by the kernel:\n%s", logged.String())
-		}
-		got, err := os.ReadFile(outPath)
-		if err != nil {
-			t.Fatal(err)
 		}
 		want, _ := resign(t, in, f.opts())
 		if !bytes.Equal(got, want) {

@@ -250,32 +250,17 @@ func TestResignFileLaneSignsAgainFat(t *testing.T) {
 		t.Fatal("no code signature in the last slice")
 		return nil
 	})
-	dir := t.TempDir()
-	inPath, outPath := filepath.Join(dir, "in.ipa"), filepath.Join(dir, "out.ipa")
-	if err := os.WriteFile(inPath, in, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	opts := f.opts()
 	opts.laneMin = 1
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := ResignFile(ctx, inPath, outPath, opts); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, _ := resignThroughFile(ctx, t, in, opts)
 	if _, err := Verify(context.Background(), bytes.NewReader(got), int64(len(got)), f.vopts()); err != nil {
 		t.Fatal(err)
 	}
 	opts.hashAllPages = true
-	allPath := filepath.Join(dir, "all.ipa")
-	if _, err := ResignFile(ctx, inPath, allPath, opts); err != nil {
-		t.Fatal(err)
-	}
-	if want, err := os.ReadFile(allPath); err != nil || !bytes.Equal(got, want) {
-		t.Errorf("ResignFile wrote %d bytes that differ from the %d it writes hashing every page (%v)", len(got), len(want), err)
+	if want, _ := resignThroughFile(ctx, t, in, opts); !bytes.Equal(got, want) {
+		t.Errorf("ResignFile wrote %d bytes that differ from the %d it writes hashing every page", len(got), len(want))
 	}
 }
 
@@ -318,20 +303,9 @@ func TestResignFileInMemorySignsAgain(t *testing.T) {
 	opts.BundleID = "com.example.app"
 	var logged bytes.Buffer
 	opts.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	dir := t.TempDir()
-	inPath, outPath := filepath.Join(dir, "in.ipa"), filepath.Join(dir, "out.ipa")
-	if err := os.WriteFile(inPath, in, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ResignFile(context.Background(), inPath, outPath, opts); err != nil {
-		t.Fatal(err)
-	}
+	got, _ := resignThroughFile(context.Background(), t, in, opts)
 	if !strings.Contains(logged.String(), `msg="hashing every page" binary=`+exe) || strings.Contains(logged.String(), "signing again") {
 		t.Errorf("the extension was not signed again at once:\n%s", logged.String())
-	}
-	got, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
 	}
 	opts.Log = nil
 	if want, _ := resign(t, in, opts); !bytes.Equal(got, want) {
