@@ -34,6 +34,7 @@ type entryReaderAt struct {
 	// many chunks from pool.
 	ahead int
 	pool  *sync.Pool
+	gate  *cpuGate // the readAhead's (see cpuGate)
 }
 
 const headSize = 256 << 10
@@ -142,7 +143,7 @@ func (r *entryReaderAt) reopen() error {
 		return fmt.Errorf("opening %s: %w", r.f.Name, err)
 	}
 	if r.ahead > 0 {
-		rc = newReadAhead(rc, r.ahead, r.pool)
+		rc = newReadAhead(rc, r.ahead, r.pool, r.gate)
 	}
 	r.rc, r.pos = rc, 0
 	return nil

@@ -174,6 +174,8 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 			if l.gotCR != nil {
 				return l.gotCR, nil
 			}
+			// Its code is read: the rest may take every core.
+			r.gate.openAll()
 			select {
 			case cr := <-l.cr:
 				l.gotCR = cr
@@ -203,6 +205,7 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 	r.log.Debug("signing on a lane of its own", "binary", e.name)
 	go func() {
 		defer close(l.done)
+		defer r.gate.openAll()
 		if l.err = r.signMain(ctx, l, so); l.err != nil {
 			fail()
 		}
@@ -213,7 +216,7 @@ func (r *resigner) startMain(ctx context.Context, fail func()) *mainLane {
 // signMain is the lane's goroutine.
 func (r *resigner) signMain(ctx context.Context, l *mainLane, so macho.SignOptions) error {
 	e := l.e
-	ra, size, done, err := r.openBinary(e)
+	ra, size, done, err := r.openBinary(e, true)
 	if err != nil {
 		return err
 	}

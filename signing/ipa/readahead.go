@@ -22,6 +22,7 @@ type readAhead struct {
 	stop   chan struct{}
 	done   chan struct{}
 	pool   *sync.Pool // of *[]byte of aheadChunkSize
+	gate   *cpuGate   // each chunk is inflated through it
 
 	cur  []byte // unread part of the chunk being read
 	buf  []byte // that chunk's buffer
@@ -36,8 +37,9 @@ type aheadChunk struct {
 
 const aheadChunkSize = 1 << 20
 
-func newReadAhead(src io.ReadCloser, ahead int, pool *sync.Pool) *readAhead {
+func newReadAhead(src io.ReadCloser, ahead int, pool *sync.Pool, gate *cpuGate) *readAhead {
 	r := &readAhead{
+		gate:   gate,
 		src:    src,
 		chunks: make(chan aheadChunk, ahead),
 		free:   make(chan []byte, ahead+2),
@@ -69,7 +71,9 @@ func (r *readAhead) run(limit int) {
 				return
 			}
 		}
+		leave := r.gate.enter()
 		n, err := io.ReadFull(r.src, buf)
+		leave()
 		if err == io.ErrUnexpectedEOF {
 			err = io.EOF
 		}

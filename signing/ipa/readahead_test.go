@@ -24,7 +24,7 @@ func TestReadAhead(t *testing.T) {
 	var pool sync.Pool
 	for _, ahead := range []int{0, 1, 4} {
 		src := &closeCounter{Reader: iotest.HalfReader(bytes.NewReader(data))}
-		r := newReadAhead(src, ahead, &pool)
+		r := newReadAhead(src, ahead, &pool, nil)
 		got, err := io.ReadAll(iotest.OneByteReader(io.LimitReader(r, 10)))
 		if err != nil || !bytes.Equal(got, data[:10]) {
 			t.Fatalf("ahead %d: first bytes %v %v", ahead, got, err)
@@ -48,7 +48,7 @@ func TestReadAheadError(t *testing.T) {
 	boom := errors.New("checksum")
 	src := &closeCounter{Reader: io.MultiReader(bytes.NewReader(make([]byte, aheadChunkSize+5)), iotest.ErrReader(boom))}
 	var pool sync.Pool
-	r := newReadAhead(src, 2, &pool)
+	r := newReadAhead(src, 2, &pool, nil)
 	defer r.Close()
 	got, err := io.ReadAll(r)
 	if !errors.Is(err, boom) || len(got) != aheadChunkSize+5 {
@@ -61,7 +61,7 @@ func TestReadAheadError(t *testing.T) {
 func TestReadAheadCloseEarly(t *testing.T) {
 	src := &closeCounter{Reader: bytes.NewReader(make([]byte, 10*aheadChunkSize))}
 	var pool sync.Pool
-	r := newReadAhead(src, 2, &pool)
+	r := newReadAhead(src, 2, &pool, nil)
 	if _, err := r.Read(make([]byte, 100)); err != nil {
 		t.Fatal(err)
 	}

@@ -107,6 +107,8 @@ type resigner struct {
 	// reused is set once a binary is signed with page hashes taken from
 	// its input's signature (see reuse).
 	reused atomic.Bool
+	// gate, with a lane, keeps it a core (see cpuGate).
+	gate *cpuGate
 }
 
 // signAhead is how many 1 MiB chunks of a binary are inflated ahead of
@@ -206,6 +208,13 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 		if r.lane == nil {
 			r.lane = r.startMain(ctx, cancel)
 		}
+		if r.lane == nil {
+			r.gate.openAll()
+		}
+	}
+	if runtime.GOMAXPROCS(0) > 1 && r.laneEligible() {
+		r.gate = newCPUGate(runtime.GOMAXPROCS(0) - 1)
+		defer r.gate.openAll()
 	}
 	wait := r.hashAll(ctx)
 	err = r.plan(ctx)
@@ -215,6 +224,7 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	}
 	if err != nil {
 		cancel()
+		r.gate.openAll()
 	}
 	if l := r.lane; l != nil {
 		l.wait()
@@ -572,7 +582,7 @@ func (r *resigner) hashAll(ctx context.Context) (wait func() error) {
 		todo = append(todo, e)
 		r.hashed[e] = make(chan struct{})
 	}
-	return hashEntries(ctx, r.a, todo, r.hashed, detectSkip)
+	return hashEntries(ctx, r.a, todo, r.hashed, detectSkip, r.gate)
 }
 
 // hashEntries computes SHA-1 and SHA-256 of the content of each entry of
@@ -582,7 +592,7 @@ func (r *resigner) hashAll(ctx context.Context) (wait func() error) {
 // done). The returned function waits for the workers and returns the
 // first error. Neighbouring small entries go to a worker together, which
 // reads their data through its window (see window) with one read.
-func hashEntries(ctx context.Context, a *archive, todo []*entry, done map[*entry]chan struct{}, detect detectMode) func() error {
+func hashEntries(ctx context.Context, a *archive, todo []*entry, done map[*entry]chan struct{}, detect detectMode, gate *cpuGate) func() error {
 	var (
 		mu    sync.Mutex
 		first error
@@ -596,8 +606,7 @@ func hashEntries(ctx context.Context, a *archive, todo []*entry, done map[*entry
 		}
 		mu.Unlock()
 	}
-	workers := max(runtime.GOMAXPROCS(0), 1)
-	for range workers {
+	for range max(runtime.GOMAXPROCS(0), 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -606,7 +615,10 @@ func hashEntries(ctx context.Context, a *archive, todo []*entry, done map[*entry
 			for batch := range next {
 				for _, e := range batch {
 					if ctx.Err() == nil {
-						if err := hashEntry(a, e, buf, win, detect); err != nil {
+						leave := gate.enter()
+						err := hashEntry(a, e, buf, win, detect)
+						leave()
+						if err != nil {
 							e.hashErr = err
 							fail(err)
 						}
@@ -1055,7 +1067,7 @@ func (r *resigner) signLoose(ctx context.Context, b *bundle, e *entry) error {
 // signBinary signs entry e's Mach-O into a new zip entry of the same name,
 // hashing what it writes for the parent's CodeResources.
 func (r *resigner) signBinary(ctx context.Context, e *entry, so macho.SignOptions) (*signed, error) {
-	ra, size, done, err := r.openBinary(e)
+	ra, size, done, err := r.openBinary(e, false)
 	if err != nil {
 		return nil, err
 	}
@@ -1264,14 +1276,18 @@ func (r *resigner) signReusing(ctx context.Context, e *entry, ra io.ReaderAt, si
 }
 
 // openBinary opens a binary to sign, inflated a few MiB ahead of its
-// reading (see readAhead).
-func (r *resigner) openBinary(e *entry) (io.ReaderAt, int64, func(), error) {
+// reading (see readAhead), through the gate (see cpuGate) unless it is
+// the lane's.
+func (r *resigner) openBinary(e *entry, lane bool) (io.ReaderAt, int64, func(), error) {
 	ra, size, done, err := openEntry(r.a.src, e.f)
 	if err != nil {
 		return nil, 0, nil, err
 	}
 	if er, ok := ra.(*entryReaderAt); ok {
 		er.ahead, er.pool = signAhead, &r.chunks
+		if !lane {
+			er.gate = r.gate
+		}
 	}
 	return ra, size, done, nil
 }

@@ -227,7 +227,7 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 		done[e] = make(chan struct{})
 	}
 	// Meanwhile, verify the bundles' executables (the largest files).
-	wait := hashEntries(ctx, a, todo, done, detectHash)
+	wait := hashEntries(ctx, a, todo, done, detectHash, nil)
 	// The executables are verified concurrently: the largest one (the
 	// app's, last) is inflated on one core while the others use the rest,
 	// and while the bundles whose executables are verified are checked

@@ -230,7 +230,10 @@ func (r *resigner) copyData(w io.Writer, e *entry) (bool, error) {
 		return true, err
 	}
 	at := r.lw.pos
-	if err := r.at.CopyFrom(at, r.srcFile, off, n); err != nil {
+	leave := r.gate.enter()
+	err := r.at.CopyFrom(at, r.srcFile, off, n)
+	leave()
+	if err != nil {
 		return true, fmt.Errorf("copying %s: %w", e.name, err)
 	}
 	r.lw.skip(at, n)
