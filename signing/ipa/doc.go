@@ -187,7 +187,11 @@
 // CodeResources seals the nested code), so [ResignFile], which writes to
 // a file, signs it from the start on a core of its own, into a sparse
 // region far past the end of the archive, while everything else is
-// written; only its signature waits for the rest. Once the rest is
+// written; only its signature waits for the rest. Until its code is
+// read, the rest's heavy work (hashing files, inflating the other
+// binaries, kernel copies) runs on the other cores only: Go shares the
+// cores evenly among the goroutines that can run, which left the lane
+// half a core while the rest lasted. Once the rest is
 // written, the kernel copies what is signed of it into its place as the
 // archive's last entry (copy_file_range), where the rest of it is
 // written, and the region is cut off. A signed, thin executable is read
