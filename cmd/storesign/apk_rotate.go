@@ -132,7 +132,7 @@ func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
 		fs.Var(&spec.caps[i], name, "true or false")
 	}
 	fs.StringVar(&spec.v1SignerName, "v1-signer-name", "", "base name of the signer's JAR signature files")
-	if err := fs.Parse(s.args); err != nil {
+	if err := parseSignerFlags(fs, s.args); err != nil {
 		return nil, usagef("%s: --%s: %v", cmd, s.marker, err)
 	}
 	if fs.NArg() > 0 {
@@ -145,6 +145,55 @@ func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
 		return nil, usagef("%s: --v1-signer-name does not apply to --%s", cmd, s.marker)
 	}
 	return &spec, nil
+}
+
+// parseSignerFlags parses args into fs. Its errors never hold a value
+// given (the standard library's quote it, and its bad syntax error
+// prints the whole word, "---ks-pass=pass:SECRET"): a value fs cannot
+// parse is named by its flag and the kind of value it takes, as
+// flagErrorMessage does for a command's own flags.
+func parseSignerFlags(fs *flag.FlagSet, args []string) error {
+	var failed *flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		f.Value = &watchedValue{Value: f.Value, failed: func() { failed = f }}
+	})
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case failed != nil:
+		typ := "string"
+		if b, ok := failed.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			typ = "bool"
+		}
+		return errors.New(badFlagValue(failed.Name, typ, nil))
+	case strings.HasPrefix(err.Error(), "bad flag syntax: "):
+		word, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "bad flag syntax: "), "=")
+		return errors.New("bad flag syntax: " + word)
+	}
+	return err // an unknown flag or a missing value: named without a value
+}
+
+// watchedValue is a flag.Value that calls failed when a value does not
+// parse.
+type watchedValue struct {
+	flag.Value
+	failed func()
+}
+
+func (w *watchedValue) Set(s string) error {
+	err := w.Value.Set(s)
+	if err != nil {
+		w.failed()
+	}
+	return err
+}
+
+// IsBoolFlag is the wrapped value's, for the parser to take a bare
+// boolean flag.
+func (w *watchedValue) IsBoolFlag() bool {
+	b, ok := w.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // change returns the capabilities the signer's --set-* options set.

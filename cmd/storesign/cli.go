@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,26 +66,67 @@ verified before it is written, and the input is never modified.
 	return root
 }
 
-// flagErrorMessage is pflag's error message without the value of a flag
-// it did not know: pflag prints the whole word, so a mistyped
-// "-ks-passs=pass:SECRET" or "---ks-pass=pass:SECRET" would print the
-// password. A one-dash word of several letters is a long name as
-// apksigner writes them ("-ks-pass"), mistyped.
+// flagErrorMessage is pflag's error message without the value given to
+// a flag: pflag prints the whole word of a flag it did not know, so a
+// mistyped "-ks-passs=pass:SECRET" or "---ks-pass=pass:SECRET" would
+// print the password, and quotes the value a typed flag could not
+// parse. A one-dash word of several letters is a long name as apksigner
+// writes them ("-ks-pass"), mistyped; one that is no flag name
+// ("-kpass:SECRET") is named by its first letter only.
 func flagErrorMessage(err error) string {
 	var ne *pflag.NotExistError
 	if errors.As(err, &ne) && ne.GetSpecifiedShortnames() != "" {
 		word, _, _ := strings.Cut(ne.GetSpecifiedShortnames(), "=")
-		if len(word) > 1 {
+		if len(word) > 1 && isFlagName(word) {
 			return "unknown flag: -" + word
 		}
-		return err.Error()
+		c := ne.GetSpecifiedName()[:1]
+		return fmt.Sprintf("unknown shorthand flag: '%s' in -%s", c, c)
 	}
 	var se *pflag.InvalidSyntaxError
 	if errors.As(err, &se) {
 		word, _, _ := strings.Cut(se.GetSpecifiedFlag(), "=")
 		return "bad flag syntax: " + word
 	}
+	var ie *pflag.InvalidValueError
+	if errors.As(err, &ie) {
+		return badFlagValue(ie.GetFlag().Name, ie.GetFlag().Value.Type(), ie.Unwrap())
+	}
 	return err.Error()
+}
+
+// isFlagName reports whether word could be the name of a flag: ASCII
+// letters, digits, "-" and "_".
+func isFlagName(word string) bool {
+	for _, c := range []byte(word) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return word != ""
+}
+
+// badFlagValue is the message of a value the flag name (of pflag type
+// typ) could not parse: the flag and the kind of value it takes, never
+// the value given nor the parser's message, which quotes it: a password
+// given one word too early ("--min-sdk-version pass:PASSWORD") would be
+// printed.
+func badFlagValue(name, typ string, cause error) string {
+	what := "not a valid value"
+	switch typ {
+	case "bool":
+		what = "not true or false"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		what = "not an integer"
+		if errors.Is(cause, strconv.ErrRange) {
+			what = "integer out of range"
+		}
+	case "float32", "float64":
+		what = "not a number"
+	case "duration":
+		what = "not a duration (such as 90s, 30m or 1h30m)"
+	}
+	return "--" + name + ": " + what
 }
 
 // usageTemplate is cobra's usage text without the runnable line of a

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -178,5 +179,53 @@ func TestActionStepsExist(t *testing.T) {
 	}
 	if steps < 6 {
 		t.Fatalf("only %d action steps found in %v", steps, files)
+	}
+}
+
+// TestFlagValueNotPrinted gives every typed flag of every command a
+// value it cannot parse, as a password given one word early would be:
+// the usage error names the flag, never the value.
+func TestFlagValueNotPrinted(t *testing.T) {
+	const secret = "pass:S3CRET-value"
+	root := newRootCmd(&env{stdout: io.Discard, stderr: io.Discard})
+	tried := map[string]int{}
+	var walk func(cmd *cobra.Command, path []string)
+	walk = func(cmd *cobra.Command, path []string) {
+		cmd.InitDefaultHelpFlag()
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			typ := f.Value.Type()
+			if typ == "" || typ == "string" || typ == "stringSlice" || typ == "stringArray" {
+				return // any word is a string: nothing to refuse
+			}
+			tried[typ]++
+			for _, args := range [][]string{{"--" + f.Name + "=" + secret}, {"--" + f.Name, secret}} {
+				if f.NoOptDefVal != "" && len(args) == 2 {
+					continue // a bare boolean: the next word is an argument
+				}
+				var out, errs bytes.Buffer
+				line := append(append([]string{}, path...), args...)
+				code := run(context.Background(), line, &out, &errs)
+				if code != exitUsage {
+					t.Errorf("storesign %s: exit %d, want %d", strings.Join(line, " "), code, exitUsage)
+				}
+				if strings.Contains(out.String()+errs.String(), "S3CRET") {
+					t.Errorf("storesign %s printed the value:\nstdout: %s\nstderr: %s", strings.Join(line, " "), out.String(), errs.String())
+				}
+				if want := "storesign: --" + f.Name + ": "; !strings.HasPrefix(errs.String(), want) {
+					t.Errorf("storesign %s: stderr %q, want it to start with %q", strings.Join(line, " "), errs.String(), want)
+				}
+			}
+		})
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() || c.Name() == "help" {
+				walk(c, append(append([]string{}, path...), c.Name()))
+			}
+		}
+	}
+	walk(root, nil)
+	for _, typ := range []string{"bool", "int", "duration"} {
+		if tried[typ] == 0 {
+			t.Errorf("no %s flag tried: %v", typ, tried)
+		}
 	}
 }

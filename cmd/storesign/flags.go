@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,7 +116,7 @@ func (b *boolValue) String() string {
 func (b *boolValue) Set(s string) error {
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("want true or false, got %q", s)
+		return errors.New("want true or false") // not the value: it may be a password
 	}
 	b.set, b.val = true, v
 	return nil
