@@ -122,9 +122,10 @@ type signerSpec struct {
 	v1SignerName string // --v1-signer-name, for apk sign's next signers
 }
 
-// parseSigner parses the options of one signer.
-func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
-	var spec signerSpec
+// parseSigner parses the options of one signer; its password prompts
+// will go to prompt (the command's stderr).
+func parseSigner(cmd string, s signerArgs, prompt io.Writer) (*signerSpec, error) {
+	spec := signerSpec{keyFlags: keyFlags{prompt: prompt}}
 	fs := flag.NewFlagSet(cmd+" --"+s.marker, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	spec.keyFlags.register(fs, "key of --"+s.marker)
@@ -326,7 +327,7 @@ next other option:
 func apkRotate(e *env, in, out string, verbose, asJSON bool, signers []signerArgs) error {
 	var old, nw *signerSpec
 	for _, s := range signers {
-		spec, err := parseSigner("apk rotate", s)
+		spec, err := parseSigner("apk rotate", s, e.stderr)
 		if err != nil {
 			return err
 		}
@@ -457,7 +458,7 @@ func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue,
 	v := verbose.set && verbose.val
 	updated := false
 	for i, s := range signers {
-		spec, err := parseSigner("apk lineage", s)
+		spec, err := parseSigner("apk lineage", s, e.stderr)
 		if err != nil {
 			return err
 		}
@@ -567,12 +568,13 @@ func (r *apksRotationFlags) checkSigners(next []signerArgs, v3 *bool) error {
 		"pass --lineage LINEAGE (from 'storesign apk rotate') to rotate the key, or --v3-signing-enabled false to sign v1 and v2 with each signer", n)
 }
 
-// apply loads the next signers and the lineage into opts.
-func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options) error {
+// apply loads the next signers and the lineage into opts; password
+// prompts go to prompt (the command's stderr).
+func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options, prompt io.Writer) error {
 	nextSigners := 0
 	var names []string // the next signers' v1 names
 	for _, s := range next {
-		spec, err := parseSigner("apk sign", s)
+		spec, err := parseSigner("apk sign", s, prompt)
 		if err != nil {
 			return err
 		}

@@ -150,7 +150,7 @@ func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signe
 			return err
 		},
 	}
-	if err := f.rot.apply(next, &opts); err != nil {
+	if err := f.rot.apply(next, &opts, e.stderr); err != nil {
 		return err
 	}
 	start := time.Now()

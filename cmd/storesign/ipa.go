@@ -101,7 +101,7 @@ env:VAR or file:PATH.`,
 			return fmt.Errorf("%s: %w", *in, pathErr(err))
 		}
 
-		id, err := loadIPAIdentity(*p12, *p12Pass, *keyFile, *certFile, *keyPass)
+		id, err := loadIPAIdentity(e, *p12, *p12Pass, *keyFile, *certFile, *keyPass)
 		if err != nil {
 			return err
 		}
@@ -214,7 +214,7 @@ func preCheck(id *signing.Identity, profiles []*provision.Profile) error {
 	return nil
 }
 
-func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.Identity, error) {
+func loadIPAIdentity(e *env, p12, p12Pass, keyFile, certFile, keyPass string) (*signing.Identity, error) {
 	if p12 != "" {
 		data, err := atomicfile.ReadInput(p12, "a .p12 file", atomicfile.MaxKeyFile)
 		if err != nil {
@@ -233,7 +233,7 @@ func loadIPAIdentity(p12, p12Pass, keyFile, certFile, keyPass string) (*signing.
 		}
 		return id, nil
 	}
-	return loadKeyCert(keyFile, certFile, keyPass)
+	return loadKeyCert(e.stderr, keyFile, certFile, keyPass)
 }
 
 // newIPAVerifyCmd is `storesign ipa verify`.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,7 +26,8 @@ type keyFlags struct {
 	// passEncoding is --pass-encoding: another character encoding to
 	// try for non-ASCII passwords.
 	passEncoding string
-	// prompt receives the password prompts; nil means os.Stderr.
+	// prompt receives the password prompts: the command's stderr, not
+	// os.Stderr, which the stop line of runUntilSignal does not close.
 	prompt io.Writer
 }
 
@@ -68,11 +68,10 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	case k.ks == "" && (k.key == "" || k.cert == ""):
 		return nil, usagef("%s: --key and --cert go together", cmd)
 	}
-	prompt := k.prompt
-	if prompt == nil {
-		prompt = os.Stderr
+	if k.prompt == nil {
+		panic("internal error: keyFlags.load: no writer for the password prompts")
 	}
-	pr, err := newPasswordReader(prompt, k.passEncoding)
+	pr, err := newPasswordReader(k.prompt, k.passEncoding)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +200,10 @@ func keyInfo(c *x509.Certificate) (string, int) {
 
 // loadKeyCert loads --key and --cert; as apksigner, --key-pass (keyPass,
 // a password spec) decrypts an encrypted PKCS#8 key and is ignored for
-// an unencrypted one.
-func loadKeyCert(key, cert, keyPass string) (*signing.Identity, error) {
-	pr, err := newPasswordReader(os.Stderr, "")
+// an unencrypted one. A password prompt goes to prompt (the command's
+// stderr).
+func loadKeyCert(prompt io.Writer, key, cert, keyPass string) (*signing.Identity, error) {
+	pr, err := newPasswordReader(prompt, "")
 	if err != nil {
 		return nil, err
 	}
