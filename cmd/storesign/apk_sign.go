@@ -164,7 +164,7 @@ func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signe
 		return apksExplain(in, f.out, err)
 	}
 	for _, w := range warnings {
-		fmt.Fprintln(e.stderr, "WARNING: "+w)
+		fmt.Fprintln(e.stderr, "WARNING: "+oneLine(w)) // one line, as apk verify prints them: they name the output file
 	}
 	if f.asJSON {
 		return jsondoc.Write(e.stdout, jsondoc.APKSign(in, f.out, res, opts, warnings))
