@@ -61,9 +61,62 @@ verified before it is written, and the input is never modified.
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.Args, c.RunE = cobra.ArbitraryArgs, groupRun
+			setCompletionHelp(c)
 		}
 	}
 	return root
+}
+
+// setCompletionHelp words the help of cobra's completion command and of
+// its subcommands as the others': the scripts they print stay cobra's.
+func setCompletionHelp(c *cobra.Command) {
+	c.Short = "Print the shell completion script for bash, zsh, fish or PowerShell"
+	c.Long = `Print the script that completes storesign's commands, flags, file names (by
+extension) and flag values in bash, zsh, fish or PowerShell. Load it in the
+shell you are in, or save it where the shell looks for completions, then start
+a new shell.`
+	c.Example = `  source <(storesign completion bash)
+  storesign completion bash > /etc/bash_completion.d/storesign
+  storesign completion zsh > "${fpath[1]}/_storesign"
+  storesign completion fish > ~/.config/fish/completions/storesign.fish
+  storesign completion powershell | Out-String | Invoke-Expression`
+	help := map[string]struct{ short, long, example string }{
+		"bash": {"Print the bash completion script",
+			`Print the bash completion script of storesign. It needs the bash-completion
+package (from the system's package manager). Load it in the shell you are in
+with source, or save it in bash-completion's folder for every new shell.`,
+			`  source <(storesign completion bash)
+  storesign completion bash > /etc/bash_completion.d/storesign
+  storesign completion bash > "$(brew --prefix)/etc/bash_completion.d/storesign"`},
+		"zsh": {"Print the zsh completion script",
+			`Print the zsh completion script of storesign. Load it in the shell you are in
+with source, or save it as _storesign in a folder of $fpath for every new
+shell. Completion must be on in zsh: add "autoload -U compinit; compinit" to
+~/.zshrc if it is not.`,
+			`  source <(storesign completion zsh)
+  storesign completion zsh > "${fpath[1]}/_storesign"
+  storesign completion zsh > "$(brew --prefix)/share/zsh/site-functions/_storesign"`},
+		"fish": {"Print the fish completion script",
+			`Print the fish completion script of storesign. Load it in the shell you are in,
+or save it in ~/.config/fish/completions for every new shell.`,
+			`  storesign completion fish | source
+  storesign completion fish > ~/.config/fish/completions/storesign.fish`},
+		"powershell": {"Print the PowerShell completion script",
+			`Print the PowerShell completion script of storesign. Load it in the session
+you are in as the example does; add that line to your profile ($PROFILE) for
+every new session.`,
+			`  storesign completion powershell | Out-String | Invoke-Expression`},
+	}
+	for _, sub := range c.Commands() {
+		h, ok := help[sub.Name()]
+		if !ok {
+			continue
+		}
+		sub.Short, sub.Long, sub.Example = h.short, h.long, h.example
+		if f := sub.Flags().Lookup("no-descriptions"); f != nil {
+			f.Usage = "complete without the descriptions of commands and flags"
+		}
+	}
 }
 
 // flagErrorMessage is pflag's error message without the value given to
