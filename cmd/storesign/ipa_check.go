@@ -51,11 +51,21 @@ func newIPACheckCmd(e *env) *cobra.Command {
 				fmt.Fprintln(e.stdout, "no findings")
 			}
 		}
-		if n := len(rep.Errors()); n > 0 {
-			first := rep.Errors()[0]
-			return fmt.Errorf("the IPA would be refused by App Store Connect: %d error(s), first %s: %s", n, first.Code, first.Message)
+		if errs := rep.Errors(); len(errs) > 0 {
+			return ipaCheckRefusal(fs.Arg(0), errs)
 		}
 		return nil
 	}
 	return cmd
+}
+
+// ipaCheckRefusal is the error of an IPA whose checks found errors: the
+// file, how many errors, the first one and what to do about it.
+func ipaCheckRefusal(file string, errs []ipa.Finding) error {
+	first := errs[0]
+	fix := first.Fix
+	if fix == "" {
+		fix = "fix it, then check the IPA again"
+	}
+	return fmt.Errorf("%s: App Store Connect would refuse it: %d error(s), first %s: %s: %s: %s", file, len(errs), first.Code, first.Bundle, first.Message, fix)
 }
