@@ -82,8 +82,8 @@ pass:PASSWORD, env:VAR, file:PATH or stdin.`,
 		if *out == "" {
 			return usagef("aab sign: missing --out: storesign never signs in place")
 		}
-		k.prompt = e.stderr // as apk sign: --ks-pass defaults to stdin
-		id, err := k.load("aab sign")
+		// As apk sign: --ks-pass defaults to stdin.
+		id, err := k.load("aab sign", newPasswordReader(e.stderr), "signer #1")
 		if err != nil {
 			return err
 		}

@@ -122,10 +122,9 @@ type signerSpec struct {
 	v1SignerName string // --v1-signer-name, for apk sign's next signers
 }
 
-// parseSigner parses the options of one signer; its password prompts
-// will go to prompt (the command's stderr).
-func parseSigner(cmd string, s signerArgs, prompt io.Writer) (*signerSpec, error) {
-	spec := signerSpec{keyFlags: keyFlags{prompt: prompt}}
+// parseSigner parses the options of one signer.
+func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
+	var spec signerSpec
 	fs := flag.NewFlagSet(cmd+" --"+s.marker, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	spec.keyFlags.register(fs, "key of --"+s.marker)
@@ -327,7 +326,7 @@ next other option:
 func apkRotate(e *env, in, out string, verbose, asJSON bool, signers []signerArgs) error {
 	var old, nw *signerSpec
 	for _, s := range signers {
-		spec, err := parseSigner("apk rotate", s, e.stderr)
+		spec, err := parseSigner("apk rotate", s)
 		if err != nil {
 			return err
 		}
@@ -345,11 +344,14 @@ func apkRotate(e *env, in, out string, verbose, asJSON bool, signers []signerArg
 	case out == "":
 		return usagef("apk rotate: --out LINEAGE is required")
 	}
-	oldID, err := old.load("apk rotate --old-signer")
+	// One password reader for both, the old signer's read first, and
+	// apksigner's names in the prompts.
+	pr := newPasswordReader(e.stderr)
+	oldID, err := old.load("apk rotate --old-signer", pr, "old signer")
 	if err != nil {
 		return err
 	}
-	newID, err := nw.load("apk rotate --new-signer")
+	newID, err := nw.load("apk rotate --new-signer", pr, "new signer")
 	if err != nil {
 		return err
 	}
@@ -457,13 +459,14 @@ func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue,
 	}
 	v := verbose.set && verbose.val
 	updated := false
+	pr := newPasswordReader(e.stderr) // one for all the signers, as apksigner
 	for i, s := range signers {
-		spec, err := parseSigner("apk lineage", s, e.stderr)
+		spec, err := parseSigner("apk lineage", s)
 		if err != nil {
 			return err
 		}
 		name := fmt.Sprintf("signer #%d", i+1)
-		cert, err := spec.certificate("apk lineage --signer")
+		cert, err := spec.certificate("apk lineage --signer", pr, name)
 		if err != nil {
 			return err
 		}
@@ -515,8 +518,9 @@ func apkLineage(e *env, in, out string, printCerts, printPEM, verbose boolValue,
 // certificate returns the certificate the signer options name. Only
 // the certificate matters to a capability change, but apksigner loads
 // the key too; so does this, to find the certificate of a keystore key.
-func (s *signerSpec) certificate(cmd string) (*x509.Certificate, error) {
-	id, err := s.load(cmd)
+// pr and name are as for keyFlags.load.
+func (s *signerSpec) certificate(cmd string, pr *passwordReader, name string) (*x509.Certificate, error) {
+	id, err := s.load(cmd, pr, name)
 	if err != nil {
 		return nil, err
 	}
@@ -568,25 +572,40 @@ func (r *apksRotationFlags) checkSigners(next []signerArgs, v3 *bool) error {
 		"pass --lineage LINEAGE (from 'storesign apk rotate') to rotate the key, or --v3-signing-enabled false to sign v1 and v2 with each signer", n)
 }
 
-// apply loads the next signers and the lineage into opts; password
-// prompts go to prompt (the command's stderr).
-func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options, prompt io.Writer) error {
-	nextSigners := 0
-	var names []string // the next signers' v1 names
-	for _, s := range next {
-		spec, err := parseSigner("apk sign", s, prompt)
+// apply loads the next signers and the lineage into opts; pr is the
+// command's password reader, which read signer #1's passwords. As
+// apksigner, the signers after --next-signer are loaded in order, then
+// the stamp signer, wherever it was given.
+func (r *apksRotationFlags) apply(next []signerArgs, opts *apk.Options, pr *passwordReader) error {
+	specs := make([]*signerSpec, len(next))
+	for i, s := range next {
+		spec, err := parseSigner("apk sign", s)
 		if err != nil {
 			return err
 		}
 		if spec.change() != (apk.CapabilityChange{}) {
 			return usagef("apk sign: --set-* capabilities belong to 'storesign apk rotate' and 'storesign apk lineage', not to a signer of 'apk sign'")
 		}
+		specs[i] = spec
+	}
+	order := make([]int, 0, len(next))
+	for _, stamp := range []bool{false, true} {
+		for i, s := range next {
+			if (s.marker == "stamp-signer") == stamp {
+				order = append(order, i)
+			}
+		}
+	}
+	nextSigners := 0
+	var names []string // the next signers' v1 names
+	for _, i := range order {
+		s, spec := next[i], specs[i]
 		name := "stamp signer"
 		if s.marker == "next-signer" {
 			nextSigners++
 			name = fmt.Sprintf("signer #%d", nextSigners+1)
 		}
-		id, err := spec.load("apk sign (" + name + ")")
+		id, err := spec.load("apk sign ("+name+")", pr, name)
 		if err != nil {
 			return err
 		}

@@ -120,8 +120,10 @@ func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signe
 	if err := f.rot.checkSigners(next, f.v3.Ptr()); err != nil {
 		return err
 	}
-	f.prompt = e.stderr
-	id, err := f.load("apk sign")
+	// One password reader for all the signers, as apksigner: stdin and
+	// each file give their next line to the next password asked.
+	pr := newPasswordReader(e.stderr)
+	id, err := f.load("apk sign", pr, "signer #1")
 	if err != nil {
 		return err
 	}
@@ -150,7 +152,7 @@ func (f *apksFlags) run(ctx context.Context, e *env, args []string, next []signe
 			return err
 		},
 	}
-	if err := f.rot.apply(next, &opts, e.stderr); err != nil {
+	if err := f.rot.apply(next, &opts, pr); err != nil {
 		return err
 	}
 	start := time.Now()

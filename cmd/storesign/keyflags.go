@@ -26,9 +26,6 @@ type keyFlags struct {
 	// passEncoding is --pass-encoding: another character encoding to
 	// try for non-ASCII passwords.
 	passEncoding string
-	// prompt receives the password prompts: the command's stderr, not
-	// os.Stderr, which the stop line of runUntilSignal does not close.
-	prompt io.Writer
 }
 
 // register adds the flags; what names the key in the help ("signing key").
@@ -59,7 +56,12 @@ func completeKeyFlags(cmd *cobra.Command) {
 // password. Passwords are read as apksigner reads them: --ks-pass
 // defaults to stdin; without --key-pass the key is tried with the
 // keystore password, then its own password is asked on stdin.
-func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
+//
+// pr is the command's one password reader, shared by all its signers
+// (its prompts go to the command's stderr, not os.Stderr, which the stop
+// line of runUntilSignal does not close); signer names this one in the
+// prompts as apksigner does ("signer #2", "old signer").
+func (k *keyFlags) load(cmd string, pr *passwordReader, signer string) (*signing.Identity, error) {
 	switch {
 	case k.ks != "" && (k.key != "" || k.cert != ""):
 		return nil, usagef("%s: use either --ks or --key and --cert, not both", cmd)
@@ -68,15 +70,15 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	case k.ks == "" && (k.key == "" || k.cert == ""):
 		return nil, usagef("%s: --key and --cert go together", cmd)
 	}
-	if k.prompt == nil {
-		panic("internal error: keyFlags.load: no writer for the password prompts")
+	if pr == nil || pr.prompt == nil {
+		panic("internal error: keyFlags.load: no password reader, or no writer for its prompts")
 	}
-	pr, err := newPasswordReader(k.prompt, k.passEncoding)
+	pr, err := pr.withEncoding(k.passEncoding)
 	if err != nil {
 		return nil, err
 	}
 	if k.key != "" {
-		return loadKeyCertWith(pr, k.key, k.cert, k.keyPass)
+		return loadKeyCertWith(pr, k.key, k.cert, k.keyPass, signer)
 	}
 	data, err := atomicfile.ReadInput(k.ks, "a keystore", atomicfile.MaxKeyFile)
 	if err != nil {
@@ -86,7 +88,7 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 	if spec == "" {
 		spec = "stdin"
 	}
-	storePasses, err := pr.read(spec, "Keystore password for signer #1")
+	storePasses, err := pr.read(spec, "Keystore password for "+signer)
 	if err != nil {
 		if k.ksPass == "" && errors.Is(err, errStdinClosed) {
 			return nil, usagef("%s: --ks-pass is required with --ks (pass:PASSWORD, env:VAR, file:PATH, or stdin to read it from standard input)", cmd)
@@ -139,7 +141,7 @@ func (k *keyFlags) load(cmd string) (*signing.Identity, error) {
 		if kspec == "" {
 			kspec = "stdin"
 		}
-		keyPasses, rerr := pr.read(kspec, fmt.Sprintf("Key %q password for signer #1", k.alias))
+		keyPasses, rerr := pr.read(kspec, fmt.Sprintf("Key %q password for %s", k.alias, signer))
 		if rerr != nil && !(k.keyPass == "" && errors.Is(rerr, errStdinClosed)) {
 			return nil, fmt.Errorf("--key-pass: %w", rerr)
 		}
@@ -203,17 +205,14 @@ func keyInfo(c *x509.Certificate) (string, int) {
 // an unencrypted one. A password prompt goes to prompt (the command's
 // stderr).
 func loadKeyCert(prompt io.Writer, key, cert, keyPass string) (*signing.Identity, error) {
-	pr, err := newPasswordReader(prompt, "")
-	if err != nil {
-		return nil, err
-	}
-	return loadKeyCertWith(pr, key, cert, keyPass)
+	return loadKeyCertWith(newPasswordReader(prompt), key, cert, keyPass, "signer #1")
 }
 
-// loadKeyCertWith is loadKeyCert with passwords read by pr: an
+// loadKeyCertWith is loadKeyCert with passwords read by pr, the
+// command's password reader, for the signer it names ("signer #2"): an
 // encrypted key without --key-pass asks for its password on stdin, as
 // apksigner does.
-func loadKeyCertWith(pr *passwordReader, key, cert, keyPass string) (*signing.Identity, error) {
+func loadKeyCertWith(pr *passwordReader, key, cert, keyPass, signer string) (*signing.Identity, error) {
 	keyData, err := atomicfile.ReadInput(key, "a private key", atomicfile.MaxKeyFile)
 	if err != nil {
 		return nil, readErr(err, "key "+key, "--key")
@@ -229,7 +228,7 @@ func loadKeyCertWith(pr *passwordReader, key, cert, keyPass string) (*signing.Id
 			spec = "stdin"
 		}
 		var passes []string
-		passes, err = pr.read(spec, "Private key password for signer #1")
+		passes, err = pr.read(spec, "Private key password for "+signer)
 		if err != nil {
 			if keyPass == "" && errors.Is(err, errStdinClosed) {
 				return nil, fmt.Errorf("%s: the private key is encrypted: pass its password with --key-pass", key)

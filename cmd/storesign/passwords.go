@@ -27,6 +27,11 @@ import (
 // "--ks-pass file:p --key-pass file:p" the first two lines of p. On a
 // terminal, stdin prompts and reads without echo.
 //
+// A command has one passwordReader for all its signers, as apksigner
+// has one PasswordRetriever: the second signer reading stdin, or a file
+// the first one read, gets the next line (see withEncoding for a
+// signer's --pass-encoding).
+//
 // Each password comes with its variants (see variants), which callers
 // try in order.
 type passwordReader struct {
@@ -39,23 +44,49 @@ type passwordReader struct {
 	// extra is --pass-encoding's character encoding, or nil.
 	extra encoding.Encoding
 
+	// lines is what was read of stdin and of each file, shared with
+	// the readers withEncoding returns; nil until first needed.
+	lines *passwordLines
+}
+
+// passwordLines is the state of a command's password sources: one
+// buffered reader of stdin, and one reader per distinct file.
+type passwordLines struct {
 	in    *bufio.Reader
 	files map[string]*bytes.Reader
 }
 
-// newPasswordReader returns a reader of the process's standard input;
-// encodingName is --pass-encoding ("" for none).
-func newPasswordReader(prompt io.Writer, encodingName string) (*passwordReader, error) {
-	p := &passwordReader{stdin: os.Stdin, prompt: prompt, terminal: func() bool { return isTerminal(os.Stdin) },
-		readHidden: func() ([]byte, error) { return readNoEcho(os.Stdin) }}
+// shared returns p's password sources, making them if needed.
+func (p *passwordReader) shared() *passwordLines {
+	if p.lines == nil {
+		p.lines = &passwordLines{}
+	}
+	return p.lines
+}
+
+// withEncoding returns a reader for one signer: it reads the same
+// stdin and files as p, line after line, and tries the signer's
+// --pass-encoding (encodingName, "" for none) for its passwords.
+func (p *passwordReader) withEncoding(encodingName string) (*passwordReader, error) {
+	q := *p
+	q.lines = p.shared()
+	q.extra = nil
 	if encodingName != "" {
 		enc, err := passwordEncoding(encodingName)
 		if err != nil {
 			return nil, err
 		}
-		p.extra = enc
+		q.extra = enc
 	}
-	return p, nil
+	return &q, nil
+}
+
+// newPasswordReader returns the reader of a command's passwords, from
+// the process's standard input and files; prompts go to prompt (the
+// command's stderr).
+func newPasswordReader(prompt io.Writer) *passwordReader {
+	return &passwordReader{stdin: os.Stdin, prompt: prompt, terminal: func() bool { return isTerminal(os.Stdin) },
+		readHidden: func() ([]byte, error) { return readNoEcho(os.Stdin) }}
 }
 
 // passwordEncoding finds a character encoding by the names Java knows
@@ -115,7 +146,8 @@ func (p *passwordReader) fileLine(spec, description string) ([]byte, error) {
 	} else {
 		key = path
 	}
-	r, ok := p.files[key]
+	lines := p.shared()
+	r, ok := lines.files[key]
 	if !ok {
 		b, err := atomicfile.ReadInput(path, "a password file", atomicfile.MaxPasswordFile)
 		if err != nil {
@@ -126,10 +158,10 @@ func (p *passwordReader) fileLine(spec, description string) ([]byte, error) {
 			return nil, fmt.Errorf("%w: reading the file named in the file: spec", signing.ErrPasswordSpec)
 		}
 		r = bytes.NewReader(b)
-		if p.files == nil {
-			p.files = map[string]*bytes.Reader{}
+		if lines.files == nil {
+			lines.files = map[string]*bytes.Reader{}
 		}
-		p.files[key] = r
+		lines.files[key] = r
 	}
 	line, eof := readPasswordLine(r)
 	if eof {
@@ -150,16 +182,17 @@ func (p *passwordReader) stdinLine(description string) ([]byte, error) {
 		}
 		return line, nil
 	}
-	if p.in == nil {
-		p.in = bufio.NewReader(p.stdin)
+	lines := p.shared()
+	if lines.in == nil {
+		lines.in = bufio.NewReader(p.stdin)
 	}
 	// No prompt when nothing is left to read: callers that chose stdin
 	// themselves then say which flag to pass.
-	if _, err := p.in.Peek(1); err != nil {
+	if _, err := lines.in.Peek(1); err != nil {
 		return nil, fmt.Errorf("%w: failed to read the %s: %w", signing.ErrPasswordSpec, lowerFirst(description), errStdinClosed)
 	}
 	fmt.Fprintf(p.prompt, "%s: \n", description)
-	line, _ := readPasswordLine(p.in)
+	line, _ := readPasswordLine(lines.in)
 	return line, nil
 }
 

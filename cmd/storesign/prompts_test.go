@@ -58,7 +58,7 @@ func TestPromptsToCommandStderr(t *testing.T) {
 			osStderr := redirectStdio(t, c.stdin)
 			var out, errs bytes.Buffer
 			code := run(context.Background(), c.args, &out, &errs)
-			if !regexp.MustCompile(`(?m)^(Keystore|Private key) password for signer #\d: $`).MatchString(errs.String()) {
+			if !regexp.MustCompile(`(?m)^(Keystore|Private key) password for (signer #\d|old signer|new signer): $`).MatchString(errs.String()) {
 				t.Errorf("exit %d; the command's stderr has no prompt:\n%s", code, errs.String())
 			}
 			if got := osStderr(); got != "" {
