@@ -29,7 +29,7 @@ and summary as GitHub Actions expects them.`,
 			ValidArgsFunction: cobra.NoFileCompletions,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if len(args) > 0 {
-					return usagef("action %s: unexpected argument %q", name, args[0])
+					return unexpectedArg("action "+name, args, "", "")
 				}
 				err := f(cmd.Context(), actions.New(actions.Options{Stdout: e.stdout}))
 				if errors.Is(err, actions.ErrUnknownAction) {

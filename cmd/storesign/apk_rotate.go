@@ -136,7 +136,7 @@ func parseSigner(cmd string, s signerArgs) (*signerSpec, error) {
 		return nil, usagef("%s: --%s: %v", cmd, s.marker, err)
 	}
 	if fs.NArg() > 0 {
-		return nil, usagef("%s: --%s: unexpected %q", cmd, s.marker, fs.Arg(0))
+		return nil, unexpectedArg(cmd+": --"+s.marker, fs.Args(), "", "--ks-pass")
 	}
 	if len(s.args) == 0 {
 		return nil, usagef("%s: --%s given without its options (--ks KEYSTORE or --key KEY --cert CERT)", cmd, s.marker)
@@ -314,7 +314,7 @@ next other option:
 			return usagef("apk rotate: --%s belongs to a signer: give it after --old-signer or --new-signer", name)
 		}
 		if fs.NArg() > 0 {
-			return usagef("apk rotate: unexpected argument %q", fs.Arg(0))
+			return unexpectedArg("apk rotate", fs.Args(), "", "--ks-pass")
 		}
 		return apkRotate(e, in, out, verbose, asJSON, signers)
 	}
@@ -435,7 +435,7 @@ The options after --signer are that signer's, up to the next other option:
 			return usagef("apk lineage: --%s belongs to a signer: give it after --signer", name)
 		}
 		if fs.NArg() > 0 {
-			return usagef("apk lineage: unexpected argument %q", fs.Arg(0))
+			return unexpectedArg("apk lineage", fs.Args(), "", "--ks-pass")
 		}
 		return apkLineage(e, in, out, printCerts, printPEM, verbose, asJSON.val, signers)
 	}

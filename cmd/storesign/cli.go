@@ -280,7 +280,7 @@ func groupRun(cmd *cobra.Command, args []string) error {
 // unknownCommand is the usage error of a subcommand cmd does not have,
 // with cobra's suggestions, else the list of its commands.
 func unknownCommand(cmd *cobra.Command, name string) error {
-	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	msg := fmt.Sprintf("unknown command %s for %q", shownArg(name), cmd.CommandPath())
 	if cmd.SuggestionsMinimumDistance <= 0 {
 		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which only its own errors set
 	}

@@ -231,3 +231,34 @@ func TestFlagValueNotPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestStrayPasswordArgument gives each command that refuses a stray
+// word a pass:PASSWORD without its flag: the usage error says
+// "pass:…" and never prints the password; other stray words are quoted.
+func TestStrayPasswordArgument(t *testing.T) {
+	for _, args := range [][]string{
+		{"ipa", "resign", "in.ipa", "--p12", "d.p12", "pass:SECRET"},
+		{"ipa", "resign", "--in", "in.ipa", "--p12", "d.p12", "pass:SECRET"},
+		{"apk", "rotate", "--out", "l.bin", "--old-signer", "--ks", "a.jks", "pass:SECRET"},
+		{"apk", "lineage", "--in", "l.bin", "pass:SECRET"},
+		{"drive", "get", "pass:SECRET"},
+		{"drive", "ls", "pass:SECRET"},
+		{"drive", "ls", "folder", "pass:SECRET"},
+		{"demo", "pass:SECRET"},
+		{"version", "pass:SECRET"},
+		{"action", "resign", "pass:SECRET"},
+		{"action", "download", "x", "pass:SECRET"},
+		{"ipa", "pass:SECRET"},
+		{"pass:SECRET"},
+	} {
+		var out, errs bytes.Buffer
+		code := run(context.Background(), args, &out, &errs)
+		if code != exitUsage || strings.Contains(out.String()+errs.String(), "SECRET") || !strings.Contains(errs.String(), `"pass:…"`) {
+			t.Errorf("storesign %s: exit %d, want %d and \"pass:…\", never the password:\n%s%s", strings.Join(args, " "), code, exitUsage, out.String(), errs.String())
+		}
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"version", "extra"}, &out, &errs); code != exitUsage || !strings.Contains(errs.String(), `unexpected argument "extra"`) {
+		t.Errorf("storesign version extra: exit %d:\n%s", code, errs.String())
+	}
+}

@@ -38,7 +38,7 @@ and print what they print. Nothing leaves the machine.`,
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if fs.NArg() > 0 {
-			return usagef("demo: unexpected argument %q", fs.Arg(0))
+			return unexpectedArg("demo", fs.Args(), "", "")
 		}
 		android, ios := true, true
 		switch *platform {

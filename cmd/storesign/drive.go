@@ -104,7 +104,7 @@ func newDriveGetCmd(e *env) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if fs.NArg() > 0 {
-			return usagef("drive get: unexpected argument %q: give the file with --file", fs.Arg(0))
+			return unexpectedArg("drive get", fs.Args(), ": give the file with --file", "")
 		}
 		switch {
 		case *file != "" && *folder != "":
@@ -273,10 +273,11 @@ func newDriveLsCmd(e *env) *cobra.Command {
 	completeFlags(cmd, map[string]cobra.CompletionFunc{"credentials": completeExt("json")})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if *folder == "" && fs.NArg() == 1 {
+		// A pass:PASSWORD is no folder: it is refused without being shown.
+		if *folder == "" && fs.NArg() == 1 && !strings.HasPrefix(fs.Arg(0), "pass:") {
 			*folder = fs.Arg(0)
 		} else if fs.NArg() > 0 {
-			return usagef("drive ls: unexpected argument %q", fs.Arg(0))
+			return unexpectedArg("drive ls", fs.Args(), "", "")
 		}
 		if *folder == "" {
 			return usagef("drive ls: --folder ID|LINK is required")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -173,3 +174,30 @@ func (s *stringList) Set(v string) error {
 func (s *stringList) Type() string { return "string" }
 
 func sortStrings(s []string) { slices.Sort(s) }
+
+// shownArg returns a stray word of a command line as an error message
+// shows it: quoted, except a pass:PASSWORD, the one form that carries a
+// secret, which shows as "pass:…" and never the password.
+func shownArg(word string) string {
+	if strings.HasPrefix(word, "pass:") {
+		return `"pass:…"`
+	}
+	return fmt.Sprintf("%q", word)
+}
+
+// unexpectedArg is the usage error of cmd ("ipa resign") given the
+// positional arguments args it does not take; hint, if not "", follows
+// the argument (" (use --in and --out)"). A pass:PASSWORD among them is
+// named first, without its password, as a password given without its
+// flag, passFlag ("--p12-pass", or "" for a command without one).
+func unexpectedArg(cmd string, args []string, hint, passFlag string) error {
+	for _, a := range args {
+		if strings.HasPrefix(a, "pass:") {
+			if passFlag == "" {
+				return usagef("%s: unexpected argument %s (a password? this command takes none)", cmd, shownArg(a))
+			}
+			return usagef("%s: unexpected argument %s (a password? give it to its flag, such as %s)", cmd, shownArg(a), passFlag)
+		}
+	}
+	return usagef("%s: unexpected argument %s%s", cmd, shownArg(args[0]), hint)
+}

@@ -82,7 +82,7 @@ env:VAR or file:PATH.`,
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if fs.NArg() > 0 {
-			return usagef("ipa resign: unexpected argument %q (use --in and --out)", fs.Arg(0))
+			return unexpectedArg("ipa resign", fs.Args(), " (use --in and --out)", "--p12-pass")
 		}
 		if *level < 0 || *level > 9 {
 			return usagef("ipa resign: --compression-level is 0 (store, fastest) to 9 (smallest), not %d", *level)

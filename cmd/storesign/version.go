@@ -100,7 +100,7 @@ Go version and platform. --json prints the same as one object.`,
 	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if fs.NArg() > 0 {
-			return usagef("version: unexpected argument %q", fs.Arg(0))
+			return unexpectedArg("version", fs.Args(), "", "")
 		}
 		bi, _ := debug.ReadBuildInfo()
 		v := readVersion(bi, version)
