@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/storesign/storesign/internal/jsondoc"
 	"github.com/storesign/storesign/signing"
+	"github.com/storesign/storesign/signing/ipa"
 	"github.com/storesign/storesign/store/appstore"
 )
 
@@ -72,6 +74,10 @@ func newAppStoreUploadCmd(e *env) *cobra.Command {
 			opts.Progress = progressPrinter(e)
 		}
 		res, err := c.UploadFile(ctx, in, opts)
+		var pe *appstore.PreflightError
+		if errors.As(err, &pe) && len(pe.Findings) > 0 {
+			return uploadRefusal(in, pe.Findings)
+		}
 		if err != nil {
 			return err
 		}
@@ -95,6 +101,22 @@ func newAppStoreUploadCmd(e *env) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// uploadRefusal is the error of an IPA the pre-flight checks of
+// appstore upload refused before sending it: as ipa check says it, the
+// file, how many errors, the first one and what to do about it.
+func uploadRefusal(file string, errs []ipa.Finding) error {
+	first := errs[0]
+	fix := first.Fix
+	if fix == "" {
+		fix = "fix it, then upload the IPA again"
+	}
+	more := ""
+	if len(errs) > 1 {
+		more = " (storesign ipa check lists them all)"
+	}
+	return fmt.Errorf("%s: App Store Connect would refuse it, nothing was uploaded: %d error(s), first %s: %s: %s: %s%s", file, len(errs), first.Code, first.Bundle, first.Message, fix, more)
 }
 
 // loadASCKey reads the API key: a file name, or env:VAR / file:PATH
