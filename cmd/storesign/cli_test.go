@@ -262,3 +262,45 @@ func TestStrayPasswordArgument(t *testing.T) {
 		t.Errorf("storesign version extra: exit %d:\n%s", code, errs.String())
 	}
 }
+
+// A password given where a path was expected is never printed with the
+// path: every error line passes redactPasswords.
+func TestPasswordInPathNotPrinted(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ipa")
+	if err := os.WriteFile(in, []byte("not an IPA"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"ipa", "resign", "--in", in, "--out", filepath.Join(dir, "out.ipa"), "--p12", "pass:SECRET", "--profile", "x.mobileprovision"},
+		{"apk", "sign", "--ks", "pass:SECRET", "--out", filepath.Join(dir, "o.apk"), "x.apk"},
+		{"ipa", "verify", "pass:SECRET"},
+		{"apk", "verify", `pass:SE"CRET`},
+	} {
+		var out, errs bytes.Buffer
+		code := run(context.Background(), args, &out, &errs)
+		if code == exitOK || strings.Contains(out.String()+errs.String(), "SECRET") || strings.Contains(out.String()+errs.String(), "CRET") || !strings.Contains(errs.String(), "pass:…") {
+			t.Errorf("storesign %s: exit %d, want an error naming pass:…, never the password:\n%s%s", strings.Join(args, " "), code, out.String(), errs.String())
+		}
+	}
+}
+
+func TestRedactPasswords(t *testing.T) {
+	for in, want := range map[string]string{
+		"pass:SECRET: no such file: check --p12":         "pass:…: no such file: check --p12",
+		`unexpected argument "pass:…" (a password?)`:     `unexpected argument "pass:…" (a password?)`,
+		`keystore "pass:a b": x`:                         `keystore "pass:…": x`,
+		`"pass:a\"b c": x`:                               `"pass:…": x`,
+		`"pass:unclosed`:                                 `"pass:…`,
+		"--ks-pass is required (pass:PASSWORD, env:VAR)": "--ks-pass is required (pass:PASSWORD, env:VAR)",
+		"the .p12 password: pass:X, env:VAR":             "the .p12 password: pass:X, env:VAR",
+		"two: pass:one pass:two.":                        "two: pass:… pass:….",
+		"pass:":                                          "pass:",
+		"no password here":                               "no password here",
+		`pass:ab\"cd": no such file`:                     `pass:…": no such file`,
+	} {
+		if got := redactPasswords(in); got != want {
+			t.Errorf("redactPasswords(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/storesign/storesign/drive"
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -176,7 +177,7 @@ func report(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "storesign: %s\n", dedupName(oneLine(withOSAdvice(err))))
+	fmt.Fprintf(stderr, "storesign: %s\n", redactPasswords(dedupName(oneLine(withOSAdvice(err)))))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		if ue.cmd != "" {
@@ -189,6 +190,60 @@ func report(stderr io.Writer, err error) int {
 		return exitNotValid
 	}
 	return exitFailed
+}
+
+// redactPasswords hides the password of every pass:PASSWORD in an error
+// line: a password given where a path or another value was expected
+// ("--p12 pass:SECRET" for "--p12-pass pass:SECRET") would otherwise be
+// printed with the path, and reach the terminal and CI logs. What
+// follows "pass:" is hidden, up to the closing quote when the word is
+// quoted ("pass:a b"), else up to a space (punctuation that ends it, as
+// the colon of "pass:SECRET: no such file", stays); the help's own
+// placeholders (pass:PASSWORD, pass:X) stay.
+func redactPasswords(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "pass:")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		quoted := i > 0 && s[i-1] == '"'
+		i += len("pass:")
+		b.WriteString(s[:i])
+		s = s[i:]
+		var value string
+		if quoted {
+			value = s[:closingQuote(s)]
+		} else {
+			n := strings.IndexFunc(s, unicode.IsSpace)
+			if n < 0 {
+				n = len(s)
+			}
+			value = strings.TrimRight(s[:n], `:;,.)"'`)
+		}
+		switch value {
+		case "", "PASSWORD", "X", "…":
+			b.WriteString(value)
+		default:
+			b.WriteString("…")
+		}
+		s = s[len(value):]
+	}
+}
+
+// closingQuote returns the index in s of the first double quote that a
+// backslash does not escape, or len(s).
+func closingQuote(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(s)
 }
 
 // notVerifiedError is the finding of a verify command that the file it
