@@ -296,8 +296,13 @@ func TestRedactPasswords(t *testing.T) {
 		"the .p12 password: pass:X, env:VAR":             "the .p12 password: pass:X, env:VAR",
 		"two: pass:one pass:two.":                        "two: pass:… pass:….",
 		"pass:":                                          "pass:",
-		"no password here":                               "no password here",
-		`pass:ab\"cd": no such file`:                     `pass:…": no such file`,
+		"builds/compass:v2/app.apk: no such file":        "builds/compass:v2/app.apk: no such file",
+		"/tmp/pass:x/app.apk: no such file":              "/tmp/pass:x/app.apk: no such file",
+		"(--ks KEYSTORE [--ks-pass pass:|env:|file:|stdin] [--ks-key-alias ALIAS])": "(--ks KEYSTORE [--ks-pass pass:|env:|file:|stdin] [--ks-key-alias ALIAS])",
+		"--ks-pass=pass:SECRET is not a flag":                                       "--ks-pass=pass:… is not a flag",
+		"[pass:SECRET]":                                                             "[pass:…]",
+		"no password here":                                                          "no password here",
+		`pass:ab\"cd": no such file`:                                                `pass:…": no such file`,
 	} {
 		if got := redactPasswords(in); got != want {
 			t.Errorf("redactPasswords(%q) = %q, want %q", in, got, want)

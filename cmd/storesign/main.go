@@ -196,10 +196,10 @@ func report(stderr io.Writer, err error) int {
 // line: a password given where a path or another value was expected
 // ("--p12 pass:SECRET" for "--p12-pass pass:SECRET") would otherwise be
 // printed with the path, and reach the terminal and CI logs. What
-// follows "pass:" is hidden, up to the closing quote when the word is
-// quoted ("pass:a b"), else up to a space (punctuation that ends it, as
-// the colon of "pass:SECRET: no such file", stays); the help's own
-// placeholders (pass:PASSWORD, pass:X) stay.
+// follows a word's "pass:" is hidden, up to the closing quote when the
+// word is quoted ("pass:a b"), else up to a space (punctuation that ends
+// it, as the colon of "pass:SECRET: no such file", stays); the help's
+// own placeholders (pass:PASSWORD, pass:X, pass:|env:...) stay.
 func redactPasswords(s string) string {
 	var b strings.Builder
 	for {
@@ -208,10 +208,16 @@ func redactPasswords(s string) string {
 			b.WriteString(s)
 			return b.String()
 		}
+		// Only a word that starts with pass: ("compass:v2/app.apk" is a
+		// path, "pass:|env:|file:|stdin" a synopsis).
+		word := i == 0 || strings.ContainsRune(" \t\"'=(,[", rune(s[i-1]))
 		quoted := i > 0 && s[i-1] == '"'
 		i += len("pass:")
 		b.WriteString(s[:i])
 		s = s[i:]
+		if !word || strings.HasPrefix(s, "|") {
+			continue
+		}
 		var value string
 		if quoted {
 			value = s[:closingQuote(s)]
@@ -220,7 +226,7 @@ func redactPasswords(s string) string {
 			if n < 0 {
 				n = len(s)
 			}
-			value = strings.TrimRight(s[:n], `:;,.)"'`)
+			value = strings.TrimRight(s[:n], `:;,.)"']`)
 		}
 		switch value {
 		case "", "PASSWORD", "X", "…":
