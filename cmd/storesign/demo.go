@@ -63,7 +63,7 @@ and print what they print. Nothing leaves the machine.`,
 			return err
 		}
 		d := &demo{e: e, dir: work}
-		fmt.Fprintf(e.stdout, "storesign demo: samples, throwaway keys and outputs in %s\n", work)
+		fmt.Fprintf(e.stdout, "storesign demo: samples, throwaway keys and outputs in %s (the commands below run there)\n", work)
 		if android {
 			if err := d.android(ctx); err != nil {
 				return err
@@ -75,6 +75,10 @@ and print what they print. Nothing leaves the machine.`,
 			}
 		}
 		fmt.Fprintln(e.stdout, "\ndemo: every sample was signed and verified")
+		if *dir == "" {
+			// The commands shown name files in work, which goes now.
+			fmt.Fprintln(e.stdout, "demo: its folder is removed now; run 'storesign demo --dir DIR' to keep the samples and throwaway keys, and try the commands above in DIR")
+		}
 		return nil
 	}
 	return cmd
