@@ -164,6 +164,32 @@ func (d *demo) android(ctx context.Context) error {
 	return nil
 }
 
+// demoIPA is the studio's build: an app as Xcode archives it (its build
+// keys, icon and privacy manifest), so that ipa check passes its output.
+var demoIPA = signingtest.IPAOptions{
+	BundleID: "com.example.studio",
+	Info: map[string]any{
+		"CFBundleIconName": "AppIcon",
+		"CFBundleIcons": map[string]any{"CFBundlePrimaryIcon": map[string]any{
+			"CFBundleIconFiles": []string{"AppIcon60x60"}, "CFBundleIconName": "AppIcon",
+		}},
+		"DTPlatformName": "iphoneos", "DTPlatformVersion": "18.2", "DTSDKName": "iphoneos18.2",
+		"DTXcode": "1620", "DTXcodeBuild": "16C5032a", "DTCompiler": "com.apple.compilers.llvm.clang.1_0",
+		"DTPlatformBuild": "22C146", "DTSDKBuild": "22C146",
+	},
+	Extra: []signingtest.IPAFile{{Name: "PrivacyInfo.xcprivacy", Data: []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>NSPrivacyTracking</key>
+	<false/>
+	<key>NSPrivacyAccessedAPITypes</key>
+	<array/>
+</dict>
+</plist>
+`)}},
+}
+
 func (d *demo) ios(ctx context.Context) error {
 	apple := signingtest.NewApple(signingtest.AppleOptions{})
 	const p12Pass = "demo-p12-password"
@@ -172,7 +198,7 @@ func (d *demo) ios(ctx context.Context) error {
 		{"ios/p12.pass", []byte(p12Pass)},
 		{"ios/root.pem", signingtest.CertPEM(apple.Root.Certificate)},
 		{"ios/AppStore.mobileprovision", apple.Profile(signingtest.ProfileOptions{Name: "Demo App Store", AppID: "com.example.*"})},
-		{"ios/Studio.ipa", signingtest.IPA(signingtest.IPAOptions{BundleID: "com.example.studio"})},
+		{"ios/Studio.ipa", signingtest.IPA(demoIPA)},
 	})
 	if err != nil {
 		return err
@@ -187,6 +213,7 @@ func (d *demo) ios(ctx context.Context) error {
 			"--bundle-id", "com.example.demo", "--short-version", "1.0", "--bundle-version", "1",
 			"--in", paths["ios/Studio.ipa"], "--out", out}},
 		{[]string{"ipa", "verify", "--root", paths["ios/root.pem"], out}},
+		{[]string{"ipa", "check", out}},
 	}
 	for _, s := range steps {
 		if err := d.run(ctx, s.args...); err != nil {

@@ -217,6 +217,9 @@ type IPAOptions struct {
 	AppClip bool
 	// Extra files are added inside the app folder (names relative to it).
 	Extra []IPAFile
+	// Info holds keys added to (or replacing those of) the app's
+	// Info.plist.
+	Info map[string]any
 	// Modified is every entry's time (default Epoch).
 	Modified time.Time
 }
@@ -264,7 +267,7 @@ func IPAFiles(opts IPAOptions) []IPAFile {
 	files := []IPAFile{
 		{Name: "Payload/"},
 		{Name: app},
-		{Name: app + "Info.plist", Data: info(plist.BinaryFormat, bundleInfo(id, "Example", "APPL", map[string]any{"CFBundleDisplayName": "Example"}))},
+		{Name: app + "Info.plist", Data: info(plist.BinaryFormat, bundleInfo(id, "Example", "APPL", withKeys(map[string]any{"CFBundleDisplayName": "Example"}, opts.Info)))},
 		{Name: app + "Example", Data: IOSBinary(IOSBinaryOptions{Archs: opts.MainArchs, CodeSize: opts.MainCodeSize, Encrypted: opts.Encrypted, Seed: "main"}), Mode: 0o755},
 		{Name: app + "PkgInfo", Data: []byte("APPL????")},
 		{Name: app + "embedded.mobileprovision", Data: []byte("stale profile")},
@@ -325,6 +328,14 @@ func IPAFiles(opts IPAOptions) []IPAFile {
 		files = append(files, f)
 	}
 	return files
+}
+
+// withKeys returns m with the keys of extra added.
+func withKeys(m, extra map[string]any) map[string]any {
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // WriteIPA writes the IPA opts describe to w.
