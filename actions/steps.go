@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -666,27 +667,62 @@ func (st *actionStep) decodeKeystore(dir string) (*signing.Identity, error) {
 	}
 	opts := st.keystoreOptions()
 	id, err := signing.LoadKeystore(data, opts)
-	var ae *signing.AliasError
-	switch {
-	case errors.As(err, &ae):
-		msg := "must name a key of the keystore"
-		if ae.Alias != "" {
-			msg = fmt.Sprintf("is %q, which the keystore does not hold", ae.Alias)
-		}
-		return nil, &InputError{Input: "key-alias", Msg: fmt.Sprintf("%s: its keys are %s", msg, quoteList(ae.Available)), Err: err}
-	case errors.Is(err, signing.ErrWrongPassword):
-		in := "keystore-password"
-		if opts.KeyPassword != nil {
-			in = "keystore-password or key-password"
-		}
-		return nil, &InputError{Input: in, Msg: "does not open keystore-base64: give the password the keystore was made with", Err: err}
-	case err != nil:
-		return nil, &InputError{Input: "keystore-base64", Msg: "is not a keystore (.jks or .p12) with a private key: base64 the keystore file itself", Err: err}
+	if err != nil {
+		return nil, keystoreErr(data, opts, err)
 	}
 	if _, err := WriteSecret(dir, secretKeystore, data); err != nil {
 		return nil, err
 	}
 	return id, nil
+}
+
+// keystoreErr is the InputError of err, returned by signing.LoadKeystore:
+// the input to fix and what to do. Of the passwords, it names key-password
+// when keystore-password opened the keystore but not its key (a key with a
+// password of its own), keystore-password when it did not open a JKS
+// keystore, and either for a PKCS#12 file, which is tried with both.
+func keystoreErr(data []byte, opts signing.KeystoreOptions, err error) *InputError {
+	var ae *signing.AliasError
+	if errors.As(err, &ae) {
+		msg := "must name a key of the keystore"
+		if ae.Alias != "" {
+			msg = fmt.Sprintf("is %q, which the keystore does not hold", ae.Alias)
+		}
+		return &InputError{Input: "key-alias", Msg: fmt.Sprintf("%s: its keys are %s", msg, quoteList(ae.Available)), Err: err}
+	}
+	if !errors.Is(err, signing.ErrWrongPassword) {
+		return &InputError{Input: "keystore-base64", Msg: "is not a keystore (.jks or .p12) with a private key: base64 the keystore file itself", Err: err}
+	}
+	if alias, ok := wrongKeyPassword(err); ok {
+		if opts.KeyPassword == nil {
+			return &InputError{Input: "key-password", Msg: fmt.Sprintf("is empty, and the key %q in keystore-base64 has a password of its own (keystore-password opens the keystore, not the key): set key-password to the key's own password", alias), Err: err}
+		}
+		return &InputError{Input: "key-password", Msg: fmt.Sprintf("does not open the key %q in keystore-base64 (keystore-password opens the keystore): set key-password to the key's own password", alias), Err: err}
+	}
+	in := "keystore-password"
+	if opts.KeyPassword != nil && signing.DetectKeystoreType(data) != signing.TypeJKS {
+		// A PKCS#12 file is tried with either password.
+		in = "keystore-password or key-password"
+	}
+	return &InputError{Input: in, Msg: "does not open keystore-base64: give the password the keystore was made with", Err: err}
+}
+
+// wrongKeyPassword returns the alias of the key that signing.LoadKeystore
+// could not open after the keystore password opened the keystore: its
+// signing.ErrWrongPassword then ends in (for key "ALIAS").
+func wrongKeyPassword(err error) (alias string, ok bool) {
+	if !errors.Is(err, signing.ErrWrongPassword) {
+		return "", false
+	}
+	_, rest, found := strings.Cut(err.Error(), " (for key ")
+	if !found || !strings.HasSuffix(rest, ")") {
+		return "", false
+	}
+	alias, uerr := strconv.Unquote(strings.TrimSuffix(rest, ")"))
+	if uerr != nil {
+		return "", false
+	}
+	return alias, true
 }
 
 func quoteList(s []string) string {
@@ -1010,7 +1046,7 @@ func (st *actionStep) signAndroid(ctx context.Context, dir string, kind Kind, in
 	opts := st.keystoreOptions()
 	id, err := signing.LoadKeystore(data, opts)
 	if err != nil {
-		return nil, &InputError{Input: "keystore-password", Msg: "does not open keystore-base64", Err: err}
+		return nil, keystoreErr(data, opts, err)
 	}
 	if kind == KindAAB {
 		st.a.Group("Signing " + filepath.Base(in))
