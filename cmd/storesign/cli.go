@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -16,9 +15,7 @@ import (
 // streams. Each command maps its flags to options and makes one library
 // call; the groups only list their subcommands.
 func newRootCmd(e *env) *cobra.Command {
-	bi, _ := debug.ReadBuildInfo()
-	var vb strings.Builder
-	readVersion(bi, version).writeText(&vb)
+	var showVersion, versionJSON bool
 	root := &cobra.Command{
 		Use:   "storesign <command> <subcommand> [flags]",
 		Short: "Re-sign mobile apps for store release, on Linux, in pure Go",
@@ -32,14 +29,23 @@ verified before it is written, and the input is never modified.
   storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS --profile App.mobileprovision
   storesign drive get --folder FOLDER_ID --name '*.ipa' --newest
   storesign demo`,
-		Version:       strings.TrimPrefix(readVersion(bi, version).Version, "v"),
-		Args:          cobra.ArbitraryArgs,
-		RunE:          groupRun,
+		Args: cobra.ArbitraryArgs,
+		// --version is storesign's, not cobra's (no Version field): cobra's
+		// prints a template and cannot take --json.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case showVersion:
+				return printVersion(e, args, versionJSON)
+			case versionJSON:
+				return usagef("--json goes with --version: storesign --version --json (or storesign version --json)")
+			}
+			return groupRun(cmd, args)
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetVersionTemplate(vb.String())
-	root.Flags().Bool("version", false, "print the version, VCS revision and Go version (as 'storesign version')")
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version, VCS revision and Go version (as 'storesign version')")
+	root.Flags().BoolVar(&versionJSON, "json", false, "with --version: print it as one JSON document (as 'storesign version --json')")
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: flagErrorMessage(err)} })

@@ -82,8 +82,8 @@ func (v buildVersion) writeText(w io.Writer) error {
 	return err
 }
 
-// newVersionCmd is "storesign version [--json]"; "storesign --version"
-// prints the same text.
+// newVersionCmd is "storesign version [--json]"; "storesign --version
+// [--json]" prints the same.
 func newVersionCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version [--json]",
@@ -99,15 +99,21 @@ Go version and platform. --json prints the same as one object.`,
 	fs := cmd.Flags()
 	asJSON := fs.Bool("json", false, jsonFlagUsage)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if fs.NArg() > 0 {
-			return unexpectedArg("version", fs.Args(), "", "")
-		}
-		bi, _ := debug.ReadBuildInfo()
-		v := readVersion(bi, version)
-		if *asJSON {
-			return jsondoc.Write(e.stdout, jsondoc.Version(jsondoc.BuildInfo(v)))
-		}
-		return v.writeText(e.stdout)
+		return printVersion(e, fs.Args(), *asJSON)
 	}
 	return cmd
+}
+
+// printVersion is "storesign version", and "storesign --version": the
+// text, or with asJSON the JSON document. It takes no arguments.
+func printVersion(e *env, args []string, asJSON bool) error {
+	if len(args) > 0 {
+		return unexpectedArg("version", args, "", "")
+	}
+	bi, _ := debug.ReadBuildInfo()
+	v := readVersion(bi, version)
+	if asJSON {
+		return jsondoc.Write(e.stdout, jsondoc.Version(jsondoc.BuildInfo(v)))
+	}
+	return v.writeText(e.stdout)
 }
