@@ -37,16 +37,22 @@ upload.`,
 
 func newIPAResignCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "resign --in app.ipa --out signed.ipa (--p12 F --p12-pass SPEC | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]",
+		Use:   "resign --in app.ipa --out signed.ipa (--p12 F [--p12-pass SPEC] | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]",
 		Short: "Re-sign an IPA with a distribution identity and provisioning profiles",
 		Long: `Re-sign every bundle of an IPA (the app, its extensions, frameworks and
 Watch app) with the distribution certificate and the provisioning profile
 whose application identifier matches each bundle. Entitlements are fitted to
 each profile; each change is reported. The output is verified before it is
-written, and the input is never modified. Passwords are pass:PASSWORD,
-env:VAR or file:PATH.`,
+written, and the input is never modified.
+
+Passwords are given as apksigner takes them: pass:PASSWORD, env:VAR,
+file:PATH (its first line) or stdin (a line of standard input). Without
+--p12-pass, and without --key-pass for an encrypted --key, the password is
+read from standard input, with a prompt on a terminal.`,
 		Example: `  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS \
       --profile App.mobileprovision --profile Widget.mobileprovision
+  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 \
+      --profile App.mobileprovision   # asks for the .p12 password
   storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass file:p12.pass \
       --profile App.mobileprovision --bundle-id com.example.app --bundle-version 42 --json`,
 		Args:              cobra.ArbitraryArgs,
@@ -56,10 +62,10 @@ env:VAR or file:PATH.`,
 	in := fs.String("in", "", "the IPA to re-sign (never modified)")
 	out := fs.String("out", "", "where to write the re-signed IPA (written only once verified)")
 	p12 := fs.String("p12", "", "PKCS#12 file (.p12) with the distribution certificate and its key")
-	p12Pass := fs.String("p12-pass", "", "the .p12 password: pass:X, env:VAR or file:PATH")
+	p12Pass := fs.String("p12-pass", "", "the .p12 password: pass:PASSWORD, env:VAR, file:PATH or stdin (default: stdin, prompting on a terminal)")
 	keyFile := fs.String("key", "", "private key file (PEM or DER, PKCS#1/PKCS#8), instead of --p12")
 	certFile := fs.String("cert", "", "certificate file (PEM or DER), with --key")
-	keyPass := fs.String("key-pass", "", "password of an encrypted --key: pass:X, env:VAR or file:PATH")
+	keyPass := fs.String("key-pass", "", "password of an encrypted --key: pass:, env:, file: or stdin (default: stdin, prompting on a terminal)")
 	chainFile := fs.String("chain", "", "PEM file with the Apple WWDR intermediate (default: from the .p12, else fetched from the certificate's AIA URL)")
 	var profiles stringList
 	fs.Var(&profiles, "profile", "provisioning profile (.mobileprovision); repeat for extensions")
@@ -91,7 +97,7 @@ env:VAR or file:PATH.`,
 		case *in == "" || *out == "":
 			return usagef("ipa resign: --in and --out are required")
 		case *p12 == "" && (*keyFile == "" || *certFile == ""):
-			return usagef("ipa resign: pass --p12 and --p12-pass, or --key and --cert")
+			return usagef("ipa resign: no signing identity: pass --p12 (with --p12-pass), or --key and --cert")
 		case *p12 != "" && (*keyFile != "" || *certFile != ""):
 			return usagef("ipa resign: pass --p12 or --key/--cert, not both")
 		case len(profiles) == 0:
@@ -214,26 +220,43 @@ func preCheck(id *signing.Identity, profiles []*provision.Profile) error {
 	return nil
 }
 
+// loadIPAIdentity loads --p12, or --key and --cert. Passwords are read
+// as apk sign reads --ks-pass (see passwordReader): --p12-pass defaults
+// to stdin, prompting on a terminal, and an encrypted --key without
+// --key-pass asks for its password on stdin.
 func loadIPAIdentity(e *env, p12, p12Pass, keyFile, certFile, keyPass string) (*signing.Identity, error) {
-	if p12 != "" {
-		data, err := atomicfile.ReadInput(p12, "a .p12 file", atomicfile.MaxKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w: check --p12", p12, pathErr(err))
-		}
-		pw, err := signing.ReadPassword(p12Pass)
-		if err != nil {
-			return nil, fmt.Errorf("--p12-pass: %w", err)
-		}
-		id, err := signing.LoadPKCS12(data, pw)
-		if errors.Is(err, signing.ErrWrongPassword) {
-			return nil, fmt.Errorf("%s: wrong password: check --p12-pass (the password the .p12 was exported with)", p12)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p12, err)
-		}
-		return id, nil
+	if p12 == "" {
+		return loadKeyCert(e.stderr, keyFile, certFile, keyPass)
 	}
-	return loadKeyCert(e.stderr, keyFile, certFile, keyPass)
+	data, err := atomicfile.ReadInput(p12, "a .p12 file", atomicfile.MaxKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: check --p12", p12, pathErr(err))
+	}
+	spec := p12Pass
+	if spec == "" {
+		spec = "stdin"
+	}
+	passes, err := newPasswordReader(e.stderr).read(spec, "Keystore password for signer #1")
+	if err != nil {
+		if p12Pass == "" && errors.Is(err, errStdinClosed) {
+			return nil, usagef("ipa resign: --p12-pass is required with --p12 (pass:PASSWORD, env:VAR, file:PATH, or stdin to read it from standard input)")
+		}
+		return nil, fmt.Errorf("--p12-pass: %w", err)
+	}
+	// Each form of the password, as apk sign tries a keystore's.
+	var id *signing.Identity
+	for _, pw := range passes {
+		if id, err = signing.LoadPKCS12(data, pw); !errors.Is(err, signing.ErrWrongPassword) {
+			break
+		}
+	}
+	if errors.Is(err, signing.ErrWrongPassword) {
+		return nil, fmt.Errorf("%s: wrong password: check --p12-pass (the password the .p12 was exported with)", p12)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p12, err)
+	}
+	return id, nil
 }
 
 // newIPAVerifyCmd is `storesign ipa verify`.
