@@ -27,7 +27,7 @@ func newIPACmd(e *env) *cobra.Command {
 provisioning profiles, verify its code signatures as codesign would, show
 what codesign -dvvv shows, and run the pre-flight checks of an App Store
 upload.`,
-		`  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS --profile App.mobileprovision
+		`  storesign ipa resign app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS --profile App.mobileprovision
   storesign ipa verify signed.ipa
   storesign ipa check signed.ipa`,
 		newIPAResignCmd(e), newIPAVerifyCmd(e), newIPAInspectCmd(e), newIPACheckCmd(e))
@@ -37,29 +37,30 @@ upload.`,
 
 func newIPAResignCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "resign --in app.ipa --out signed.ipa (--p12 F [--p12-pass SPEC] | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]",
+		Use:   "resign app.ipa --out signed.ipa (--p12 F [--p12-pass SPEC] | --key F --cert F [--key-pass SPEC]) --profile P [--profile P2...] [flags]",
 		Short: "Re-sign an IPA with a distribution identity and provisioning profiles",
 		Long: `Re-sign every bundle of an IPA (the app, its extensions, frameworks and
 Watch app) with the distribution certificate and the provisioning profile
 whose application identifier matches each bundle. Entitlements are fitted to
 each profile; each change is reported. The output is verified before it is
-written, and the input is never modified.
+written, and the input is never modified. The input is the argument, or
+--in app.ipa.
 
 Passwords are given as apksigner takes them: pass:PASSWORD, env:VAR,
 file:PATH (its first line) or stdin (a line of standard input). Without
 --p12-pass, and without --key-pass for an encrypted --key, the password is
 read from standard input, with a prompt on a terminal.`,
-		Example: `  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS \
+		Example: `  storesign ipa resign app.ipa --out signed.ipa --p12 dist.p12 --p12-pass env:P12_PASS \
       --profile App.mobileprovision --profile Widget.mobileprovision
-  storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 \
+  storesign ipa resign app.ipa --out signed.ipa --p12 dist.p12 \
       --profile App.mobileprovision   # asks for the .p12 password
   storesign ipa resign --in app.ipa --out signed.ipa --p12 dist.p12 --p12-pass file:p12.pass \
       --profile App.mobileprovision --bundle-id com.example.app --bundle-version 42 --json`,
 		Args:              cobra.ArbitraryArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
+		ValidArgsFunction: completeExt("ipa"),
 	}
 	fs := cmd.Flags()
-	in := fs.String("in", "", "the IPA to re-sign (never modified)")
+	in := fs.String("in", "", "the IPA to re-sign, never modified (or give it as the argument)")
 	out := fs.String("out", "", "where to write the re-signed IPA (written only once verified)")
 	p12 := fs.String("p12", "", "PKCS#12 file (.p12) with the distribution certificate and its key")
 	p12Pass := fs.String("p12-pass", "", "the .p12 password: pass:PASSWORD, env:VAR, file:PATH or stdin (default: stdin, prompting on a terminal)")
@@ -87,15 +88,19 @@ read from standard input, with a prompt on a terminal.`,
 	})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if fs.NArg() > 0 {
-			return unexpectedArg("ipa resign", fs.Args(), " (use --in and --out)", "--p12-pass")
+		input, err := ipaResignInput(*in, fs.Args())
+		if err != nil {
+			return err
 		}
+		*in = input
 		if *level < 0 || *level > 9 {
 			return usagef("ipa resign: --compression-level is 0 (store, fastest) to 9 (smallest), not %d", *level)
 		}
 		switch {
-		case *in == "" || *out == "":
-			return usagef("ipa resign: --in and --out are required")
+		case *in == "":
+			return usagef("ipa resign: no IPA given: storesign ipa resign app.ipa --out signed.ipa ...")
+		case *out == "":
+			return usagef("ipa resign: --out is required (where to write the re-signed IPA)")
 		case *p12 == "" && (*keyFile == "" || *certFile == ""):
 			return usagef("ipa resign: no signing identity: pass --p12 (with --p12-pass), or --key and --cert")
 		case *p12 != "" && (*keyFile != "" || *certFile != ""):
@@ -220,6 +225,25 @@ func preCheck(id *signing.Identity, profiles []*provision.Profile) error {
 	return nil
 }
 
+// ipaResignInput returns the IPA ipa resign re-signs: --in (in) or the
+// one positional argument, as apk sign and aab sign take theirs.
+func ipaResignInput(in string, args []string) (string, error) {
+	for _, a := range args {
+		if strings.HasPrefix(a, "pass:") {
+			return "", unexpectedArg("ipa resign", []string{a}, "", "--p12-pass")
+		}
+	}
+	switch {
+	case len(args) > 1:
+		return "", unexpectedArg("ipa resign", args[1:], " (one IPA at a time: give the output with --out)", "--p12-pass")
+	case in != "" && len(args) == 1:
+		return "", usagef("ipa resign: give the input once: --in app.ipa or app.ipa, not both")
+	case len(args) == 1:
+		return args[0], nil
+	}
+	return in, nil
+}
+
 // loadIPAIdentity loads --p12, or --key and --cert. Passwords are read
 // as apk sign reads --ks-pass (see passwordReader): --p12-pass defaults
 // to stdin, prompting on a terminal, and an encrypted --key without
@@ -309,6 +333,11 @@ its certificate chain. Exits 3 when the IPA was read and does not verify.`,
 			}
 		} else {
 			printReport(e.stdout, rep, true)
+		}
+		// A chain not checked against Apple's roots, among others: what
+		// verifies but deserves a look, as ipa resign prints it.
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", oneLine(w))
 		}
 		if err != nil {
 			return notVerified(fmt.Errorf("%s: %w: re-sign it with 'storesign ipa resign', or get the build as its signer delivered it", name, err))
