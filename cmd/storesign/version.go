@@ -25,7 +25,7 @@ type buildVersion struct {
 	Version   string // v1.2.3, a pseudo-version, or (devel)
 	Revision  string // the VCS commit it was built from
 	Time      string // the commit's time, RFC 3339
-	Modified  bool   // built from a tree with uncommitted changes
+	Modified  *bool  // built from a tree with uncommitted changes; nil: unknown
 	GoVersion string
 	OS        string
 	Arch      string
@@ -51,7 +51,8 @@ func readVersion(bi *debug.BuildInfo, injected string) buildVersion {
 			case "vcs.time":
 				v.Time = s.Value
 			case "vcs.modified":
-				v.Modified = s.Value == "true"
+				m := s.Value == "true"
+				v.Modified = &m
 			}
 		}
 	}
@@ -69,7 +70,7 @@ func (v buildVersion) writeText(w io.Writer) error {
 	fmt.Fprintf(&b, "storesign %s\n", v.Version)
 	if v.Revision != "" {
 		rev := v.Revision
-		if v.Modified {
+		if v.Modified != nil && *v.Modified {
 			rev += " (modified)"
 		}
 		fmt.Fprintf(&b, "revision: %s\n", rev)

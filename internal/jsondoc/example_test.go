@@ -17,7 +17,6 @@ func ExampleWrite() {
 	//   "command": "version",
 	//   "version": "v1.4.0",
 	//   "time": "2026-12-04T20:00:00Z",
-	//   "modified": false,
 	//   "goVersion": "go1.26.8",
 	//   "os": "linux",
 	//   "arch": "arm64"

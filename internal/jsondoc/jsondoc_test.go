@@ -312,7 +312,8 @@ func cases(f *fixture) map[string]func() jsondoc.Doc {
 			})
 		},
 		"Version": func() jsondoc.Doc {
-			return jsondoc.Version(jsondoc.BuildInfo{Version: "v1.4.0", Revision: "3eec879d1f0e2b4c5a6978b0c1d2e3f405162738", Time: "2026-12-04T20:00:00Z", GoVersion: "go1.26.8", OS: "linux", Arch: "amd64"})
+			modified := false
+			return jsondoc.Version(jsondoc.BuildInfo{Version: "v1.4.0", Revision: "3eec879d1f0e2b4c5a6978b0c1d2e3f405162738", Time: "2026-12-04T20:00:00Z", Modified: &modified, GoVersion: "go1.26.8", OS: "linux", Arch: "amd64"})
 		},
 	}
 }

@@ -38,10 +38,11 @@ func APKRotate(l *apk.Lineage, out string) *LineageDoc {
 // the tree was modified, and the Go toolchain and platform. Its fields
 // are those of the command's own version type, which converts to it.
 type BuildInfo struct {
-	Version   string
-	Revision  string
-	Time      string
-	Modified  bool
+	Version  string
+	Revision string
+	Time     string
+	// Modified is nil when the build has no VCS information.
+	Modified  *bool
 	GoVersion string
 	OS        string
 	Arch      string
@@ -52,11 +53,12 @@ type VersionDoc struct {
 	Header
 	// Version is the release (v1.2.3), a pseudo-version or "(devel)".
 	Version string `json:"version"`
-	// Revision is the VCS commit and Time its time (both left out when
-	// unknown); Modified reports uncommitted changes in the tree built.
+	// Revision is the VCS commit, Time its time, and Modified reports
+	// uncommitted changes in the tree built: each is left out when
+	// unknown (a build without VCS information, as -buildvcs=false makes).
 	Revision string `json:"revision,omitempty"`
 	Time     string `json:"time,omitempty"`
-	Modified bool   `json:"modified"`
+	Modified *bool  `json:"modified,omitempty"`
 	// GoVersion is the Go toolchain; OS and Arch the platform ("linux",
 	// "amd64").
 	GoVersion string `json:"goVersion"`
