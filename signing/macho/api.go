@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -183,6 +184,29 @@ const (
 	AnchorApple = "Apple Root CA" // the embedded Apple Root CA, by fingerprint
 )
 
+// ExpiredError is returned by [Verify] for a signature that is sound but
+// whose signing certificate, or a certificate above it, is not valid at
+// VerifyOptions.Now: its chain holds at the signing time. Verify returns
+// the binary's Info with it, complete.
+type ExpiredError struct {
+	// Certificate is the certificate out of date: the signing
+	// certificate when Leaf is set, else one above it.
+	Certificate *x509.Certificate
+	Leaf        bool
+	// Now is the time the chain was checked at.
+	Now time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	c := e.Certificate
+	which := fmt.Sprintf("the signing certificate %q", c.Subject.CommonName)
+	if !e.Leaf {
+		which = fmt.Sprintf("the certificate %q above the signing certificate", c.Subject.CommonName)
+	}
+	return fmt.Sprintf("macho: %s is valid from %s to %s only", which,
+		c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly))
+}
+
 // Info describes a verified binary.
 type Info struct {
 	Slices []SliceInfo
@@ -250,6 +274,12 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, opts 
 // Verify recomputes every page hash and special slot of the signed binary
 // read from r, checks the CMS signature over the first CodeDirectory and
 // its cdhashes attributes, and describes what it found.
+//
+// When the code matches its CodeDirectories but the CMS signature or its
+// certificate chain does not verify, Verify returns the Info it read
+// (identifier, team, cdhashes, authority, entitlements...) with the error,
+// as codesign -dvvv displays such a signature: only an [ExpiredError]
+// leaves it otherwise sound. On any other error the Info is nil.
 func Verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) (*Info, error) {
 	return verify(ctx, r, size, opts)
 }

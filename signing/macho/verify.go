@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -25,17 +26,25 @@ func verify(ctx context.Context, r io.ReaderAt, size int64, opts VerifyOptions) 
 		return nil, err
 	}
 	info := &Info{}
+	var first error
 	for _, s := range f.slices {
 		si, err := verifySlice(ctx, r, s, opts)
-		if err != nil {
-			if f.fat {
-				return nil, fmt.Errorf("architecture %s: %w", s.arch(), err)
-			}
+		if err != nil && f.fat {
+			err = fmt.Errorf("architecture %s: %w", s.arch(), err)
+		}
+		if si == nil {
+			// Nothing to describe: a signature that cannot be read, or
+			// code that does not match it.
 			return nil, err
 		}
 		info.Slices = append(info.Slices, *si)
+		var expired *ExpiredError
+		if first == nil || err != nil && errors.As(first, &expired) && !errors.As(err, &expired) {
+			// The first error, unless a later one is worse than out of date.
+			first = err
+		}
 	}
-	return info, nil
+	return info, first
 }
 
 func badf(format string, args ...any) error {
@@ -228,11 +237,19 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 	} else if now.IsZero() {
 		now = time.Now()
 	}
+	// From here on the signature is described whatever its chain: a
+	// failing check returns si with the error, as codesign -dvvv displays
+	// a signature it does not accept.
+	si.Authority = authority(p7)
+	si.Certificate = p7.GetOnlySigner()
+	var expired *ExpiredError
 	switch apple := embeddedAppleRoot(p7.Certificates, opts.appleRootSHA256); {
 	case opts.Roots != nil:
 		acceptAppleExtensions(p7.Certificates)
-		err = p7.VerifyWithChainAtTime(opts.Roots, now)
-		si.Anchor = AnchorRoots
+		expired, err = checkChain(p7, opts.Roots, now, si.SigningTime)
+		if err == nil {
+			si.Anchor = AnchorRoots
+		}
 	case apple != nil && !sha1Signed(p7.Certificates):
 		// Signed as codesign signs, with Apple Root CA embedded: the chain
 		// must lead to it. (Apple's SHA-1 certificates of before 2016, WWDR
@@ -240,22 +257,48 @@ func verifySlice(ctx context.Context, r io.ReaderAt, s *slice, opts VerifyOption
 		acceptAppleExtensions(p7.Certificates)
 		roots := x509.NewCertPool()
 		roots.AddCert(apple)
-		if err := p7.VerifyWithChainAtTime(roots, now); err != nil {
-			return nil, badf("the certificate chain does not lead to Apple Root CA: %v", err)
+		if expired, err = checkChain(p7, roots, now, si.SigningTime); err != nil {
+			return si, badf("the certificate chain does not lead to Apple Root CA: %v", err)
 		}
 		si.Anchor = AnchorApple
 	default:
 		err = p7.Verify()
 	}
 	if err != nil {
-		return nil, badf("checking the CMS signature: %v", err)
+		return si, badf("checking the CMS signature: %v", err)
 	}
 	if err := checkCDHashAttributes(p7, cds); err != nil {
+		return si, err
+	}
+	if expired != nil {
+		return si, expired
+	}
+	return si, nil
+}
+
+// checkChain checks that p7's signer chains to roots at now. A chain that
+// holds but for a certificate out of date at now is checked again at the
+// signing time (without one, within that certificate's validity): when it
+// holds then, the signature is sound and only out of date, reported as an
+// *ExpiredError.
+func checkChain(p7 *signature, roots *x509.CertPool, now, signed time.Time) (*ExpiredError, error) {
+	err := p7.VerifyWithChainAtTime(roots, now)
+	var ci x509.CertificateInvalidError
+	if err == nil || !errors.As(err, &ci) || ci.Reason != x509.Expired || ci.Cert == nil {
 		return nil, err
 	}
-	si.Authority = authority(p7)
-	si.Certificate = p7.GetOnlySigner()
-	return si, nil
+	at := signed
+	if at.IsZero() {
+		at = ci.Cert.NotAfter
+		if now.Before(ci.Cert.NotBefore) {
+			at = ci.Cert.NotBefore
+		}
+	}
+	if at.Equal(now) || p7.VerifyWithChainAtTime(roots, at) != nil {
+		return nil, err
+	}
+	leaf := p7.GetOnlySigner()
+	return &ExpiredError{Certificate: ci.Cert, Leaf: leaf != nil && leaf.Equal(ci.Cert), Now: now}, nil
 }
 
 // appleCriticalExtensions are the extensions Apple marks critical in its
