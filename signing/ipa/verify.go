@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -290,19 +291,44 @@ func (v *verifier) bundle(ctx context.Context, b *bundle) {
 	if res.crErr != "" {
 		problem("%s", res.crErr)
 	}
-	if err != nil {
-		problem("%s: %v", b.exe, err)
-	} else {
-		fillInfo(&br, mi)
-		v.seals[b.dir] = sealOfInfo(mi)
-	}
+	sound := v.describe(&br, b.dir, b.exe+": ", mi, err)
 	for _, p := range sealProblems {
 		problem("%s", p)
 	}
 	if b.kind.embedsProfile() {
+		if !sound {
+			mi = nil // what a signature that does not verify says is not checked further
+		}
 		v.checkProfile(b, &br, mi)
 	}
 	v.rep.Bundles = append(v.rep.Bundles, br)
+}
+
+// describe fills br in from what macho.Verify returned for the code at
+// path, whatever its chain (as codesign -dvvv displays a signature), and
+// records err as a problem, prefixed by prefix unless it is only an
+// out-of-date certificate. It reports whether the signature is sound, out
+// of date at most: its cdhash is then the nested code's for the parent's
+// seal.
+func (v *verifier) describe(br *BundleReport, path, prefix string, mi *macho.Info, err error) bool {
+	if mi != nil {
+		fillInfo(br, mi)
+	}
+	var expired *macho.ExpiredError
+	switch {
+	case err == nil:
+	case errors.As(err, &expired):
+		// Worded as checkProfile words an out-of-date signing certificate.
+		br.Problems = append(br.Problems, strings.TrimPrefix(expired.Error(), "macho: "))
+	default:
+		br.Problems = append(br.Problems, prefix+err.Error())
+		return false
+	}
+	if mi == nil {
+		return false
+	}
+	v.seals[path] = sealOfInfo(mi)
+	return true
 }
 
 func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOptions) (*macho.Info, error) {
@@ -312,12 +338,13 @@ func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOp
 		// hash it for the parent's seal in the same pass.
 		defer br.close()
 		mi, err := macho.Verify(ctx, br, br.size, mo)
-		if err != nil {
-			return nil, err
+		var expired *macho.ExpiredError
+		if err != nil && !errors.As(err, &expired) {
+			return mi, err
 		}
-		sum, err := br.finish()
-		if err != nil {
-			return nil, err
+		sum, ferr := br.finish()
+		if ferr != nil {
+			return nil, ferr
 		}
 		if sum.sha1 != nil {
 			e.sum = sum
@@ -327,7 +354,7 @@ func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOp
 			// writer computed of what was written, is the same.
 			e.sum = w
 		}
-		return mi, nil
+		return mi, err
 	}
 	ra, size, done, err := openEntry(v.a.src, e.f)
 	if err != nil {
@@ -352,12 +379,7 @@ func (v *verifier) ownBinary(e *entry) *blockReaderAt {
 func (v *verifier) loose(ctx context.Context, e *entry) {
 	br := BundleReport{Path: e.name, Kind: "dylib"}
 	mi, err := v.verifyBinary(ctx, e, macho.VerifyOptions{})
-	if err != nil {
-		br.Problems = append(br.Problems, err.Error())
-	} else {
-		fillInfo(&br, mi)
-		v.seals[e.name] = sealOfInfo(mi)
-	}
+	v.describe(&br, e.name, "", mi, err)
 	v.rep.Bundles = append(v.rep.Bundles, br)
 }
 
@@ -553,7 +575,11 @@ func checkNested(val any, s nestedSeal, known bool) string {
 // checkProfile checks b's embedded profile against its signature.
 func (v *verifier) checkProfile(b *bundle, br *BundleReport, mi *macho.Info) {
 	problem := func(format string, args ...any) {
-		br.Problems = append(br.Problems, fmt.Sprintf(format, args...))
+		// Once: describe may have said the signing certificate is out
+		// of date already.
+		if p := fmt.Sprintf(format, args...); !slices.Contains(br.Problems, p) {
+			br.Problems = append(br.Problems, p)
+		}
 	}
 	e := v.a.byName[b.path("embedded.mobileprovision")]
 	if e == nil {

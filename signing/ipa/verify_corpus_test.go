@@ -1,0 +1,58 @@
+package ipa
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/storesign/storesign/signing/macho"
+)
+
+// TestCorpusExpiredDescribed reads the DeviceAgent app Xcode signed in
+// 2023, whose certificate has expired: Inspect and Verify describe every
+// signature in full all the same (identifier, team, cdhashes, authority,
+// entitlements, the chain checked at the signing time), as codesign -dvvv
+// does, and name the expiry as the problem, in the words the profile
+// check uses.
+func TestCorpusExpiredDescribed(t *testing.T) {
+	in := corpusFile(t, "apple/deviceagent-2023-dev-sha256.ipa")
+	const expired = `the signing certificate "iPhone Developer: Karl Krukow (YTTN6Y2QS9)" is valid from 2022-12-08 to 2023-12-08 only`
+	rep, err := Inspect(context.Background(), bytes.NewReader(in), int64(len(in)), VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(rep *Report) {
+		t.Helper()
+		if len(rep.Bundles) != 10 {
+			t.Errorf("%d bundles, want 10", len(rep.Bundles))
+		}
+		for _, b := range rep.Bundles {
+			if b.Identifier == "" || b.TeamID != "FYD86LA7RE" || len(b.CDHashes) == 0 || len(b.CDHashes) != len(b.Archs) ||
+				len(b.Authority) != 3 || b.Authority[2] != "Apple Root CA" || b.Anchor != macho.AnchorApple || b.SigningTime == nil || b.Certificate == nil {
+				t.Errorf("%s: identifier %q team %q cdhashes %v archs %v authority %q anchor %q", b.Path, b.Identifier, b.TeamID, b.CDHashes, b.Archs, b.Authority, b.Anchor)
+			}
+			if len(b.Problems) == 0 || b.Problems[0] != expired {
+				t.Errorf("%s: problems %q, want first %q", b.Path, b.Problems, expired)
+			}
+			if n := strings.Count(strings.Join(b.Problems, "\n"), "is valid from"); n != 1 {
+				t.Errorf("%s: the expiry is reported %d times: %q", b.Path, n, b.Problems)
+			}
+			for _, p := range b.Problems {
+				if strings.Contains(p, "x509") || strings.Contains(p, "does not lead to Apple Root CA") {
+					t.Errorf("%s: %q: the expiry reads as a broken chain", b.Path, p)
+				}
+			}
+			if b.Kind == "app" && (b.Identifier != "sh.calaba.DeviceAgent.xctrunner" || !strings.Contains(b.Entitlements, "application-identifier") || b.Profile == nil) {
+				t.Errorf("app: identifier %q profile %v entitlements %q", b.Identifier, b.Profile, b.Entitlements)
+			}
+		}
+	}
+	check(rep)
+	vrep, err := Verify(context.Background(), bytes.NewReader(in), int64(len(in)), VerifyOptions{})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), expired) {
+		t.Errorf("Verify: %v, want ErrInvalid: %s", err, expired)
+	}
+	check(vrep)
+}
