@@ -95,7 +95,7 @@ pass:PASSWORD, env:VAR, file:PATH or stdin.`,
 		opts := aab.Options{Identity: id, SignerName: name}
 		res, err := aab.SignFile(ctx, input, *out, opts)
 		if err != nil {
-			return aabExplain(err)
+			return aabExplain(input, err)
 		}
 		if *asJSON {
 			return jsondoc.Write(e.stdout, jsondoc.AABSign(input, *out, res, opts))
@@ -112,12 +112,16 @@ pass:PASSWORD, env:VAR, file:PATH or stdin.`,
 	return cmd
 }
 
-// aabExplain adds to a library error what the user can do about it.
-func aabExplain(err error) error {
+// aabExplain adds to a library error about the bundle in what the user
+// can do about it.
+func aabExplain(in string, err error) error {
+	if e := incompleteInput(in, err); e != nil {
+		return e
+	}
 	var dup *zipx.DuplicateError
 	switch {
 	case errors.Is(err, zipx.ErrFormat):
-		return fmt.Errorf("%w (or it is truncated): pass the complete .aab that Gradle's bundleRelease or bundletool built", err)
+		return rephrase(in+" is not an app bundle (not a zip archive): pass the .aab that Gradle's bundleRelease or bundletool built", err)
 	case errors.Is(err, zipx.ErrTruncated):
 		return fmt.Errorf("%w: download or build the bundle again", err)
 	case errors.As(err, &dup):
@@ -162,7 +166,7 @@ and is not signed or its signature does not verify.`,
 		if *asJSON && (err == nil || notValid) {
 			var problem error
 			if err != nil {
-				problem = errors.New(oneLine(aabExplain(err).Error()))
+				problem = errors.New(oneLine(aabExplain(input, err).Error()))
 			}
 			if jerr := jsondoc.Write(e.stdout, jsondoc.AABVerify(input, res, problem)); jerr != nil {
 				return jerr
@@ -170,9 +174,9 @@ and is not signed or its signature does not verify.`,
 		}
 		if err != nil {
 			if notValid {
-				return notVerified(aabExplain(err))
+				return notVerified(aabExplain(input, err))
 			}
-			return aabExplain(err)
+			return aabExplain(input, err)
 		}
 		if *asJSON {
 			return nil

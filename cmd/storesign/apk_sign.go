@@ -320,6 +320,9 @@ func (f *apksFlags) signerName() string {
 // apksExplain turns a signing error into one line naming the file and
 // what to do.
 func apksExplain(in, out string, err error) error {
+	if e := incompleteInput(in, err); e != nil {
+		return e
+	}
 	var dup *apk.DuplicateEntryError
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "output folder"):

@@ -164,6 +164,9 @@ func apkvBtoi(b bool) int {
 // apkvError turns a read failure into one line naming the file and
 // what to do.
 func apkvError(path string, err error) error {
+	if e := incompleteInput(path, err); e != nil {
+		return e
+	}
 	var nr *atomicfile.NotRegularError
 	switch {
 	case errors.As(err, &nr):

@@ -3,8 +3,8 @@ package zipx
 import "errors"
 
 // Kind names the kind of a zipx error, for callers that report or test
-// it without matching each type: "format" (ErrFormat), "truncated"
-// (ErrTruncated), "name" (*NameError), "unsupported" (*UnsupportedError),
+// it without matching each type: "format" (ErrFormat, ErrEmpty),
+// "truncated" (ErrTruncated, ErrCutShort), "name" (*NameError), "unsupported" (*UnsupportedError),
 // "limit" (*LimitError), "overlap" (*OverlapError), "mismatch"
 // (*MismatchError), "duplicate" (*DuplicateError); "" for any other error.
 func Kind(err error) string {

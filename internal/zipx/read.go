@@ -26,7 +26,23 @@ var (
 	// formed enough to read but that storesign refuses: unsafe names,
 	// unsupported features, records that disagree or overlap, limits.
 	ErrUnsafe = errors.New("zip: unsafe or unsupported archive")
+	// ErrEmpty means the input has no bytes at all, as a download that
+	// never started. It matches [ErrFormat] too.
+	ErrEmpty error = &inputError{"zip: the file is empty", ErrFormat}
+	// ErrCutShort means the input starts as a zip archive (a local file
+	// header) but has no End of Central Directory record, as a download
+	// or copy that stopped early. It matches [ErrTruncated] too.
+	ErrCutShort error = &inputError{"zip: the archive is cut short (it starts as a zip but has no end of central directory record)", ErrTruncated}
 )
+
+// inputError is a sentinel that also matches a broader one.
+type inputError struct {
+	msg   string
+	broad error
+}
+
+func (e *inputError) Error() string { return e.msg }
+func (e *inputError) Unwrap() error { return e.broad }
 
 // rebuild is the fix most archive errors suggest.
 const rebuild = "rebuild the archive with the platform's own tools (Xcode, Android Gradle Plugin, bundletool) or a standard zip tool"
@@ -252,8 +268,11 @@ func Read(r io.ReaderAt, size int64) (*Archive, error) {
 // [Archive.CheckRecords].
 func ReadLimits(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 	lim = lim.withDefaults()
+	if size == 0 {
+		return nil, ErrEmpty
+	}
 	if size < EOCDLen {
-		return nil, ErrFormat
+		return nil, notZip(r, nil)
 	}
 	tail := int64(EOCDLen + maxCommentLen)
 	if tail > size {
@@ -277,7 +296,7 @@ func ReadLimits(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 		}
 	}
 	if eocdPos < 0 {
-		return nil, ErrFormat
+		return nil, notZip(r, buf)
 	}
 	a := &Archive{Size: size}
 	a.EOCDOffset = size - tail + int64(eocdPos)
@@ -346,6 +365,23 @@ func ReadLimits(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 		return nil, fmt.Errorf("%w: %d unused bytes at the end of the central directory", ErrTruncated, len(cd)-p)
 	}
 	return a, nil
+}
+
+// notZip is the error for an input without an End of Central Directory
+// record, whose last bytes are tail: [ErrCutShort] when it starts with a
+// local file header and no end record signature lies in tail (bytes
+// after an end record are not a cut), else [ErrFormat].
+func notZip(r io.ReaderAt, tail []byte) error {
+	var head [4]byte
+	if n, _ := r.ReadAt(head[:], 0); n < len(head) || binary.LittleEndian.Uint32(head[:]) != LocalHeaderSig {
+		return ErrFormat
+	}
+	var sig [4]byte
+	binary.LittleEndian.PutUint32(sig[:], EOCDSig)
+	if bytes.Contains(tail, sig[:]) {
+		return ErrFormat
+	}
+	return ErrCutShort
 }
 
 func (a *Archive) readZip64(r io.ReaderAt, count *int64) error {

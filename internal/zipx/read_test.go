@@ -115,9 +115,14 @@ func TestReadErrors(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"empty", nil, ErrFormat},
+		{"empty", nil, ErrEmpty},
 		{"text", []byte("this is not a zip file, just some text long enough"), ErrFormat},
-		{"first half", good[:len(good)/2], ErrFormat},
+		{"PK but not a local header", []byte("PK this is not a zip file, just some text long enough"), ErrFormat},
+		{"first half", good[:len(good)/2], ErrCutShort},
+		{"first 4 bytes", good[:4], ErrCutShort},
+		{"first 30 bytes", good[:30], ErrCutShort},
+		{"all but the end record", good[:eocd], ErrCutShort},
+		{"end record cut", good[:len(good)-1], ErrFormat}, // an end record is there: not a download cut short
 		{"entries cut out", corrupt(func(b []byte) []byte { return append(b[:10], b[cdOff-10:]...) }), ErrTruncated},
 		{"directory offset past the end", corrupt(func(b []byte) []byte {
 			binary.LittleEndian.PutUint32(b[eocd+16:], uint32(len(b)))
@@ -134,6 +139,17 @@ func TestReadErrors(t *testing.T) {
 			_, err := Read(bytes.NewReader(tc.data), int64(len(tc.data)))
 			if !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			// The precise errors match the broad ones callers check.
+			switch tc.want {
+			case ErrEmpty:
+				if !errors.Is(err, ErrFormat) || Kind(err) != "format" {
+					t.Errorf("err = %v does not match ErrFormat", err)
+				}
+			case ErrCutShort:
+				if !errors.Is(err, ErrTruncated) || errors.Is(err, ErrFormat) || Kind(err) != "truncated" {
+					t.Errorf("err = %v: want ErrTruncated, not ErrFormat", err)
+				}
 			}
 		})
 	}

@@ -293,7 +293,8 @@ func TestSignRejects(t *testing.T) {
 		msg  string
 	}{
 		{"not a zip", []byte("hello, not a zip at all"), zipx.ErrFormat, ""},
-		{"truncated", truncated, zipx.ErrFormat, ""},
+		{"empty", nil, zipx.ErrEmpty, ""},
+		{"truncated", truncated, zipx.ErrCutShort, ""},
 		{"apk", signingtest.APK(signingtest.APKOptions{}), ErrNotBundle, "BundleConfig.pb"},
 		{"no BundleConfig.pb", noConfig, ErrNotBundle, "BundleConfig.pb"},
 		{"no base manifest", noManifest, ErrNotBundle, BaseManifestName},

@@ -427,6 +427,8 @@ func zipError(err error) error {
 	switch {
 	case errors.As(err, &dup):
 		return &DuplicateEntryError{Name: dup.Name}
+	case errors.Is(err, zipx.ErrEmpty):
+		return fmt.Errorf("%w: %w", ErrNotZip, err)
 	case errors.Is(err, zipx.ErrFormat):
 		return ErrNotZip
 	case errors.Is(err, zipx.ErrTruncated), errors.Is(err, zipx.ErrUnsafe):

@@ -127,7 +127,9 @@ func TestVerifyDamaged(t *testing.T) {
 	}{
 		{name: "not-a-zip", data: []byte("hello, this is not an APK at all"), wantErr: ErrNotZip},
 		{name: "empty", data: nil, wantErr: ErrNotZip},
-		{name: "truncated", data: good[:len(good)/2], readErr: true},
+		{name: "empty-says-so", data: nil, wantErr: zipx.ErrEmpty},
+		{name: "truncated", data: good[:len(good)/2], wantErr: ErrMalformed},
+		{name: "truncated-cut-short", data: good[:len(good)/2], wantErr: zipx.ErrCutShort},
 		{name: "truncated-entries", data: vCorrupt(good, func(b []byte) []byte { return append(b[:100:100], b[len(b)-4096:]...) }), readErr: true},
 		{name: "unsigned", data: unsigned},
 		{name: "stored-entry-byte", data: vCorrupt(good, func(b []byte) []byte { b[entryOffset("resources.arsc")] ^= 1; return b })},

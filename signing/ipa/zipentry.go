@@ -20,6 +20,12 @@ import (
 // to do. (Unsafe names wrap [ErrUnsafePath].)
 var ErrUnsafeArchive = errors.New("ipa: unsafe or unsupported zip archive")
 
+// ErrIncomplete is returned for an IPA that is empty, or a zip cut short
+// (it has no end of central directory record): a download or copy that
+// stopped early, not the wrong kind of file. The fix is to download it
+// again.
+var ErrIncomplete = errors.New("ipa: the IPA is incomplete")
+
 // checkArchive checks the zip structure of an IPA with zipx, which
 // archive/zip does not: its records, names, methods and limits. It
 // returns the local records, in file order.
@@ -41,6 +47,8 @@ func checkArchive(src io.ReaderAt, size int64) ([]zipx.Record, error) {
 	switch {
 	case err == nil:
 		return recs, nil
+	case errors.Is(err, zipx.ErrEmpty), errors.Is(err, zipx.ErrCutShort):
+		return nil, fmt.Errorf("%w: %w: download it again", ErrIncomplete, err)
 	case errors.As(err, &name):
 		return nil, fmt.Errorf("%w: %w", ErrUnsafePath, err)
 	case errors.As(err, &dup):
@@ -48,7 +56,7 @@ func checkArchive(src io.ReaderAt, size int64) ([]zipx.Record, error) {
 	case errors.Is(err, zipx.ErrUnsafe):
 		return nil, fmt.Errorf("%w: %w", ErrUnsafeArchive, err)
 	}
-	return nil, fmt.Errorf("%w: %v", ErrNotIPA, err)
+	return nil, fmt.Errorf("%w: %w", ErrNotIPA, err)
 }
 
 // archiveEnd returns where the archive ends when bytes follow its end

@@ -11,7 +11,7 @@ import (
 // own typed errors.
 const (
 	WantFormat      = "format"      // not a zip at all
-	WantTruncated   = "truncated"   // records out of bounds, overflowing sizes
+	WantTruncated   = "truncated"   // cut short, records out of bounds, overflowing sizes
 	WantName        = "name"        // unsafe entry name
 	WantUnsupported = "unsupported" // method, encryption, multi-disk
 	WantLimit       = "limit"       // beyond a size or count limit
@@ -100,7 +100,7 @@ func Hostile(base []Entry) []Case {
 		le.PutUint16(b[a.EOCDOffset+8:], 0xfff0)
 		le.PutUint16(b[a.EOCDOffset+10:], 0xfff0)
 	}))
-	add("cut in half", WantFormat, good.Bytes[:len(good.Bytes)/2])
+	add("cut in half", WantTruncated, good.Bytes[:len(good.Bytes)/2])
 	add("entry offset past the directory", WantTruncated, patch(good, func(b []byte, a *Archive) {
 		le.PutUint32(b[a.Central[victim]+42:], uint32(a.CDOffset+10))
 	}))
