@@ -639,9 +639,8 @@ func (v *verifier) checkProfile(b *bundle, br *BundleReport, mi *macho.Info) {
 		problem("entitlements: %v", err)
 		return
 	}
-	want := p.AppIDPrefix + "." + b.bundleID
-	if got, _ := ents["application-identifier"].(string); got != want {
-		problem("entitlement application-identifier is %q, want %q", got, want)
+	if msg := appIDProblem(ents, p, b.bundleID); msg != "" {
+		problem("%s", msg)
 	}
 	if gta, _ := ents["get-task-allow"].(bool); gta && p.Kind != provision.Development {
 		problem("get-task-allow is set with the %s profile %q: App Store and Ad Hoc builds must not allow debugging", p.Kind, p.Name)
@@ -651,4 +650,19 @@ func (v *verifier) checkProfile(b *bundle, br *BundleReport, mi *macho.Info) {
 			problem("entitlement %s is not granted by the profile %q", k, p.Name)
 		}
 	}
+}
+
+// appIDProblem checks the signed application-identifier entitlement
+// against the profile p of the bundle bundleID: it is the bundle's
+// (prefix.bundleID), or a wildcard profile's own value as the profile
+// grants it ("TEAMID.*"): Xcode signs test runners (.xctrunner) so, and
+// iOS installs them, the value matching the profile's pattern. It returns
+// "" when it is either.
+func appIDProblem(ents map[string]any, p *provision.Profile, bundleID string) string {
+	want := p.AppIDPrefix + "." + bundleID
+	got, _ := ents["application-identifier"].(string)
+	if got == want || p.IsWildcard() && got == p.ApplicationIdentifier {
+		return ""
+	}
+	return fmt.Sprintf("entitlement application-identifier is %q, want %q", got, want)
 }

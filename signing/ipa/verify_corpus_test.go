@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/storesign/storesign/signing/macho"
+	"github.com/storesign/storesign/signing/provision"
 )
 
 // TestCorpusExpiredDescribed reads the DeviceAgent app Xcode signed in
@@ -55,4 +56,53 @@ func TestCorpusExpiredDescribed(t *testing.T) {
 		t.Errorf("Verify: %v, want ErrInvalid: %s", err, expired)
 	}
 	check(vrep)
+}
+
+// TestCorpusAppleSignedVerify verifies the apps Apple's codesign signed
+// (expired long ago, so at their signing time): each verifies, the
+// DeviceAgent test runner among them, signed by Xcode with its wildcard
+// profile's own application identifier, FYD86LA7RE.*.
+func TestCorpusAppleSignedVerify(t *testing.T) {
+	for _, name := range []string{"deviceagent-2023-dev-sha256.ipa", "permissions-2020-dev-2cd.ipa", "simplesaucy-2015-dev-swift.ipa"} {
+		t.Run(name, func(t *testing.T) {
+			in := corpusFile(t, "apple/"+name)
+			if _, err := Verify(context.Background(), bytes.NewReader(in), int64(len(in)), VerifyOptions{AllowExpired: true}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestAppIDProblem checks the signed application-identifier against the
+// profile: the bundle's, or a wildcard profile's own value; nothing else.
+func TestAppIDProblem(t *testing.T) {
+	wild := &provision.Profile{AppIDPrefix: "ABCDE12345", ApplicationIdentifier: "ABCDE12345.*"}
+	prefix := &provision.Profile{AppIDPrefix: "ABCDE12345", ApplicationIdentifier: "ABCDE12345.com.example.*"}
+	explicit := &provision.Profile{AppIDPrefix: "ABCDE12345", ApplicationIdentifier: "ABCDE12345.com.example.app"}
+	for _, tt := range []struct {
+		p     *provision.Profile
+		appID any
+		ok    bool
+	}{
+		{explicit, "ABCDE12345.com.example.app", true},
+		{wild, "ABCDE12345.com.example.app", true},
+		{wild, "ABCDE12345.*", true}, // as Xcode signs test runners
+		{prefix, "ABCDE12345.com.example.*", true},
+		{prefix, "ABCDE12345.*", false}, // more than the profile grants
+		{wild, "ABCDE12345.com.other.app", false},
+		{wild, "OTHERTEAM1.*", false},
+		{explicit, "ABCDE12345.*", false},
+		{explicit, "ABCDE12345.com.example.*", false},
+		{wild, nil, false},
+		{wild, []any{"ABCDE12345.*"}, false},
+	} {
+		ents := map[string]any{}
+		if tt.appID != nil {
+			ents["application-identifier"] = tt.appID
+		}
+		got := appIDProblem(ents, tt.p, "com.example.app")
+		if (got == "") != tt.ok {
+			t.Errorf("profile %s, signed %v: %q, want accepted %v", tt.p.ApplicationIdentifier, tt.appID, got, tt.ok)
+		}
+	}
 }
