@@ -309,3 +309,13 @@ func TestRedactPasswords(t *testing.T) {
 		}
 	}
 }
+
+// Without credentials, drive commands say which flag passes them.
+func TestDriveCredentialsAdvice(t *testing.T) {
+	t.Setenv("STORESIGN_DRIVE_ENDPOINT", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "missing.json"))
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"drive", "ls", "1folder"}, &out, &errs); code != exitFailed || !strings.Contains(errs.String(), "or pass a service account key with --credentials FILE") {
+		t.Errorf("storesign drive ls without credentials: exit %d:\n%s", code, errs.String())
+	}
+}

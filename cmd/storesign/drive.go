@@ -64,7 +64,12 @@ func (d *driveFlags) client(ctx context.Context, scope drive.Scope, chunk int64)
 	if d.verbose && d.stderr != nil {
 		opts = append(opts, drive.WithLogger(slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
-	return drive.New(ctx, opts...)
+	c, err := drive.New(ctx, opts...)
+	if err != nil && d.credentials == "" {
+		// The library's advice, in the command's words.
+		err = rephrase(strings.Replace(err.Error(), " or pass a credentials file", " or pass a service account key with --credentials FILE", 1), err)
+	}
+	return c, err
 }
 
 const driveGetLong = `Downloads a file from Google Drive, resuming after network failures and
