@@ -130,6 +130,7 @@ func isPrivacySDK(name string) bool {
 //	ITMS-90713  the app has no CFBundleIconName (asset catalog icon)
 //	ITMS-90022  the app declares no icon files (CFBundleIcons)
 //	ITMS-90056  a bundle has no CFBundleVersion
+//	ITMS-90058  CFBundleVersion is not 1 to 3 integers
 //	ITMS-90057  a nested bundle has no CFBundleShortVersionString
 //	ITMS-90060  CFBundleShortVersionString is not 1 to 3 integers
 //	ITMS-90473  a nested app's or extension's CFBundleVersion is not the app's (warning)
@@ -185,10 +186,13 @@ func Check(ctx context.Context, src io.ReaderAt, size int64, opts CheckOptions) 
 		short, build := str(b, "CFBundleShortVersionString"), str(b, "CFBundleVersion")
 		if build == "" {
 			add("ITMS-90056", SeverityError, b, "set CFBundleVersion (the build number) in its Info.plist", "Info.plist has no CFBundleVersion")
+		} else if !ValidBundleVersion(build) && (b == app || b.kind == kindAppex || b.kind == kindApp) {
+			add("ITMS-90058", SeverityError, b, "use up to three period-separated integers, such as 42 or 1.2.3: storesign ipa resign --bundle-version sets it",
+				"CFBundleVersion %q is not a build number of at most three integers", build)
 		}
 		if short == "" {
 			add("ITMS-90057", SeverityError, b, "set CFBundleShortVersionString in its Info.plist (1.0 will do for a framework)", "Info.plist has no CFBundleShortVersionString")
-		} else if !validShortVersion(short) && (b == app || b.kind == kindAppex || b.kind == kindApp) {
+		} else if !ValidShortVersion(short) && (b == app || b.kind == kindAppex || b.kind == kindApp) {
 			add("ITMS-90060", SeverityError, b, "use up to three period-separated integers, such as 1.2.3",
 				"CFBundleShortVersionString %q is not a version of at most three integers", short)
 		}
@@ -306,21 +310,6 @@ func hasPrivacyManifest(a *archive, dir string) bool {
 		}
 	}
 	return false
-}
-
-// validShortVersion reports whether s is one to three period-separated
-// non-negative integers.
-func validShortVersion(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) > 3 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" || len(p) > 9 || strings.TrimLeft(p, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // versionMajorMinor returns major*100+minor of a "major[.minor[.patch]]"

@@ -124,6 +124,29 @@ func withoutKeys(keys ...string) func(m map[string]any) {
 	}
 }
 
+// setInfo returns an edit of the entries that sets key to value in the
+// XML plist named name.
+func setInfo(name, key string, value any) func([]signingtest.IPAFile) []signingtest.IPAFile {
+	return func(files []signingtest.IPAFile) []signingtest.IPAFile {
+		for i := range files {
+			if files[i].Name != name {
+				continue
+			}
+			var m map[string]any
+			if _, err := plist.Unmarshal(files[i].Data, &m); err != nil {
+				panic(err)
+			}
+			m[key] = value
+			b, err := plist.Marshal(m, plist.XMLFormat)
+			if err != nil {
+				panic(err)
+			}
+			files[i].Data = b
+		}
+		return files
+	}
+}
+
 func TestCheck(t *testing.T) {
 	addFramework := func(name string, manifest bool, info map[string]any) func([]signingtest.IPAFile) []signingtest.IPAFile {
 		return func(files []signingtest.IPAFile) []signingtest.IPAFile {
@@ -155,6 +178,12 @@ func TestCheck(t *testing.T) {
 		{"no-icons", chkCase{info: withoutKeys("CFBundleIcons")}, []string{"ITMS-90022/error"}},
 		{"no-build", chkCase{info: withoutKeys("CFBundleVersion")}, []string{"ITMS-90056/error"}},
 		{"bad-short-version", chkCase{info: func(m map[string]any) { m["CFBundleShortVersionString"] = "1.2.3.4" }}, []string{"ITMS-90060/error"}},
+		{"bad-build", chkCase{info: func(m map[string]any) { m["CFBundleVersion"] = "abc" }}, []string{"ITMS-90058/error"}},
+		{"build-of-four-integers", chkCase{info: func(m map[string]any) { m["CFBundleVersion"] = "1.2.3.4" }}, []string{"ITMS-90058/error"}},
+		{"build-with-space", chkCase{info: func(m map[string]any) { m["CFBundleVersion"] = " 42" }}, []string{"ITMS-90058/error"}},
+		{"build-of-ten-digits", chkCase{info: func(m map[string]any) { m["CFBundleVersion"] = "2024011512" }}, nil},
+		{"extension-bad-build", chkCase{full: true, info: func(m map[string]any) { m["CFBundleVersion"] = "1" }, files: setInfo("Payload/Example.app/PlugIns/Share.appex/Info.plist", "CFBundleVersion", "1.0.0.1")},
+			[]string{"ITMS-90058/error", "ITMS-90473/warning"}},
 		{"framework-without-short-version", chkCase{files: addFramework("Kit", true, map[string]any{
 			"CFBundleIdentifier": "com.example.Kit", "CFBundleExecutable": "Kit", "CFBundlePackageType": "FMWK", "CFBundleVersion": "1"})},
 			[]string{"ITMS-90057/error"}},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/storesign/storesign/internal/atomicfile"
@@ -59,7 +60,10 @@ type Options struct {
 	// with the old one get the new prefix, as do the references to them.
 	BundleID string
 	// ShortVersion and BundleVersion set CFBundleShortVersionString and
-	// CFBundleVersion of the app and its extensions.
+	// CFBundleVersion of the app and its extensions. Each must be a
+	// version App Store Connect takes (see [ValidShortVersion] and
+	// [ValidBundleVersion]); [Resign] refuses others with a
+	// [*VersionError] before it reads the archive.
 	ShortVersion, BundleVersion string
 	// DisplayName sets the app's CFBundleDisplayName.
 	DisplayName string
@@ -188,6 +192,9 @@ func profileReport(p *provision.Profile) *ProfileReport {
 // temporary file beside out, verified with [Verify], and renamed into
 // place only when it checks out; in is never modified.
 func ResignFile(ctx context.Context, in, out string, opts Options) (*Report, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	rep, err := resignFile(ctx, in, out, opts)
 	var again *reusedPagesError
 	if errors.As(err, &again) {
@@ -284,6 +291,63 @@ func sameSignatures(signed, read *Report) error {
 		if !slices.Equal(h, b.CDHashes) {
 			return fmt.Errorf("%w: %s: cdhash %v written, %v read back", ErrInvalid, b.Path, b.CDHashes, h)
 		}
+	}
+	return nil
+}
+
+// VersionError is an Options.ShortVersion or Options.BundleVersion App
+// Store Connect would refuse.
+type VersionError struct {
+	// Key is the Info.plist key: CFBundleShortVersionString or
+	// CFBundleVersion.
+	Key string
+	// Value is the version given.
+	Value string
+}
+
+func (e *VersionError) Error() string {
+	if e.Key == "CFBundleVersion" {
+		return fmt.Sprintf("ipa: CFBundleVersion %q is not a build number App Store Connect takes (ITMS-90058): give one to three numbers with dots, such as 42 or 1.4.2", e.Value)
+	}
+	return fmt.Sprintf("ipa: %s %q is not a version App Store Connect takes (ITMS-90060): give one to three numbers with dots, such as 1.4.0", e.Key, e.Value)
+}
+
+// ValidShortVersion reports whether s is a CFBundleShortVersionString
+// App Store Connect takes: one to three period-separated non-negative
+// integers of at most nine digits each, such as 1.4.0 (else ITMS-90060).
+func ValidShortVersion(s string) bool {
+	return validVersion(s, 9)
+}
+
+// ValidBundleVersion reports whether s is a CFBundleVersion (build
+// number) App Store Connect takes: one to three period-separated
+// non-negative integers, such as 42 or 1.4.2 (else ITMS-90058).
+func ValidBundleVersion(s string) bool {
+	return validVersion(s, 0)
+}
+
+// validVersion reports whether s is one to three period-separated
+// integers of ASCII digits, each of at most maxDigits digits (0: any).
+func validVersion(s string, maxDigits int) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || (maxDigits > 0 && len(p) > maxDigits) || strings.TrimLeft(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// check refuses options App Store Connect would refuse the output of.
+func (o *Options) check() error {
+	if o.ShortVersion != "" && !ValidShortVersion(o.ShortVersion) {
+		return &VersionError{Key: "CFBundleShortVersionString", Value: o.ShortVersion}
+	}
+	if o.BundleVersion != "" && !ValidBundleVersion(o.BundleVersion) {
+		return &VersionError{Key: "CFBundleVersion", Value: o.BundleVersion}
 	}
 	return nil
 }

@@ -185,6 +185,9 @@ func resignStream(ctx context.Context, src io.ReaderAt, size int64, dst io.Write
 	if opts.Now != nil {
 		r.now = opts.Now()
 	}
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	if err := r.checkIdentity(); err != nil {
 		return nil, err
 	}
