@@ -71,8 +71,8 @@ read from standard input, with a prompt on a terminal.`,
 	var profiles stringList
 	fs.Var(&profiles, "profile", "provisioning profile (.mobileprovision); repeat for extensions")
 	bundleID := fs.String("bundle-id", "", "new bundle ID of the app; nested bundle IDs follow by prefix")
-	shortVersion := fs.String("short-version", "", "set CFBundleShortVersionString")
-	bundleVersion := fs.String("bundle-version", "", "set CFBundleVersion")
+	shortVersion := fs.String("short-version", "", "set CFBundleShortVersionString: one to three numbers with dots, such as 1.4.0")
+	bundleVersion := fs.String("bundle-version", "", "set CFBundleVersion (the build number) of the app and its extensions: one to three numbers with dots, such as 42")
 	displayName := fs.String("display-name", "", "set CFBundleDisplayName of the app")
 	entsFile := fs.String("entitlements", "", "entitlements plist for the app, instead of those it was signed with fitted to its profile")
 	dropUngranted := fs.Bool("drop-ungranted-entitlements", false, "sign without the entitlements a bundle was signed with that its new profile does not grant (each one is reported), instead of failing")
@@ -95,6 +95,19 @@ read from standard input, with a prompt on a terminal.`,
 		*in = input
 		if *level < 0 || *level > 9 {
 			return usagef("ipa resign: --compression-level is 0 (store, fastest) to 9 (smallest), not %d", *level)
+		}
+		// The versions App Store Connect takes, checked before any
+		// password is asked (ipa.Resign refuses the others too).
+		for _, v := range []struct {
+			flag, value, want string
+			ok                func(string) bool
+		}{
+			{"--short-version", *shortVersion, "one to three numbers with dots, such as 1.4.0", ipa.ValidShortVersion},
+			{"--bundle-version", *bundleVersion, "one to three numbers with dots, such as 42 or 1.4.2", ipa.ValidBundleVersion},
+		} {
+			if v.value != "" && !v.ok(v.value) {
+				return usagef("ipa resign: %s is %q: it must be %s (App Store Connect refuses others)", v.flag, v.value, v.want)
+			}
 		}
 		switch {
 		case *in == "":
