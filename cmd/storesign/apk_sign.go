@@ -323,6 +323,9 @@ func apksExplain(in, out string, err error) error {
 	if e := incompleteInput(in, err); e != nil {
 		return e
 	}
+	if e := apkUnsupported(in, err); e != nil {
+		return e
+	}
 	var dup *apk.DuplicateEntryError
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "output folder"):

@@ -21,6 +21,7 @@ import (
 
 	"github.com/storesign/storesign/internal/atomicfile"
 	"github.com/storesign/storesign/internal/jsondoc"
+	"github.com/storesign/storesign/internal/zipx"
 	"github.com/storesign/storesign/signing/apk"
 )
 
@@ -167,6 +168,9 @@ func apkvError(path string, err error) error {
 	if e := incompleteInput(path, err); e != nil {
 		return e
 	}
+	if e := apkUnsupported(path, err); e != nil {
+		return e
+	}
 	var nr *atomicfile.NotRegularError
 	switch {
 	case errors.As(err, &nr):
@@ -185,6 +189,26 @@ func apkvError(path string, err error) error {
 		return fmt.Errorf("%s has two entries named %q: it is malformed and Android would refuse it", path, dup.Name)
 	}
 	return fmt.Errorf("%s cannot be verified: %v", path, strings.TrimPrefix(err.Error(), "verifying "+path+": "))
+}
+
+// apkUnsupported is the error line of an APK that uses a zip feature
+// storesign refuses on purpose, as Android does (a compression method
+// other than stored and deflate, encryption, several disks): not damage
+// to download again, but an archive to rebuild. It is nil for any other
+// error.
+func apkUnsupported(path string, err error) error {
+	var unsup *zipx.UnsupportedError
+	if !errors.As(err, &unsup) {
+		return nil
+	}
+	what, fix := unsup.Feature, "rebuild it with a standard zip tool"
+	if unsup.Method != 0 {
+		what, fix = fmt.Sprintf("uses compression method %d", unsup.Method), fix+" (stored or deflate)"
+	}
+	if unsup.Name != "" {
+		return rephrase(fmt.Sprintf("%s: entry %q %s, which Android's package manager does not read: %s", path, unsup.Name, what, fix), err)
+	}
+	return rephrase(fmt.Sprintf("%s %s, which Android's package manager does not read: %s", path, what, fix), err)
 }
 
 func apkvWriteText(e *env, res *apk.VerifyResult, verbose, printCerts, pem bool) {

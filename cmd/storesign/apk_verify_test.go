@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/storesign/storesign/drive"
+	"github.com/storesign/storesign/internal/zipx/ziptest"
 	"github.com/storesign/storesign/signing/apk"
+	"github.com/storesign/storesign/signing/signingtest"
 )
 
 // TestAPKVerifyMessagesOneLine checks that apk verify prints each error
@@ -29,5 +34,53 @@ func TestAPKVerifyMessagesOneLine(t *testing.T) {
 		if !drive.SafeText(line) {
 			t.Errorf("line %q holds a control or layout character", line)
 		}
+	}
+}
+
+// TestAPKUnsupportedMethod: an APK with an entry compressed with a method
+// other than stored and deflate (as the corpus's
+// weird-compression-method.apk, method 21) is refused by apk verify and
+// apk sign with the reason and one fix, to rebuild it: it is not damaged,
+// and downloading it again would not help.
+func TestAPKUnsupportedMethod(t *testing.T) {
+	dir := t.TempDir()
+	es, err := ziptest.EntriesOf(signingtest.APK(signingtest.APKOptions{MinSDK: 24}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i := range es {
+		if es[i].Name == "classes.dex" {
+			es[i].Method, found = 21, true
+		}
+	}
+	if !found {
+		t.Fatal("no classes.dex in the test APK")
+	}
+	id := scriptIdentity(false)
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	in := write("m21.apk", ziptest.Build(es, ziptest.Options{}).Bytes)
+	key := write("key.pk8", signingtest.KeyPKCS8(id))
+	cert := write("cert.pem", signingtest.CertPEM(id.Certificate))
+	want := "storesign: " + in + `: entry "classes.dex" uses compression method 21, which Android's package manager does not read: rebuild it with a standard zip tool (stored or deflate)` + "\n"
+	for _, args := range [][]string{
+		{"apk", "verify", in},
+		{"apk", "verify", "--verify-source-stamp", in},
+		{"apk", "sign", "--key", key, "--cert", cert, "--out", filepath.Join(dir, "out.apk"), in},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &stdout, &stderr)
+		if code != exitFailed || stderr.String() != want {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d and:\n%s", strings.Join(args[:2], " "), code, stderr.String(), exitFailed, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.apk")); err == nil {
+		t.Error("apk sign wrote out.apk")
 	}
 }

@@ -56,6 +56,7 @@ func TestHostileArchives(t *testing.T) {
 		t.Fatalf("the zip64 base archive: %v", err)
 	}
 	cases := ziptest.Hostile(hostileBase())
+	methods := map[string]uint16{"LZMA method": 14, "method 21 in the directory only": 21}
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			var err error
@@ -65,6 +66,13 @@ func TestHostileArchives(t *testing.T) {
 			}
 			if strings.ContainsAny(err.Error(), "\n\x00\x1b") {
 				t.Errorf("error message carries control characters: %q", err)
+			}
+			// A refused method is named, for callers that explain it.
+			if m, ok := methods[tc.Name]; ok {
+				var unsup *UnsupportedError
+				if !errors.As(err, &unsup) || unsup.Method != m {
+					t.Errorf("error %v does not name method %d", err, m)
+				}
 			}
 		})
 	}

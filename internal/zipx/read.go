@@ -79,6 +79,9 @@ func (e *NameError) Unwrap() error { return ErrUnsafe }
 type UnsupportedError struct {
 	Name    string
 	Feature string
+	// Method is the compression method refused, or 0 (stored, always
+	// supported) when the feature is not a method.
+	Method uint16
 }
 
 func (e *UnsupportedError) Error() string {
@@ -490,7 +493,7 @@ func checkEntryFeatures(name string, flags, method uint16) error {
 		return &UnsupportedError{Name: name, Feature: "is encrypted"}
 	}
 	if method != Store && method != Deflated {
-		return &UnsupportedError{Name: name, Feature: fmt.Sprintf("uses compression method %d (only stored and deflate are supported)", method)}
+		return &UnsupportedError{Name: name, Feature: fmt.Sprintf("uses compression method %d (only stored and deflate are supported)", method), Method: method}
 	}
 	return nil
 }
