@@ -186,13 +186,18 @@ func (v *verifier) verifyNow() func() time.Time {
 }
 
 type verifier struct {
-	exes  map[*bundle]*exeResult
-	a     *archive
-	opts  VerifyOptions
-	now   time.Time
-	log   *slog.Logger
-	seals map[string]nestedSeal
-	rep   *Report
+	// sound counts the signatures that verify (out of date at most),
+	// unchecked lists those of them whose chain was not checked against
+	// a root (Anchor ""), by the last name of their authority.
+	sound     int
+	unchecked []string
+	exes      map[*bundle]*exeResult
+	a         *archive
+	opts      VerifyOptions
+	now       time.Time
+	log       *slog.Logger
+	seals     map[string]nestedSeal
+	rep       *Report
 }
 
 func (v *verifier) run(ctx context.Context) (*Report, error) {
@@ -262,6 +267,9 @@ func (v *verifier) run(ctx context.Context) (*Report, error) {
 		}
 		v.bundle(ctx, b)
 	}
+	if w := v.chainWarning(); w != "" {
+		rep.Warnings = append(rep.Warnings, w)
+	}
 	return rep, nil
 }
 
@@ -328,7 +336,34 @@ func (v *verifier) describe(br *BundleReport, path, prefix string, mi *macho.Inf
 		return false
 	}
 	v.seals[path] = sealOfInfo(mi)
+	v.sound++
+	if br.Anchor == "" {
+		top := ""
+		if a := br.Authority; len(a) > 0 {
+			top = a[len(a)-1]
+		}
+		v.unchecked = append(v.unchecked, top)
+	}
 	return true
+}
+
+// chainWarning says, when some sound signatures' chains were not checked
+// against a root, what that means; "" when every one was.
+func (v *verifier) chainWarning() string {
+	if len(v.unchecked) == 0 {
+		return ""
+	}
+	which := "every signature"
+	if len(v.unchecked) < v.sound {
+		which = fmt.Sprintf("%d of %d signatures", len(v.unchecked), v.sound)
+	}
+	top := ""
+	if t := v.unchecked[0]; t != "" {
+		top = fmt.Sprintf("; its top certificate is %q", t)
+	}
+	return fmt.Sprintf("the certificate chain of %s was not checked against Apple's roots (it does not reach an embedded Apple Root CA, "+
+		"or uses SHA-1 certificates, as before 2016, which are not checked%s): a device refuses an app whose chain does not reach "+
+		"Apple Root CA unless the chain's root is installed and trusted there, and App Store Connect refuses it", which, top)
 }
 
 func (v *verifier) verifyBinary(ctx context.Context, e *entry, mo macho.VerifyOptions) (*macho.Info, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/storesign/storesign/signing/macho"
 	"github.com/storesign/storesign/signing/provision"
+	"github.com/storesign/storesign/signing/signingtest"
 )
 
 // TestCorpusExpiredDescribed reads the DeviceAgent app Xcode signed in
@@ -104,5 +105,37 @@ func TestAppIDProblem(t *testing.T) {
 		if (got == "") != tt.ok {
 			t.Errorf("profile %s, signed %v: %q, want accepted %v", tt.p.ApplicationIdentifier, tt.appID, got, tt.ok)
 		}
+	}
+}
+
+// TestVerifyChainWarning: a signature whose chain was not checked against
+// a root (it does not reach an embedded Apple Root CA) verifies, with a
+// warning saying what that means; checked against roots, or reaching
+// Apple Root CA, it has none.
+func TestVerifyChainWarning(t *testing.T) {
+	f := newFixture(t)
+	out, _ := resign(t, signingtest.IPA(signingtest.IPAOptions{Minimal: true}), f.opts())
+	verify := func(opts VerifyOptions) []string {
+		t.Helper()
+		rep, err := Verify(context.Background(), bytes.NewReader(out), int64(len(out)), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Warnings
+	}
+	opts := f.vopts()
+	if w := verify(opts); len(w) != 0 {
+		t.Errorf("checked against the roots: warnings %q", w)
+	}
+	opts.Roots = nil
+	w := verify(opts)
+	if len(w) != 1 || !strings.HasPrefix(w[0], "the certificate chain of every signature was not checked against Apple's roots") ||
+		!strings.Contains(w[0], `"Test Apple Root CA"`) || !strings.Contains(w[0], "a device refuses an app whose chain does not reach Apple Root CA") {
+		t.Errorf("not checked: warnings %q", w)
+	}
+	in := corpusFile(t, "apple/deviceagent-2023-dev-sha256.ipa")
+	rep, err := Verify(context.Background(), bytes.NewReader(in), int64(len(in)), VerifyOptions{AllowExpired: true})
+	if err != nil || len(rep.Warnings) != 0 {
+		t.Errorf("Apple Root CA: %v, warnings %q", err, rep.Warnings)
 	}
 }
