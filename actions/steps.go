@@ -341,8 +341,6 @@ func (st *actionStep) usesDrive() bool {
 var (
 	driveIDRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{10,}$`)
 	bundleIDRE    = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$`)
-	shortVersRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
-	bundleVersRE  = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
 	compressionRE = regexp.MustCompile(`^[0-9]$`)
 	boolRE        = regexp.MustCompile(`^(true|false)$`)
 	driveLinkIDRE = regexp.MustCompile(`(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]{10,})`)
@@ -456,16 +454,17 @@ func (st *actionStep) checkPlainInputs() error {
 		}
 		for _, c := range []struct {
 			name string
-			re   *regexp.Regexp
+			ok   func(string) bool
 			want string
 		}{
-			{"bundle-id", bundleIDRE, "letters, digits, - and dots, e.g. com.example.game"},
-			{"short-version", shortVersRE, "one to three numbers with dots, e.g. 1.4.0"},
-			{"bundle-version", bundleVersRE, "one to three numbers with dots, e.g. 142"},
-			{"compression-level", compressionRE, "0 (store the signed binaries: fastest) to 9 (smallest)"},
-			{"drop-ungranted-entitlements", boolRE, "true or false"},
+			{"bundle-id", bundleIDRE.MatchString, "letters, digits, - and dots, e.g. com.example.game"},
+			// The library's rules, which App Store Connect applies.
+			{"short-version", ipa.ValidShortVersion, "one to three numbers with dots, e.g. 1.4.0"},
+			{"bundle-version", ipa.ValidBundleVersion, "one to three numbers with dots, e.g. 142"},
+			{"compression-level", compressionRE.MatchString, "0 (store the signed binaries: fastest) to 9 (smallest)"},
+			{"drop-ungranted-entitlements", boolRE.MatchString, "true or false"},
 		} {
-			if v := in(c.name); v != "" && !c.re.MatchString(v) {
+			if v := in(c.name); v != "" && !c.ok(v) {
 				return inputErr(c.name, "is %q: it must be %s", v, c.want)
 			}
 		}
