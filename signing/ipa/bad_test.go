@@ -58,7 +58,7 @@ func TestBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"not a zip", []byte("hello, this is not a zip file at all"), ErrNotIPA, "not a valid zip"},
-		{"empty", nil, ErrNotIPA, ""},
+		{"empty", nil, ErrIncomplete, "the file is empty: download it again"},
 		{"no payload", corrupt(min, func(fs []signingtest.IPAFile) []signingtest.IPAFile {
 			for i := range fs {
 				fs[i].Name = "x/" + fs[i].Name
