@@ -176,7 +176,7 @@ read from standard input, with a prompt on a terminal.`,
 
 		rep, err := ipa.ResignFile(ctx, *in, *out, opts)
 		if err != nil {
-			return fmt.Errorf("%s: %w", *in, err)
+			return ipaInputError(*in, err)
 		}
 		for _, w := range rep.Warnings {
 			fmt.Fprintf(e.stderr, "storesign: warning: %s\n", oneLine(w))
@@ -338,7 +338,7 @@ its certificate chain. Exits 3 when the IPA was read and does not verify.`,
 		}
 		rep, err := ipa.VerifyFile(ctx, name, opts)
 		if rep == nil {
-			return fmt.Errorf("%s: %w", name, pathErr(err))
+			return ipaInputError(name, err)
 		}
 		if *asJSON {
 			if jerr := jsondoc.Write(e.stdout, jsondoc.IPAVerify(name, rep, err)); jerr != nil {
@@ -408,7 +408,7 @@ entitlements, without verifying them.`,
 		name := fs.Arg(0)
 		rep, err := ipa.InspectFile(ctx, name, ipa.VerifyOptions{})
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, pathErr(err))
+			return ipaInputError(name, err)
 		}
 		if *asJSON {
 			return jsondoc.Write(e.stdout, jsondoc.IPAInspect(name, rep))

@@ -36,7 +36,7 @@ func newIPACheckCmd(e *env) *cobra.Command {
 		}
 		rep, err := ipa.CheckFile(ctx, fs.Arg(0), ipa.CheckOptions{MinSDK: *minSDK, Skip: skip})
 		if err != nil {
-			return fmt.Errorf("%s: %w", fs.Arg(0), pathErr(err)) // as ipa verify names it
+			return ipaInputError(fs.Arg(0), err) // as ipa verify names it
 		}
 		if *asJSON {
 			if err := jsondoc.Write(e.stdout, jsondoc.IPACheck(fs.Arg(0), rep)); err != nil {
