@@ -18,13 +18,7 @@ import (
 func TestAPKSignWarningOneLine(t *testing.T) {
 	dir := t.TempDir()
 	id := scriptIdentity(false)
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, data []byte) string { return writeTestFile(t, dir, name, data) }
 	in := write("app.apk", signingtest.APK(signingtest.APKOptions{MinSDK: 21}))
 	key := write("key.pk8", signingtest.KeyPKCS8(id))
 	cert := write("cert.pem", signingtest.CertPEM(id.Certificate))
@@ -41,4 +35,14 @@ func TestAPKSignWarningOneLine(t *testing.T) {
 	if !drive.SafeText(strings.TrimSuffix(stderr.String(), "\n")) {
 		t.Errorf("stderr %q holds a control or layout character", stderr.String())
 	}
+}
+
+// writeTestFile writes data to dir/name (mode 0600) and returns its path.
+func writeTestFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

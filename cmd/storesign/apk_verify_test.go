@@ -58,13 +58,7 @@ func TestAPKUnsupportedMethod(t *testing.T) {
 		t.Fatal("no classes.dex in the test APK")
 	}
 	id := scriptIdentity(false)
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, data []byte) string { return writeTestFile(t, dir, name, data) }
 	in := write("m21.apk", ziptest.Build(es, ziptest.Options{}).Bytes)
 	key := write("key.pk8", signingtest.KeyPKCS8(id))
 	cert := write("cert.pem", signingtest.CertPEM(id.Certificate))

@@ -21,13 +21,7 @@ import (
 func TestPromptsToCommandStderr(t *testing.T) {
 	dir := t.TempDir()
 	first, second := scriptIdentity(false), scriptIdentity(true)
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, data []byte) string { return writeTestFile(t, dir, name, data) }
 	apkFile := write("app.apk", signingtest.APK(signingtest.APKOptions{MinSDK: 24}))
 	firstKS := write("first.jks", signingtest.JKS(first, "first", "first-pass", "first-pass"))
 	secondKS := write("second.jks", signingtest.JKS(second, "second", "second-pass", "second-pass"))
